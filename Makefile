@@ -1,0 +1,39 @@
+# The two set-up commands of the README: `make run` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test index lint bench eval clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# The local CPU wheel: any other torch spec pulls gigabytes of CUDA packages.
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/advisor index
+	$(BIN)/python app.py
+
+test: $(STAMP)
+	$(BIN)/ruff check src tests app.py benchmarks
+	$(BIN)/python -m pytest
+
+index: $(STAMP)
+	$(BIN)/advisor index
+
+eval: $(STAMP)
+	$(BIN)/advisor eval --golden evals/golden.jsonl --out evals/reports/latest
+
+bench: $(STAMP)
+	$(BIN)/advisor bench
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests app.py benchmarks
+	$(BIN)/ruff format --check src tests app.py benchmarks
+
+clean:
+	rm -rf $(VENV) index/chroma index/*.sqlite index/*.json index/*.npz index/*.jsonl

@@ -1,0 +1,416 @@
+"""The index: chunks in Chroma (embedded or a `chroma run` server), kept incremental by LangChain's
+indexing API, plus a local snapshot of every stored chunk with precomputed sentence vectors.
+
+`CorpusIndex.update()` loads and chunks the corpus and hands the chunks to `langchain_core.indexing.
+index()` with a `SQLRecordManager`: unchanged chunks are skipped (and never embedded), changed ones
+replaced, chunks of deleted files removed. `manifest.json` records the embedding and chunker
+settings; when they change, the index is rebuilt from scratch instead of mixing vectors.
+
+The snapshot (`snapshot.jsonl` + `sentences.npz`) is what BM25 and the extractive generator read.
+It is rebuilt from Chroma's own contents whenever they change, so the two never disagree.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+
+from advisor.chunking import Chunk, chunk_document, set_tiktoken_cache, split_sentences
+from advisor.corpus import corpus_files, load_corpus, source_name
+from advisor.embedding import Embedder, LangChainEmbeddings, make_embedder
+from advisor.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+RECORDS = "records.sqlite"
+SNAPSHOT = "snapshot.jsonl"
+SENTENCES = "sentences.npz"
+
+
+class IndexUnavailable(RuntimeError):
+    """The index cannot be built or reached (one-line message for users)."""
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    """What one `advisor index` run did."""
+
+    documents: int
+    chunks: int
+    added: int
+    updated: int
+    skipped: int
+    deleted: int
+    seconds: float
+    rebuilt: bool = False
+    reason: str | None = None
+    embedded: int = 0
+    files_deleted: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.deleted or self.rebuilt)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def summary(self) -> str:
+        head = "rebuilt from scratch" + (f" ({self.reason})" if self.reason else "") if self.rebuilt else "indexed"
+        return (
+            f"{head}: {self.documents} documents, {self.chunks} chunks; "
+            f"added {self.added}, updated {self.updated}, skipped {self.skipped}, deleted {self.deleted}; "
+            f"{self.seconds:.2f} s"
+        )
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Every chunk stored in Chroma, with its sentences and their unit vectors."""
+
+    chunks: list[Chunk]
+    uids: list[str]  # Chroma ids (the record manager's content hashes), parallel to `chunks`
+    sentences: list[str]
+    sentence_chunk: np.ndarray  # index into `chunks` for every sentence
+    sentence_vectors: np.ndarray  # (len(sentences), dim), L2-normalised
+    fingerprint: str
+
+
+class CorpusIndex:
+    """Builds and reads the index. Cheap to construct: nothing is imported or loaded until used."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.embedder = embedder or make_embedder(settings.embedding_backend, settings.embedding_batch_size)
+        self._client = None
+
+    # -- Chroma -----------------------------------------------------------------------------
+    def client(self):
+        """A Chroma client: HTTP when `chroma_url` is set, otherwise persistent under the data dir."""
+        if self._client is None:
+            import chromadb
+            from chromadb.config import Settings as ChromaSettings
+
+            chroma_settings = ChromaSettings(anonymized_telemetry=False)
+            if self.settings.chroma_url:
+                url = urlparse(self.settings.chroma_url)
+                if not url.hostname:
+                    raise IndexUnavailable(f"ADVISOR_CHROMA_URL is not a URL: {self.settings.chroma_url!r}")
+                try:
+                    self._client = chromadb.HttpClient(
+                        host=url.hostname,
+                        port=url.port or (443 if url.scheme == "https" else 8000),
+                        ssl=url.scheme == "https",
+                        settings=chroma_settings,
+                    )
+                    self._client.heartbeat()
+                except Exception as exc:
+                    self._client = None
+                    raise IndexUnavailable(f"cannot reach Chroma at {self.settings.chroma_url}: {exc}") from None
+            else:
+                self.settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+                self._client = chromadb.PersistentClient(
+                    path=str(self.settings.chroma_dir), settings=chroma_settings
+                )
+        return self._client
+
+    def collection(self):
+        """The raw Chroma collection (cosine space, no embedding function: we always pass vectors)."""
+        return self.client().get_or_create_collection(
+            name=self.settings.collection,
+            embedding_function=None,
+            configuration={"hnsw": {"space": "cosine"}},
+        )
+
+    def _vector_store(self, progress: Callable[[int], None] | None):
+        from langchain_chroma import Chroma
+
+        return Chroma(
+            collection_name=self.settings.collection,
+            client=self.client(),
+            embedding_function=LangChainEmbeddings(self.embedder, progress),
+            collection_configuration={"hnsw": {"space": "cosine"}},
+        )
+
+    def _record_manager(self):
+        from langchain_classic.indexes import SQLRecordManager
+
+        manager = SQLRecordManager(
+            namespace=f"chroma/{self.settings.collection}",
+            db_url=f"sqlite:///{self.settings.data_dir / RECORDS}",
+        )
+        manager.create_schema()
+        return manager
+
+    # -- manifest ---------------------------------------------------------------------------
+    def manifest(self) -> dict | None:
+        """The manifest of the last successful build, or None."""
+        path = self.settings.data_dir / MANIFEST
+        try:
+            return json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
+
+    def _rebuild_reason(self, manifest: dict | None) -> str | None:
+        if manifest is None:
+            return None
+        if manifest.get("fingerprint") != self.settings.fingerprint():
+            return "embedding or chunker settings changed"
+        if manifest.get("chroma") != (self.settings.chroma_url or "embedded"):
+            return "Chroma location changed"
+        return None
+
+    def _wipe(self) -> None:
+        with contextlib.suppress(Exception):
+            self.client().delete_collection(self.settings.collection)
+        for name in (RECORDS, MANIFEST, SNAPSHOT, SENTENCES):
+            (self.settings.data_dir / name).unlink(missing_ok=True)
+
+    # -- building -----------------------------------------------------------------------------
+    def update(self, full: bool = False, progress: bool = True) -> IndexReport:
+        """Bring the index in line with the corpus; rebuild from scratch if `full` or settings changed."""
+        from langchain_core.documents import Document
+        from langchain_core.indexing import index
+
+        start = time.perf_counter()
+        s = self.settings
+        s.data_dir.mkdir(parents=True, exist_ok=True)
+        set_tiktoken_cache(s.tiktoken_cache_dir)
+        manifest = self.manifest()
+        reason = "--full" if full else self._rebuild_reason(manifest)
+        if reason:
+            self._wipe()
+            manifest = None
+
+        docs, warnings = load_corpus(s.corpus_dir)
+        if not docs and not corpus_files(s.corpus_dir) and not (manifest or {}).get("sources"):
+            raise IndexUnavailable(f"no documents in {s.corpus_dir} (supported: .md .txt .html .pdf)")
+        chunks = [c for d in docs for c in chunk_document(d, s.chunk_tokens, s.chunk_overlap)]
+        lc_docs = [Document(page_content=c.embed_text, metadata=_chunk_metadata(c)) for c in chunks]
+
+        bar = _progress_bar(progress)
+        embedded = 0
+
+        def on_batch(n: int) -> None:
+            nonlocal embedded
+            embedded += n
+            if bar is not None:
+                bar.update(n)
+
+        store = self._vector_store(on_batch)
+        records = self._record_manager()
+        try:
+            result = index(
+                lc_docs,
+                records,
+                store,
+                cleanup="incremental",
+                source_id_key="source",
+                key_encoder="sha256",
+                batch_size=256,
+            )
+        finally:
+            if bar is not None:
+                bar.close()
+
+        # Files gone from corpus/ (not merely unreadable) lose their chunks.
+        present = {source_name(p, s.corpus_dir) for p in corpus_files(s.corpus_dir)}
+        known = set((manifest or {}).get("sources", {}))
+        gone = sorted(known - present)
+        deleted = result["num_deleted"]
+        for source in gone:
+            keys = records.list_keys(group_ids=[source])
+            if keys:
+                store.delete(keys)
+                records.delete_keys(keys)
+                deleted += len(keys)
+
+        sources = dict((manifest or {}).get("sources", {}))
+        for source in gone:
+            sources.pop(source, None)
+        per_source: dict[str, int] = {}
+        for c in chunks:
+            per_source[c.source] = per_source.get(c.source, 0) + 1
+        for d in docs:
+            sources[d.source] = {"sha256": d.sha256, "title": d.title, "chunks": per_source.get(d.source, 0)}
+
+        total = self.collection().count()
+        changed = bool(result["num_added"] or result["num_updated"] or deleted or reason)
+        if changed or not self._snapshot_current():
+            self.refresh_snapshot()
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        new_manifest = {
+            "fingerprint": s.fingerprint(),
+            "chroma": s.chroma_url or "embedded",
+            "collection": s.collection,
+            "sources": sources,
+            "documents": len(sources),
+            "chunks": total,
+            "built_at": now if (changed or manifest is None) else manifest.get("built_at", now),
+            "checked_at": now,
+        }
+        _write_atomic(s.data_dir / MANIFEST, json.dumps(new_manifest, indent=2))
+        return IndexReport(
+            documents=len(sources),
+            chunks=total,
+            added=result["num_added"],
+            updated=result["num_updated"],
+            skipped=result["num_skipped"],
+            deleted=deleted,
+            seconds=time.perf_counter() - start,
+            rebuilt=bool(reason),
+            reason=reason,
+            embedded=embedded,
+            files_deleted=gone,
+            warnings=warnings,
+        )
+
+    def ensure(self, progress: bool = True) -> IndexReport | None:
+        """Build the index if it has never been built; otherwise do nothing."""
+        if self.manifest() is None or not (self.settings.data_dir / SNAPSHOT).exists():
+            return self.update(progress=progress)
+        return None
+
+    # -- snapshot ---------------------------------------------------------------------------------
+    def _stored_ids(self) -> list[str]:
+        return sorted(self.collection().get(include=[])["ids"])
+
+    def _snapshot_current(self) -> bool:
+        header = _snapshot_header(self.settings.data_dir / SNAPSHOT)
+        return header is not None and header.get("fingerprint") == _ids_fingerprint(self._stored_ids())
+
+    def refresh_snapshot(self) -> None:
+        """Rewrite the snapshot from Chroma's contents, embedding only sentences not seen before."""
+        got = self.collection().get(include=["documents", "metadatas"])
+        rows = sorted(
+            zip(got["ids"], got["documents"], got["metadatas"], strict=True),
+            key=lambda r: (r[2]["source"], r[2]["position"]),
+        )
+        chunks = [_chunk_from_row(doc, meta) for _, doc, meta in rows]
+        sentences: list[str] = []
+        owner: list[int] = []
+        for i, c in enumerate(chunks):
+            for sent in split_sentences(c.text):
+                sentences.append(sent)
+                owner.append(i)
+        vectors = self._sentence_vectors(sentences)
+        path = self.settings.data_dir / SNAPSHOT
+        header = {"fingerprint": _ids_fingerprint([r[0] for r in rows]), "embedder": self.embedder.name}
+        lines = [json.dumps(header)]
+        lines += [json.dumps({"uid": uid, **asdict(c)}) for (uid, _, _), c in zip(rows, chunks, strict=True)]
+        np.savez(
+            self.settings.data_dir / SENTENCES,
+            vectors=vectors.astype(np.float32),
+            owner=np.asarray(owner, dtype=np.int32),
+            keys=np.asarray([_sentence_key(t) for t in sentences]),
+        )
+        _write_atomic(path, "\n".join(lines) + "\n")
+
+    def _sentence_vectors(self, sentences: list[str]) -> np.ndarray:
+        cache: dict[str, np.ndarray] = {}
+        old = self.settings.data_dir / SENTENCES
+        if old.exists():
+            with contextlib.suppress(Exception), np.load(old) as f:
+                cache = dict(zip(f["keys"].tolist(), f["vectors"], strict=True))
+        keys = [_sentence_key(t) for t in sentences]
+        missing = sorted({k: t for k, t in zip(keys, sentences, strict=True) if k not in cache}.items())
+        if missing:
+            fresh = self.embedder.embed_batch([t for _, t in missing])
+            cache.update({k: v for (k, _), v in zip(missing, fresh, strict=True)})
+        if not keys:
+            return np.zeros((0, 384), dtype=np.float32)
+        return np.stack([cache[k] for k in keys])
+
+    def load_snapshot(self) -> Snapshot:
+        """The snapshot as last written (building the index first if there is none)."""
+        path = self.settings.data_dir / SNAPSHOT
+        if not path.exists():
+            self.update()
+        with path.open() as f:
+            header = json.loads(f.readline())
+            records = [json.loads(line) for line in f if line.strip()]
+        uids = [r.pop("uid") for r in records]
+        chunks = [Chunk(**r) for r in records]
+        sentences = [s for c in chunks for s in split_sentences(c.text)]
+        with np.load(self.settings.data_dir / SENTENCES) as f:
+            vectors, owner = f["vectors"], f["owner"]
+        if len(vectors) != len(sentences):
+            raise IndexUnavailable("the index snapshot is inconsistent; run `advisor index --full`")
+        return Snapshot(chunks, uids, sentences, owner, vectors, header["fingerprint"])
+
+    def status(self) -> dict:
+        """Documents, chunks and build time from the manifest (no Chroma access)."""
+        m = self.manifest() or {}
+        return {
+            "documents": m.get("documents", 0),
+            "chunks": m.get("chunks", 0),
+            "built_at": m.get("built_at"),
+            "chroma": m.get("chroma", self.settings.chroma_url or "embedded"),
+            "embedding_model": self.embedder.name,
+        }
+
+
+def _chunk_metadata(c: Chunk) -> dict:
+    return {
+        "chunk_id": c.id,
+        "source": c.source,
+        "title": c.title,
+        "section": c.section or "",
+        "position": c.position,
+        "kind": c.kind or "",
+        "text_offset": len(c.embed_text) - len(c.text),
+    }
+
+
+def _chunk_from_row(document: str, meta: dict) -> Chunk:
+    return Chunk(
+        id=meta["chunk_id"],
+        source=meta["source"],
+        title=meta["title"],
+        section=meta["section"] or None,
+        text=document[int(meta["text_offset"]) :],
+        position=int(meta["position"]),
+        kind=meta["kind"] or None,
+    )
+
+
+def _ids_fingerprint(ids: list[str]) -> str:
+    return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()
+
+
+def _sentence_key(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+def _snapshot_header(path: Path) -> dict | None:
+    try:
+        with path.open() as f:
+            return json.loads(f.readline())
+    except (OSError, ValueError):
+        return None
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def _progress_bar(enabled: bool):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(desc="embedding", unit="chunk", leave=False, dynamic_ncols=True)
+

@@ -1,0 +1,93 @@
+"""All configuration in one place: a frozen `Settings`, read from `ADVISOR_*` environment variables.
+
+No other module reads the environment. Defaults work out of the box from the project's root.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+ENV_PREFIX = "ADVISOR_"
+DEFAULT_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Paths, models and knobs of the advisor; `from_env()` builds one from the environment."""
+
+    corpus_dir: Path = DEFAULT_ROOT / "corpus"
+    data_dir: Path = DEFAULT_ROOT / "index"
+    chroma_url: str | None = None
+    collection: str = "advisor"
+    embedding_backend: str = "sentence-transformers"
+    embedding_model: str = "all-MiniLM-L6-v2"
+    embedding_batch_size: int = 32
+    chunk_tokens: int = 180
+    chunk_overlap: int = 35
+    k: int = 5
+    candidates: int = 20
+    context_tokens: int = 1000
+    generator: str = "extractive"
+    llm_url: str | None = None
+    llm_model: str | None = None
+    auth: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 7860
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Settings from `ADVISOR_<FIELD>` variables (e.g. ADVISOR_CHROMA_URL), then `overrides`."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = env.get(ENV_PREFIX + f.name.upper())
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _coerce(f.name, raw, cls.__dataclass_fields__[f.name].default)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def with_(self, **changes: object) -> Settings:
+        """A copy with some fields changed."""
+        return replace(self, **changes)
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def tiktoken_cache_dir(self) -> Path:
+        return self.data_dir / "tiktoken"
+
+    @property
+    def feedback_file(self) -> Path:
+        return self.data_dir / "feedback.jsonl"
+
+    def fingerprint(self) -> dict[str, object]:
+        """What the stored vectors depend on: a change here forces a full rebuild."""
+        from advisor.chunking import CHUNKER_VERSION
+
+        return {
+            "embedding_backend": self.embedding_backend,
+            "embedding_model": self.embedding_model,
+            "chunk_tokens": self.chunk_tokens,
+            "chunk_overlap": self.chunk_overlap,
+            "chunker_version": CHUNKER_VERSION,
+        }
+
+
+def _coerce(name: str, raw: str, default: object) -> object:
+    """Turn an environment string into the type of the field's default; one-line error if impossible."""
+    if isinstance(default, Path):
+        return Path(raw).expanduser().resolve()
+    if isinstance(default, bool):
+        return raw.lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(f"{ENV_PREFIX}{name.upper()} must be an integer, got {raw!r}") from None
+    return raw
