@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test index lint bench eval clean
+.PHONY: run test index lint clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -16,24 +16,18 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/advisor index
-	$(BIN)/python app.py
+	@echo 'Index ready. Ask with: .venv/bin/advisor ask "Should I become an AI architect?"  (or: .venv/bin/advisor chat)'
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests app.py benchmarks
+	$(BIN)/ruff check src tests
 	$(BIN)/python -m pytest
 
 index: $(STAMP)
 	$(BIN)/advisor index
 
-eval: $(STAMP)
-	$(BIN)/advisor eval --golden evals/golden.jsonl --out evals/reports/latest
-
-bench: $(STAMP)
-	$(BIN)/advisor bench
-
 lint: $(STAMP)
-	$(BIN)/ruff check src tests app.py benchmarks
-	$(BIN)/ruff format --check src tests app.py benchmarks
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
 
 clean:
 	rm -rf $(VENV) index/chroma index/*.sqlite index/*.json index/*.npz index/*.jsonl

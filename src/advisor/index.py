@@ -67,7 +67,11 @@ class IndexReport:
         return asdict(self)
 
     def summary(self) -> str:
-        head = "rebuilt from scratch" + (f" ({self.reason})" if self.reason else "") if self.rebuilt else "indexed"
+        head = (
+            "rebuilt from scratch" + (f" ({self.reason})" if self.reason else "")
+            if self.rebuilt
+            else "indexed"
+        )
         return (
             f"{head}: {self.documents} documents, {self.chunks} chunks; "
             f"added {self.added}, updated {self.updated}, skipped {self.skipped}, deleted {self.deleted}; "
@@ -117,7 +121,9 @@ class CorpusIndex:
                     self._client.heartbeat()
                 except Exception as exc:
                     self._client = None
-                    raise IndexUnavailable(f"cannot reach Chroma at {self.settings.chroma_url}: {exc}") from None
+                    raise IndexUnavailable(
+                        f"cannot reach Chroma at {self.settings.chroma_url}: {exc}"
+                    ) from None
             else:
                 self.settings.chroma_dir.mkdir(parents=True, exist_ok=True)
                 self._client = chromadb.PersistentClient(
@@ -171,6 +177,28 @@ class CorpusIndex:
             return "Chroma location changed"
         return None
 
+    def _unchanged(self, manifest: dict) -> bool:
+        """Every corpus file is byte-identical to what was indexed, and the stored index is in place.
+
+        This is the no-op path: it needs neither Chroma, LangChain nor the model. Any difference
+        goes through `index()` and the record manager.
+        """
+        s = self.settings
+        if not (s.data_dir / SNAPSHOT).exists() or (not s.chroma_url and not s.chroma_dir.exists()):
+            return False
+        files = corpus_files(s.corpus_dir)
+        known = manifest.get("sources", {})
+        if {source_name(p, s.corpus_dir) for p in files} != set(known):
+            return False
+        for path in files:
+            try:
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            except OSError:
+                return False
+            if digest != known[source_name(path, s.corpus_dir)].get("sha256"):
+                return False
+        return True
+
     def _wipe(self) -> None:
         with contextlib.suppress(Exception):
             self.client().delete_collection(self.settings.collection)
@@ -192,6 +220,16 @@ class CorpusIndex:
         if reason:
             self._wipe()
             manifest = None
+        elif manifest is not None and self._unchanged(manifest):
+            return IndexReport(
+                documents=manifest["documents"],
+                chunks=manifest["chunks"],
+                added=0,
+                updated=0,
+                skipped=manifest["chunks"],
+                deleted=0,
+                seconds=time.perf_counter() - start,
+            )
 
         docs, warnings = load_corpus(s.corpus_dir)
         if not docs and not corpus_files(s.corpus_dir) and not (manifest or {}).get("sources"):
@@ -199,12 +237,14 @@ class CorpusIndex:
         chunks = [c for d in docs for c in chunk_document(d, s.chunk_tokens, s.chunk_overlap)]
         lc_docs = [Document(page_content=c.embed_text, metadata=_chunk_metadata(c)) for c in chunks]
 
-        bar = _progress_bar(progress)
+        bar = None
         embedded = 0
 
         def on_batch(n: int) -> None:
-            nonlocal embedded
+            nonlocal embedded, bar
             embedded += n
+            if progress and bar is None:
+                bar = _progress_bar(len(lc_docs))
             if bar is not None:
                 bar.update(n)
 
@@ -301,7 +341,7 @@ class CorpusIndex:
         sentences: list[str] = []
         owner: list[int] = []
         for i, c in enumerate(chunks):
-            for sent in split_sentences(c.text):
+            for sent in split_sentences(c.text, c.section):
                 sentences.append(sent)
                 owner.append(i)
         vectors = self._sentence_vectors(sentences)
@@ -342,7 +382,7 @@ class CorpusIndex:
             records = [json.loads(line) for line in f if line.strip()]
         uids = [r.pop("uid") for r in records]
         chunks = [Chunk(**r) for r in records]
-        sentences = [s for c in chunks for s in split_sentences(c.text)]
+        sentences = [s for c in chunks for s in split_sentences(c.text, c.section)]
         with np.load(self.settings.data_dir / SENTENCES) as f:
             vectors, owner = f["vectors"], f["owner"]
         if len(vectors) != len(sentences):
@@ -407,10 +447,7 @@ def _write_atomic(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
-def _progress_bar(enabled: bool):
-    if not enabled:
-        return None
+def _progress_bar(total: int):
     from tqdm import tqdm
 
-    return tqdm(desc="embedding", unit="chunk", leave=False, dynamic_ncols=True)
-
+    return tqdm(desc="embedding", total=total, unit="chunk", leave=False, dynamic_ncols=True)

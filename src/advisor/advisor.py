@@ -1,0 +1,193 @@
+"""`Advisor.ask(question, history) -> Answer`: the one entry point of the CLI, the UI and the evals.
+
+Question + history -> condense -> retrieve (hybrid) -> refuse or generate (cited) -> `Answer`.
+Constructing an `Advisor` is cheap: the index, the model and the snapshot load on first use.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import unicodedata
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from advisor.citations import cited_numbers, drop_invalid_markers
+from advisor.conversation import Turn, condense
+from advisor.generation import Generator, make_generator
+from advisor.index import CorpusIndex, IndexReport
+from advisor.refusal import decide, refusal_text
+from advisor.retrieval import HybridRetriever, Mode, Passage
+from advisor.settings import Settings
+
+MAX_QUESTION_CHARS = 2000
+
+
+class InvalidQuestion(ValueError):
+    """A question that cannot be asked (empty after cleaning); the message is for users."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One answer, unchanged from the generator to the CLI, the UI and the evals."""
+
+    question: str
+    standalone_question: str
+    text: str
+    passages: list[Passage]
+    cited: list[int]
+    refused: bool
+    generator: str
+    timings_ms: dict[str, float]
+    refusal_reason: str | None = None
+    notices: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        """The `advisor ask --json` object of CONTRACTS.md section 1 (plus `notices`)."""
+        return {
+            "question": self.question,
+            "standalone_question": self.standalone_question,
+            "answer": self.text,
+            "refused": self.refused,
+            "cited": self.cited,
+            "passages": [
+                {
+                    "rank": p.rank,
+                    "id": p.chunk.id,
+                    "source": p.chunk.source,
+                    "title": p.chunk.title,
+                    "section": p.chunk.section,
+                    "text": p.chunk.text,
+                    "score": p.score,
+                }
+                for p in self.passages
+            ],
+            "generator": self.generator,
+            "timings_ms": self.timings_ms,
+            "notices": self.notices,
+        }
+
+
+def clean_question(question: str) -> tuple[str, list[str]]:
+    """Strip control characters and excess whitespace, cap the length; raise if nothing is left."""
+    notices: list[str] = []
+    text = "".join(
+        " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in question or ""
+    )
+    text = re.sub(r"\s+", " ", text).strip()
+    if not text:
+        raise InvalidQuestion("the question is empty: type a question about careers in AI")
+    if len(text) > MAX_QUESTION_CHARS:
+        notices.append(
+            f"Your question was {len(text):,} characters; only the first {MAX_QUESTION_CHARS:,} were used."
+        )
+        text = text[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0]
+    return text, notices
+
+
+def _turns(history: Sequence[Turn | dict]) -> list[Turn]:
+    out = []
+    for t in history:
+        role, content = (t.role, t.content) if isinstance(t, Turn) else (t.get("role"), t.get("content"))
+        if role in ("user", "assistant") and isinstance(content, str):
+            out.append(Turn(role, content))
+    return out
+
+
+class Advisor:
+    """Answers career questions from the indexed corpus, with citations."""
+
+    def __init__(self, settings: Settings | None = None, index: CorpusIndex | None = None) -> None:
+        self.settings = settings or Settings.from_env()
+        self.index = index or CorpusIndex(self.settings)
+        self.retriever = HybridRetriever(self.index)
+        self._generator: Generator | None = None
+        self._reindex_lock = threading.Lock()
+
+    @property
+    def generator(self) -> Generator:
+        if self._generator is None:
+            self._generator = make_generator(self.settings.generator, self.retriever.sentences)
+        return self._generator
+
+    def warm_up(self) -> None:
+        """Load the index snapshot and the embedding model now rather than on the first question."""
+        self.index.ensure()
+        self.retriever.retrieve("warm up", k=1)
+
+    def ask(self, question: str, history: Sequence[Turn | dict] = (), **options) -> Answer:
+        """Answer `question` given earlier turns (oldest first)."""
+        answer = None
+        for item in self.stream(question, history, **options):
+            if isinstance(item, Answer):
+                answer = item
+        assert answer is not None
+        return answer
+
+    def stream(
+        self,
+        question: str,
+        history: Sequence[Turn | dict] = (),
+        *,
+        k: int | None = None,
+        mode: Mode = "hybrid",
+        use_history: bool = True,
+        use_refusal: bool = True,
+    ) -> Iterator[str | Answer]:
+        """Yield answer text as it is produced, then the finished `Answer`."""
+        t_start = time.perf_counter()
+        cleaned, notices = clean_question(question)
+        self.index.ensure()
+
+        t0 = time.perf_counter()
+        standalone = condense(cleaned, _turns(history)) if use_history else cleaned
+        t_condense = _ms(t0)
+
+        t0 = time.perf_counter()
+        retrieval = self.retriever.retrieve(standalone, k=k, mode=mode)
+        t_retrieve = _ms(t0)
+
+        t0 = time.perf_counter()
+        verdict = decide(standalone, retrieval.top_dense, retrieval.term_coverage, retrieval.unknown_terms)
+        refused = use_refusal and verdict.refuse
+        if refused:
+            text = refusal_text()
+            yield text
+        else:
+            pieces: list[str] = []
+            for piece in self.generator.generate(standalone, retrieval.passages, retrieval.query_vector):
+                pieces.append(piece)
+                yield piece
+            text = drop_invalid_markers("".join(pieces).strip(), len(retrieval.passages))
+            if not text:
+                refused, text = True, refusal_text()
+                yield text
+        t_generate = _ms(t0)
+        yield Answer(
+            question=cleaned,
+            standalone_question=standalone,
+            text=text,
+            passages=retrieval.passages,
+            cited=[] if refused else cited_numbers(text),
+            refused=refused,
+            generator=self.generator.name,
+            timings_ms={
+                "condense": t_condense,
+                "retrieve": t_retrieve,
+                "generate": t_generate,
+                "total": _ms(t_start),
+                **{f"retrieve.{k}": v for k, v in retrieval.timings_ms.items()},
+            },
+            refusal_reason=verdict.reason if refused else None,
+            notices=notices,
+        )
+
+    def reindex(self, full: bool = False) -> IndexReport:
+        """Incremental reindex; the retriever picks the new snapshot up on its next question."""
+        with self._reindex_lock:
+            return self.index.update(full=full, progress=False)
+
+
+def _ms(t0: float) -> float:
+    return round((time.perf_counter() - t0) * 1000, 2)

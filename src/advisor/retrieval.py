@@ -1,0 +1,226 @@
+"""Hybrid retrieval: dense search in Chroma plus BM25 (bm25s) over the same chunks, fused with
+reciprocal rank fusion, near-duplicates dropped, and the context kept inside a token budget.
+
+BM25 and sentence vectors come from the index snapshot, which is rebuilt from Chroma whenever it
+changes; the retriever reloads it when the manifest changes, so a reindex is picked up live.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from advisor.chunking import Chunk, count_tokens
+from advisor.index import MANIFEST, CorpusIndex, Snapshot
+
+Mode = Literal["hybrid", "dense", "bm25"]
+RRF_K = 60
+_WORD = re.compile(r"[a-z0-9]+(?:[/'][a-z0-9]+)*")
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk: `rank` starts at 1; `score` is its cosine similarity to the question."""
+
+    chunk: Chunk
+    score: float
+    rank: int
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """Passages handed to the answer step plus the signals the refusal decision reads."""
+
+    query: str
+    passages: list[Passage]
+    query_vector: np.ndarray
+    top_dense: float  # best cosine similarity among all candidates
+    term_coverage: float  # share of the query's content words that the corpus knows
+    unknown_terms: list[str] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+class _Loaded:
+    """Snapshot plus structures derived from it (BM25 index, chunk vectors, vocabulary)."""
+
+    def __init__(self, snapshot: Snapshot, stamp: float) -> None:
+        import bm25s
+
+        self.snapshot = snapshot
+        self.stamp = stamp
+        self.uid_to_idx = {uid: i for i, uid in enumerate(snapshot.uids)}
+        self.bm25 = bm25s.BM25()
+        tokens = bm25s.tokenize(
+            [c.embed_text for c in snapshot.chunks], stopwords="en", stemmer=_stemmer(), show_progress=False
+        )
+        self.bm25.index(tokens, show_progress=False)
+        self.vocab = set(self.bm25.vocab_dict)
+        self.chunk_tokens = [count_tokens(c.text) for c in snapshot.chunks]
+        self.shingles = [_shingles(c.text) for c in snapshot.chunks]
+        self.chunk_vectors = _chunk_vectors(snapshot)
+        by_chunk: dict[int, list[int]] = {}
+        for sent_idx, chunk_idx in enumerate(snapshot.sentence_chunk.tolist()):
+            by_chunk.setdefault(chunk_idx, []).append(sent_idx)
+        self.sentences = {
+            c.id: (
+                [snapshot.sentences[j] for j in by_chunk.get(i, [])],
+                snapshot.sentence_vectors[by_chunk.get(i, [])],
+            )
+            for i, c in enumerate(snapshot.chunks)
+        }
+
+
+@functools.cache
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def _chunk_vectors(snap: Snapshot) -> np.ndarray:
+    """Mean of each chunk's sentence vectors, normalised: a cheap local cosine for passage scores."""
+    dim = snap.sentence_vectors.shape[1] if snap.sentence_vectors.size else 384
+    out = np.zeros((len(snap.chunks), dim), dtype=np.float32)
+    np.add.at(out, snap.sentence_chunk, snap.sentence_vectors)
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return out / np.where(norms == 0, 1, norms)
+
+
+class HybridRetriever:
+    """Dense + BM25 retrieval over one `CorpusIndex`."""
+
+    def __init__(self, index: CorpusIndex) -> None:
+        self.index = index
+        self.settings = index.settings
+        self._loaded: _Loaded | None = None
+        self._lock = threading.Lock()
+
+    def _state(self) -> _Loaded:
+        """The loaded snapshot, reloaded when the manifest says the index changed."""
+        manifest = self.settings.data_dir / MANIFEST
+        stamp = manifest.stat().st_mtime if manifest.exists() else 0.0
+        with self._lock:
+            if self._loaded is None or self._loaded.stamp != stamp:
+                self._loaded = _Loaded(self.index.load_snapshot(), stamp)
+            return self._loaded
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self._state().snapshot
+
+    def sentences(self, chunk_id: str) -> tuple[list[str], np.ndarray]:
+        """A chunk's sentences and their precomputed unit vectors."""
+        return self._state().sentences.get(chunk_id, ([], np.zeros((0, 384), dtype=np.float32)))
+
+    def retrieve(self, query: str, k: int | None = None, mode: Mode = "hybrid") -> Retrieval:
+        """The best `k` passages for `query` (fewer if the context token budget is reached)."""
+        k = k or self.settings.k
+        state = self._state()
+        n = self.settings.candidates
+        timings: dict[str, float] = {}
+
+        t0 = time.perf_counter()
+        qvec = self.index.embedder.embed_batch([query])[0]
+        timings["embed"] = _ms(t0)
+
+        t0 = time.perf_counter()
+        dense_ranked: list[int] = []
+        if mode in ("hybrid", "dense"):
+            res = self.index.collection().query(
+                query_embeddings=[qvec.tolist()], n_results=min(n, len(state.snapshot.chunks)), include=[]
+            )
+            dense_ranked = [state.uid_to_idx[u] for u in res["ids"][0] if u in state.uid_to_idx]
+        timings["dense"] = _ms(t0)
+
+        t0 = time.perf_counter()
+        query_terms = _query_terms(query)
+        bm25_ranked: list[int] = []
+        if mode in ("hybrid", "bm25") and query_terms:
+            docs, scores = state.bm25.retrieve(
+                [query_terms], k=min(n, len(state.snapshot.chunks)), show_progress=False
+            )
+            bm25_ranked = [int(d) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+        timings["bm25"] = _ms(t0)
+
+        t0 = time.perf_counter()
+        fused = rrf([dense_ranked, bm25_ranked]) if mode == "hybrid" else (dense_ranked or bm25_ranked)
+        sims = state.chunk_vectors @ qvec if len(state.chunk_vectors) else np.zeros(0)
+        passages: list[Passage] = []
+        kept: list[int] = []
+        budget = self.settings.context_tokens
+        for idx in fused:
+            if len(passages) >= k:
+                break
+            if any(near_duplicate(state.shingles[idx], state.shingles[j]) for j in kept):
+                continue
+            if passages and state.chunk_tokens[idx] > budget:
+                continue
+            budget -= state.chunk_tokens[idx]
+            kept.append(idx)
+            passages.append(
+                Passage(state.snapshot.chunks[idx], round(float(sims[idx]), 4), len(passages) + 1)
+            )
+        known = [t for t in query_terms if t in state.vocab]
+        unknown = [t for t in query_terms if t not in state.vocab]
+        timings["fuse"] = _ms(t0)
+        return Retrieval(
+            query=query,
+            passages=passages,
+            query_vector=qvec,
+            top_dense=float(sims.max()) if len(sims) else 0.0,
+            term_coverage=len(known) / len(query_terms) if query_terms else 1.0,
+            unknown_terms=unknown,
+            timings_ms=timings,
+        )
+
+
+def rrf(rankings: list[list[int]], k: int = RRF_K) -> list[int]:
+    """Reciprocal rank fusion of several ranked id lists; ties keep first-seen order."""
+    scores: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, item in enumerate(ranking, start=1):
+            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
+    return sorted(scores, key=lambda i: -scores[i])
+
+
+def _shingles(text: str, n: int = 3) -> frozenset[tuple[str, ...]]:
+    words = _WORD.findall(text.lower())
+    return frozenset(tuple(words[i : i + n]) for i in range(max(1, len(words) - n + 1)))
+
+
+def near_duplicate(a: frozenset, b: frozenset, threshold: float = 0.6) -> bool:
+    """True when most of the smaller passage's word 3-grams also occur in the other one."""
+    if not a or not b:
+        return False
+    return len(a & b) / min(len(a), len(b)) >= threshold
+
+
+# Words that carry no topic: a question's frame, not its subject.
+QUESTION_WORDS = frozenset(
+    """
+    how much many do does did what which who whom whose when where why should would could can
+    will i me my mine you your we us our they them their it its is are was were be been being am
+    the a an of in on at to for from with and or but vs versus about tell give get know want
+    like more most less any some all this that these those there here please just also really
+    very so if than then one ones thing things someone something
+    """.split()
+)
+
+
+def _query_terms(query: str) -> list[str]:
+    """The query's content words, stemmed as BM25 stems them."""
+    import bm25s
+    from bm25s.stopwords import STOPWORDS_EN
+
+    stop = list(QUESTION_WORDS | set(STOPWORDS_EN))
+    return bm25s.tokenize(query, stopwords=stop, stemmer=_stemmer(), return_ids=False, show_progress=False)[0]
+
+
+def _ms(t0: float) -> float:
+    return round((time.perf_counter() - t0) * 1000, 2)

@@ -1,0 +1,256 @@
+"""The index with the real model and real Chroma: build, no-op, edit, delete, settings change,
+offline, and a real `chroma run` server."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS, make_settings
+
+from advisor.advisor import Advisor
+from advisor.chunking import chunk_document
+from advisor.corpus import load_corpus
+from advisor.embedding import SentenceTransformerEmbedder
+from advisor.index import CorpusIndex
+
+SUBSET = ("ai-architect-career-ladder.md", "ai-engineering-architect-career-guide.md")
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture
+def small(tmp_path, embedder):
+    """A fresh index of two real documents (fast to rebuild), sharing the loaded model."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in SUBSET:
+        shutil.copy(CORPUS / name, src / name)
+    settings = make_settings(tmp_path, corpus=src)
+    index = CorpusIndex(settings, embedder)
+    first = index.update(progress=False)
+    return settings, index, first
+
+
+def ids_by_source(index: CorpusIndex) -> dict[str, set[str]]:
+    got = index.collection().get(include=["metadatas"])
+    out: dict[str, set[str]] = {}
+    for uid, meta in zip(got["ids"], got["metadatas"], strict=True):
+        out.setdefault(meta["source"], set()).add(uid)
+    return out
+
+
+def test_first_index_of_the_real_corpus(built, embedder):
+    index = CorpusIndex(built, embedder)
+    docs, _ = load_corpus(built.corpus_dir)
+    expected = sum(len(chunk_document(d, built.chunk_tokens, built.chunk_overlap)) for d in docs)
+    manifest = index.manifest()
+    assert manifest["documents"] == 5 and manifest["chunks"] == expected
+    assert index.collection().count() == expected
+    snap = index.load_snapshot()
+    assert len(snap.chunks) == expected
+    assert snap.sentence_vectors.shape == (len(snap.sentences), 384)
+    assert manifest["fingerprint"]["embedding_model"] == "all-MiniLM-L6-v2"
+    assert (built.data_dir / "records.sqlite").exists()
+
+
+def test_noop_reindex_skips_everything_without_loading_the_model(built):
+    index = CorpusIndex(built)  # a fresh embedder: nothing loaded
+    report = index.update(progress=False)
+    assert (report.added, report.updated, report.deleted) == (0, 0, 0)
+    assert report.skipped == index.manifest()["chunks"] > 0
+    assert index.embedder.loaded is False
+
+
+def test_noop_through_the_record_manager_does_not_embed(small):
+    settings, _, first = small
+    manifest_path = settings.data_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    for entry in manifest["sources"].values():
+        entry["sha256"] = "stale"  # force the full path through LangChain's index()
+    manifest_path.write_text(json.dumps(manifest))
+    index = CorpusIndex(settings)
+    report = index.update(progress=False)
+    assert report.added == 0 and report.deleted == 0 and report.skipped == first.chunks
+    assert report.embedded == 0 and index.embedder.loaded is False
+
+
+def test_editing_a_file_changes_only_its_chunks(small):
+    settings, index, first = small
+    before = ids_by_source(index)
+    ladder = settings.corpus_dir / SUBSET[0]
+    guide_source = f"corpus/{SUBSET[1]}"
+    ladder.write_text(ladder.read_text() + "\n## Apprentice\n\nApprentices shadow a mentor for six months.\n")
+    report = index.update(progress=False)
+    after = ids_by_source(index)
+    assert report.added == 1 and report.deleted == 0 and report.skipped == first.chunks
+    assert after[guide_source] == before[guide_source]
+    assert len(after[f"corpus/{SUBSET[0]}"] - before[f"corpus/{SUBSET[0]}"]) == 1
+    # a changed chunk replaces the old one
+    ladder.write_text(ladder.read_text().replace("six months", "nine months"))
+    report = index.update(progress=False)
+    assert (report.added, report.deleted) == (1, 1)
+    texts = [c.text for c in index.load_snapshot().chunks]
+    assert any("nine months" in t for t in texts) and not any("six months" in t for t in texts)
+
+
+def test_deleting_a_file_removes_its_chunks(small):
+    settings, index, first = small
+    guide = f"corpus/{SUBSET[1]}"
+    n_guide = len(ids_by_source(index)[guide])
+    (settings.corpus_dir / SUBSET[1]).unlink()
+    report = index.update(progress=False)
+    assert report.deleted == n_guide and report.files_deleted == [guide]
+    assert guide not in ids_by_source(index)
+    assert all(c.source != guide for c in index.load_snapshot().chunks)
+    assert report.documents == 1 and report.chunks == first.chunks - n_guide
+
+
+def test_an_unreadable_file_is_skipped_and_keeps_its_chunks(small):
+    settings, index, _ = small
+    guide = f"corpus/{SUBSET[1]}"
+    before = ids_by_source(index)[guide]
+    (settings.corpus_dir / SUBSET[1]).write_bytes(b"\xff\xfe\x00broken")
+    report = index.update(progress=False)
+    assert any(SUBSET[1] in w for w in report.warnings)
+    assert ids_by_source(index)[guide] == before
+
+
+def test_changed_chunk_settings_rebuild_by_themselves(small, embedder):
+    settings, _, first = small
+    smaller = settings.with_(chunk_tokens=90, chunk_overlap=20)
+    index = CorpusIndex(smaller, embedder)
+    report = index.update(progress=False)
+    assert report.rebuilt and "settings changed" in report.reason
+    assert report.chunks == report.added > first.chunks
+    assert index.collection().count() == report.chunks  # no vectors of the old settings remain
+    assert index.manifest()["fingerprint"]["chunk_tokens"] == 90
+
+
+def test_full_flag_rebuilds(small):
+    _, index, first = small
+    report = index.update(full=True, progress=False)
+    assert report.rebuilt and report.added == first.chunks and index.collection().count() == first.chunks
+
+
+def _guard_dir(tmp_path: Path) -> Path:
+    """A sitecustomize that makes every non-loopback connection fail and records the attempt."""
+    d = tmp_path / "guard"
+    d.mkdir()
+    (d / "sitecustomize.py").write_text(
+        "import socket, os\n"
+        "_orig = socket.socket.connect\n"
+        "def _connect(self, address):\n"
+        "    host = address[0] if isinstance(address, tuple) else ''\n"
+        "    loopback = host in ('127.0.0.1', '::1', 'localhost')\n"
+        "    if self.family in (socket.AF_INET, socket.AF_INET6) and not loopback:\n"
+        "        open(os.environ['NET_ATTEMPTS'], 'a').write(f'{address}\\n')\n"
+        "        raise OSError('network disabled by test')\n"
+        "    return _orig(self, address)\n"
+        "socket.socket.connect = _connect\n"
+    )
+    return d
+
+
+def test_index_and_ask_work_with_the_network_unreachable(tmp_path):
+    settings = make_settings(tmp_path)
+    attempts = tmp_path / "attempts.txt"
+    env = {
+        **os.environ,
+        "ADVISOR_CORPUS_DIR": str(settings.corpus_dir),
+        "ADVISOR_DATA_DIR": str(settings.data_dir),
+        "PYTHONPATH": str(_guard_dir(tmp_path)),
+        "NET_ATTEMPTS": str(attempts),
+        "HOME": str(tmp_path),  # no cached models from the user's home either
+    }
+    env.pop("HF_HUB_OFFLINE", None)
+    prefix = (
+        ["unshare", "-rn"]
+        if shutil.which("unshare")
+        and subprocess.run(["unshare", "-rn", "true"], capture_output=True).returncode == 0
+        else []
+    )
+    run = subprocess.run(
+        [*prefix, str(BIN / "advisor"), "index", "--json"], env=env, capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["chunks"] > 50
+    run = subprocess.run(
+        [*prefix, str(BIN / "advisor"), "ask", "--json", "What do AI architects earn?"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stderr
+    answer = json.loads(run.stdout)
+    assert answer["cited"] and not answer["refused"]
+    assert not attempts.exists(), attempts.read_text()
+    assert not list(Path(tmp_path).rglob("onnx.tar.gz"))  # Chroma's default model was never fetched
+    assert (settings.data_dir / "tiktoken").parent == settings.data_dir
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.server
+def test_against_a_real_chroma_server(tmp_path, embedder):
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            str(BIN / "chroma"),
+            "run",
+            "--path",
+            str(tmp_path / "server-data"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+    )
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.time() > deadline or server.poll() is not None:
+                    pytest.fail("chroma run did not start")
+                time.sleep(0.3)
+        src = tmp_path / "src"
+        src.mkdir()
+        for name in SUBSET:
+            shutil.copy(CORPUS / name, src / name)
+        settings = make_settings(tmp_path, corpus=src, chroma_url=f"http://127.0.0.1:{port}")
+        index = CorpusIndex(settings, embedder)
+        report = index.update(progress=False)
+        assert report.added == report.chunks > 10
+        assert not settings.chroma_dir.exists()  # nothing embedded locally: the server holds it
+        assert index.collection().count() == report.chunks
+        assert index.update(progress=False).added == 0
+        answer = Advisor(settings, index).ask("What does a staff AI/ML engineer own?")
+        assert not answer.refused and answer.cited
+        assert any("Staff" in (p.chunk.section or "") for p in answer.passages[:3])
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_unreachable_chroma_server_is_one_clear_error(tmp_path):
+    settings = make_settings(tmp_path, chroma_url=f"http://127.0.0.1:{_free_port()}")
+    from advisor.index import IndexUnavailable
+
+    with pytest.raises(IndexUnavailable, match="cannot reach Chroma"):
+        CorpusIndex(settings, SentenceTransformerEmbedder()).update(progress=False)

@@ -1,0 +1,37 @@
+from pathlib import Path
+
+import pytest
+
+from advisor.settings import Settings
+
+
+def test_defaults_work_out_of_the_box():
+    s = Settings.from_env({})
+    assert s.corpus_dir.name == "corpus" and s.data_dir.name == "index"
+    assert s.chroma_url is None and s.k == 5 and s.generator == "extractive"
+
+
+@pytest.mark.parametrize(
+    ("env", "field", "expected"),
+    [
+        ({"ADVISOR_K": "7"}, "k", 7),
+        ({"ADVISOR_CHROMA_URL": "http://127.0.0.1:8000"}, "chroma_url", "http://127.0.0.1:8000"),
+        ({"ADVISOR_DATA_DIR": "/tmp/x"}, "data_dir", Path("/tmp/x")),
+        ({"ADVISOR_CHUNK_TOKENS": "150"}, "chunk_tokens", 150),
+        ({"ADVISOR_K": ""}, "k", 5),
+    ],
+)
+def test_environment_overrides(env, field, expected):
+    assert getattr(Settings.from_env(env), field) == expected
+
+
+def test_bad_integer_is_one_clear_error():
+    with pytest.raises(ValueError, match="ADVISOR_K must be an integer"):
+        Settings.from_env({"ADVISOR_K": "many"})
+
+
+def test_fingerprint_tracks_what_vectors_depend_on():
+    a = Settings.from_env({})
+    assert a.fingerprint() == a.with_(k=9).fingerprint()
+    assert a.fingerprint() != a.with_(chunk_tokens=100).fingerprint()
+    assert a.fingerprint() != a.with_(embedding_backend="hash").fingerprint()
