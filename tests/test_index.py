@@ -172,13 +172,10 @@ def test_index_and_ask_work_with_the_network_unreachable(tmp_path):
     env.pop("HF_HUB_OFFLINE", None)
     prefix = (
         ["unshare", "-rn"]
-        if shutil.which("unshare")
-        and subprocess.run(["unshare", "-rn", "true"], capture_output=True).returncode == 0
+        if shutil.which("unshare") and subprocess.run(["unshare", "-rn", "true"], capture_output=True).returncode == 0
         else []
     )
-    run = subprocess.run(
-        [*prefix, str(BIN / "advisor"), "index", "--json"], env=env, capture_output=True, text=True
-    )
+    run = subprocess.run([*prefix, str(BIN / "advisor"), "index", "--json"], env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["chunks"] > 50
     run = subprocess.run(

@@ -72,16 +72,12 @@ class Answer:
 def clean_question(question: str) -> tuple[str, list[str]]:
     """Strip control characters and excess whitespace, cap the length; raise if nothing is left."""
     notices: list[str] = []
-    text = "".join(
-        " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in question or ""
-    )
+    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in question or "")
     text = re.sub(r"\s+", " ", text).strip()
     if not text:
         raise InvalidQuestion("the question is empty: type a question about careers in AI")
     if len(text) > MAX_QUESTION_CHARS:
-        notices.append(
-            f"Your question was {len(text):,} characters; only the first {MAX_QUESTION_CHARS:,} were used."
-        )
+        notices.append(f"Your question was {len(text):,} characters; only the first {MAX_QUESTION_CHARS:,} were used.")
         text = text[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0]
     return text, notices
 

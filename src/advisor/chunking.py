@@ -119,9 +119,7 @@ def is_caption(text: str) -> bool:
     words = re.findall(r"[A-Za-z][\w/'-]*", line)
     if not words or len(words) > 8:
         return False
-    capitalised = sum(
-        1 for w in words if w[0].isupper() or w.lower() in {"vs", "and", "or", "of", "the", "for"}
-    )
+    capitalised = sum(1 for w in words if w[0].isupper() or w.lower() in {"vs", "and", "or", "of", "the", "for"})
     return capitalised / len(words) >= 0.8
 
 

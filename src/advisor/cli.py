@@ -66,6 +66,21 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("-k", type=int, help="passages handed to the answer step")
     chat.set_defaults(func=cmd_chat)
 
+    ev = sub.add_parser("eval", help="run golden Q&A through the advisor and write reports")
+    ev.add_argument("--golden", type=Path, action="append", required=True, help="golden JSONL (repeatable)")
+    ev.add_argument("--out", type=Path, required=True, help="report directory")
+    ev.add_argument(
+        "--compare",
+        action="append",
+        default=[],
+        metavar="OPTION=A,B",
+        help="ablation, e.g. retrieval=dense,bm25,hybrid  condense=on,off  refusal=on,off  k=3,5,8",
+    )
+    ev.add_argument("--generator", help="answer generator to evaluate (default: extractive)")
+    ev.add_argument("--baseline", type=Path, help="an earlier report directory to compare with")
+    ev.add_argument("-k", type=int, help="passages handed to the answer step")
+    ev.set_defaults(func=cmd_eval)
+
     return p
 
 
@@ -162,6 +177,73 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
             print(f"(understood as: {answer.standalone_question})")
         print(f"\nadvisor> {format_answer(answer)}")
         history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
+
+
+# -- eval ------------------------------------------------------------------------------------------------------
+ABLATIONS = {
+    "retrieval": ("mode", {"dense": "dense", "bm25": "bm25", "hybrid": "hybrid"}),
+    "condense": ("use_history", {"on": True, "off": False}),
+    "refusal": ("use_refusal", {"on": True, "off": False}),
+}
+
+
+def parse_compare(spec: str) -> list[tuple[str, dict]]:
+    """`retrieval=dense,bm25` -> [("retrieval=dense", {"mode": "dense"}), ...]."""
+    name, _, values = spec.partition("=")
+    name = name.strip()
+    choices = [v.strip() for v in values.split(",") if v.strip()]
+    if not choices:
+        raise UsageError(f"--compare {spec!r}: expected OPTION=A,B")
+    if name == "k":
+        try:
+            return [(f"k={v}", {"k": int(v)}) for v in choices]
+        except ValueError:
+            raise UsageError(f"--compare {spec!r}: k takes integers") from None
+    if name not in ABLATIONS:
+        raise UsageError(f"--compare {spec!r}: unknown option (use {', '.join([*ABLATIONS, 'k'])})")
+    key, allowed = ABLATIONS[name]
+    bad = [v for v in choices if v not in allowed]
+    if bad:
+        raise UsageError(f"--compare {spec!r}: {name} takes {', '.join(allowed)}")
+    return [(f"{name}={v}", {key: allowed[v]}) for v in choices]
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from advisor.advisor import Advisor
+    from advisor.evaluation import GoldenFormatError, load_golden, run_golden, write_reports
+
+    try:
+        items = load_golden(args.golden)
+    except GoldenFormatError as exc:
+        raise UsageError(str(exc)) from None
+    variants = [v for spec in args.compare for v in parse_compare(spec)]
+    advisor = Advisor(settings)
+    advisor.warm_up()
+
+    def asker(**options):
+        return lambda q, history: advisor.ask(q, history, **options).to_json()
+
+    main_run = run_golden(asker(), items, label=advisor.generator.name)
+    ablations = [run_golden(asker(**opts), items, label=label) for label, opts in variants]
+    run_settings = {
+        "golden": [str(p) for p in args.golden],
+        "generator": advisor.generator.name,
+        "k": settings.k,
+        "chunk_tokens": settings.chunk_tokens,
+        "chunk_overlap": settings.chunk_overlap,
+        "embedding_model": advisor.index.embedder.name,
+        "context_tokens": settings.context_tokens,
+    }
+    summary = write_reports(main_run, args.out, run_settings, ablations, args.baseline)
+    o = summary["overall"]
+    print(
+        f"{o['items']} items: hit@5 {o['hit@5']:.3f}, mrr {o['mrr']:.3f}, "
+        f"answer_includes_recall {o['answer_includes_recall']:.3f}, citation_valid {o['citation_valid']:.3f}, "
+        f"numbers_grounded {o['numbers_grounded']:.3f}, refusal_recall {o['refusal_recall'] or 0:.3f}, "
+        f"false_refusal_rate {o['false_refusal_rate']:.3f}; total p50 {o['latency_total_p50_ms']:.1f} ms"
+    )
+    print(f"report: {args.out / 'report.md'}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -19,14 +19,13 @@ _ROLE = re.compile(
     r"(?:engineering\s+architect|engineer|architect)s?\b",
     re.IGNORECASE,
 )
-_PRONOUN_LEVEL = re.compile(
-    r"\b(?:that|this|the|these|those)\s+(level|role|position|job|track|path)s?\b", re.I
-)
+_PRONOUN_LEVEL = re.compile(r"\b(?:that|this|the|these|those)\s+(level|role|position|job|track|path)s?\b", re.I)
 _THEY = re.compile(r"\b(they|them|their|theirs)\b", re.I)
 _WHICH_ONE = re.compile(
     r"\b(which\s+one|which\s+of\s+(?:the\s+)?(?:two|them|these)|which\s+(?:role\s+)?(?:pays|is|earns))", re.I
 )
 _ELLIPSIS = re.compile(r"^\s*(?:and|but|so)?\s*(?:what|how)\s+about\s+|^\s*(?:and|but)\s+(?=\S)", re.I)
+_PREPOSITION = re.compile(r"^(in|for|at|with|after|before|outside|inside|within|on|across|without|from)\b", re.I)
 _LEAD_AND = re.compile(r"^\s*(?:and|but|so|ok(?:ay)?|then)\s*,?\s+", re.I)
 
 
@@ -81,15 +80,17 @@ def _rewrite(question: str, previous: str | None) -> str:
     if (
         m
         and len(words) <= 7
-        and not re.search(
-            r"\b(is|are|do|does|should|can|what|how|which|who|why)\b", question[m.end() :], re.I
-        )
+        and not re.search(r"\b(is|are|do|does|should|can|what|how|which|who|why)\b", question[m.end() :], re.I)
     ):
         rest = question[m.end() :].strip().rstrip("?").strip()
         if own and subjects:
             return _swap_roles(previous, subjects, own)
-        if rest:
-            return f"{previous.rstrip().rstrip('?').rstrip()} {rest}?"
+        if rest and _PREPOSITION.match(rest) and previous.rstrip().endswith("?"):
+            return f"{previous.rstrip().rstrip('?').rstrip()} {rest}?"  # "And in India?"
+        if rest and subjects:
+            return f"What about {rest} for {' and '.join(_plural(s) for s in subjects[:2])}?"
+        if rest and previous.rstrip().endswith("?"):
+            return f"{previous.rstrip().rstrip('?').rstrip()}: {rest}?"
 
     if own and not _PRONOUN_LEVEL.search(question) and not _WHICH_ONE.search(question):
         return question

@@ -67,11 +67,7 @@ class IndexReport:
         return asdict(self)
 
     def summary(self) -> str:
-        head = (
-            "rebuilt from scratch" + (f" ({self.reason})" if self.reason else "")
-            if self.rebuilt
-            else "indexed"
-        )
+        head = "rebuilt from scratch" + (f" ({self.reason})" if self.reason else "") if self.rebuilt else "indexed"
         return (
             f"{head}: {self.documents} documents, {self.chunks} chunks; "
             f"added {self.added}, updated {self.updated}, skipped {self.skipped}, deleted {self.deleted}; "
@@ -121,14 +117,10 @@ class CorpusIndex:
                     self._client.heartbeat()
                 except Exception as exc:
                     self._client = None
-                    raise IndexUnavailable(
-                        f"cannot reach Chroma at {self.settings.chroma_url}: {exc}"
-                    ) from None
+                    raise IndexUnavailable(f"cannot reach Chroma at {self.settings.chroma_url}: {exc}") from None
             else:
                 self.settings.chroma_dir.mkdir(parents=True, exist_ok=True)
-                self._client = chromadb.PersistentClient(
-                    path=str(self.settings.chroma_dir), settings=chroma_settings
-                )
+                self._client = chromadb.PersistentClient(path=str(self.settings.chroma_dir), settings=chroma_settings)
         return self._client
 
     def collection(self):

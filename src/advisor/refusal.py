@@ -40,11 +40,26 @@ def decide(question: str, top_similarity: float, term_coverage: float, unknown_t
     """Whether to refuse, and why (the reason is for logs and evals, not for users)."""
     if INJECTION.search(question):
         return Verdict(True, "asks to set the sources aside")
+    other = other_profession(question, unknown_terms)
+    if other:
+        return Verdict(True, f"asks about another profession ({other})")
     if top_similarity < MIN_SIMILARITY:
         return Verdict(True, f"nothing similar in the corpus (best cosine {top_similarity:.2f})")
     if top_similarity < CONFIDENT_SIMILARITY and term_coverage < MIN_COVERAGE:
         return Verdict(True, f"the corpus does not know {', '.join(unknown_terms)}")
     return Verdict(False, "answerable")
+
+
+_ROLE_NOUN = re.compile(r"\b([a-z][a-z'-]*)\s+(?:engineer|architect|developer|manager|designer)s?\b", re.I)
+
+
+def other_profession(question: str, unknown_terms: list[str]) -> str | None:
+    """A role noun modified by a word the corpus never uses ("civil engineer", "landscape architect")."""
+    unknown = {t.lower() for t in unknown_terms}
+    for m in _ROLE_NOUN.finditer(question):
+        if m.group(1).lower() in unknown:
+            return m.group(0)
+    return None
 
 
 def refusal_text() -> str:

@@ -42,7 +42,7 @@ class Retrieval:
     query_vector: np.ndarray
     top_dense: float  # best cosine similarity among all candidates
     term_coverage: float  # share of the query's content words that the corpus knows
-    unknown_terms: list[str] = field(default_factory=list)
+    unknown_terms: list[str] = field(default_factory=list)  # content words the corpus never uses
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
@@ -142,9 +142,7 @@ class HybridRetriever:
         query_terms = _query_terms(query)
         bm25_ranked: list[int] = []
         if mode in ("hybrid", "bm25") and query_terms:
-            docs, scores = state.bm25.retrieve(
-                [query_terms], k=min(n, len(state.snapshot.chunks)), show_progress=False
-            )
+            docs, scores = state.bm25.retrieve([query_terms], k=min(n, len(state.snapshot.chunks)), show_progress=False)
             bm25_ranked = [int(d) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
         timings["bm25"] = _ms(t0)
 
@@ -159,15 +157,13 @@ class HybridRetriever:
                 break
             if any(near_duplicate(state.shingles[idx], state.shingles[j]) for j in kept):
                 continue
-            if passages and state.chunk_tokens[idx] > budget:
+            if passages and state.chunk_tokens[idx] > budget and k <= self.settings.k:
                 continue
             budget -= state.chunk_tokens[idx]
             kept.append(idx)
-            passages.append(
-                Passage(state.snapshot.chunks[idx], round(float(sims[idx]), 4), len(passages) + 1)
-            )
+            passages.append(Passage(state.snapshot.chunks[idx], round(float(sims[idx]), 4), len(passages) + 1))
         known = [t for t in query_terms if t in state.vocab]
-        unknown = [t for t in query_terms if t not in state.vocab]
+        unknown = unknown_words(query, state.vocab)
         timings["fuse"] = _ms(t0)
         return Retrieval(
             query=query,
@@ -220,6 +216,15 @@ def _query_terms(query: str) -> list[str]:
 
     stop = list(QUESTION_WORDS | set(STOPWORDS_EN))
     return bm25s.tokenize(query, stopwords=stop, stemmer=_stemmer(), return_ids=False, show_progress=False)[0]
+
+
+def unknown_words(query: str, vocab: set[str]) -> list[str]:
+    """The query's content words (as typed) whose stem never occurs in the corpus."""
+    stemmer = _stemmer()
+    words = re.findall(r"[a-z][a-z0-9'-]*", query.lower())
+    return [
+        w for w in dict.fromkeys(words) if w not in QUESTION_WORDS and stemmer.stemWord(w) not in vocab and len(w) > 2
+    ]
 
 
 def _ms(t0: float) -> float:

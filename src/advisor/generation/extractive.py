@@ -18,9 +18,7 @@ from advisor.citations import attach_marker
 from advisor.conversation import roles_in
 from advisor.retrieval import Passage
 
-_SALARY = re.compile(
-    r"\b(earn\w*|pay\w*|paid|salar\w*|compensation|income|money|lpa|wage\w*|make)\b|\$", re.I
-)
+_SALARY = re.compile(r"\b(earn\w*|pay\w*|paid|salar\w*|compensation|income|money|lpa|wage\w*|make)\b|\$", re.I)
 _COMPARE = re.compile(
     r"\b(vs\.?|versus|difference|differ\w*|compare\w*|comparison|better|which\s+(one|role|path|pays))\b", re.I
 )
@@ -102,9 +100,7 @@ class ExtractiveGenerator:
 
     name = "extractive"
 
-    def __init__(
-        self, sentences: Callable[[str], tuple[list[str], np.ndarray]], max_sentences: int = 5
-    ) -> None:
+    def __init__(self, sentences: Callable[[str], tuple[list[str], np.ndarray]], max_sentences: int = 5) -> None:
         self.sentences = sentences
         self.max_sentences = max_sentences
 
@@ -126,9 +122,7 @@ class ExtractiveGenerator:
             line = attach_marker(c.text, c.passage.rank)
             yield (f"- {line}\n" if bullets else line + ("" if i == len(chosen) - 1 else " "))
 
-    def _candidates(
-        self, question: str, passages: list[Passage], qv: np.ndarray, intent: Intent
-    ) -> list[_Candidate]:
+    def _candidates(self, question: str, passages: list[Passage], qv: np.ndarray, intent: Intent) -> list[_Candidate]:
         qterms = _terms(question)
         out: list[_Candidate] = []
         for p in passages:
@@ -141,9 +135,7 @@ class ExtractiveGenerator:
                     continue
                 sim = float(vec @ qv)
                 own = _terms(text)
-                lex = (
-                    (len(qterms & own) + 0.5 * len(qterms & (context - own))) / len(qterms) if qterms else 0.0
-                )
+                lex = (len(qterms & own) + 0.5 * len(qterms & (context - own))) / len(qterms) if qterms else 0.0
                 score = 0.65 * sim + 0.35 * lex + 0.05 / p.rank + fit
                 if intent.salary and _MONEY.search(text):
                     score += 0.2
@@ -157,14 +149,10 @@ class ExtractiveGenerator:
     def _figures_conflict(self, candidates: list[_Candidate]) -> bool:
         """Salary figures come from more than one document among the strong candidates."""
         best = max(c.score for c in candidates)
-        sources = {
-            c.passage.chunk.source for c in candidates if _MONEY.search(c.text) and c.score >= best - 0.25
-        }
+        sources = {c.passage.chunk.source for c in candidates if _MONEY.search(c.text) and c.score >= best - 0.25}
         return len(sources) >= 2
 
-    def _select(
-        self, candidates: list[_Candidate], limit: int, intent: Intent, conflict: bool
-    ) -> list[_Candidate]:
+    def _select(self, candidates: list[_Candidate], limit: int, intent: Intent, conflict: bool) -> list[_Candidate]:
         """MMR over candidates, with the intent's coverage requirements seeded first."""
         pool = sorted(candidates, key=lambda c: -c.score)
         chosen: list[_Candidate] = []

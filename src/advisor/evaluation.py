@@ -1,0 +1,451 @@
+"""The eval harness: golden Q&A (CONTRACTS.md section 2) through `Advisor.ask`, metrics, reports.
+
+Metrics are plain functions of one item's answer (`score_item`) aggregated by `summarize`; the
+runner replays `history` turns first; `write_reports` writes results.jsonl, summary.json, report.md
+and report.html (with PNG plots). Ablations run the same set under several options side by side.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from advisor.citations import MARKER, markers_valid
+
+MAIN_METRICS = (
+    "hit@1",
+    "hit@3",
+    "hit@5",
+    "mrr",
+    "evidence_recall@5",
+    "answer_includes_recall",
+    "citation_hit",
+    "citation_valid",
+    "numbers_grounded",
+    "refusal_recall",
+    "false_refusal_rate",
+)
+STAGES = ("condense", "retrieve", "generate", "total")
+
+
+class GoldenFormatError(ValueError):
+    """A golden file line that does not follow CONTRACTS.md section 2."""
+
+
+# -- normalisation and matching (CONTRACTS.md section 2) ------------------------------------------------
+_TRANSLATE = str.maketrans({"\u2013": "-", "\u2014": "-", "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+
+
+def normalize(text: str) -> str:
+    """NFKC, lower case, en/em dashes as '-', curly quotes straight, whitespace runs as one space."""
+    text = unicodedata.normalize("NFKC", text).lower().translate(_TRANSLATE)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def contains(haystack: str, needle: str) -> bool:
+    return normalize(needle) in normalize(haystack)
+
+
+def includes_entry(answer: str, entry: str) -> bool:
+    """An `answer_includes` entry: `a|b` accepts either alternative."""
+    return any(contains(answer, alt) for alt in entry.split("|") if alt)
+
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def numbers_in(text: str) -> set[str]:
+    """Numeric atoms of a text ("$1,200K" -> "1200"), citation markers excluded."""
+    text = MARKER.sub(" ", normalize(text))
+    return {m.group(0).replace(",", "") for m in _NUMBER.finditer(text)}
+
+
+# -- per-item scores ------------------------------------------------------------------------------------------
+def first_hit_rank(passage_texts: Sequence[str], evidence: Sequence[str]) -> int | None:
+    """Rank (1-based) of the first passage holding any evidence phrase."""
+    for rank, text in enumerate(passage_texts, start=1):
+        if any(contains(text, e) for e in evidence):
+            return rank
+    return None
+
+
+def score_item(item: dict, answer: dict) -> dict[str, float]:
+    """Every metric of one golden item against one answer object (the `ask --json` shape)."""
+    texts = [p["text"] for p in answer["passages"]]
+    refused = bool(answer["refused"])
+    if not item.get("answerable", True):
+        return {"refused": float(refused)}
+    evidence = item.get("evidence", [])
+    rank = first_hit_rank(texts, evidence)
+    includes = item.get("answer_includes", [])
+    cited_texts = [texts[n - 1] for n in answer["cited"] if 1 <= n <= len(texts)]
+    cited_numbers = set().union(*(numbers_in(t) for t in cited_texts)) if cited_texts else set()
+    return {
+        "hit@1": float(rank is not None and rank <= 1),
+        "hit@3": float(rank is not None and rank <= 3),
+        "hit@5": float(rank is not None and rank <= 5),
+        "mrr": 1.0 / rank if rank else 0.0,
+        "evidence_recall@5": (
+            sum(any(contains(t, e) for t in texts[:5]) for e in evidence) / len(evidence) if evidence else 1.0
+        ),
+        "answer_includes_recall": (
+            sum(includes_entry(answer["answer"], e) for e in includes) / len(includes) if includes else 1.0
+        ),
+        "citation_hit": float(any(any(contains(t, e) for e in evidence) for t in cited_texts)),
+        "citation_valid": float(markers_valid(answer["answer"], len(texts))),
+        "numbers_grounded": float(numbers_in(answer["answer"]) <= cited_numbers),
+        "refused": float(refused),
+    }
+
+
+def passed(item: dict, scores: dict[str, float]) -> bool:
+    """Whether an item is a success as a person would judge it (used to list failures)."""
+    if not item.get("answerable", True):
+        return scores["refused"] == 1.0
+    return (
+        scores["refused"] == 0.0
+        and scores["hit@5"] == 1.0
+        and scores["answer_includes_recall"] == 1.0
+        and scores["citation_valid"] == 1.0
+        and scores["numbers_grounded"] == 1.0
+    )
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else 0.0
+
+
+def summarize(items: Sequence[dict], scores: Sequence[dict], timings: Sequence[dict]) -> dict:
+    """Aggregate metrics: answerable-item means, refusal rates, latency p50/p95 per stage."""
+    answerable = [s for i, s in zip(items, scores, strict=True) if i.get("answerable", True)]
+    unanswerable = [s for i, s in zip(items, scores, strict=True) if not i.get("answerable", True)]
+    out: dict[str, float | int | None] = {"items": len(items), "answerable": len(answerable)}
+    for m in MAIN_METRICS[:9]:
+        out[m] = round(float(np.mean([s[m] for s in answerable])), 4) if answerable else None
+    out["refusal_recall"] = round(float(np.mean([s["refused"] for s in unanswerable])), 4) if unanswerable else None
+    out["false_refusal_rate"] = round(float(np.mean([s["refused"] for s in answerable])), 4) if answerable else None
+    for stage in STAGES:
+        vals = [t[stage] for t in timings if stage in t]
+        out[f"latency_{stage}_p50_ms"] = round(percentile(vals, 50), 2)
+        out[f"latency_{stage}_p95_ms"] = round(percentile(vals, 95), 2)
+    return out
+
+
+# -- golden files -------------------------------------------------------------------------------------------
+def load_golden(paths: Iterable[Path]) -> list[dict]:
+    """Items of one or more golden files; a malformed line is a one-line error naming file and line."""
+    items: list[dict] = []
+    for path in paths:
+        try:
+            lines = Path(path).read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise GoldenFormatError(f"cannot read {path}: {exc.strerror or exc}") from None
+        for n, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+            except ValueError as exc:
+                raise GoldenFormatError(f"{path}:{n}: not JSON ({exc.msg})") from None
+            if not isinstance(item, dict) or not isinstance(item.get("question"), str) or "id" not in item:
+                raise GoldenFormatError(f"{path}:{n}: needs at least 'id' and 'question'")
+            item.setdefault("evidence", [])
+            item.setdefault("answer_includes", [])
+            item.setdefault("answerable", True)
+            item.setdefault("tags", [])
+            items.append(item)
+    if not items:
+        raise GoldenFormatError("the golden files hold no items")
+    return items
+
+
+# -- running ---------------------------------------------------------------------------------------------------
+@dataclass
+class Run:
+    """One pass of the golden set under one configuration."""
+
+    label: str
+    items: list[dict]
+    results: list[dict] = field(default_factory=list)
+    scores: list[dict] = field(default_factory=list)
+
+    @property
+    def summary(self) -> dict:
+        return summarize(self.items, self.scores, [r["timings_ms"] for r in self.results])
+
+    def per_tag(self) -> dict[str, dict]:
+        tags = sorted({t for i in self.items for t in i.get("tags", [])})
+        out = {}
+        for tag in tags:
+            idx = [k for k, i in enumerate(self.items) if tag in i.get("tags", [])]
+            out[tag] = summarize(
+                [self.items[k] for k in idx],
+                [self.scores[k] for k in idx],
+                [self.results[k]["timings_ms"] for k in idx],
+            )
+        return out
+
+
+def run_golden(
+    ask: Callable[[str, list[dict]], dict],
+    items: Sequence[dict],
+    label: str = "default",
+    progress: bool = True,
+) -> Run:
+    """Every item through `ask(question, history) -> answer dict`, history turns replayed first."""
+    run = Run(label, list(items))
+    iterator: Iterable[dict] = items
+    if progress:
+        from tqdm import tqdm
+
+        iterator = tqdm(items, desc=f"eval {label}", unit="item", leave=False)
+    for item in iterator:
+        history: list[dict] = []
+        turns = []
+        for turn in item.get("history") or []:
+            answer = ask(turn, history)
+            turns.append(answer)
+            history += [{"role": "user", "content": turn}, {"role": "assistant", "content": answer["answer"]}]
+        answer = ask(item["question"], history)
+        scores = score_item(item, answer)
+        run.results.append(
+            {"id": item["id"], "turns": turns, **answer, "scores": scores, "passed": passed(item, scores)}
+        )
+        run.scores.append(scores)
+    return run
+
+
+# -- reports -------------------------------------------------------------------------------------------------------
+def _fmt(v) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        return f"{v:.3f}" if v <= 1.0 else f"{v:.1f}"
+    return str(v)
+
+
+def comparison_table(runs: Sequence[Run]) -> list[list[str]]:
+    """Rows of main metrics and latency, one column per run."""
+    summaries = [r.summary for r in runs]
+    rows = [["metric", *[r.label for r in runs]]]
+    for m in (*MAIN_METRICS, "latency_total_p50_ms", "latency_total_p95_ms"):
+        rows.append([m, *[_fmt(s.get(m)) for s in summaries]])
+    return rows
+
+
+def baseline_changes(run: Run, baseline_dir: Path) -> tuple[list[list[str]], list[str]]:
+    """Metric deltas against an earlier run's summary, and items whose pass/fail flipped."""
+    try:
+        old_summary = json.loads((baseline_dir / "summary.json").read_text())["overall"]
+        old_results = {
+            r["id"]: r for r in map(json.loads, (baseline_dir / "results.jsonl").read_text().splitlines()) if r
+        }
+    except (OSError, ValueError, KeyError) as exc:
+        raise GoldenFormatError(f"cannot read baseline {baseline_dir}: {exc}") from None
+    new = run.summary
+    rows = [["metric", "baseline", "now", "change"]]
+    for m in MAIN_METRICS:
+        a, b = old_summary.get(m), new.get(m)
+        delta = "–" if a is None or b is None else f"{b - a:+.3f}"
+        rows.append([m, _fmt(a), _fmt(b), delta])
+    flips = []
+    for r in run.results:
+        old = old_results.get(r["id"])
+        if old is not None and old.get("passed") != r["passed"]:
+            flips.append(f"{r['id']}: {'fixed' if r['passed'] else 'now failing'}")
+    return rows, flips
+
+
+def _md_table(rows: list[list[str]]) -> str:
+    head, *body = rows
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(r) + " |" for r in body]
+    return "\n".join(lines)
+
+
+def _html_table(rows: list[list[str]]) -> str:
+    head, *body = rows
+    out = ["<table><thead><tr>", *[f"<th>{html.escape(h)}</th>" for h in head], "</tr></thead><tbody>"]
+    for r in body:
+        out.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def plot_metrics_per_tag(run: Run, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    per_tag = run.per_tag()
+    tags = [t for t, s in per_tag.items() if s["answerable"]]
+    metrics = ("hit@5", "answer_includes_recall", "citation_hit")
+    fig, ax = plt.subplots(figsize=(max(8, len(tags) * 0.6), 4))
+    width = 0.8 / len(metrics)
+    x = np.arange(len(tags))
+    for i, m in enumerate(metrics):
+        ax.bar(x + i * width, [per_tag[t][m] or 0 for t in tags], width, label=m)
+    ax.set_xticks(x + width, tags, rotation=45, ha="right")
+    ax.set_ylim(0, 1.05)
+    ax.set_title("Metrics per tag (answerable items)")
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_latency(run: Run, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    stages = ("condense", "retrieve", "generate", "total")
+    data = [[r["timings_ms"].get(s, 0.0) for r in run.results] for s in stages]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.boxplot(data, tick_labels=stages, showfliers=False)
+    ax.set_ylabel("ms")
+    ax.set_title("Latency per stage (warm)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_reports(
+    run: Run,
+    out: Path,
+    settings: dict,
+    ablations: Sequence[Run] = (),
+    baseline: Path | None = None,
+) -> dict:
+    """results.jsonl, summary.json, report.md, report.html and plots under `out`; returns the summary."""
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / "results.jsonl").open("w", encoding="utf-8") as f:
+        for r in run.results:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    summary = {
+        "overall": run.summary,
+        "per_tag": run.per_tag(),
+        "settings": settings,
+        "ablations": {r.label: r.summary for r in ablations},
+    }
+    base_rows, flips = baseline_changes(run, baseline) if baseline else (None, [])
+    if base_rows:
+        summary["baseline"] = {"dir": str(baseline), "flips": flips}
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False))
+    plot_metrics_per_tag(run, out / "metrics_per_tag.png")
+    plot_latency(run, out / "latency.png")
+
+    overall_rows = [["metric", "value"], *[[m, _fmt(run.summary.get(m))] for m in MAIN_METRICS]]
+    for stage in STAGES:
+        overall_rows.append(
+            [
+                f"latency {stage} p50 / p95 ms",
+                f"{run.summary[f'latency_{stage}_p50_ms']:.1f} / {run.summary[f'latency_{stage}_p95_ms']:.1f}",
+            ]
+        )
+    tag_rows = [["tag", "items", "hit@5", "mrr", "answer_includes_recall", "citation_hit", "refusal_recall"]]
+    for tag, s in summary["per_tag"].items():
+        tag_rows.append(
+            [
+                tag,
+                str(s["items"]),
+                _fmt(s["hit@5"]),
+                _fmt(s["mrr"]),
+                _fmt(s["answer_includes_recall"]),
+                _fmt(s["citation_hit"]),
+                _fmt(s["refusal_recall"]),
+            ]
+        )
+    failures = [(i, r) for i, r in zip(run.items, run.results, strict=True) if not r["passed"]]
+
+    md = [f"# Eval report: {run.label}", "", f"{len(run.items)} items, {len(failures)} failing.", ""]
+    md += ["## Overall", "", _md_table(overall_rows), "", "## Per tag", "", _md_table(tag_rows), ""]
+    md += ["![metrics per tag](metrics_per_tag.png)", "", "![latency](latency.png)", ""]
+    if ablations:
+        md += ["## Ablations", "", _md_table(comparison_table(ablations)), ""]
+    if base_rows:
+        md += [f"## Against baseline `{baseline}`", "", _md_table(base_rows), ""]
+        md += [f"- {f}" for f in flips] or ["No item changed pass/fail."]
+        md.append("")
+    md += ["## Failing items", ""]
+    for item, r in failures:
+        md += _failure_md(item, r)
+    (out / "report.md").write_text("\n".join(md), encoding="utf-8")
+    (out / "report.html").write_text(
+        _html_report(run, overall_rows, tag_rows, failures, ablations, base_rows, flips, out),
+        encoding="utf-8",
+    )
+    return summary
+
+
+def _failure_md(item: dict, r: dict) -> list[str]:
+    lines = [f"### {item['id']}: {item['question']}", ""]
+    if item.get("history"):
+        lines.append(f"- history: {' / '.join(item['history'])}")
+    lines.append(f"- standalone: {r['standalone_question']}")
+    if item.get("answerable", True):
+        lines.append(f"- expected evidence: {'; '.join(item['evidence'])}")
+        lines.append(f"- expected in answer: {'; '.join(item['answer_includes'])}")
+    else:
+        lines.append("- expected: a refusal")
+    failed = [k for k, v in r["scores"].items() if k not in ("refused",) and v < 1.0 and k != "mrr"]
+    lines.append(f"- failed checks: {', '.join(failed) or ('refused' if r['refused'] else 'answered')}")
+    lines += ["", "Answer:", "", *["> " + ln for ln in r["answer"].splitlines()], "", "Top passages:", ""]
+    for p in r["passages"][:3]:
+        lines.append(f"{p['rank']}. *{p['title']} — {p['section']}*: {p['text'][:240]}")
+    lines.append("")
+    return lines
+
+
+def _img(path: Path) -> str:
+    data = base64.b64encode(path.read_bytes()).decode()
+    return f'<img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'
+
+
+def _html_report(run, overall_rows, tag_rows, failures, ablations, base_rows, flips, out: Path) -> str:
+    e = html.escape
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'><title>advisor eval</title><style>",
+        "body{font:14px system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#1f2937}",
+        "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #d1d5db;padding:4px 8px;text-align:left}",
+        "th{background:#f3f4f6}.fail{border-left:4px solid #dc2626;padding-left:1em;margin:1.5em 0}",
+        "blockquote{background:#f9fafb;margin:0;padding:.5em 1em;white-space:pre-wrap}img{max-width:100%}",
+        "</style></head><body>",
+        f"<h1>Eval report: {e(run.label)}</h1><p>{len(run.items)} items, {len(failures)} failing.</p>",
+        "<h2>Overall</h2>",
+        _html_table(overall_rows),
+        "<h2>Per tag</h2>",
+        _html_table(tag_rows),
+        _img(out / "metrics_per_tag.png"),
+        _img(out / "latency.png"),
+    ]
+    if ablations:
+        parts += ["<h2>Ablations</h2>", _html_table(comparison_table(ablations))]
+    if base_rows:
+        parts += ["<h2>Against baseline</h2>", _html_table(base_rows), "<ul>"]
+        parts += [f"<li>{e(f)}</li>" for f in flips] + ["</ul>"]
+    parts.append("<h2>Failing items</h2>")
+    for item, r in failures:
+        parts.append(f"<div class='fail'><h3>{e(item['id'])}: {e(item['question'])}</h3><ul>")
+        parts.append(f"<li>standalone: {e(r['standalone_question'])}</li>")
+        if item.get("answerable", True):
+            parts.append(f"<li>expected evidence: {e('; '.join(item['evidence']))}</li>")
+            parts.append(f"<li>expected in answer: {e('; '.join(item['answer_includes']))}</li>")
+        else:
+            parts.append("<li>expected: a refusal</li>")
+        parts.append(f"</ul><blockquote>{e(r['answer'])}</blockquote><ol>")
+        for p in r["passages"][:3]:
+            parts.append(f"<li><b>{e(p['title'])} — {e(str(p['section']))}</b>: {e(p['text'][:240])}</li>")
+        parts.append("</ol></div>")
+    parts.append("</body></html>")
+    return "".join(parts)
