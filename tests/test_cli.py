@@ -1,0 +1,136 @@
+"""Every CLI command as a user runs it: a subprocess of the installed `advisor` script."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).parent / "advisor"
+
+
+def run(args, settings, stdin=None, extra_env=None):
+    env = {**os.environ, "ADVISOR_CORPUS_DIR": str(settings.corpus_dir), "ADVISOR_DATA_DIR": str(settings.data_dir)}
+    env.update(extra_env or {})
+    return subprocess.run([str(BIN), *args], env=env, input=stdin, capture_output=True, text=True, timeout=300)
+
+
+def test_index_json_noop(built):
+    r = run(["index", "--json"], built)
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["added"] == 0 and report["skipped"] == report["chunks"] > 50 and report["documents"] == 5
+
+
+def test_index_prints_a_summary(built):
+    r = run(["index"], built)
+    assert r.returncode == 0 and "5 documents" in r.stdout and "skipped" in r.stdout
+
+
+def test_ask_prints_answer_and_numbered_sources(built):
+    r = run(["ask", "What does a staff AI engineer own?"], built)
+    assert r.returncode == 0, r.stderr
+    assert "[1]" in r.stdout and "Sources:" in r.stdout and "corpus/ai-architect-career-ladder.md" in r.stdout
+
+
+def test_ask_json_with_history_follows_the_contract(built, tmp_path):
+    history = tmp_path / "h.json"
+    history.write_text(
+        json.dumps(
+            [
+                {"role": "user", "content": "What does a staff AI/ML engineer own?"},
+                {"role": "assistant", "content": "They own a domain [1]."},
+            ]
+        )
+    )
+    r = run(["ask", "--json", "--history", str(history), "And what comes after that level?"], built)
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)  # exactly one JSON object on stdout
+    assert data["question"] == "And what comes after that level?"
+    assert data["standalone_question"] == "What comes after the staff AI/ML engineer level?"
+    assert data["generator"] == "extractive" and data["passages"][0]["rank"] == 1
+    assert all(1 <= n <= len(data["passages"]) for n in data["cited"])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ask", "   "], "the question is empty"),
+        (["ask", "--history", "/nonexistent.json", "hi"], "cannot read history file"),
+        (["eval", "--golden", "/nonexistent.jsonl", "--out", "/tmp/x"], "cannot read"),
+        (["eval", "--golden", "evals/golden.jsonl", "--out", "/tmp/x", "--compare", "speed=fast"], "unknown option"),
+    ],
+)
+def test_bad_input_is_one_line_without_traceback(built, args, message):
+    r = run(args, built)
+    assert r.returncode == 2
+    assert message in r.stderr and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_bad_history_shape(built, tmp_path):
+    h = tmp_path / "h.json"
+    h.write_text('{"role": "user"}')
+    r = run(["ask", "--history", str(h), "hi"], built)
+    assert r.returncode == 2 and "must be a JSON array" in r.stderr
+
+
+def test_refusal_exits_zero(built):
+    r = run(["ask", "--json", "How do I bake sourdough bread?"], built)
+    assert r.returncode == 0 and json.loads(r.stdout)["refused"] is True
+
+
+def test_chat_keeps_history(built):
+    r = run(["chat"], built, stdin="What does an AI architect do?\nHow much do they earn in India?\n\n")
+    assert r.returncode == 0, r.stderr
+    assert "understood as: How much do AI architects earn in India?" in r.stdout
+    assert r.stdout.count("Sources:") == 2
+
+
+def test_eval_writes_reports_with_ablation_and_baseline(built, tmp_path):
+    golden = tmp_path / "mini.jsonl"
+    golden.write_text(
+        "\n".join(
+            json.dumps(x)
+            for x in [
+                {
+                    "id": "a",
+                    "question": "What is the median salary of an AI architect?",
+                    "evidence": ["$292K"],
+                    "answer_includes": ["$292K"],
+                    "answerable": True,
+                    "tags": ["salary"],
+                },
+                {
+                    "id": "b",
+                    "question": "Which one pays more?",
+                    "history": ["AI engineer vs AI architect?"],
+                    "evidence": ["79% more"],
+                    "answer_includes": ["architect|Architect"],
+                    "answerable": True,
+                    "tags": ["followup"],
+                },
+                {
+                    "id": "c",
+                    "question": "Best sourdough recipe?",
+                    "evidence": [],
+                    "answer_includes": [],
+                    "answerable": False,
+                    "tags": ["refusal"],
+                },
+            ]
+        )
+    )
+    out = tmp_path / "report"
+    r = run(["eval", "--golden", str(golden), "--out", str(out), "--compare", "retrieval=dense,hybrid"], built)
+    assert r.returncode == 0, r.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(summary["ablations"]) == {"retrieval=dense", "retrieval=hybrid"}
+    assert summary["overall"]["items"] == 3 and summary["overall"]["refusal_recall"] == 1.0
+    assert "## Ablations" in (out / "report.md").read_text()
+    r2 = run(["eval", "--golden", str(golden), "--out", str(tmp_path / "again"), "--baseline", str(out)], built)
+    assert r2.returncode == 0, r2.stderr
+    assert "Against baseline" in (tmp_path / "again" / "report.md").read_text()

@@ -1,0 +1,67 @@
+"""Retrieval ranking on real questions over the real index."""
+
+import pytest
+
+from advisor.chunking import count_tokens
+from advisor.retrieval import near_duplicate, rrf
+
+
+@pytest.mark.parametrize(
+    ("question", "expected_phrase"),
+    [
+        ("What does a staff AI engineer own?", "12–18 month direction"),
+        ("How much do AI engineers earn in India with 3-5 years of experience?", "₹15–30 LPA"),
+        ("Do I need a PhD to become an AI engineering architect?", "While a PhD can be beneficial"),
+        ("When should I move from AI engineer to AI architect?", "Typically after 5-8 years"),
+        ("What is the median salary of an AI architect?", "$292K"),
+        ("Which certification is good for Microsoft-focused organizations?", "AZ-305"),
+    ],
+)
+def test_hybrid_finds_the_evidence_in_the_top_3(advisor, question, expected_phrase):
+    passages = advisor.retriever.retrieve(question).passages
+    assert any(expected_phrase in p.chunk.text for p in passages[:3]), [p.chunk.id for p in passages]
+
+
+def test_hybrid_beats_each_retriever_alone_on_a_hard_pair(advisor):
+    # BM25 alone misses the paraphrase, dense alone misses the exact term; the fusion gets both.
+    q = "How many engineers does a staff ML engineer influence?"
+    ranks = {}
+    for mode in ("dense", "bm25", "hybrid"):
+        texts = [p.chunk.text for p in advisor.retriever.retrieve(q, k=5, mode=mode).passages]
+        ranks[mode] = next((i for i, t in enumerate(texts, 1) if "15–50 engineers" in t), None)
+    assert ranks["hybrid"] is not None and ranks["hybrid"] <= 2
+
+
+def test_context_budget_and_k(advisor):
+    r = advisor.retriever.retrieve("What do AI architects earn?")
+    assert len(r.passages) == advisor.settings.k
+    assert sum(count_tokens(p.chunk.text) for p in r.passages) <= advisor.settings.context_tokens
+    assert [p.rank for p in r.passages] == list(range(1, len(r.passages) + 1))
+
+
+def test_no_near_duplicates_are_returned(advisor):
+    state = advisor.retriever._state()
+    ids = {p.chunk.id for p in advisor.retriever.retrieve("AI/ML engineer career path progression").passages}
+    idx = [i for i, c in enumerate(state.snapshot.chunks) if c.id in ids]
+    for a in idx:
+        for b in idx:
+            if a < b:
+                assert not near_duplicate(state.shingles[a], state.shingles[b])
+
+
+def test_refusal_signals_separate_in_and_out_of_domain(advisor):
+    inside = advisor.retriever.retrieve("How much do AI architects earn?")
+    outside = advisor.retriever.retrieve("How do I bake sourdough bread?")
+    assert inside.top_dense > outside.top_dense + 0.3
+    assert inside.term_coverage == 1.0 and "sourdough" in outside.unknown_terms
+
+
+def test_rrf_rewards_agreement():
+    assert rrf([[1, 2, 3], [3, 1, 4]])[:2] == [1, 3]
+    assert rrf([[], [7, 8]]) == [7, 8]
+
+
+def test_near_duplicate_by_containment():
+    a = frozenset({("a", "b", "c"), ("b", "c", "d"), ("c", "d", "e")})
+    assert near_duplicate(a, a | {("x", "y", "z")})
+    assert not near_duplicate(a, frozenset({("q", "r", "s")}))
