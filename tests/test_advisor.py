@@ -29,7 +29,7 @@ def test_constructing_an_advisor_loads_nothing(tmp_path):
 def test_markers_always_match_passages_and_contract_holds(advisor, question):
     answer = advisor.ask(question)
     data = answer.to_json()
-    assert CONTRACT_KEYS <= set(data)
+    assert set(data) >= CONTRACT_KEYS
     assert all(set(p) == PASSAGE_KEYS for p in data["passages"])
     assert data["cited"] == cited_numbers(data["answer"]) or data["refused"]
     assert all(1 <= n <= len(data["passages"]) for n in cited_numbers(data["answer"]))

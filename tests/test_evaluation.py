@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import CORPUS, ROOT
 
 from advisor.evaluation import (
     GoldenFormatError,
@@ -19,7 +20,6 @@ from advisor.evaluation import (
     summarize,
     write_reports,
 )
-from conftest import CORPUS, ROOT
 
 GOLDEN = ROOT / "evals" / "golden.jsonl"
 THRESHOLDS = json.loads((ROOT / "evals" / "thresholds.json").read_text())
