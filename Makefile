@@ -16,18 +16,18 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/advisor index
-	@echo 'Index ready. Ask with: .venv/bin/advisor ask "Should I become an AI architect?"  (or: .venv/bin/advisor chat)'
+	$(BIN)/python app.py
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests app.py
 	$(BIN)/python -m pytest
 
 index: $(STAMP)
 	$(BIN)/advisor index
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests app.py
+	$(BIN)/ruff format --check src tests app.py
 
 clean:
 	rm -rf $(VENV) index/chroma index/*.sqlite index/*.json index/*.npz index/*.jsonl

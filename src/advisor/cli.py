@@ -66,6 +66,11 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("-k", type=int, help="passages handed to the answer step")
     chat.set_defaults(func=cmd_chat)
 
+    sv = sub.add_parser("serve", help="serve the chat in the browser (default http://127.0.0.1:7860)")
+    sv.add_argument("--host", help="interface to bind (default 127.0.0.1)")
+    sv.add_argument("--port", type=int, help="port (default 7860)")
+    sv.set_defaults(func=cmd_serve)
+
     ev = sub.add_parser("eval", help="run golden Q&A through the advisor and write reports")
     ev.add_argument("--golden", type=Path, action="append", required=True, help="golden JSONL (repeatable)")
     ev.add_argument("--out", type=Path, required=True, help="report directory")
@@ -177,6 +182,13 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
             print(f"(understood as: {answer.standalone_question})")
         print(f"\nadvisor> {format_answer(answer)}")
         history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from advisor.ui import serve
+
+    serve(settings, host=args.host, port=args.port)
+    return 0
 
 
 # -- eval ------------------------------------------------------------------------------------------------------
