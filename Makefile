@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test index lint clean
+.PHONY: run test index lint bench eval clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -24,6 +24,12 @@ test: $(STAMP)
 
 index: $(STAMP)
 	$(BIN)/advisor index
+
+bench: $(STAMP)
+	$(BIN)/advisor bench
+
+eval: $(STAMP)
+	$(BIN)/advisor eval --golden evals/golden.jsonl --out evals/reports/latest
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests app.py

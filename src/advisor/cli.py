@@ -71,6 +71,13 @@ def _parser() -> argparse.ArgumentParser:
     sv.add_argument("--port", type=int, help="port (default 7860)")
     sv.set_defaults(func=cmd_serve)
 
+    bn = sub.add_parser("bench", help="measure speed, memory and scaling; write benchmarks/results.{md,json}")
+    bn.add_argument("--out", type=Path, default=Path("benchmarks"), help="where results go (default benchmarks/)")
+    bn.add_argument(
+        "--scale", type=int, action="append", help="synthetic corpus sizes (default 1 and 10; 100 is opt-in)"
+    )
+    bn.set_defaults(func=cmd_bench)
+
     ev = sub.add_parser("eval", help="run golden Q&A through the advisor and write reports")
     ev.add_argument("--golden", type=Path, action="append", required=True, help="golden JSONL (repeatable)")
     ev.add_argument("--out", type=Path, required=True, help="report directory")
@@ -188,6 +195,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from advisor.ui import serve
 
     serve(settings, host=args.host, port=args.port)
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    from advisor.bench import run_benchmarks
+
+    run_benchmarks(args.out, scales=args.scale or [1, 10], log=lambda m: print(m, file=sys.stderr, flush=True))
+    print((args.out / "results.md").read_text())
     return 0
 
 

@@ -252,8 +252,8 @@ def create_app(advisor: Advisor):
                     report = gr.Markdown("", elem_id="reindex-report")
 
         outputs = [chatbot, answers_state, sources, understood, export, box]
-        box.submit(respond, [box, chatbot, answers_state, k], outputs)
-        send.click(respond, [box, chatbot, answers_state, k], outputs)
+        box.submit(respond, [box, chatbot, answers_state, k], outputs, api_name="ask")
+        send.click(respond, [box, chatbot, answers_state, k], outputs, api_name=False)
         chatbot.like(on_like, [chatbot, answers_state], None)
         reindex.click(on_reindex, None, [status, report], concurrency_limit=1, concurrency_id="reindex")
         clear.click(on_clear, None, [chatbot, answers_state, sources, understood, export])

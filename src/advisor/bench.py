@@ -1,0 +1,371 @@
+"""Benchmarks: speed, memory and scaling, side by side with a naive LangChain RAG, in one run.
+
+Run with `make bench` or `advisor bench`; writes benchmarks/results.json and benchmarks/results.md.
+Medians and ratios from one run (these machines are shared and noisy); never asserted by tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from advisor.advisor import Advisor
+from advisor.chunking import chunk_document, split_sentences
+from advisor.corpus import load_corpus
+from advisor.embedding import SentenceTransformerEmbedder
+from advisor.evaluation import first_hit_rank, load_golden
+from advisor.index import CorpusIndex
+from advisor.settings import Settings
+
+BIN = Path(sys.executable).parent
+
+
+def p(values: Sequence[float], q: float) -> float:
+    return round(float(np.percentile(values, q)), 2) if values else 0.0
+
+
+def _wall(cmd: list[str], env: dict, runs: int = 3) -> float:
+    """Median process wall time of a command, in seconds."""
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run(cmd, env=env, check=True, capture_output=True)
+        times.append(time.perf_counter() - t0)
+    return round(statistics.median(times), 3)
+
+
+def synthetic_corpus(source: Path, target: Path, factor: int) -> None:
+    """`factor` editions of every real document: distinct ids, paragraphs rotated deterministically."""
+    target.mkdir(parents=True, exist_ok=True)
+    for path in sorted(source.glob("*.md")):
+        text = path.read_text()
+        front, _, body = text.partition("\n---\n")
+        blocks = body.strip().split("\n## ")
+        for i in range(factor):
+            rng = random.Random(f"{path.name}:{i}")
+            head, rest = blocks[0], blocks[1:]
+            rng.shuffle(rest)
+            edition = front.replace('title: "', f'title: "Edition {i + 1}: ', 1) if i else front
+            out = edition + "\n---\n\n" + "\n## ".join([head, *rest]) + "\n"
+            (target / f"{path.stem}-e{i + 1:03d}.md").write_text(out)
+
+
+class _CachingEmbedder:
+    """Reuses vectors already computed in this run (for the server copy of a corpus)."""
+
+    def __init__(self, inner: SentenceTransformerEmbedder) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.cache: dict[str, np.ndarray] = {}
+
+    @property
+    def loaded(self) -> bool:
+        return self.inner.loaded
+
+    def embed_batch(self, texts):
+        missing = [t for t in dict.fromkeys(texts) if t not in self.cache]
+        if missing:
+            self.cache.update(zip(missing, self.inner.embed_batch(missing), strict=True))
+        return np.stack([self.cache[t] for t in texts]) if texts else self.inner.embed_batch([])
+
+
+def _query_latency(advisor: Advisor, questions: Sequence[str]) -> dict[str, float]:
+    stages: dict[str, list[float]] = {"retrieve": [], "generate": [], "total": []}
+    for q in questions:
+        a = advisor.ask(q)
+        for s in stages:
+            stages[s].append(a.timings_ms[s])
+    return {f"{s}_{k}": p(v, q) for s, v in stages.items() for k, q in (("p50", 50), ("p95", 95))}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_port(port: int, proc: subprocess.Popen, timeout: float = 180) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError("server exited early") from None
+            time.sleep(0.1)
+    raise RuntimeError("server did not start")
+
+
+def _rss_peak_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def run_benchmarks(out_dir: Path, scales: Sequence[int] = (1, 10), log: Callable[[str], None] = print) -> dict:
+    """Measure everything the benchmark issue asks for; write results.json and results.md."""
+    root = Path(__file__).resolve().parents[2]
+    corpus = Settings.from_env().corpus_dir
+    golden = load_golden([root / "evals" / "golden.jsonl"])
+    questions = [g["question"] for g in golden if not g.get("history")]
+    work = Path(tempfile.mkdtemp(prefix="advisor-bench-"))
+    results: dict = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "golden_questions": len(questions),
+    }
+    try:
+        embedder = SentenceTransformerEmbedder()
+        t0 = time.perf_counter()
+        embedder.embed_batch(["load"])
+        results["model_load_s"] = round(time.perf_counter() - t0, 2)
+
+        # -- indexing --
+        log("indexing: full build, raw embedding throughput, no-op and one-file reindex")
+        settings = Settings.from_env({}, corpus_dir=work / "corpus", data_dir=work / "index")
+        shutil.copytree(corpus, settings.corpus_dir)
+        index = CorpusIndex(settings, embedder)
+        t0 = time.perf_counter()
+        report = index.update(progress=False)
+        full_s = time.perf_counter() - t0
+        docs, _ = load_corpus(settings.corpus_dir)
+        chunks = [c for d in docs for c in chunk_document(d, settings.chunk_tokens, settings.chunk_overlap)]
+        sentences = [s for c in chunks for s in split_sentences(c.text, c.section)]
+        t0 = time.perf_counter()
+        embedder.embed_batch([c.embed_text for c in chunks])
+        raw_chunks_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        embedder.embed_batch(sentences)
+        raw_sentences_s = time.perf_counter() - t0
+        raw_s = raw_chunks_s + raw_sentences_s
+        env = {**os.environ, "ADVISOR_CORPUS_DIR": str(settings.corpus_dir), "ADVISOR_DATA_DIR": str(settings.data_dir)}
+        noop_s = _wall([str(BIN / "advisor"), "index"], env, runs=5)
+        target = settings.corpus_dir / "ai-architect-career-ladder.md"
+        target.write_text(target.read_text() + "\n## Bench\n\nA benchmark paragraph about staff engineers.\n")
+        t0 = time.perf_counter()
+        one = index.update(progress=False)
+        one_s = time.perf_counter() - t0
+        results["indexing"] = {
+            "chunks": report.chunks,
+            "sentences": len(sentences),
+            "full_index_s": round(full_s, 2),
+            "chunks_per_s": round(report.chunks / full_s, 1),
+            "raw_embedding_s": round(raw_s, 2),
+            "raw_embedding_chunks_s": round(raw_chunks_s, 2),
+            "raw_embedding_sentences_s": round(raw_sentences_s, 2),
+            "overhead_pct": round(100 * (full_s - raw_s) / raw_s, 1),
+            "noop_reindex_process_s": noop_s,
+            "one_file_reindex_s": round(one_s, 3),
+            "one_file_reindex_embedded": one.embedded,
+        }
+
+        # -- answering, warm --
+        log("answering: warm latency over the golden questions")
+        advisor = Advisor(settings, CorpusIndex(settings, embedder))
+        advisor.warm_up()
+        _query_latency(advisor, questions[:5])
+        results["warm_1x"] = _query_latency(advisor, questions)
+
+        # -- cold start --
+        log("cold start: advisor ask as a fresh process; server until first answer")
+        results["cold_ask_s"] = _wall([str(BIN / "advisor"), "ask", "What do AI architects earn?"], env, runs=3)
+        results.update(_server_measurements(env, questions))
+
+        # -- baseline --
+        log("baseline: LangChain tutorial RAG (1000/200 splitter, Chroma similarity_search k=4)")
+        results["baseline"] = _baseline(corpus, work, embedder, golden, advisor)
+
+        # -- scaling --
+        results["scaling"] = []
+        caching = _CachingEmbedder(embedder)
+        for factor in scales:
+            log(f"scaling: {factor}x")
+            results["scaling"].append(_scale(corpus, work / f"x{factor}", factor, caching, questions))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "results.json").write_text(json.dumps(results, indent=2))
+    (out_dir / "results.md").write_text(results_markdown(results))
+    return results
+
+
+def _server_measurements(env: dict, questions: Sequence[str]) -> dict:
+    from gradio_client import Client
+
+    port = _free_port()
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [str(BIN / "advisor"), "serve", "--port", str(port)],
+        env={**env, "GRADIO_ANALYTICS_ENABLED": "False"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_port(port, proc)
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        client.predict("What do AI architects earn?", api_name="/ask")
+        first = time.perf_counter() - t0
+        for q in questions:
+            client.predict(q, api_name="/ask")
+        return {"server_first_answer_s": round(first, 2), "server_peak_rss_mb": _rss_peak_mb(proc.pid)}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _baseline(corpus: Path, work: Path, embedder, golden: list[dict], advisor: Advisor) -> dict:
+    """The LangChain tutorial RAG with the same model: 1000/200 character chunks, top-4 similarity search."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+    from langchain_chroma import Chroma
+    from langchain_core.documents import Document
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    from advisor.embedding import LangChainEmbeddings
+
+    docs, _ = load_corpus(corpus)
+    splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
+    splits = splitter.split_documents([Document(page_content=d.text, metadata={"source": d.source}) for d in docs])
+    client = chromadb.PersistentClient(str(work / "baseline"), settings=ChromaSettings(anonymized_telemetry=False))
+    store = Chroma(collection_name="baseline", client=client, embedding_function=LangChainEmbeddings(embedder))
+    store.add_documents(splits)
+    answerable = [g for g in golden if g.get("answerable", True) and not g.get("history")]
+    times, hits, ours = [], 0, 0
+    for g in answerable:
+        t0 = time.perf_counter()
+        found = store.similarity_search(g["question"], k=4)
+        times.append((time.perf_counter() - t0) * 1000)
+        rank = first_hit_rank([d.page_content for d in found], g["evidence"])
+        hits += rank is not None
+        mine = advisor.retriever.retrieve(g["question"]).passages
+        r = first_hit_rank([x.chunk.text for x in mine], g["evidence"])
+        ours += r is not None and r <= 4
+    ours_times = []
+    for g in answerable:
+        t0 = time.perf_counter()
+        advisor.retriever.retrieve(g["question"])
+        ours_times.append((time.perf_counter() - t0) * 1000)
+    n = len(answerable)
+    return {
+        "items": n,
+        "baseline_chunks": len(splits),
+        "baseline_hit@4": round(hits / n, 3),
+        "ours_hit@4": round(ours / n, 3),
+        "baseline_query_p50_ms": p(times, 50),
+        "baseline_query_p95_ms": p(times, 95),
+        "ours_retrieve_p50_ms": p(ours_times, 50),
+        "ours_retrieve_p95_ms": p(ours_times, 95),
+    }
+
+
+def _scale(corpus: Path, work: Path, factor: int, embedder: _CachingEmbedder, questions: Sequence[str]) -> dict:
+    synthetic_corpus(corpus, work / "corpus", factor)
+    row: dict = {"factor": factor}
+    settings = Settings.from_env({}, corpus_dir=work / "corpus", data_dir=work / "embedded")
+    t0 = time.perf_counter()
+    report = CorpusIndex(settings, embedder).update(progress=False)
+    row.update({"chunks": report.chunks, "embedded_index_s": round(time.perf_counter() - t0, 2)})
+    advisor = Advisor(settings, CorpusIndex(settings, embedder.inner))  # queries are never cached
+    advisor.warm_up()
+    lat = _query_latency(advisor, questions)
+    row.update({"embedded_total_p50_ms": lat["total_p50"], "embedded_total_p95_ms": lat["total_p95"]})
+
+    port = _free_port()
+    proc = subprocess.Popen(
+        [str(BIN / "chroma"), "run", "--path", str(work / "server"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_port(port, proc)
+        server = Settings.from_env(
+            {}, corpus_dir=work / "corpus", data_dir=work / "remote", chroma_url=f"http://127.0.0.1:{port}"
+        )
+        t0 = time.perf_counter()
+        CorpusIndex(server, embedder).update(progress=False)
+        row["server_index_cached_vectors_s"] = round(time.perf_counter() - t0, 2)
+        advisor = Advisor(server, CorpusIndex(server, embedder.inner))
+        advisor.warm_up()
+        lat = _query_latency(advisor, questions)
+        row.update({"server_total_p50_ms": lat["total_p50"], "server_total_p95_ms": lat["total_p95"]})
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    return row
+
+
+def results_markdown(r: dict) -> str:
+    """The results as the Markdown table the README quotes."""
+    ix, w, b = r["indexing"], r["warm_1x"], r["baseline"]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"One run on {r['machine']['cpus']} CPUs, Python {r['machine']['python']}; medians and ratios from that run.",
+        "",
+        "| measure | value | target |",
+        "|---|---|---|",
+        f"| full index, {ix['chunks']} chunks + {ix['sentences']} sentences | {ix['full_index_s']} s "
+        f"({ix['chunks_per_s']} chunks/s) | |",
+        f"| raw embedding of the same texts | {ix['raw_embedding_s']} s | |",
+        f"| indexing overhead over raw embedding | {ix['overhead_pct']}% | ≤ 10% |",
+        f"| no-op reindex (process wall) | {ix['noop_reindex_process_s']} s | ≤ 1.5 s |",
+        f"| reindex after one file changed (embedded {ix['one_file_reindex_embedded']} chunks) | "
+        f"{ix['one_file_reindex_s']} s | |",
+        f"| model load | {r['model_load_s']} s | |",
+        f"| warm retrieval p50 / p95 | {w['retrieve_p50']} / {w['retrieve_p95']} ms | |",
+        f"| warm generation p50 / p95 | {w['generate_p50']} / {w['generate_p95']} ms | |",
+        f"| warm full answer p50 / p95 | {w['total_p50']} / {w['total_p95']} ms | ≤ 50 / 150 ms |",
+        f"| cold `advisor ask` (process wall) | {r['cold_ask_s']} s | ≤ 4 s |",
+        f"| server start to first answer | {r['server_first_answer_s']} s | |",
+        f"| server peak RSS after the golden set | {r['server_peak_rss_mb']} MB | ≤ 1024 MB |",
+        "",
+        "## Against the LangChain tutorial RAG (same model, same run)",
+        "",
+        "| measure | advisor | baseline | ratio |",
+        "|---|---|---|---|",
+        f"| hit@4 over {b['items']} single-turn answerable golden items | {b['ours_hit@4']} | {b['baseline_hit@4']} | "
+        f"{_ratio(b['ours_hit@4'], b['baseline_hit@4'])} |",
+        f"| retrieval p50 ms | {b['ours_retrieve_p50_ms']} | {b['baseline_query_p50_ms']} | "
+        f"{_ratio(b['ours_retrieve_p50_ms'], b['baseline_query_p50_ms'])} |",
+        f"| retrieval p95 ms | {b['ours_retrieve_p95_ms']} | {b['baseline_query_p95_ms']} | "
+        f"{_ratio(b['ours_retrieve_p95_ms'], b['baseline_query_p95_ms'])} |",
+        "",
+        "## Scaling (synthetic editions of the real corpus)",
+        "",
+        "| size | chunks | index (embedded) s | warm p50 / p95 ms, embedded | server index s (cached vectors) "
+        "| warm p50 / p95 ms, server |",
+        "|---|---|---|---|---|---|",
+    ]
+    for s in r["scaling"]:
+        lines.append(
+            f"| {s['factor']}x | {s['chunks']} | {s['embedded_index_s']} | {s['embedded_total_p50_ms']} / "
+            f"{s['embedded_total_p95_ms']} | {s['server_index_cached_vectors_s']} | {s['server_total_p50_ms']} / "
+            f"{s['server_total_p95_ms']} |"
+        )
+    if len(r["scaling"]) > 1:
+        first, last = r["scaling"][0], r["scaling"][-1]
+        lines += [
+            "",
+            f"p50 growth {first['factor']}x → {last['factor']}x: "
+            f"{_ratio(last['embedded_total_p50_ms'], first['embedded_total_p50_ms'])} embedded, "
+            f"{_ratio(last['server_total_p50_ms'], first['server_total_p50_ms'])} server (target ≤ 2x).",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}x" if b else "–"
