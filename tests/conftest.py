@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from advisor.advisor import Advisor
-from advisor.embedding import SentenceTransformerEmbedder
+from advisor.embedding import OnnxEmbedder
 from advisor.index import CorpusIndex
 from advisor.settings import Settings
 
@@ -17,9 +17,9 @@ CORPUS = ROOT / "corpus"
 
 
 @pytest.fixture(scope="session")
-def embedder() -> SentenceTransformerEmbedder:
-    """The real all-MiniLM-L6-v2, loaded once and shared (loading is the slow part)."""
-    return SentenceTransformerEmbedder()
+def embedder(tmp_path_factory) -> OnnxEmbedder:
+    """The real all-MiniLM-L6-v2 on the default (ONNX) backend, exported and loaded once, shared."""
+    return OnnxEmbedder(tmp_path_factory.mktemp("models"))
 
 
 def make_settings(tmp: Path, corpus: Path | None = None, **overrides) -> Settings:
@@ -35,6 +35,9 @@ def built(tmp_path_factory, embedder) -> Settings:
     """Settings of a real index of the real corpus, built once for the session (read-only for tests)."""
     settings = make_settings(tmp_path_factory.mktemp("real"))
     CorpusIndex(settings, embedder).update(progress=False)
+    # subprocesses on this data dir find the exported model where the default settings look
+    (settings.data_dir / "models").mkdir(exist_ok=True)
+    shutil.copy(embedder.path, settings.data_dir / "models" / embedder.path.name)
     return settings
 
 

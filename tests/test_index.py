@@ -18,7 +18,7 @@ from conftest import CORPUS, make_settings
 from advisor.advisor import Advisor
 from advisor.chunking import chunk_document
 from advisor.corpus import load_corpus
-from advisor.embedding import SentenceTransformerEmbedder
+from advisor.embedding import OnnxEmbedder, SentenceTransformerEmbedder
 from advisor.index import CorpusIndex
 
 SUBSET = ("ai-architect-career-ladder.md", "ai-engineering-architect-career-guide.md")
@@ -250,4 +250,13 @@ def test_unreachable_chroma_server_is_one_clear_error(tmp_path):
     from advisor.index import IndexUnavailable
 
     with pytest.raises(IndexUnavailable, match="cannot reach Chroma"):
-        CorpusIndex(settings, SentenceTransformerEmbedder()).update(progress=False)
+        CorpusIndex(settings, OnnxEmbedder(tmp_path / "models")).update(progress=False)
+
+
+def test_onnx_and_sentence_transformers_give_the_same_vectors(embedder):
+    """The default ONNX backend runs the same model: vectors equal sentence-transformers' (padded batches too)."""
+    docs, _ = load_corpus(CORPUS)
+    texts = [c.embed_text for d in docs for c in chunk_document(d)][:40] + ["short", "What do AI architects earn?"]
+    onnx = embedder.embed_batch(texts)
+    reference = SentenceTransformerEmbedder().embed_batch(texts)
+    assert float((onnx * reference).sum(axis=1).min()) > 0.9999

@@ -26,7 +26,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="advisor: %(message)s", stream=sys.stderr)
-    logging.getLogger("bm25s").setLevel(logging.ERROR)
     try:
         settings = Settings.from_env(k=getattr(args, "k", None), generator=getattr(args, "generator", None))
         return args.func(args, settings)
@@ -73,9 +72,7 @@ def _parser() -> argparse.ArgumentParser:
 
     bn = sub.add_parser("bench", help="measure speed, memory and scaling; write benchmarks/results.{md,json}")
     bn.add_argument("--out", type=Path, default=Path("benchmarks"), help="where results go (default benchmarks/)")
-    bn.add_argument(
-        "--scale", type=int, action="append", help="synthetic corpus sizes (default 1 and 10; 100 is opt-in)"
-    )
+    bn.add_argument("--scale", type=int, action="append", help="synthetic corpus sizes (default 1, 10 and 100)")
     bn.set_defaults(func=cmd_bench)
 
     ev = sub.add_parser("eval", help="run golden Q&A through the advisor and write reports")
@@ -201,7 +198,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from advisor.bench import run_benchmarks
 
-    run_benchmarks(args.out, scales=args.scale or [1, 10], log=lambda m: print(m, file=sys.stderr, flush=True))
+    run_benchmarks(args.out, scales=args.scale or [1, 10, 100], log=lambda m: print(m, file=sys.stderr, flush=True))
     print((args.out / "results.md").read_text())
     return 0
 

@@ -92,7 +92,9 @@ class CorpusIndex:
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
-        self.embedder = embedder or make_embedder(settings.embedding_backend, settings.embedding_batch_size)
+        self.embedder = embedder or make_embedder(
+            settings.embedding_backend, settings.embedding_batch_size, settings.data_dir / "models"
+        )
         self._client = None
 
     # -- Chroma -----------------------------------------------------------------------------

@@ -8,6 +8,7 @@ changes; the retriever reloads it when the manifest changes, so a reindex is pic
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import threading
 import time
@@ -51,6 +52,8 @@ class _Loaded:
 
     def __init__(self, snapshot: Snapshot, stamp: float) -> None:
         import bm25s
+
+        logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets DEBUG on import
 
         self.snapshot = snapshot
         self.stamp = stamp

@@ -22,7 +22,7 @@ class Settings:
     data_dir: Path = DEFAULT_ROOT / "index"
     chroma_url: str | None = None
     collection: str = "advisor"
-    embedding_backend: str = "sentence-transformers"
+    embedding_backend: str = "onnx"
     embedding_model: str = "all-MiniLM-L6-v2"
     embedding_batch_size: int = 32
     chunk_tokens: int = 180
@@ -70,9 +70,9 @@ class Settings:
         """What the stored vectors depend on: a change here forces a full rebuild."""
         from advisor.chunking import CHUNKER_VERSION
 
+        # onnx and sentence-transformers run the same model to the same vectors: not a rebuild.
         return {
-            "embedding_backend": self.embedding_backend,
-            "embedding_model": self.embedding_model,
+            "embedding_model": "hash-bow" if self.embedding_backend == "hash" else self.embedding_model,
             "chunk_tokens": self.chunk_tokens,
             "chunk_overlap": self.chunk_overlap,
             "chunker_version": CHUNKER_VERSION,

@@ -1,0 +1,40 @@
+"""`advisor bench`: the synthetic corpus generator, and one real (small) run of the command."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import CORPUS
+
+from advisor.bench import synthetic_corpus
+from advisor.corpus import load_corpus
+
+
+def test_synthetic_corpus_is_deterministic_with_distinct_documents(tmp_path):
+    synthetic_corpus(CORPUS, tmp_path / "a", 3)
+    synthetic_corpus(CORPUS, tmp_path / "b", 3)
+    a = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert len(a) == 15 and a == sorted(p.name for p in (tmp_path / "b").iterdir())
+    assert all((tmp_path / "a" / n).read_text() == (tmp_path / "b" / n).read_text() for n in a)
+    docs, warnings = load_corpus(tmp_path / "a")
+    assert not warnings and len({d.title for d in docs}) == 15
+
+
+def test_bench_command_writes_the_table(tmp_path):
+    out = tmp_path / "bench"
+    env = {**os.environ, "ADVISOR_DATA_DIR": str(tmp_path / "idx")}
+    run = subprocess.run(
+        [str(Path(sys.executable).parent / "advisor"), "bench", "--scale", "1", "--out", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    results = json.loads((out / "results.json").read_text())
+    assert results["indexing"]["chunks"] > 50 and results["baseline"]["items"] > 40
+    assert [s["factor"] for s in results["scaling"]] == [1]
+    table = (out / "results.md").read_text()
+    assert "| warm full answer p50 / p95 |" in table and "LangChain tutorial RAG" in table
