@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import select
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -134,3 +137,29 @@ def test_eval_writes_reports_with_ablation_and_baseline(built, tmp_path):
     r2 = run(["eval", "--golden", str(golden), "--out", str(tmp_path / "again"), "--baseline", str(out)], built)
     assert r2.returncode == 0, r2.stderr
     assert "Against baseline" in (tmp_path / "again" / "report.md").read_text()
+
+
+def test_index_watch_reindexes_when_corpus_changes(built, tmp_path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(built.corpus_dir, corpus)
+    data = tmp_path / "index"
+    shutil.copytree(built.data_dir, data)
+    env = {**os.environ, "ADVISOR_CORPUS_DIR": str(corpus), "ADVISOR_DATA_DIR": str(data)}
+    proc = subprocess.Popen(
+        [str(BIN), "index", "--watch", "--json"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    def next_report() -> dict:
+        ready, _, _ = select.select([proc.stdout], [], [], 60)
+        assert ready, "no report from advisor index --watch within 60 s"
+        return json.loads(proc.stdout.readline())
+
+    try:
+        first = next_report()
+        assert first["added"] == 0
+        time.sleep(1.0)  # let the watcher start
+        (corpus / "new-note.md").write_text("# New note\n\n## Mentoring\n\nStaff engineers mentor seniors weekly.\n")
+        second = next_report()
+        assert second["added"] == 1 and second["documents"] == 6
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
