@@ -148,6 +148,7 @@ def test_index_watch_reindexes_when_corpus_changes(built, tmp_path):
     proc = subprocess.Popen(
         [str(BIN), "index", "--watch", "--json"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
+
     def next_report() -> dict:
         ready, _, _ = select.select([proc.stdout], [], [], 60)
         assert ready, "no report from advisor index --watch within 60 s"

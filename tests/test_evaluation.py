@@ -7,6 +7,7 @@ import pytest
 from conftest import CORPUS, ROOT
 
 from advisor.evaluation import (
+    MAIN_METRICS,
     GoldenFormatError,
     contains,
     first_hit_rank,
@@ -91,17 +92,7 @@ def test_score_item_invalid_marker_and_refusals():
 
 def test_summarize_rates_and_latency():
     items = [{"answerable": True}, {"answerable": True}, {"answerable": False}]
-    keys = (
-        "hit@1",
-        "hit@3",
-        "hit@5",
-        "mrr",
-        "evidence_recall@5",
-        "answer_includes_recall",
-        "citation_hit",
-        "citation_valid",
-        "numbers_grounded",
-    )
+    keys = MAIN_METRICS[:9]  # the per-answer metrics
     good = {**dict.fromkeys(keys, 1.0), "refused": 0.0}
     bad = {**dict.fromkeys(keys, 0.0), "refused": 1.0}
     s = summarize(items, [good, bad, {"refused": 1.0}], [{"total": 10.0}, {"total": 20.0}, {"total": 30.0}])

@@ -6,14 +6,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, make_settings
+from conftest import CORPUS, free_port, make_settings, wait_for_port
 
 from advisor.advisor import Advisor
 from advisor.chunking import chunk_document
@@ -192,15 +190,9 @@ def test_index_and_ask_work_with_the_network_unreachable(tmp_path):
     assert (settings.data_dir / "tiktoken").parent == settings.data_dir
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.server
 def test_against_a_real_chroma_server(tmp_path, embedder):
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [
             str(BIN / "chroma"),
@@ -217,15 +209,8 @@ def test_against_a_real_chroma_server(tmp_path, embedder):
         env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
     )
     try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.time() > deadline or server.poll() is not None:
-                    pytest.fail("chroma run did not start")
-                time.sleep(0.3)
+        if not wait_for_port(port, server, timeout=60):
+            pytest.fail("chroma run did not start")
         src = tmp_path / "src"
         src.mkdir()
         for name in SUBSET:
@@ -246,7 +231,7 @@ def test_against_a_real_chroma_server(tmp_path, embedder):
 
 
 def test_unreachable_chroma_server_is_one_clear_error(tmp_path):
-    settings = make_settings(tmp_path, chroma_url=f"http://127.0.0.1:{_free_port()}")
+    settings = make_settings(tmp_path, chroma_url=f"http://127.0.0.1:{free_port()}")
     from advisor.index import IndexUnavailable
 
     with pytest.raises(IndexUnavailable, match="cannot reach Chroma"):

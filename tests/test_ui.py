@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, free_port, wait_for_port
 
 pytestmark = pytest.mark.browser
 
@@ -41,12 +40,6 @@ A trap for the page: <script>window.__xss = 1</script> and <img src=x onerror="w
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(built, tmp_path_factory):
     """`advisor serve` on a free loopback port, over a copy of the session's corpus and index."""
@@ -55,7 +48,7 @@ def server(built, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("ui")
     shutil.copytree(built.corpus_dir, tmp / "corpus")
     shutil.copytree(built.data_dir, tmp / "index")
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "ADVISOR_CORPUS_DIR": str(tmp / "corpus"),
@@ -66,16 +59,9 @@ def server(built, tmp_path_factory):
     proc = subprocess.Popen(
         [str(Path(sys.executable).parent / "advisor"), "serve", "--port", str(port)], env=env, stdout=log, stderr=log
     )
-    deadline = time.time() + 120
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.time() > deadline:
-                proc.kill()
-                pytest.fail("server did not start: " + (tmp / "server.log").read_text()[-2000:])
-            time.sleep(0.5)
+    if not wait_for_port(port, proc):
+        proc.kill()
+        pytest.fail("server did not start: " + (tmp / "server.log").read_text()[-2000:])
     yield {"url": f"http://127.0.0.1:{port}", "corpus": tmp / "corpus", "data": tmp / "index"}
     proc.terminate()
     proc.wait(timeout=30)

