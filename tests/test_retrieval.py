@@ -3,7 +3,8 @@
 import pytest
 
 from advisor.chunking import count_tokens
-from advisor.retrieval import near_duplicate, rrf
+from advisor.index import CorpusIndex
+from advisor.retrieval import HybridRetriever, near_duplicate, rrf
 
 
 @pytest.mark.parametrize(
@@ -37,6 +38,15 @@ def test_context_budget_and_k(advisor):
     assert len(r.passages) == advisor.settings.k
     assert sum(count_tokens(p.chunk.text) for p in r.passages) <= advisor.settings.context_tokens
     assert [p.rank for p in r.passages] == list(range(1, len(r.passages) + 1))
+
+
+def test_context_budget_holds_when_k_is_raised(built, embedder):
+    """The UI's passages slider may ask for more than the default k; the token budget still rules."""
+    settings = built.with_(context_tokens=400)
+    retriever = HybridRetriever(CorpusIndex(settings, embedder))
+    passages = retriever.retrieve("What do AI architects earn?", k=8).passages
+    assert sum(count_tokens(p.chunk.text) for p in passages) <= 400
+    assert 1 <= len(passages) < 8
 
 
 def test_no_near_duplicates_are_returned(advisor):

@@ -160,7 +160,7 @@ class HybridRetriever:
                 break
             if any(near_duplicate(state.shingles[idx], state.shingles[j]) for j in kept):
                 continue
-            if passages and state.chunk_tokens[idx] > budget and k <= self.settings.k:
+            if passages and state.chunk_tokens[idx] > budget:
                 continue
             budget -= state.chunk_tokens[idx]
             kept.append(idx)
