@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -47,24 +44,3 @@ def built(tmp_path_factory, embedder) -> Settings:
 @pytest.fixture(scope="session")
 def advisor(built, embedder) -> Advisor:
     return Advisor(built, CorpusIndex(built, embedder))
-
-
-def free_port() -> int:
-    """A free TCP port on the loopback interface."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 120) -> bool:
-    """True once something listens on 127.0.0.1:`port`; False if `proc` exits or time runs out."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return True
-        except OSError:
-            if proc.poll() is not None:
-                return False
-            time.sleep(0.3)
-    return False

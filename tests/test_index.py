@@ -11,9 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, free_port, make_settings, wait_for_port
+from conftest import CORPUS, make_settings
 
 from advisor.advisor import Advisor
+from advisor.bench import free_port, wait_for_port
 from advisor.chunking import chunk_document
 from advisor.corpus import load_corpus
 from advisor.embedding import OnnxEmbedder, SentenceTransformerEmbedder

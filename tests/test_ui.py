@@ -11,7 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, free_port, wait_for_port
+from conftest import ROOT
+
+from advisor.bench import free_port, wait_for_port
 
 pytestmark = pytest.mark.browser
 

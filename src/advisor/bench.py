@@ -72,23 +72,30 @@ def _query_latency(advisor: Advisor, questions: Sequence[str]) -> dict[str, floa
     return {f"{s}_{k}": p(v, q) for s, v in stages.items() for k, q in (("p50", 50), ("p95", 95))}
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def _wait_port(port: int, proc: subprocess.Popen, timeout: float = 180) -> None:
+def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 180) -> bool:
+    """True once something listens on 127.0.0.1:`port`; False if `proc` exits or time runs out."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
+            return True
         except OSError:
             if proc.poll() is not None:
-                raise RuntimeError("server exited early") from None
+                return False
             time.sleep(0.1)
-    raise RuntimeError("server did not start")
+    return False
+
+
+def _started(port: int, proc: subprocess.Popen, what: str) -> None:
+    if not wait_for_port(port, proc):
+        raise RuntimeError(f"{what} did not start on port {port}")
 
 
 def _rss_peak_mb(pid: int) -> float:
@@ -206,7 +213,7 @@ def run_benchmarks(out_dir: Path, scales: Sequence[int] = (1, 10, 100), log: Cal
 def _server_measurements(env: dict, questions: Sequence[str]) -> dict:
     from gradio_client import Client
 
-    port = _free_port()
+    port = free_port()
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         [str(BIN / "advisor"), "serve", "--port", str(port)],
@@ -215,7 +222,7 @@ def _server_measurements(env: dict, questions: Sequence[str]) -> dict:
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait_port(port, proc)
+        _started(port, proc, "advisor serve")
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
         client.predict("What do AI architects earn?", api_name="/ask")
         first = time.perf_counter() - t0
@@ -284,14 +291,14 @@ def _scale(corpus: Path, work: Path, factor: int, embedder: OnnxEmbedder, questi
     lat = _query_latency(advisor, questions)
     row.update({"embedded_total_p50_ms": lat["total_p50"], "embedded_total_p95_ms": lat["total_p95"]})
 
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [str(BIN / "chroma"), "run", "--path", str(work / "server"), "--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait_port(port, proc)
+        _started(port, proc, "chroma run")
         server = Settings.from_env(
             {}, corpus_dir=work / "corpus", data_dir=work / "remote", chroma_url=f"http://127.0.0.1:{port}"
         )

@@ -388,18 +388,25 @@ def write_reports(
     return summary
 
 
+def _failure_facts(item: dict, r: dict) -> list[tuple[str, str]]:
+    """What a person needs to see why an item failed, as (label, text) pairs."""
+    facts = []
+    if item.get("history"):
+        facts.append(("history", " / ".join(item["history"])))
+    facts.append(("standalone", r["standalone_question"]))
+    if item.get("answerable", True):
+        facts.append(("expected evidence", "; ".join(item["evidence"])))
+        facts.append(("expected in answer", "; ".join(item["answer_includes"])))
+    else:
+        facts.append(("expected", "a refusal"))
+    failed = [k for k, v in r["scores"].items() if k not in ("refused", "mrr") and v < 1.0]
+    facts.append(("failed checks", ", ".join(failed) or ("refused" if r["refused"] else "answered")))
+    return facts
+
+
 def _failure_md(item: dict, r: dict) -> list[str]:
     lines = [f"### {item['id']}: {item['question']}", ""]
-    if item.get("history"):
-        lines.append(f"- history: {' / '.join(item['history'])}")
-    lines.append(f"- standalone: {r['standalone_question']}")
-    if item.get("answerable", True):
-        lines.append(f"- expected evidence: {'; '.join(item['evidence'])}")
-        lines.append(f"- expected in answer: {'; '.join(item['answer_includes'])}")
-    else:
-        lines.append("- expected: a refusal")
-    failed = [k for k, v in r["scores"].items() if k not in ("refused",) and v < 1.0 and k != "mrr"]
-    lines.append(f"- failed checks: {', '.join(failed) or ('refused' if r['refused'] else 'answered')}")
+    lines += [f"- {label}: {text}" for label, text in _failure_facts(item, r)]
     lines += ["", "Answer:", "", *["> " + ln for ln in r["answer"].splitlines()], "", "Top passages:", ""]
     for p in r["passages"][:3]:
         lines.append(f"{p['rank']}. *{p['title']} — {p['section']}*: {p['text'][:240]}")
@@ -437,12 +444,7 @@ def _html_report(run, overall_rows, tag_rows, failures, ablations, base_rows, fl
     parts.append("<h2>Failing items</h2>")
     for item, r in failures:
         parts.append(f"<div class='fail'><h3>{e(item['id'])}: {e(item['question'])}</h3><ul>")
-        parts.append(f"<li>standalone: {e(r['standalone_question'])}</li>")
-        if item.get("answerable", True):
-            parts.append(f"<li>expected evidence: {e('; '.join(item['evidence']))}</li>")
-            parts.append(f"<li>expected in answer: {e('; '.join(item['answer_includes']))}</li>")
-        else:
-            parts.append("<li>expected: a refusal</li>")
+        parts += [f"<li>{e(label)}: {e(text)}</li>" for label, text in _failure_facts(item, r)]
         parts.append(f"</ul><blockquote>{e(r['answer'])}</blockquote><ol>")
         for p in r["passages"][:3]:
             parts.append(f"<li><b>{e(p['title'])} — {e(str(p['section']))}</b>: {e(p['text'][:240])}</li>")
