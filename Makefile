@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test index lint bench eval clean
+.PHONY: run test index lint bench eval clean system
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -18,7 +18,10 @@ run: $(STAMP)
 	$(BIN)/advisor index
 	$(BIN)/python app.py
 
-test: $(STAMP)
+system:
+	bash scripts/system-deps.sh
+
+test: $(STAMP) system
 	$(BIN)/ruff check src tests app.py
 	$(BIN)/python -m pytest
 
@@ -29,7 +32,7 @@ bench: $(STAMP)
 	$(BIN)/advisor bench
 
 eval: $(STAMP)
-	$(BIN)/advisor eval --golden evals/golden.jsonl --out evals/reports/latest
+	$(BIN)/advisor eval --golden evals/dev/golden.jsonl --out evals/reports/latest
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests app.py

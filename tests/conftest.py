@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from advisor.advisor import Advisor
-from advisor.embedding import OnnxEmbedder
-from advisor.index import CorpusIndex
 from advisor.settings import Settings
+from advisor.store.embedding import OnnxEmbedder
+from advisor.store.index import CorpusIndex
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"

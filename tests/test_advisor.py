@@ -2,8 +2,9 @@
 
 import pytest
 
-from advisor.advisor import MAX_QUESTION_CHARS, Advisor, Answer, InvalidQuestion, clean_question
-from advisor.citations import cited_numbers
+from advisor.advisor import MAX_QUESTION_CHARS, Advisor, InvalidQuestion, clean_question
+from advisor.answer.citations import cited_numbers
+from advisor.schema import Answer
 from advisor.settings import Settings
 
 CONTRACT_KEYS = {"question", "standalone_question", "answer", "refused", "cited", "passages", "generator", "timings_ms"}
@@ -93,7 +94,7 @@ def test_control_characters_are_removed():
 
 
 def test_missing_index_is_built_on_first_use(tmp_path, embedder, built):
-    from advisor.index import CorpusIndex
+    from advisor.store.index import CorpusIndex
 
     settings = built.with_(data_dir=tmp_path / "fresh-index")
     a = Advisor(settings, CorpusIndex(settings, embedder))

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from conftest import CORPUS
 
-from advisor.bench import synthetic_corpus
-from advisor.corpus import load_corpus
+from advisor.evaluation.bench import synthetic_corpus
+from advisor.ingest.load import load_corpus
 
 
 def test_synthetic_corpus_is_deterministic_with_distinct_documents(tmp_path):

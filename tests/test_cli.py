@@ -65,7 +65,10 @@ def test_ask_json_with_history_follows_the_contract(built, tmp_path):
         (["ask", "   "], "the question is empty"),
         (["ask", "--history", "/nonexistent.json", "hi"], "cannot read history file"),
         (["eval", "--golden", "/nonexistent.jsonl", "--out", "/tmp/x"], "cannot read"),
-        (["eval", "--golden", "evals/golden.jsonl", "--out", "/tmp/x", "--compare", "speed=fast"], "unknown option"),
+        (
+            ["eval", "--golden", "evals/dev/golden.jsonl", "--out", "/tmp/x", "--compare", "speed=fast"],
+            "unknown option",
+        ),
     ],
 )
 def test_bad_input_is_one_line_without_traceback(built, args, message):

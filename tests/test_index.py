@@ -14,11 +14,11 @@ import pytest
 from conftest import CORPUS, make_settings
 
 from advisor.advisor import Advisor
-from advisor.bench import free_port, wait_for_port
-from advisor.chunking import chunk_document
-from advisor.corpus import load_corpus
-from advisor.embedding import OnnxEmbedder, SentenceTransformerEmbedder
-from advisor.index import CorpusIndex
+from advisor.evaluation.bench import free_port, wait_for_port
+from advisor.ingest.chunk import chunk_document
+from advisor.ingest.load import load_corpus
+from advisor.store.embedding import OnnxEmbedder, SentenceTransformerEmbedder
+from advisor.store.index import CorpusIndex
 
 SUBSET = ("ai-architect-career-ladder.md", "ai-engineering-architect-career-guide.md")
 BIN = Path(sys.executable).parent
@@ -233,7 +233,7 @@ def test_against_a_real_chroma_server(tmp_path, embedder):
 
 def test_unreachable_chroma_server_is_one_clear_error(tmp_path):
     settings = make_settings(tmp_path, chroma_url=f"http://127.0.0.1:{free_port()}")
-    from advisor.index import IndexUnavailable
+    from advisor.store.index import IndexUnavailable
 
     with pytest.raises(IndexUnavailable, match="cannot reach Chroma"):
         CorpusIndex(settings, OnnxEmbedder(tmp_path / "models")).update(progress=False)

@@ -2,9 +2,9 @@
 
 import pytest
 
-from advisor.chunking import count_tokens
-from advisor.index import CorpusIndex
+from advisor.ingest.chunk import count_tokens
 from advisor.retrieval import HybridRetriever, near_duplicate, rrf
+from advisor.store.index import CorpusIndex
 
 
 @pytest.mark.parametrize(

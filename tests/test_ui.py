@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from advisor.bench import free_port, wait_for_port
+from advisor.evaluation.bench import free_port, wait_for_port
 
 pytestmark = pytest.mark.browser
 
@@ -164,3 +164,35 @@ def test_thumbs_up_is_saved_with_question_and_citations(page, server):
     record = json.loads(feedback.read_text().splitlines()[-1])
     assert record["liked"] is True and record["question"] == "What do AI architects earn?"
     assert record["citations"] and record["citations"][0]["source"].startswith("corpus/")
+
+
+def test_exports_are_private_to_their_session(server):
+    """Concurrent sessions each download their own conversation, never another's (it used to be one shared file)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+    from gradio_client import Client
+
+    questions = [
+        "What does a staff AI engineer own?",
+        "What do AI architects earn?",
+        "Which certifications help an aspiring AI architect?",
+        "How long does it take to go from AI engineer to AI architect?",
+        "Do architects still get to write code?",
+        "What does a principal engineer do?",
+    ] * 2
+
+    def session(i: int) -> tuple[str, str]:
+        client = Client(server["url"], verbose=False)
+        question = f"{questions[i]} (session {i})"
+        result = client.predict(question, [], 5, api_name="/ask")
+        export = next(v["value"] for v in result if isinstance(v, dict) and str(v.get("value")).endswith(".md"))
+        return question, httpx.get(f"{server['url']}/gradio_api/file={export}", timeout=30).text
+
+    with ThreadPoolExecutor(max_workers=len(questions)) as pool:
+        downloads = list(pool.map(session, range(len(questions))))
+    for question, text in downloads:
+        assert question in text
+        others = [q for q, _ in downloads if q != question and q in text]
+        assert not others, f"export of {question!r} holds {others}"
+    assert not list(server["data"].glob("exports/*"))

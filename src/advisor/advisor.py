@@ -11,62 +11,21 @@ import threading
 import time
 import unicodedata
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 
-from advisor.citations import cited_numbers, drop_invalid_markers
-from advisor.conversation import Turn, condense
-from advisor.generation import Generator, make_generator
-from advisor.index import CorpusIndex, IndexReport
-from advisor.refusal import decide, refusal_text
-from advisor.retrieval import HybridRetriever, Mode, Passage
+from advisor.answer.citations import cited_numbers, drop_invalid_markers
+from advisor.answer.compose import Generator, make_generator
+from advisor.answer.condense import condense
+from advisor.answer.judge import decide, refusal_text
+from advisor.retrieval import HybridRetriever, Mode
+from advisor.schema import Answer, Turn
 from advisor.settings import Settings
+from advisor.store.index import CorpusIndex, IndexReport
 
 MAX_QUESTION_CHARS = 2000
 
 
 class InvalidQuestion(ValueError):
     """A question that cannot be asked (empty after cleaning); the message is for users."""
-
-
-@dataclass(frozen=True)
-class Answer:
-    """One answer, unchanged from the generator to the CLI, the UI and the evals."""
-
-    question: str
-    standalone_question: str
-    text: str
-    passages: list[Passage]
-    cited: list[int]
-    refused: bool
-    generator: str
-    timings_ms: dict[str, float]
-    refusal_reason: str | None = None
-    notices: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict:
-        """The `advisor ask --json` object of CONTRACTS.md section 1 (plus `notices`)."""
-        return {
-            "question": self.question,
-            "standalone_question": self.standalone_question,
-            "answer": self.text,
-            "refused": self.refused,
-            "cited": self.cited,
-            "passages": [
-                {
-                    "rank": p.rank,
-                    "id": p.chunk.id,
-                    "source": p.chunk.source,
-                    "title": p.chunk.title,
-                    "section": p.chunk.section,
-                    "text": p.chunk.text,
-                    "score": p.score,
-                }
-                for p in self.passages
-            ],
-            "generator": self.generator,
-            "timings_ms": self.timings_ms,
-            "notices": self.notices,
-        }
 
 
 def clean_question(question: str) -> tuple[str, list[str]]:

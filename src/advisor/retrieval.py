@@ -12,39 +12,17 @@ import logging
 import re
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 
-from advisor.chunking import Chunk, count_tokens
-from advisor.index import MANIFEST, CorpusIndex, Snapshot
+from advisor.ingest.chunk import count_tokens
+from advisor.schema import Passage, Retrieval
+from advisor.store.index import MANIFEST, CorpusIndex, Snapshot
 
 Mode = Literal["hybrid", "dense", "bm25"]
 RRF_K = 60
 _WORD = re.compile(r"[a-z0-9]+(?:[/'][a-z0-9]+)*")
-
-
-@dataclass(frozen=True)
-class Passage:
-    """A retrieved chunk: `rank` starts at 1; `score` is its cosine similarity to the question."""
-
-    chunk: Chunk
-    score: float
-    rank: int
-
-
-@dataclass(frozen=True)
-class Retrieval:
-    """Passages handed to the answer step plus the signals the refusal decision reads."""
-
-    query: str
-    passages: list[Passage]
-    query_vector: np.ndarray
-    top_dense: float  # best cosine similarity among all candidates
-    term_coverage: float  # share of the query's content words that the corpus knows
-    unknown_terms: list[str] = field(default_factory=list)  # content words the corpus never uses
-    timings_ms: dict[str, float] = field(default_factory=dict)
 
 
 class _Loaded:

@@ -68,7 +68,7 @@ class Settings:
 
     def fingerprint(self) -> dict[str, object]:
         """What the stored vectors depend on: a change here forces a full rebuild."""
-        from advisor.chunking import CHUNKER_VERSION
+        from advisor.ingest.chunk import CHUNKER_VERSION
 
         # onnx and sentence-transformers run the same model to the same vectors: not a rebuild.
         return {

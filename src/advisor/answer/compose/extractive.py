@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from advisor.citations import attach_marker
-from advisor.conversation import roles_in
-from advisor.retrieval import Passage
+from advisor.answer.citations import attach_marker
+from advisor.answer.condense import roles_in
+from advisor.schema import Passage
 
 _SALARY = re.compile(r"\b(earn\w*|pay\w*|paid|salar\w*|compensation|income|money|lpa|wage\w*|make)\b|\$", re.I)
 _COMPARE = re.compile(
@@ -61,7 +61,7 @@ def detect_intent(question: str) -> Intent:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by identity: a field is a numpy array
 class _Candidate:
     text: str
     vector: np.ndarray

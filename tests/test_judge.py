@@ -1,6 +1,6 @@
 import pytest
 
-from advisor.refusal import SUGGESTIONS, decide, other_profession, refusal_text
+from advisor.answer.judge import SUGGESTIONS, decide, other_profession, refusal_text
 
 
 @pytest.mark.parametrize(

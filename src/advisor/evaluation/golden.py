@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from advisor.citations import MARKER, markers_valid
+from advisor.answer.citations import MARKER, markers_valid
 
 MAIN_METRICS = (
     "hit@1",

@@ -4,9 +4,9 @@ import re
 
 import pytest
 
-from advisor.citations import MARKER
-from advisor.evaluation import numbers_in
-from advisor.generation.extractive import detect_intent, level_fit
+from advisor.answer.citations import MARKER
+from advisor.answer.compose.extractive import detect_intent, level_fit
+from advisor.evaluation.golden import numbers_in
 
 
 @pytest.mark.parametrize(

@@ -25,10 +25,11 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from advisor.chunking import Chunk, chunk_document, set_tiktoken_cache, split_sentences
-from advisor.corpus import corpus_files, load_corpus, source_name
-from advisor.embedding import Embedder, LangChainEmbeddings, make_embedder
+from advisor.ingest.chunk import chunk_document, set_tiktoken_cache, split_sentences
+from advisor.ingest.load import corpus_files, load_corpus, source_name
+from advisor.schema import Chunk
 from advisor.settings import Settings
+from advisor.store.embedding import Embedder, LangChainEmbeddings, make_embedder
 
 log = logging.getLogger(__name__)
 

@@ -9,6 +9,8 @@ import html
 import json
 import os
 import re
+import shutil
+import tempfile
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -16,8 +18,9 @@ from pathlib import Path
 
 import gradio as gr
 
-from advisor.advisor import Advisor, Answer, InvalidQuestion
-from advisor.citations import MARKER
+from advisor.advisor import Advisor, InvalidQuestion
+from advisor.answer.citations import MARKER
+from advisor.schema import Answer
 from advisor.settings import Settings
 
 EXAMPLES = [
@@ -151,15 +154,34 @@ def save_feedback(path: Path, question: str, answer: Answer, liked: bool) -> Non
 _feedback_lock = threading.Lock()
 
 
+def write_export(turns: list[dict], answers: list[Answer], previous: str | None) -> str:
+    """The conversation as Markdown in a file private to one session: a fresh, unguessable temp dir.
+
+    The session's previous export is removed; Gradio serves its own copy from a content-hashed path.
+    """
+    remove_export(previous)
+    folder = Path(tempfile.mkdtemp(prefix="advisor-export-"))
+    path = folder / f"advisor-conversation-{datetime.now(UTC):%Y-%m-%d}.md"
+    path.write_text(conversation_markdown(turns, answers), encoding="utf-8")
+    return str(path)
+
+
+def remove_export(path: str | None) -> None:
+    """Delete one session's export file and its folder (no-op when there is none)."""
+    if path and Path(path).parent.name.startswith("advisor-export-"):
+        shutil.rmtree(Path(path).parent, ignore_errors=True)
+
+
 def create_app(advisor: Advisor):
     """Build the Gradio app around one `Advisor` (no launch; no model loaded here)."""
     settings = advisor.settings
-    exports = settings.data_dir / "exports"
 
-    def respond(message: str, turns: list[dict], answers: list[Answer], k: int) -> Iterator[tuple]:
+    def respond(
+        message: str, turns: list[dict], answers: list[Answer], k: int, previous: str | None
+    ) -> Iterator[tuple]:
         history = _plain_history(turns, answers)
         if not (message or "").strip():
-            yield turns, answers, gr.update(), gr.update(), gr.update(), ""
+            yield turns, answers, gr.update(), gr.update(), gr.update(), "", previous
             return
         turns = [*turns, {"role": "user", "content": _escape(message)}, {"role": "assistant", "content": ""}]
         try:
@@ -170,22 +192,20 @@ def create_app(advisor: Advisor):
                     break
                 partial += item
                 turns[-1] = {"role": "assistant", "content": _escape(partial)}
-                yield turns, answers, gr.update(), gr.update(), gr.update(), ""
+                yield turns, answers, gr.update(), gr.update(), gr.update(), "", previous
         except InvalidQuestion as exc:
             turns[-1] = {"role": "assistant", "content": f"*{_escape(str(exc))}*"}
-            yield turns, answers, gr.update(), gr.update(), gr.update(), ""
+            yield turns, answers, gr.update(), gr.update(), gr.update(), "", previous
             return
         turns[-1] = {"role": "assistant", "content": answer_markdown(answer)}
         answers = [*answers, answer]
-        exports.mkdir(parents=True, exist_ok=True)
-        export = exports / "advisor-conversation.md"
-        export.write_text(conversation_markdown(turns, answers), encoding="utf-8")
+        export = write_export(turns, answers, previous)
         understood = (
             f"**Understood as:** {_escape(answer.standalone_question)}"
             if answer.standalone_question != answer.question
             else f"**Asked as is:** {_escape(answer.question)}"
         )
-        yield turns, answers, sources_html(answer), understood, gr.update(value=str(export), interactive=True), ""
+        yield turns, answers, sources_html(answer), understood, gr.update(value=export, interactive=True), "", export
 
     def on_like(data: gr.LikeData, turns: list[dict], answers: list[Answer]) -> None:
         index = data.index[0] if isinstance(data.index, list | tuple) else data.index
@@ -201,10 +221,12 @@ def create_app(advisor: Advisor):
         note = "; ".join(report.warnings)
         return index_status_markdown(advisor), f"{report.summary()}" + (f"\n\nWarnings: {note}" if note else "")
 
-    def on_clear():
-        return [], [], sources_html(None), "", gr.update(value=None, interactive=False)
+    def on_clear(previous: str | None):
+        remove_export(previous)
+        return [], [], sources_html(None), "", gr.update(value=None, interactive=False), None
 
-    with gr.Blocks(title="advisor: careers in AI", analytics_enabled=False) as app:
+    # Gradio's cached copies of exports are purged hourly; the originals when the session ends.
+    with gr.Blocks(title="advisor: careers in AI", analytics_enabled=False, delete_cache=(3600, 3600)) as app:
         gr.Markdown(
             "# advisor\nCareer advice for AI engineers, architects, staff and principal roles. "
             "Every claim cites a passage you can read on the right.",
@@ -216,6 +238,7 @@ def create_app(advisor: Advisor):
         )
         gr.Markdown(backend, elem_id="backend")
         answers_state = gr.State([])
+        export_state = gr.State(None, delete_callback=remove_export)
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(
@@ -251,12 +274,13 @@ def create_app(advisor: Advisor):
                     reindex = gr.Button("Reindex corpus", elem_id="reindex")
                     report = gr.Markdown("", elem_id="reindex-report")
 
-        outputs = [chatbot, answers_state, sources, understood, export, box]
-        box.submit(respond, [box, chatbot, answers_state, k], outputs, api_name="ask")
-        send.click(respond, [box, chatbot, answers_state, k], outputs, api_name=False)
+        outputs = [chatbot, answers_state, sources, understood, export, box, export_state]
+        inputs = [box, chatbot, answers_state, k, export_state]
+        box.submit(respond, inputs, outputs, api_name="ask")
+        send.click(respond, inputs, outputs, api_name=False)
         chatbot.like(on_like, [chatbot, answers_state], None)
         reindex.click(on_reindex, None, [status, report], concurrency_limit=1, concurrency_id="reindex")
-        clear.click(on_clear, None, [chatbot, answers_state, sources, understood, export])
+        clear.click(on_clear, export_state, [chatbot, answers_state, sources, understood, export, export_state])
     return app
 
 
@@ -304,7 +328,6 @@ def serve(settings: Settings | None = None, host: str | None = None, port: int |
         share=False,
         auth=auth,
         show_error=False,
-        allowed_paths=[str(settings.data_dir / "exports")],
         theme=gr.themes.Soft(primary_hue="blue"),
         css=CSS,
         footer_links=[],

@@ -14,7 +14,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from advisor.corpus import SourceDocument
+from advisor.schema import Chunk, SourceDocument
 
 CHUNKER_VERSION = "5"
 SMALL_SECTION = 60  # tokens: sibling sections this small are merged under their parent
@@ -24,25 +24,6 @@ _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
 _TABLE_RULE = re.compile(r"^\|?\s*:?-{2,}")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9$₹€£])")
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """A passage of one document, the unit of retrieval and citation."""
-
-    id: str
-    source: str
-    title: str
-    section: str | None
-    text: str
-    position: int  # order of the chunk inside its document
-    kind: str | None = None
-
-    @property
-    def embed_text(self) -> str:
-        """What is embedded and searched: title and section in front of the text."""
-        head = f"{self.title} — {self.section}" if self.section else self.title
-        return f"{head}\n{self.text}"
 
 
 @dataclass(frozen=True)

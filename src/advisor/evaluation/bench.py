@@ -23,12 +23,12 @@ from pathlib import Path
 import numpy as np
 
 from advisor.advisor import Advisor
-from advisor.chunking import chunk_document, split_sentences
-from advisor.corpus import load_corpus
-from advisor.embedding import OnnxEmbedder, SentenceTransformerEmbedder
-from advisor.evaluation import first_hit_rank, load_golden
-from advisor.index import CorpusIndex
+from advisor.evaluation.golden import first_hit_rank, load_golden
+from advisor.ingest.chunk import chunk_document, split_sentences
+from advisor.ingest.load import load_corpus
 from advisor.settings import Settings
+from advisor.store.embedding import OnnxEmbedder, SentenceTransformerEmbedder
+from advisor.store.index import CorpusIndex
 
 BIN = Path(sys.executable).parent
 
@@ -107,9 +107,9 @@ def _rss_peak_mb(pid: int) -> float:
 
 def run_benchmarks(out_dir: Path, scales: Sequence[int] = (1, 10, 100), log: Callable[[str], None] = print) -> dict:
     """Measure everything the benchmark issue asks for; write results.json and results.md."""
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     corpus = Settings.from_env().corpus_dir
-    golden = load_golden([root / "evals" / "golden.jsonl"])
+    golden = load_golden([root / "evals" / "dev" / "golden.jsonl"])
     questions = [g["question"] for g in golden if not g.get("history")]
     work = Path(tempfile.mkdtemp(prefix="advisor-bench-"))
     results: dict = {
@@ -242,7 +242,7 @@ def _baseline(corpus: Path, work: Path, embedder, golden: list[dict], advisor: A
     from langchain_core.documents import Document
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from advisor.embedding import LangChainEmbeddings
+    from advisor.store.embedding import LangChainEmbeddings
 
     docs, _ = load_corpus(corpus)
     splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)

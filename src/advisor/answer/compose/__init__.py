@@ -9,7 +9,7 @@ from typing import Protocol
 
 import numpy as np
 
-from advisor.retrieval import Passage
+from advisor.schema import Passage
 
 GENERATORS = ("extractive",)
 
@@ -23,7 +23,7 @@ class Generator(Protocol):
 def make_generator(name: str, sentences: Callable[[str], tuple[list[str], np.ndarray]]) -> Generator:
     """The generator named in settings."""
     if name == "extractive":
-        from advisor.generation.extractive import ExtractiveGenerator
+        from advisor.answer.compose.extractive import ExtractiveGenerator
 
         return ExtractiveGenerator(sentences)
     raise ValueError(f"unknown generator {name!r} (available: {', '.join(GENERATORS)})")

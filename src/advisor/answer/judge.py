@@ -3,13 +3,14 @@
 One cosine threshold is not enough: "nurse salaries in Canada" scores like a weak in-domain
 question. The decision combines the best dense similarity, the share of the question's content
 words the corpus knows at all, and requests to drop the sources. Thresholds were calibrated on
-evals/golden.jsonl (see README, "Refusal").
+evals/dev/golden.jsonl (see README, "Refusal").
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from advisor.schema import Verdict
 
 INJECTION = re.compile(
     r"\b(ignore|disregard|forget|bypass)\b.{0,40}\b(sources?|instructions?|rules?|context|documents?|corpus|prompt)\b"
@@ -28,12 +29,6 @@ SUGGESTIONS = (
     "What does a staff AI/ML engineer own?",
     "Which certifications help an aspiring AI architect?",
 )
-
-
-@dataclass(frozen=True)
-class Verdict:
-    refuse: bool
-    reason: str
 
 
 def decide(question: str, top_similarity: float, term_coverage: float, unknown_terms: list[str]) -> Verdict:

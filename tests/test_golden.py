@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS, ROOT
 
-from advisor.evaluation import (
+from advisor.evaluation.golden import (
     MAIN_METRICS,
     GoldenFormatError,
     contains,
@@ -22,7 +22,7 @@ from advisor.evaluation import (
     write_reports,
 )
 
-GOLDEN = ROOT / "evals" / "golden.jsonl"
+GOLDEN = ROOT / "evals" / "dev" / "golden.jsonl"
 THRESHOLDS = json.loads((ROOT / "evals" / "thresholds.json").read_text())
 
 

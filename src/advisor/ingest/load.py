@@ -10,23 +10,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from advisor.schema import SourceDocument
 
 log = logging.getLogger(__name__)
 
 SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf")
-
-
-@dataclass(frozen=True)
-class SourceDocument:
-    """One corpus file, read and normalised to text."""
-
-    source: str  # "corpus/<relative path>", as shown to users and stored with every chunk
-    title: str
-    text: str
-    meta: dict[str, str] = field(default_factory=dict)
-    sha256: str = ""
 
 
 class UnreadableDocument(Exception):

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+from advisor.schema import Turn
 
 _ROLE = re.compile(
     r"\b(?:(?:principal|distinguished|senior\s+staff|staff|senior|lead|junior|mid-level)\s+)?"
@@ -27,12 +28,6 @@ _WHICH_ONE = re.compile(
 _ELLIPSIS = re.compile(r"^\s*(?:and|but|so)?\s*(?:what|how)\s+about\s+|^\s*(?:and|but)\s+(?=\S)", re.I)
 _PREPOSITION = re.compile(r"^(in|for|at|with|after|before|outside|inside|within|on|across|without|from)\b", re.I)
 _LEAD_AND = re.compile(r"^\s*(?:and|but|so|ok(?:ay)?|then)\s*,?\s+", re.I)
-
-
-@dataclass(frozen=True)
-class Turn:
-    role: str  # "user" | "assistant"
-    content: str
 
 
 def roles_in(text: str) -> list[str]:

@@ -34,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:  # the one place a user-facing error becomes one line
         from advisor.advisor import InvalidQuestion
-        from advisor.index import IndexUnavailable
+        from advisor.store.index import IndexUnavailable
 
         if isinstance(exc, UsageError | InvalidQuestion | IndexUnavailable | ValueError | OSError):
             print(f"advisor: error: {exc}", file=sys.stderr)
@@ -95,7 +95,7 @@ def _parser() -> argparse.ArgumentParser:
 
 # -- index -------------------------------------------------------------------------------------------
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
-    from advisor.index import CorpusIndex
+    from advisor.store.index import CorpusIndex
 
     index = CorpusIndex(settings)
     report = index.update(full=args.full, progress=not args.json)
@@ -189,14 +189,14 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from advisor.ui import serve
+    from advisor.apps.ui import serve
 
     serve(settings, host=args.host, port=args.port)
     return 0
 
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
-    from advisor.bench import run_benchmarks
+    from advisor.evaluation.bench import run_benchmarks
 
     run_benchmarks(args.out, scales=args.scale or [1, 10, 100], log=lambda m: print(m, file=sys.stderr, flush=True))
     print((args.out / "results.md").read_text())
@@ -234,7 +234,7 @@ def parse_compare(spec: str) -> list[tuple[str, dict]]:
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from advisor.advisor import Advisor
-    from advisor.evaluation import GoldenFormatError, load_golden, run_golden, write_reports
+    from advisor.evaluation.golden import GoldenFormatError, load_golden, run_golden, write_reports
 
     try:
         items = load_golden(args.golden)

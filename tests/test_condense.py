@@ -1,6 +1,6 @@
 import pytest
 
-from advisor.conversation import condense, roles_in
+from advisor.answer.condense import condense, roles_in
 
 
 def U(text):

@@ -2,7 +2,7 @@ import zlib
 
 from conftest import CORPUS
 
-from advisor.corpus import load_corpus, load_document
+from advisor.ingest.load import load_corpus, load_document
 
 
 def minimal_pdf(text: str, title: str = "A PDF guide") -> bytes:

@@ -5,8 +5,9 @@ import pytest
 import tokenizers
 from conftest import CORPUS
 
-from advisor.chunking import chunk_document, count_tokens, is_caption, parse_sections, split_sentences
-from advisor.corpus import SourceDocument, load_corpus
+from advisor.ingest.chunk import chunk_document, count_tokens, is_caption, parse_sections, split_sentences
+from advisor.ingest.load import load_corpus
+from advisor.schema import SourceDocument
 
 MODEL_WINDOW = 256  # all-MiniLM-L6-v2 truncates past 256 word pieces
 

@@ -1,0 +1,7 @@
+"""advisor: a local, cited career advisor built on retrieval-augmented generation.
+
+Two pipelines, one folder each: `ingest` (load, chunk) and `store` (embedding, Chroma, records,
+snapshot) build the index; `retrieval` and `answer` (condense, judge, compose, citations) answer
+from it through `advisor.Advisor`. `apps` holds the CLI and the browser UI, `evaluation` the golden
+Q&A harness and the benchmarks. The values passed between stages live in `schema`.
+"""

@@ -1,0 +1,1 @@
+"""Answer: condense a follow-up (`condense`), judge answerability (`judge`), compose a cited answer (`compose`)."""

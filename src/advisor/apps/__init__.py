@@ -1,0 +1,1 @@
+"""Apps: the `advisor` command line (`cli`) and the browser UI (`ui`)."""

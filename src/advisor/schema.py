@@ -1,0 +1,117 @@
+"""The small typed values that flow between the stages, in one place.
+
+load -> `SourceDocument` -> chunk -> `Chunk` -> retrieve -> `Passage` / `Retrieval` -> judge -> `Verdict`
+-> compose -> `Answer`, which travels unchanged to the CLI, the UI and the evals. `Turn` is one message
+of a conversation. All are frozen dataclasses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class SourceDocument:
+    """One corpus file, read and normalised to text."""
+
+    source: str  # "corpus/<relative path>", as shown to users and stored with every chunk
+    title: str
+    text: str
+    meta: dict[str, str] = field(default_factory=dict)
+    sha256: str = ""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of one document, the unit of retrieval and citation."""
+
+    id: str
+    source: str
+    title: str
+    section: str | None
+    text: str
+    position: int  # order of the chunk inside its document
+    kind: str | None = None
+
+    @property
+    def embed_text(self) -> str:
+        """What is embedded and searched: title and section in front of the text."""
+        head = f"{self.title} — {self.section}" if self.section else self.title
+        return f"{head}\n{self.text}"
+
+
+@dataclass(frozen=True)
+class Turn:
+    role: str  # "user" | "assistant"
+    content: str
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk: `rank` starts at 1; `score` is its cosine similarity to the question."""
+
+    chunk: Chunk
+    score: float
+    rank: int
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """Passages handed to the answer step plus the signals the refusal decision reads."""
+
+    query: str
+    passages: list[Passage]
+    query_vector: np.ndarray
+    top_dense: float  # best cosine similarity among all candidates
+    term_coverage: float  # share of the query's content words that the corpus knows
+    unknown_terms: list[str] = field(default_factory=list)  # content words the corpus never uses
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    refuse: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One answer, unchanged from the generator to the CLI, the UI and the evals."""
+
+    question: str
+    standalone_question: str
+    text: str
+    passages: list[Passage]
+    cited: list[int]
+    refused: bool
+    generator: str
+    timings_ms: dict[str, float]
+    refusal_reason: str | None = None
+    notices: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        """The `advisor ask --json` object of CONTRACTS.md section 1 (plus `notices`)."""
+        return {
+            "question": self.question,
+            "standalone_question": self.standalone_question,
+            "answer": self.text,
+            "refused": self.refused,
+            "cited": self.cited,
+            "passages": [
+                {
+                    "rank": p.rank,
+                    "id": p.chunk.id,
+                    "source": p.chunk.source,
+                    "title": p.chunk.title,
+                    "section": p.chunk.section,
+                    "text": p.chunk.text,
+                    "score": p.score,
+                }
+                for p in self.passages
+            ],
+            "generator": self.generator,
+            "timings_ms": self.timings_ms,
+            "notices": self.notices,
+        }
