@@ -73,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     bn = sub.add_parser("bench", help="measure speed, memory and scaling; write benchmarks/results.{md,json}")
     bn.add_argument("--out", type=Path, default=Path("benchmarks"), help="where results go (default benchmarks/)")
     bn.add_argument("--scale", type=int, action="append", help="synthetic corpus sizes (default 1, 10 and 100)")
+    bn.add_argument("--only", action="append", default=[], help="run only this topic section (repeatable)")
     bn.set_defaults(func=cmd_bench)
 
     ev = sub.add_parser("eval", help="run golden Q&A through the advisor and write reports")
@@ -198,7 +199,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from advisor.evaluation.bench import run_benchmarks
 
-    run_benchmarks(args.out, scales=args.scale or [1, 10, 100], log=lambda m: print(m, file=sys.stderr, flush=True))
+    run_benchmarks(
+        args.out,
+        scales=args.scale or [1, 10, 100],
+        log=lambda m: print(m, file=sys.stderr, flush=True),
+        only=args.only,
+    )
     print((args.out / "results.md").read_text())
     return 0
 

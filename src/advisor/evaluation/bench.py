@@ -6,6 +6,7 @@ Medians and ratios from one run (these machines are shared and noisy); never ass
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import platform
@@ -105,8 +106,38 @@ def _rss_peak_mb(pid: int) -> float:
     return 0.0
 
 
-def run_benchmarks(out_dir: Path, scales: Sequence[int] = (1, 10, 100), log: Callable[[str], None] = print) -> dict:
-    """Measure everything the benchmark issue asks for; write results.json and results.md."""
+# Topic benchmarks, each a module with `run(work: Path, log) -> dict` and `markdown(results: dict) -> str`;
+# `advisor bench --only NAME` runs one and merges its results into results.json under NAME.
+SECTIONS: dict[str, str] = {}
+
+
+def run_benchmarks(
+    out_dir: Path,
+    scales: Sequence[int] = (1, 10, 100),
+    log: Callable[[str], None] = print,
+    only: Sequence[str] = (),
+) -> dict:
+    """Measure the core numbers (or only the named topic sections); write results.json and results.md."""
+    unknown = [name for name in only if name not in SECTIONS]
+    if unknown:
+        raise ValueError(f"unknown benchmark {', '.join(unknown)} (available: {', '.join(SECTIONS) or 'none'})")
+    path = out_dir / "results.json"
+    results = json.loads(path.read_text()) if only and path.exists() else _core(scales, log)
+    for name in only or SECTIONS:
+        work = Path(tempfile.mkdtemp(prefix=f"advisor-bench-{name}-"))
+        try:
+            results[name] = importlib.import_module(SECTIONS[name]).run(work, log)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2))
+    sections = [importlib.import_module(SECTIONS[n]).markdown(results[n]) for n in SECTIONS if n in results]
+    (out_dir / "results.md").write_text("\n".join([results_markdown(results), *sections]))
+    return results
+
+
+def _core(scales: Sequence[int], log: Callable[[str], None]) -> dict:
+    """Indexing, warm and cold latency, server memory, the LangChain baseline and scaling."""
     root = Path(__file__).resolve().parents[3]
     corpus = Settings.from_env().corpus_dir
     golden = load_golden([root / "evals" / "dev" / "golden.jsonl"])
@@ -204,9 +235,6 @@ def run_benchmarks(out_dir: Path, scales: Sequence[int] = (1, 10, 100), log: Cal
             results["scaling"].append(_scale(corpus, work / f"x{factor}", factor, embedder, questions))
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "results.json").write_text(json.dumps(results, indent=2))
-    (out_dir / "results.md").write_text(results_markdown(results))
     return results
 
 
