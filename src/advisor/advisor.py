@@ -1,7 +1,9 @@
 """`Advisor.ask(question, history) -> Answer`: the one entry point of the CLI, the UI and the evals.
 
-Question + history -> condense -> retrieve (hybrid) -> refuse or generate (cited) -> `Answer`.
-Constructing an `Advisor` is cheap: the index, the model and the snapshot load on first use.
+Question + history -> condense -> retrieve -> judge answerability -> compose (cited) -> `Answer`.
+Each step is a small protocol (`Condenser`, `Retriever`, `Judge`, `Generator`) with a rule-based
+default; pass another implementation to slot a model-backed one in. Constructing an `Advisor` is
+cheap: the index, the model and the snapshot load on first use.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from collections.abc import Iterator, Sequence
 
 from advisor.answer.citations import cited_numbers, drop_invalid_markers
 from advisor.answer.compose import Generator, make_generator
-from advisor.answer.condense import condense
-from advisor.answer.judge import decide, refusal_text
-from advisor.retrieval import HybridRetriever, Mode
+from advisor.answer.condense import Condenser, RuleCondenser
+from advisor.answer.judge import Judge, RuleJudge
+from advisor.retrieval import HybridRetriever, Mode, Retriever
 from advisor.schema import Answer, Turn
 from advisor.settings import Settings
 from advisor.store.index import CorpusIndex, IndexReport
@@ -53,11 +55,22 @@ def _turns(history: Sequence[Turn | dict]) -> list[Turn]:
 class Advisor:
     """Answers career questions from the indexed corpus, with citations."""
 
-    def __init__(self, settings: Settings | None = None, index: CorpusIndex | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        index: CorpusIndex | None = None,
+        *,
+        condenser: Condenser | None = None,
+        retriever: Retriever | None = None,
+        judge: Judge | None = None,
+        generator: Generator | None = None,
+    ) -> None:
         self.settings = settings or Settings.from_env()
         self.index = index or CorpusIndex(self.settings)
-        self.retriever = HybridRetriever(self.index)
-        self._generator: Generator | None = None
+        self.condenser = condenser or RuleCondenser()
+        self.retriever = retriever or HybridRetriever(self.index)
+        self.judge = judge or RuleJudge()
+        self._generator = generator
         self._reindex_lock = threading.Lock()
 
     @property
@@ -96,7 +109,8 @@ class Advisor:
         self.index.ensure()
 
         t0 = time.perf_counter()
-        standalone = condense(cleaned, _turns(history)) if use_history else cleaned
+        turns = _turns(history)
+        standalone = self.condenser.condense(cleaned, turns) if use_history else cleaned
         t_condense = _ms(t0)
 
         t0 = time.perf_counter()
@@ -104,19 +118,19 @@ class Advisor:
         t_retrieve = _ms(t0)
 
         t0 = time.perf_counter()
-        verdict = decide(standalone, retrieval.top_dense, retrieval.term_coverage, retrieval.unknown_terms)
+        verdict = self.judge.judge(standalone, retrieval)
         refused = use_refusal and verdict.refuse
         if refused:
-            text = refusal_text()
+            text = self.judge.refusal(standalone, verdict)
             yield text
         else:
             pieces: list[str] = []
-            for piece in self.generator.generate(standalone, retrieval.passages, retrieval.query_vector):
+            for piece in self.generator.generate(standalone, retrieval.passages, retrieval.query_vector, turns):
                 pieces.append(piece)
                 yield piece
             text = drop_invalid_markers("".join(pieces).strip(), len(retrieval.passages))
             if not text:
-                refused, text = True, refusal_text()
+                refused, text = True, self.judge.refusal(standalone, verdict)
                 yield text
         t_generate = _ms(t0)
         yield Answer(

@@ -12,7 +12,7 @@ import logging
 import re
 import threading
 import time
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 
@@ -71,6 +71,14 @@ def _chunk_vectors(snap: Snapshot) -> np.ndarray:
     np.add.at(out, snap.sentence_chunk, snap.sentence_vectors)
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     return out / np.where(norms == 0, 1, norms)
+
+
+class Retriever(Protocol):
+    """Finds the passages for a (standalone) question, with the signals the judge reads."""
+
+    def retrieve(self, query: str, k: int | None = None, mode: Mode = "hybrid") -> Retrieval: ...
+
+    def sentences(self, chunk_id: str) -> tuple[list[str], np.ndarray]: ...
 
 
 class HybridRetriever:

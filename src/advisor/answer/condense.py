@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Protocol
 
 from advisor.schema import Turn
 
@@ -121,3 +122,20 @@ def _swap_roles(previous: str, old: list[str], new: list[str]) -> str:
         replacement = new[min(i, len(new) - 1)]
         out = re.sub(rf"\b{re.escape(role)}(s?)\b", lambda m, r=replacement: r + m.group(1), out, flags=re.I)
     return out
+
+
+class Condenser(Protocol):
+    """Rewrites a follow-up into a standalone question (unchanged when it already stands alone)."""
+
+    name: str
+
+    def condense(self, question: str, history: Sequence[Turn]) -> str: ...
+
+
+class RuleCondenser:
+    """The rule-based default: pronouns, ellipsis and "which one" resolved against earlier subjects."""
+
+    name = "rules"
+
+    def condense(self, question: str, history: Sequence[Turn]) -> str:
+        return condense(question, history)

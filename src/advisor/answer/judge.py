@@ -9,8 +9,9 @@ evals/dev/golden.jsonl (see README, "Refusal").
 from __future__ import annotations
 
 import re
+from typing import Protocol
 
-from advisor.schema import Verdict
+from advisor.schema import Retrieval, Verdict
 
 INJECTION = re.compile(
     r"\b(ignore|disregard|forget|bypass)\b.{0,40}\b(sources?|instructions?|rules?|context|documents?|corpus|prompt)\b"
@@ -65,3 +66,25 @@ def refusal_text() -> str:
         "staff and principal engineers do, what they earn, how to move between levels and which "
         f"certifications help. You could ask, for example:\n{bullets}"
     )
+
+
+class Judge(Protocol):
+    """Decides whether the retrieved passages answer the question, and words the refusal when not."""
+
+    name: str
+
+    def judge(self, question: str, retrieval: Retrieval) -> Verdict: ...
+
+    def refusal(self, question: str, verdict: Verdict) -> str: ...
+
+
+class RuleJudge:
+    """The rule-based default: dense similarity, known-word coverage and requests to drop the sources."""
+
+    name = "rules"
+
+    def judge(self, question: str, retrieval: Retrieval) -> Verdict:
+        return decide(question, retrieval.top_dense, retrieval.term_coverage, retrieval.unknown_terms)
+
+    def refusal(self, question: str, verdict: Verdict) -> str:
+        return refusal_text()

@@ -9,14 +9,14 @@ relevance so it does not repeat itself, and ordered by passage. Every sentence e
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from advisor.answer.citations import attach_marker
 from advisor.answer.condense import roles_in
-from advisor.schema import Passage
+from advisor.schema import Passage, Turn
 
 _SALARY = re.compile(r"\b(earn\w*|pay\w*|paid|salar\w*|compensation|income|money|lpa|wage\w*|make)\b|\$", re.I)
 _COMPARE = re.compile(
@@ -104,7 +104,9 @@ class ExtractiveGenerator:
         self.sentences = sentences
         self.max_sentences = max_sentences
 
-    def generate(self, question: str, passages: list[Passage], query_vector: np.ndarray) -> Iterator[str]:
+    def generate(
+        self, question: str, passages: list[Passage], query_vector: np.ndarray, history: Sequence[Turn] = ()
+    ) -> Iterator[str]:
         """Yield the answer in pieces (a lead line, then one cited sentence or bullet at a time)."""
         intent = detect_intent(question)
         candidates = self._candidates(question, passages, query_vector, intent)
