@@ -35,3 +35,17 @@ def test_fingerprint_tracks_what_vectors_depend_on():
     assert a.fingerprint() == a.with_(k=9).fingerprint()
     assert a.fingerprint() != a.with_(chunk_tokens=100).fingerprint()
     assert a.fingerprint() != a.with_(embedding_backend="hash").fingerprint()
+
+
+def test_readme_configuration_table_lists_every_setting_and_nothing_else():
+    """The README's table and `Settings` agree: no undocumented setting, no documented dead one."""
+    import re
+    from dataclasses import fields
+
+    from conftest import ROOT
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = text[text.index("## Configuration") :]
+    documented = {m.lower() for m in re.findall(r"^\|[^|\n]*?`ADVISOR_(\w+)`", table, re.M)}
+    documented |= {m.lower() for m in re.findall(r"^\|[^|\n]*/ `ADVISOR_(\w+)`", table, re.M)}
+    assert documented == {f.name for f in fields(Settings)}
