@@ -20,8 +20,6 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
-from urllib.parse import urlparse
 
 import numpy as np
 
@@ -29,14 +27,23 @@ from advisor.ingest.chunk import chunk_document, set_tiktoken_cache, split_sente
 from advisor.ingest.load import corpus_files, load_corpus, source_name
 from advisor.schema import Chunk
 from advisor.settings import Settings
+from advisor.store.chroma import ChromaUnavailable, connect
 from advisor.store.embedding import Embedder, LangChainEmbeddings, make_embedder
+from advisor.store.manifest import MANIFEST, read_manifest, write_atomic, write_manifest
+from advisor.store.records import RECORDS, record_manager
+from advisor.store.snapshot import (
+    SENTENCES,
+    SNAPSHOT,
+    Snapshot,
+    chunk_from_row,
+    chunk_metadata,
+    ids_fingerprint,
+    sentence_key,
+    snapshot_header,
+    snapshot_lines,
+)
 
 log = logging.getLogger(__name__)
-
-MANIFEST = "manifest.json"
-RECORDS = "records.sqlite"
-SNAPSHOT = "snapshot.jsonl"
-SENTENCES = "sentences.npz"
 
 
 class IndexUnavailable(RuntimeError):
@@ -76,18 +83,6 @@ class IndexReport:
         )
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    """Every chunk stored in Chroma, with its sentences and their unit vectors."""
-
-    chunks: list[Chunk]
-    uids: list[str]  # Chroma ids (the record manager's content hashes), parallel to `chunks`
-    sentences: list[str]
-    sentence_chunk: np.ndarray  # index into `chunks` for every sentence
-    sentence_vectors: np.ndarray  # (len(sentences), dim), L2-normalised
-    fingerprint: str
-
-
 class CorpusIndex:
     """Builds and reads the index. Cheap to construct: nothing is imported or loaded until used."""
 
@@ -102,28 +97,10 @@ class CorpusIndex:
     def client(self):
         """A Chroma client: HTTP when `chroma_url` is set, otherwise persistent under the data dir."""
         if self._client is None:
-            import chromadb
-            from chromadb.config import Settings as ChromaSettings
-
-            chroma_settings = ChromaSettings(anonymized_telemetry=False)
-            if self.settings.chroma_url:
-                url = urlparse(self.settings.chroma_url)
-                if not url.hostname:
-                    raise IndexUnavailable(f"ADVISOR_CHROMA_URL is not a URL: {self.settings.chroma_url!r}")
-                try:
-                    self._client = chromadb.HttpClient(
-                        host=url.hostname,
-                        port=url.port or (443 if url.scheme == "https" else 8000),
-                        ssl=url.scheme == "https",
-                        settings=chroma_settings,
-                    )
-                    self._client.heartbeat()
-                except Exception as exc:
-                    self._client = None
-                    raise IndexUnavailable(f"cannot reach Chroma at {self.settings.chroma_url}: {exc}") from None
-            else:
-                self.settings.chroma_dir.mkdir(parents=True, exist_ok=True)
-                self._client = chromadb.PersistentClient(path=str(self.settings.chroma_dir), settings=chroma_settings)
+            try:
+                self._client = connect(self.settings)
+            except ChromaUnavailable as exc:
+                raise IndexUnavailable(str(exc)) from None
         return self._client
 
     def collection(self):
@@ -145,23 +122,12 @@ class CorpusIndex:
         )
 
     def _record_manager(self):
-        from langchain_classic.indexes import SQLRecordManager
-
-        manager = SQLRecordManager(
-            namespace=f"chroma/{self.settings.collection}",
-            db_url=f"sqlite:///{self.settings.data_dir / RECORDS}",
-        )
-        manager.create_schema()
-        return manager
+        return record_manager(self.settings, f"chroma/{self.settings.collection}")
 
     # -- manifest ---------------------------------------------------------------------------
     def manifest(self) -> dict | None:
         """The manifest of the last successful build, or None."""
-        path = self.settings.data_dir / MANIFEST
-        try:
-            return json.loads(path.read_text())
-        except (OSError, ValueError):
-            return None
+        return read_manifest(self.settings.data_dir)
 
     def _rebuild_reason(self, manifest: dict | None) -> str | None:
         if manifest is None:
@@ -230,7 +196,7 @@ class CorpusIndex:
         if not docs and not corpus_files(s.corpus_dir) and not (manifest or {}).get("sources"):
             raise IndexUnavailable(f"no documents in {s.corpus_dir} (supported: .md .txt .html .pdf)")
         chunks = [c for d in docs for c in chunk_document(d, s.chunk_tokens, s.chunk_overlap)]
-        lc_docs = [Document(page_content=c.embed_text, metadata=_chunk_metadata(c)) for c in chunks]
+        lc_docs = [Document(page_content=c.embed_text, metadata=chunk_metadata(c)) for c in chunks]
 
         bar = None
         embedded = 0
@@ -295,7 +261,7 @@ class CorpusIndex:
             "built_at": now if (changed or manifest is None) else manifest.get("built_at", now),
             "checked_at": now,
         }
-        _write_atomic(s.data_dir / MANIFEST, json.dumps(new_manifest, indent=2))
+        write_manifest(s.data_dir, new_manifest)
         return IndexReport(
             documents=len(sources),
             chunks=total,
@@ -322,8 +288,8 @@ class CorpusIndex:
         return sorted(self.collection().get(include=[])["ids"])
 
     def _snapshot_current(self) -> bool:
-        header = _snapshot_header(self.settings.data_dir / SNAPSHOT)
-        return header is not None and header.get("fingerprint") == _ids_fingerprint(self._stored_ids())
+        header = snapshot_header(self.settings.data_dir / SNAPSHOT)
+        return header is not None and header.get("fingerprint") == ids_fingerprint(self._stored_ids())
 
     def refresh_snapshot(self) -> None:
         """Rewrite the snapshot from Chroma's contents, embedding only sentences not seen before."""
@@ -332,7 +298,7 @@ class CorpusIndex:
             zip(got["ids"], got["documents"], got["metadatas"], strict=True),
             key=lambda r: (r[2]["source"], r[2]["position"]),
         )
-        chunks = [_chunk_from_row(doc, meta) for _, doc, meta in rows]
+        chunks = [chunk_from_row(doc, meta) for _, doc, meta in rows]
         sentences: list[str] = []
         owner: list[int] = []
         for i, c in enumerate(chunks):
@@ -341,16 +307,14 @@ class CorpusIndex:
                 owner.append(i)
         vectors = self._sentence_vectors(sentences)
         path = self.settings.data_dir / SNAPSHOT
-        header = {"fingerprint": _ids_fingerprint([r[0] for r in rows]), "embedder": self.embedder.name}
-        lines = [json.dumps(header)]
-        lines += [json.dumps({"uid": uid, **asdict(c)}) for (uid, _, _), c in zip(rows, chunks, strict=True)]
+        header = {"fingerprint": ids_fingerprint([r[0] for r in rows]), "embedder": self.embedder.name}
         np.savez(
             self.settings.data_dir / SENTENCES,
             vectors=vectors.astype(np.float32),
             owner=np.asarray(owner, dtype=np.int32),
-            keys=np.asarray([_sentence_key(t) for t in sentences]),
+            keys=np.asarray([sentence_key(t) for t in sentences]),
         )
-        _write_atomic(path, "\n".join(lines) + "\n")
+        write_atomic(path, snapshot_lines(header, [r[0] for r in rows], chunks))
 
     def _sentence_vectors(self, sentences: list[str]) -> np.ndarray:
         cache: dict[str, np.ndarray] = {}
@@ -358,7 +322,7 @@ class CorpusIndex:
         if old.exists():
             with contextlib.suppress(Exception), np.load(old) as f:
                 cache = dict(zip(f["keys"].tolist(), f["vectors"], strict=True))
-        keys = [_sentence_key(t) for t in sentences]
+        keys = [sentence_key(t) for t in sentences]
         missing = sorted({k: t for k, t in zip(keys, sentences, strict=True) if k not in cache}.items())
         if missing:
             fresh = self.embedder.embed_batch([t for _, t in missing])
@@ -394,52 +358,6 @@ class CorpusIndex:
             "chroma": m.get("chroma", self.settings.chroma_url or "embedded"),
             "embedding_model": self.embedder.name,
         }
-
-
-def _chunk_metadata(c: Chunk) -> dict:
-    return {
-        "chunk_id": c.id,
-        "source": c.source,
-        "title": c.title,
-        "section": c.section or "",
-        "position": c.position,
-        "kind": c.kind or "",
-        "text_offset": len(c.embed_text) - len(c.text),
-    }
-
-
-def _chunk_from_row(document: str, meta: dict) -> Chunk:
-    return Chunk(
-        id=meta["chunk_id"],
-        source=meta["source"],
-        title=meta["title"],
-        section=meta["section"] or None,
-        text=document[int(meta["text_offset"]) :],
-        position=int(meta["position"]),
-        kind=meta["kind"] or None,
-    )
-
-
-def _ids_fingerprint(ids: list[str]) -> str:
-    return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()
-
-
-def _sentence_key(text: str) -> str:
-    return hashlib.sha1(text.encode()).hexdigest()
-
-
-def _snapshot_header(path: Path) -> dict | None:
-    try:
-        with path.open() as f:
-            return json.loads(f.readline())
-    except (OSError, ValueError):
-        return None
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
 
 
 def _progress_bar(total: int):
