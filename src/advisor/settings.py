@@ -31,8 +31,7 @@ class Settings:
     candidates: int = 20
     context_tokens: int = 1000
     generator: str = "extractive"
-    llm_url: str | None = None
-    llm_model: str | None = None
+    models_dir: Path | None = None
     auth: str | None = None
     host: str = "127.0.0.1"
     port: int = 7860
@@ -59,6 +58,11 @@ class Settings:
         return self.data_dir / "chroma"
 
     @property
+    def models_path(self) -> Path:
+        """Installed model weights (`advisor models install`): ADVISOR_MODELS_DIR, else <data_dir>/models."""
+        return self.models_dir or self.data_dir / "models"
+
+    @property
     def tiktoken_cache_dir(self) -> Path:
         return self.data_dir / "tiktoken"
 
@@ -81,7 +85,7 @@ class Settings:
 
 def _coerce(name: str, raw: str, default: object) -> object:
     """Turn an environment string into the type of the field's default; one-line error if impossible."""
-    if isinstance(default, Path):
+    if isinstance(default, Path) or name.endswith("_dir"):
         return Path(raw).expanduser().resolve()
     if isinstance(default, bool):
         return raw.lower() in {"1", "true", "yes", "on"}

