@@ -18,10 +18,12 @@ from advisor.answer.citations import cited_numbers, drop_invalid_markers
 from advisor.answer.compose import Generator, make_generator
 from advisor.answer.condense import Condenser, RuleCondenser
 from advisor.answer.judge import Judge, RuleJudge
+from advisor.ingest.profile import PROFILE, derive_profile, load_profile
 from advisor.retrieval import HybridRetriever, Mode, Retriever
-from advisor.schema import Answer, Turn
+from advisor.schema import Answer, Profile, Turn
 from advisor.settings import Settings
 from advisor.store.index import CorpusIndex, IndexReport
+from advisor.store.snapshot import SNAPSHOT
 
 MAX_QUESTION_CHARS = 2000
 
@@ -72,6 +74,24 @@ class Advisor:
         self.judge = judge or RuleJudge()
         self._generator = generator
         self._reindex_lock = threading.Lock()
+        self._profile: tuple[float, Profile] | None = None
+
+    @property
+    def profile(self) -> Profile:
+        """What the indexed corpus is about (`profile.json`, written by the index), reloaded when it changes.
+
+        Without that file (an index built before profiles existed) it is derived from the loaded
+        snapshot's chunks, without writing anything; with no index at all it is the empty profile.
+        """
+        path = self.settings.data_dir / PROFILE
+        stamp = path.stat().st_mtime if path.exists() else 0.0
+        if self._profile is None or self._profile[0] != stamp:
+            profile = load_profile(self.settings.data_dir)
+            if profile is None:
+                built = (self.settings.data_dir / SNAPSHOT).exists()
+                profile = derive_profile([], self.index.load_snapshot().chunks) if built else Profile()
+            self._profile = (stamp, profile)
+        return self._profile[1]
 
     @property
     def generator(self) -> Generator:

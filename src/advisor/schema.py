@@ -2,7 +2,7 @@
 
 load -> `SourceDocument` -> chunk -> `Chunk` -> retrieve -> `Passage` / `Retrieval` -> judge -> `Verdict`
 -> compose -> `Answer`, which travels unchanged to the CLI, the UI and the evals. `Turn` is one message
-of a conversation. All are frozen dataclasses.
+of a conversation; `Profile` is what the corpus is about. All are frozen dataclasses.
 """
 
 from __future__ import annotations
@@ -74,6 +74,43 @@ class Retrieval:
 class Verdict:
     refuse: bool
     reason: str
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What the pipeline knows about the corpus's domain, derived from the documents at index time.
+
+    Stored with the index (`profile.json`); `corpus/advisor.yaml` may override or add to it. The UI,
+    the CLI, condensing and refusals read it instead of hard-coding any domain's words.
+    """
+
+    name: str = "advisor"
+    description: str = ""  # one sentence: what the documents cover
+    subjects: tuple[str, ...] = ()  # what questions are about (roles, careers, levels), singular, canonical
+    examples: tuple[str, ...] = ()  # questions the corpus answers (its FAQ questions)
+    synonyms: tuple[tuple[str, str], ...] = ()  # (alias, canonical)
+    documents: tuple[tuple[str, str], ...] = ()  # (source, title)
+
+    def to_json(self) -> dict:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "subjects": list(self.subjects),
+            "examples": list(self.examples),
+            "synonyms": [list(p) for p in self.synonyms],
+            "documents": [list(p) for p in self.documents],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> Profile:
+        return cls(
+            name=str(data.get("name") or "advisor"),
+            description=str(data.get("description") or ""),
+            subjects=tuple(str(s) for s in data.get("subjects", ())),
+            examples=tuple(str(s) for s in data.get("examples", ())),
+            synonyms=tuple((str(a), str(b)) for a, b in data.get("synonyms", ())),
+            documents=tuple((str(a), str(b)) for a, b in data.get("documents", ())),
+        )
 
 
 @dataclass(frozen=True)

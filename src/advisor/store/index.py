@@ -25,6 +25,7 @@ import numpy as np
 
 from advisor.ingest.chunk import chunk_document, set_tiktoken_cache, split_sentences
 from advisor.ingest.load import corpus_files, load_corpus, source_name
+from advisor.ingest.profile import overrides_stamp, profile_stamp, write_profile
 from advisor.schema import Chunk
 from advisor.settings import Settings
 from advisor.store.chroma import ChromaUnavailable, connect
@@ -182,6 +183,10 @@ class CorpusIndex:
             self._wipe()
             manifest = None
         elif manifest is not None and self._unchanged(manifest):
+            if profile_stamp(s.data_dir) != overrides_stamp(s.corpus_dir):  # advisor.yaml edited, or no profile
+                docs, _ = load_corpus(s.corpus_dir)
+                chunks = [c for d in docs for c in chunk_document(d, s.chunk_tokens, s.chunk_overlap)]
+                write_profile(s.corpus_dir, s.data_dir, docs, chunks)
             return IndexReport(
                 documents=manifest["documents"],
                 chunks=manifest["chunks"],
@@ -261,6 +266,7 @@ class CorpusIndex:
             "built_at": now if (changed or manifest is None) else manifest.get("built_at", now),
             "checked_at": now,
         }
+        write_profile(s.corpus_dir, s.data_dir, docs, chunks)
         write_manifest(s.data_dir, new_manifest)
         return IndexReport(
             documents=len(sources),

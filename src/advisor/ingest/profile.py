@@ -1,0 +1,367 @@
+"""The corpus profile: what the documents are about, derived from them when they are indexed.
+
+The pipeline must not know any domain's words, yet condensing ("how much do they earn?"), refusals
+("the sources have no figures for X") and the UI's header need to know what questions are about.
+`derive_profile` finds that in the documents themselves:
+
+- subjects: the noun phrases the titles are about ("Landscape Architect: The Job..." -> "landscape
+  architect"), kept when the body uses them, plus the qualified forms of their head nouns the body
+  uses repeatedly ("senior UX designer", "journeyman electrician": levels and variants);
+- examples: the FAQ questions of the documents that stand alone (no "it"/"this" pointing elsewhere);
+- synonyms: acronyms the documents define ("User experience (UX)" -> alias of "UX");
+- description: one sentence built from the subjects and the titles' topics.
+
+An optional `corpus/advisor.yaml` overrides or adds to it (name, description, examples, subjects,
+synonyms). The index writer saves the result as `profile.json` next to the index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from advisor.schema import Chunk, Profile, SourceDocument
+
+log = logging.getLogger(__name__)
+
+PROFILE = "profile.json"
+OVERRIDES = "advisor.yaml"
+MIN_COUNT = 2  # a phrase must occur this often in the documents to count as a subject
+MAX_SUBJECTS = 60
+MAX_EXAMPLES = 24
+
+# English function words: never the first or last word of a subject.
+STOPWORDS = frozenset(
+    """
+    a an the and or but nor of in on at to for from with by as into onto about over under between
+    than then so if is are was were be been being am do does did done have has had having will would
+    shall should can could may might must not no yes it its this that these those there here what which
+    who whom whose when where why how i me my we us our you your he him his she her they them their
+    all any some each every both either neither more most less least very much many few own same such
+    other another only also just even still too up down out off again once new vs versus per via
+    one two three four five six seven eight nine ten become becoming became get gets got want need
+    while because although though whereas since until unless whether after before during without within
+    across through toward towards like unlike including against among
+    """.split()
+)
+_DEICTIC = re.compile(r"\b(it(?!\s+takes?\b)|this|that|these|those|here|there)\b", re.I)
+_WORD = r"[A-Za-z][\w'&+-]*(?:/[A-Za-z][\w&+-]*)*"
+_SPACED_SLASH = re.compile(r"\b([A-Za-z]{1,4})\s+/\s+([A-Za-z]{1,4})\b")
+_ACRONYM = re.compile(r"\b((?:[A-Za-z][\w-]*\s+){1,4}?)\(([A-Z][A-Za-z&]{1,7})\)")
+
+
+def normalize(text: str) -> str:
+    """Spacing normalised the way subjects are matched: "AI / ML" -> "AI/ML", single spaces."""
+    return re.sub(r"\s+", " ", _SPACED_SLASH.sub(r"\1/\2", text)).strip()
+
+
+def singular(word: str) -> str:
+    """A plural noun's singular form by English spelling rules (no dictionary)."""
+    low = word.lower()
+    if len(low) > 4 and low.endswith("ies"):
+        return word[:-3] + ("Y" if word[-1].isupper() else "y")
+    if len(low) > 4 and low.endswith(("sses", "shes", "ches", "xes")):
+        return word[:-2]
+    if len(low) > 3 and low.endswith("s") and not low.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def plural(phrase: str) -> str:
+    """The plural of a noun phrase (its last word) by English spelling rules."""
+    if phrase.lower().endswith(("s", "x", "sh", "ch")):
+        return phrase + "es" if not phrase.lower().endswith("s") else phrase
+    if phrase.lower().endswith("y") and phrase[-2:-1].lower() not in "aeiou":
+        return phrase[:-1] + "ies"
+    return phrase + "s"
+
+
+def phrase_pattern(phrase: str) -> str:
+    """A regex source matching `phrase` in singular or plural, case-insensitively, on word bounds."""
+    words = normalize(phrase).split()
+    head = words[-1]
+    stem = re.escape(head[:-1]) + r"(?:y|ies)" if head.lower().endswith("y") else re.escape(head) + r"(?:e?s)?"
+    body = [re.escape(w).replace("/", r"\s*/\s*") for w in words[:-1]] + [stem]
+    return r"(?<![\w/])" + r"[\s-]+".join(body) + r"(?![\w/])"
+
+
+def derive_profile(
+    docs: Sequence[SourceDocument], chunks: Sequence[Chunk], overrides: Mapping | None = None
+) -> Profile:
+    """The profile of a corpus (pure): subjects, example questions, synonyms and a description."""
+    documents = _documents(docs, chunks)
+    text = "\n".join(normalize(f"{c.section or ''}\n{c.text}") for c in chunks)
+    low = text.lower()
+    title_subjects: list[str] = []
+    facets: list[str] = []
+    for _, title in documents:
+        found, facet = _title_subjects(normalize(title), low)
+        title_subjects += found
+        if facet:
+            facets.append(facet)
+    subjects = _dedupe(title_subjects + _qualified(chunks, title_subjects))[:MAX_SUBJECTS]
+    examples = _examples(chunks)
+    synonyms = _acronyms(text)
+    description = _description(len(documents), _dedupe(title_subjects), facets)
+    profile = Profile(
+        description=description,
+        subjects=tuple(subjects),
+        examples=tuple(examples),
+        synonyms=tuple(synonyms),
+        documents=tuple(documents),
+    )
+    return apply_overrides(profile, overrides or {})
+
+
+def apply_overrides(profile: Profile, overrides: Mapping) -> Profile:
+    """`advisor.yaml` on top of the derived profile: name/description replace, lists are put first."""
+
+    def strings(key: str) -> list[str]:
+        value = overrides.get(key) or []
+        return [str(v).strip() for v in (value if isinstance(value, list) else [value]) if str(v).strip()]
+
+    synonyms = overrides.get("synonyms") or {}
+    pairs = [(str(a).strip(), str(b).strip()) for a, b in synonyms.items()] if isinstance(synonyms, Mapping) else []
+    return Profile(
+        name=str(overrides.get("name") or profile.name).strip(),
+        description=str(overrides.get("description") or profile.description).strip(),
+        subjects=tuple(_dedupe(strings("subjects") + list(profile.subjects))),
+        examples=tuple(_dedupe(strings("examples") + list(profile.examples))),
+        synonyms=tuple(dict([*profile.synonyms, *pairs]).items()),
+        documents=profile.documents,
+    )
+
+
+def _documents(docs: Sequence[SourceDocument], chunks: Sequence[Chunk]) -> list[tuple[str, str]]:
+    seen: dict[str, str] = {d.source: d.title for d in docs}
+    for c in chunks:
+        seen.setdefault(c.source, c.title)
+    return sorted(seen.items())
+
+
+def _count(phrase: str, low: str) -> int:
+    return len(re.findall(phrase_pattern(phrase), low, flags=re.I))
+
+
+def _title_subjects(title: str, low: str) -> tuple[list[str], str | None]:
+    """Subjects named by a title and the topic part after its colon ("Apprenticeship, Licensing and Pay")."""
+    head, sep, rest = (re.split(r"(:|\s[—–]\s|\s-\s)", title, maxsplit=1) + ["", ""])[:3]
+    facet = rest.strip().rstrip(".") if sep and rest.strip() and not rest.strip().endswith("?") else None
+    found: list[str] = []
+    for part in re.split(r"\s+(?:vs\.?|versus|or|and|&)\s+|,|\?", head, flags=re.I):
+        words = re.findall(_WORD, part)
+        while words and words[0].lower() in STOPWORDS:
+            words.pop(0)
+        # the longest prefix the documents actually use: "UX Designer Career Guide" -> "UX Designer"
+        for n in range(len(words), 0, -1):
+            if words[n - 1].lower() in STOPWORDS or words[n - 1].isdigit():
+                continue
+            phrase = " ".join(words[:n])
+            if _count(phrase, low) >= MIN_COUNT:
+                found.append(_canonical(phrase))
+                break
+    return found, facet
+
+
+def _canonical(phrase: str) -> str:
+    """Singular, lower case except acronyms and capitalised-inside words ("AI/ML engineer", "UX designer")."""
+    words = normalize(phrase).split()
+    words[-1] = singular(words[-1])
+    keep = [(w.isupper() and len(w) > 1) or "/" in w or w[1:] != w[1:].lower() for w in words]
+    return " ".join(w if k else w.lower() for w, k in zip(words, keep, strict=True))
+
+
+def _qualified(chunks: Sequence[Chunk], title_subjects: list[str]) -> list[str]:
+    """Qualified forms of the title subjects' head nouns ("senior UX designer", "master electrician").
+
+    A form counts when a heading or a table's row label names it, or the body uses it twice. The
+    row labels of a table that lists such forms are subjects too (a ladder's "Journeyman" row).
+    """
+    heads = {s.split()[-1].lower() for s in title_subjects}
+    if not heads:
+        return []
+    head_re = "|".join(re.escape(h[:-1]) + "(?:y|ies)" if h.endswith("y") else re.escape(h) + "(?:e?s)?" for h in heads)
+    mention = re.compile(rf"((?:{_WORD}\s+){{0,3}})({head_re})(?![\w/])", re.I)
+    counts: Counter[str] = Counter()
+    forms: dict[str, Counter[str]] = {}
+    strong: list[str] = []
+
+    def found(text: str) -> list[str]:
+        out = []
+        for m in mention.finditer(text):
+            keep: list[str] = []
+            for w in reversed(m.group(1).split()):
+                if w.lower() in STOPWORDS or w.lower() in heads or not re.fullmatch(_WORD, w):
+                    break
+                keep.insert(0, w)
+            phrase = _canonical(" ".join([*keep, m.group(2)]))
+            counts[phrase.lower()] += 1
+            forms.setdefault(phrase.lower(), Counter())[phrase] += 1
+            out.append(phrase)
+        return out
+
+    for c in chunks:
+        for part in (c.section or "").split(" > "):
+            strong += found(normalize(part))
+        for labels in _table_labels(c.text):
+            named = [found(normalize(label)) for label in labels]
+            if any(named):
+                strong += [_canonical(lab) for lab in _split_alternatives(labels)]
+        found(normalize(re.sub(r"^\|.*$", "", c.text, flags=re.M)))
+    ranked = sorted((k for k, n in counts.items() if n >= MIN_COUNT), key=lambda k: (-counts[k], k))
+    return _dedupe(strong + [forms[k].most_common(1)[0][0] for k in ranked])
+
+
+def _table_labels(text: str) -> list[list[str]]:
+    """The first cells of each Markdown table's body rows."""
+    tables: list[list[str]] = []
+    rows: list[str] = []
+    for line in [*text.split("\n"), ""]:
+        if line.strip().startswith("|"):
+            rows.append(line.strip())
+            continue
+        body = [r for r in rows[1:] if not re.match(r"^\|?\s*:?-{2,}", r)]
+        if body:
+            tables.append([normalize(r.strip("|").split("|")[0]) for r in body])
+        rows = []
+    return tables
+
+
+def _split_alternatives(labels: list[str]) -> list[str]:
+    """Row labels split at " or ": "Lead or principal designer" -> "lead designer", "principal designer"."""
+    out = []
+    for label in labels:
+        label = re.sub(r"\s*\(.*?\)", "", label).strip()
+        parts = [p.strip() for p in re.split(r"\s+or\s+|\s*/\s*(?=[A-Za-z]{5,})", label) if p.strip()]
+        last = parts[-1].split() if parts else []
+        for p in parts:
+            words = p.split()
+            if len(last) >= 2 and len(words) == 1 and p is not parts[-1]:
+                p = f"{p} {last[-1]}"
+            if words and not words[-1].isdigit() and re.search(r"[A-Za-z]", p):
+                out.append(p)
+    return out
+
+
+def _examples(chunks: Sequence[Chunk]) -> list[str]:
+    """FAQ questions (headings, or lines opening with a question) that stand on their own."""
+    candidates: list[str] = []
+    for c in chunks:
+        candidates += (c.section or "").split(" > ")
+        candidates += re.findall(r"^([A-Z][^.!?\n|]{8,160}\?)(?=\s|$)", c.text, flags=re.M)
+    out: list[str] = []
+    for candidate in candidates:
+        q = normalize(candidate.lstrip("#").strip())
+        words = q.split()
+        if q.endswith("?") and 3 <= len(words) <= 20 and not re.search(r"[.!?:]\s", q[:-1]) and not _DEICTIC.search(q):
+            out.append(q)
+    return _dedupe(out)[:MAX_EXAMPLES]
+
+
+def _acronyms(text: str) -> list[tuple[str, str]]:
+    """("user experience", "UX") for every "User experience (UX)" whose initials spell the acronym."""
+    pairs: dict[str, str] = {}
+    for m in _ACRONYM.finditer(text):
+        acronym = m.group(2)
+        words = m.group(1).split()
+        letters = [c for c in acronym.upper() if c.isalpha()]
+        for n in range(1, len(words) + 1):
+            tail = words[-n:]
+            if [w[0].upper() for w in tail] == letters:
+                pairs.setdefault(" ".join(tail).lower(), acronym)
+                break
+    return sorted(pairs.items())
+
+
+def _description(n_docs: int, subjects: list[str], facets: list[str]) -> str:
+    if not n_docs:
+        return "No documents are indexed yet."
+    about = _join([plural(s) for s in subjects[:6]]) if subjects else "the indexed topics"
+    head = f"{n_docs} document{'s' if n_docs != 1 else ''} about {about}"
+    topics = _dedupe([f.lower() for f in facets])[:3]
+    return head + (f" ({'; '.join(topics)})." if topics else ".")
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _dedupe(items: list[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for item in items:
+        key = normalize(item).lower()
+        if key and key not in seen:
+            seen.add(key)
+            out.append(item)
+    return out
+
+
+# -- storage ---------------------------------------------------------------------------------
+
+
+def read_overrides(corpus_dir: Path) -> dict:
+    """`corpus_dir/advisor.yaml` as a dict; {} when absent; a one-line warning and {} when unreadable."""
+    path = Path(corpus_dir) / OVERRIDES
+    if not path.is_file():
+        return {}
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        log.warning("ignored %s: %s", path.name, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        return {}
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        log.warning("ignored %s: expected a mapping of name, description, examples, subjects, synonyms", path.name)
+        return {}
+    return data
+
+
+def overrides_stamp(corpus_dir: Path) -> str:
+    """A hash of `advisor.yaml` ("" when absent), stored with the profile to notice edits."""
+    path = Path(corpus_dir) / OVERRIDES
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+def write_profile(corpus_dir: Path, data_dir: Path, docs: Sequence[SourceDocument], chunks: Sequence[Chunk]) -> Profile:
+    """Derive the profile with `advisor.yaml` applied and save it (called by the index writer)."""
+    profile = derive_profile(docs, chunks, read_overrides(corpus_dir))
+    save_profile(profile, data_dir, overrides_stamp(corpus_dir))
+    return profile
+
+
+def save_profile(profile: Profile, data_dir: Path, stamp: str = "") -> None:
+    """Write `data_dir/profile.json` atomically."""
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / PROFILE
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps({**profile.to_json(), "stamp": stamp}, indent=2, ensure_ascii=False))
+    tmp.replace(path)
+
+
+def load_profile(data_dir: Path) -> Profile | None:
+    """The saved profile, or None when there is none (or it cannot be read)."""
+    try:
+        return Profile.from_json(json.loads((Path(data_dir) / PROFILE).read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError, AttributeError):
+        return None
+
+
+def profile_stamp(data_dir: Path) -> str | None:
+    """The `advisor.yaml` hash the saved profile was derived with (None when there is no profile)."""
+    try:
+        return str(json.loads((Path(data_dir) / PROFILE).read_text(encoding="utf-8")).get("stamp", ""))
+    except (OSError, ValueError, AttributeError):
+        return None

@@ -1,0 +1,187 @@
+"""The corpus profile: derived from two different corpora, overridden by advisor.yaml, stored with the index."""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from advisor.advisor import Advisor
+from advisor.ingest.chunk import chunk_document
+from advisor.ingest.load import load_corpus
+from advisor.ingest.profile import (
+    PROFILE,
+    derive_profile,
+    load_profile,
+    phrase_pattern,
+    plural,
+    read_overrides,
+    save_profile,
+    singular,
+)
+from advisor.schema import Profile
+from advisor.settings import Settings
+from advisor.store.index import CorpusIndex
+
+ROOT = Path(__file__).resolve().parents[1]
+OWN = ROOT / "corpus"
+OTHER = ROOT / "evals" / "corpora" / "other-careers" / "corpus"
+
+
+def corpus(path: Path):
+    docs, _ = load_corpus(path)
+    return docs, [c for d in docs for c in chunk_document(d)]
+
+
+@pytest.fixture(scope="module")
+def other() -> Profile:
+    return derive_profile(*corpus(OTHER))
+
+
+@pytest.fixture(scope="module")
+def own() -> Profile:
+    return derive_profile(*corpus(OWN))
+
+
+def lower(items) -> set[str]:
+    return {s.lower() for s in items}
+
+
+def test_subjects_of_the_second_corpus_are_its_careers_and_levels(other):
+    subjects = lower(other.subjects)
+    assert {"electrician", "ux designer", "actuary", "landscape architect"} <= subjects
+    assert {"master electrician", "senior ux designer", "chief actuary", "journeyman"} <= subjects  # levels
+    assert not subjects & {"career guide", "career", "guide", "pay"}  # title words that are no subject
+
+
+def test_subjects_of_the_project_corpus_are_its_roles_and_levels(own):
+    subjects = lower(own.subjects)
+    assert {"ai architect", "ai engineer", "ai/ml engineer", "staff ai/ml engineer"} <= subjects
+    assert "electrician" not in subjects
+
+
+def test_examples_are_questions_the_documents_ask_and_stand_alone():
+    docs, chunks = corpus(OTHER)
+    profile = derive_profile(docs, chunks)
+    text = " ".join(d.text for d in docs)
+    assert len(profile.examples) >= 10
+    for q in profile.examples:
+        assert q.endswith("?") and q in text
+        assert not re.search(r"\b(this|that|these|those)\b", q, re.I)  # needs no earlier context
+    assert "Do I need a college degree to become an electrician?" in profile.examples
+
+
+def test_description_names_the_subjects_of_that_corpus_only(own, other):
+    assert "4 documents" in other.description
+    for word in ("electricians", "actuaries", "UX designers", "landscape architects"):
+        assert word in other.description
+    assert "AI" not in other.description
+    assert "electrician" not in own.description
+
+
+def test_documents_and_synonyms(other):
+    assert len(other.documents) == 4
+    assert all(src.startswith("corpus/") and title for src, title in other.documents)
+    assert ("society of actuaries", "SOA") in other.synonyms  # "Society of Actuaries (SOA)" in the text
+
+
+def test_empty_corpus_gives_an_empty_profile():
+    profile = derive_profile([], [])
+    assert profile.subjects == () and profile.examples == ()
+    assert profile.name == "advisor"
+
+
+@pytest.mark.parametrize(
+    ("word", "singular_form", "plural_form"),
+    [("electricians", "electrician", "electricians"), ("actuaries", "actuary", "actuaries"), ("boss", "boss", "boss")],
+)
+def test_singular_and_plural(word, singular_form, plural_form):
+    assert singular(word) == singular_form
+    assert plural(singular_form) == plural_form
+
+
+@pytest.mark.parametrize(
+    ("phrase", "text", "hit"),
+    [
+        ("AI/ML engineer", "Senior AI / ML Engineers own", True),
+        ("actuary", "most actuaries pass", True),
+        ("UX designer", "a ux designer", True),
+        ("designer", "designers' portfolios", True),
+        ("engineer", "engineering skills", False),
+        ("architect", "architecture", False),
+    ],
+)
+def test_phrase_pattern(phrase, text, hit):
+    assert bool(re.search(phrase_pattern(phrase), text, re.I)) is hit
+
+
+def test_overrides_replace_name_and_description_and_add_to_lists(tmp_path):
+    (tmp_path / "advisor.yaml").write_text(
+        "name: Trades advisor\n"
+        "description: Guides to skilled trades.\n"
+        "examples:\n  - What does a plumber do?\n"
+        "subjects: [plumber]\n"
+        "synonyms: {sparky: electrician}\n"
+    )
+    profile = derive_profile(*corpus(OTHER), read_overrides(tmp_path))
+    assert profile.name == "Trades advisor"
+    assert profile.description == "Guides to skilled trades."
+    assert profile.examples[0] == "What does a plumber do?" and len(profile.examples) > 1
+    assert profile.subjects[0] == "plumber" and "electrician" in profile.subjects
+    assert ("sparky", "electrician") in profile.synonyms
+
+
+@pytest.mark.parametrize("text", ["name: [unclosed\n", "- just\n- a list\n"])
+def test_bad_overrides_are_ignored_with_one_warning(tmp_path, caplog, text):
+    (tmp_path / "advisor.yaml").write_text(text)
+    with caplog.at_level(logging.WARNING):
+        assert read_overrides(tmp_path) == {}
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "advisor.yaml" in warnings[0].getMessage()
+    assert "\n" not in warnings[0].getMessage()
+
+
+def test_no_overrides_file_is_no_override(tmp_path):
+    assert read_overrides(tmp_path) == {}
+
+
+def test_save_and_load_round_trip(tmp_path, other):
+    save_profile(other, tmp_path)
+    assert load_profile(tmp_path) == other
+    assert load_profile(tmp_path / "missing") is None
+    (tmp_path / PROFILE).write_text("{not json")
+    assert load_profile(tmp_path) is None
+
+
+def test_the_index_writes_the_profile_and_the_advisor_reads_it(built, embedder):
+    saved = load_profile(built.data_dir)
+    assert saved is not None and "AI architect" in saved.subjects
+    assert Advisor(built, CorpusIndex(built, embedder)).profile == saved
+
+
+def _copy_index(built: Settings, tmp_path: Path) -> Settings:
+    shutil.copytree(built.corpus_dir, tmp_path / "corpus")
+    shutil.copytree(built.data_dir, tmp_path / "index")
+    return Settings.from_env({}, corpus_dir=tmp_path / "corpus", data_dir=tmp_path / "index")
+
+
+def test_without_profile_file_the_advisor_derives_one_and_writes_nothing(built, embedder, tmp_path):
+    settings = _copy_index(built, tmp_path)
+    (settings.data_dir / PROFILE).unlink()
+    profile = Advisor(settings, CorpusIndex(settings, embedder)).profile
+    assert "AI architect" in profile.subjects and profile.examples
+    assert not (settings.data_dir / PROFILE).exists()
+
+
+def test_editing_advisor_yaml_updates_the_profile_on_the_next_index_run(built, embedder, tmp_path):
+    settings = _copy_index(built, tmp_path)
+    advisor = Advisor(settings, CorpusIndex(settings, embedder))
+    assert advisor.profile.name == "advisor"
+    (settings.corpus_dir / "advisor.yaml").write_text("name: Career compass\n")
+    report = CorpusIndex(settings, embedder).update(progress=False)
+    assert not report.changed  # the documents did not change, only the profile
+    assert load_profile(settings.data_dir).name == "Career compass"
+    assert advisor.profile.name == "Career compass"
