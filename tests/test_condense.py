@@ -1,6 +1,29 @@
+"""Follow-ups resolved against the corpus's own subjects, over two corpora and both together."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
 import pytest
 
-from advisor.answer.condense import condense, roles_in
+from advisor.answer.condense import RuleCondenser, condense, subjects_in
+from advisor.ingest.chunk import chunk_document
+from advisor.ingest.load import load_corpus
+from advisor.ingest.profile import derive_profile, mentions
+from advisor.schema import Profile, Turn
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPORA = {"own": [ROOT / "corpus"], "other": [ROOT / "evals/corpora/other-careers/corpus"]}
+CORPORA["both"] = CORPORA["own"] + CORPORA["other"]
+
+
+@pytest.fixture(scope="module")
+def profiles() -> dict[str, Profile]:
+    out = {}
+    for name, dirs in CORPORA.items():
+        docs = [d for path in dirs for d in load_corpus(path)[0]]
+        out[name] = derive_profile(docs, [c for d in docs for c in chunk_document(d)])
+    return out
 
 
 def U(text):
@@ -12,55 +35,185 @@ def A(text):
 
 
 @pytest.mark.parametrize(
-    ("question", "history", "standalone"),
+    ("corpus", "history", "question", "standalone"),
     [
-        # a question that stands alone is unchanged
-        ("How much do AI architects earn?", [], "How much do AI architects earn?"),
+        # the project's corpus
+        ("own", [], "How much do AI architects earn?", "How much do AI architects earn?"),
         (
-            "What does a principal engineer do?",
+            "own",
             [U("What does a staff AI engineer own?")],
             "What does a principal engineer do?",
+            "What does a principal engineer do?",
         ),
-        # "that level" points back at the subject
         (
-            "And what comes after that level?",
+            "own",
             [U("What does a staff AI/ML engineer own?"), A("Staff engineers own a domain [1].")],
+            "And what comes after that level?",
             "What comes after the staff AI/ML engineer level?",
         ),
-        # "they" becomes the subject, plural
         (
-            "How much do they earn in India?",
+            "own",
             [U("What does an AI architect do?")],
+            "How much do they earn in India?",
             "How much do AI architects earn in India?",
         ),
-        ("Do they code?", [U("What do AI architects do?"), U("How much do they earn?")], "Do AI architects code?"),
-        # "which one" with two subjects names both
         (
-            "Which one pays more?",
+            "own",
+            [U("What do AI architects do?"), U("How much do they earn?")],
+            "Do they code?",
+            "Do AI architects code?",
+        ),
+        (
+            "own",
             [U("What is the difference between an AI engineer and an AI architect?")],
+            "Which one pays more?",
             "Which one pays more: AI engineer or AI architect?",
         ),
-        # elliptical follow-ups
-        ("And in India?", [U("How much do AI engineers earn?")], "How much do AI engineers earn in India?"),
-        ("What about staff engineers?", [U("What does a senior AI engineer own?")], "What does a staff engineer own?"),
+        ("own", [U("How much do AI engineers earn?")], "And in India?", "How much do AI engineers earn in India?"),
         (
-            "What about certifications?",
+            "own",
+            [U("What does a senior AI engineer own?")],
+            "What about staff engineers?",
+            "What does a staff engineer own?",
+        ),
+        (
+            "own",
             [U("I want to become an AI architect.")],
+            "What about certifications?",
             "What about certifications for AI architects?",
         ),
-        # no subject at all: carry it in
         (
-            "What skills matter most?",
+            "own",
             [U("Tell me about the AI architect role.")],
+            "What skills matter most?",
             "What skills matter most (AI architect)?",
         ),
-        # assistant turns never provide the subject
-        ("How much do they earn?", [A("Staff engineers and architects...")], "How much do they earn?"),
+        ("own", [A("Staff engineers and architects...")], "How much do they earn?", "How much do they earn?"),
+        # the second corpus: careers the code has never heard of
+        ("other", [U("What does an electrician do?")], "How much do they earn?", "How much do electricians earn?"),
+        (
+            "other",
+            [U("How much do electricians earn in the US?")],
+            "And in the UK?",
+            "How much do electricians earn in the UK?",
+        ),
+        (
+            "other",
+            [U("How much do electricians earn in the US?")],
+            "What about the UK?",
+            "How much do electricians earn in the UK?",
+        ),
+        (
+            "other",
+            [U("Compare the pay of electricians and actuaries.")],
+            "Which one pays more?",
+            "Which one pays more: electrician or actuary?",
+        ),
+        (
+            "other",
+            [U("What does an actuary do?"), U("How long does it take to qualify?")],
+            "And how much do they earn then?",
+            "How much do actuaries earn then?",
+        ),
+        (
+            "other",
+            [U("What does an actuary do?"), U("Is it stressful?"), U("Can I work remotely?")],
+            "Do they need a degree?",
+            "Do actuaries need a degree?",
+        ),
+        (
+            "other",
+            [U("What does a UX designer do?")],
+            "What about landscape architects?",
+            "What does a landscape architect do?",
+        ),
+        (
+            "other",
+            [U("How much does a senior UX designer earn?")],
+            "And a junior one?",
+            "How much does a junior UX designer earn?",
+        ),
+        (
+            "other",
+            [U("What does a journeyman electrician do?")],
+            "What comes after that level?",
+            "What comes after the journeyman electrician level?",
+        ),
+        ("other", [U("What does an actuary do?")], "Is it stressful?", "Is it stressful (actuary)?"),
+        (
+            "other",
+            [U("Compare actuaries and landscape architects.")],
+            "Do both need a license?",
+            "Do both actuaries and landscape architects need a license?",
+        ),
+        # both corpora indexed together: a question naming its own subject keeps it
+        ("both", [U("How much do AI engineers earn?")], "What about UX designers?", "How much do UX designers earn?"),
+        (
+            "both",
+            [U("What skills does an AI architect need?")],
+            "What does an electrician do?",
+            "What does an electrician do?",
+        ),
+        (
+            "both",
+            [U("What skills does an AI architect need?")],
+            "What does a UX designer do?",
+            "What does a UX designer do?",
+        ),
+        (
+            "both",
+            [U("How much do electricians earn?")],
+            "What is the difference between UX and UI design for a mobile app?",
+            "What is the difference between UX and UI design for a mobile app?",
+        ),
+        (
+            "both",
+            [U("What does an AI architect do?"), U("What do electricians earn?")],
+            "How much do they earn in the UK?",
+            "How much do electricians earn in the UK?",
+        ),
     ],
 )
-def test_condense(question, history, standalone):
-    assert condense(question, history) == standalone
+def test_condense(profiles, corpus, history, question, standalone):
+    assert condense(question, history, profiles[corpus]) == standalone
 
 
-def test_roles_in_reading_order_singular():
-    assert roles_in("Staff AI engineers vs AI architects and engineers") == ["Staff AI engineer", "AI architect"]
+def test_without_a_profile_only_place_ellipsis_is_resolved():
+    assert condense("And in India?", [U("How much do they earn?")]) == "How much do they earn in India?"
+    assert condense("How much do they earn?", [U("What does an electrician do?")]) == "How much do they earn?"
+
+
+@pytest.mark.parametrize(
+    ("corpus", "text", "subjects"),
+    [
+        ("own", "Staff AI engineers vs AI architects and engineers", ["staff AI engineer", "AI architect", "engineer"]),
+        ("own", "Which certifications help an aspiring AI architect?", ["AI architect"]),
+        (
+            "other",
+            "Do electricians and actuaries earn more than UX designers?",
+            ["electrician", "actuary", "UX designer"],
+        ),
+        ("other", "What does a journeyman electrician do?", ["journeyman electrician"]),
+        ("other", "Staff AI engineers vs AI architects", ["architect"]),  # only what this corpus knows
+    ],
+)
+def test_subjects_in(profiles, corpus, text, subjects):
+    assert subjects_in(text, profiles[corpus]) == subjects
+
+
+def test_mentions_keep_qualifiers_the_corpus_does_not_use(profiles):
+    (m,) = mentions("How do I become a civil engineer?", profiles["own"])
+    assert (m.subject, m.qualifier, m.known, m.plural) == ("engineer", "civil", False, False)
+    (m,) = mentions("Do landscape architects draw?", profiles["both"])
+    assert (m.subject, m.known, m.plural) == ("landscape architect", True, True)
+
+
+def test_rule_condenser_follows_the_bound_profile(profiles):
+    current = {"profile": profiles["own"]}
+    condenser = RuleCondenser()
+    assert not condenser.has_profile
+    condenser.bind_profile(lambda: current["profile"])
+    history = [Turn("user", "What does an electrician do?")]
+    assert condenser.condense("How much do they earn?", history) == "How much do they earn?"
+    current["profile"] = profiles["other"]  # reindexed with other documents
+    assert condenser.condense("How much do they earn?", history) == "How much do electricians earn?"

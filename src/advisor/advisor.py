@@ -75,6 +75,9 @@ class Advisor:
         self._generator = generator
         self._reindex_lock = threading.Lock()
         self._profile: tuple[float, Profile] | None = None
+        for stage in (self.condenser, self.judge):  # rule-based stages read the corpus profile
+            if getattr(stage, "has_profile", True) is False:
+                stage.bind_profile(lambda: self.profile)
 
     @property
     def profile(self) -> Profile:

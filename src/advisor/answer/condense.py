@@ -1,127 +1,207 @@
 """Follow-up questions: rewrite a question that leans on the conversation into a standalone one.
 
-Deterministic and pure. The subject of a conversation is the role(s) its user turns talk about
-("staff AI engineer", "AI architect"); its topic is the question last asked. A follow-up either
-points back with a pronoun ("they", "that level", "which one"), or is elliptical ("And in India?",
-"What about staff engineers?"), or names no role at all. Only the subject and the previous question
-are carried over; the history is never pasted into the query.
+Deterministic and pure. What a conversation is about — its subjects — are the corpus's own subjects
+(`Profile.subjects`: roles, careers, levels, derived from the documents) as named by the user's
+turns; no domain word is written here. A follow-up either points back ("they", "that level",
+"which one", "both"), or is elliptical ("And in India?", "What about X?"), or is a short question
+naming no subject ("Do I need a degree?"). A question that names its own subject is never given an
+older one; a long question naming none is a new topic and left alone. Only the subjects and the
+previous question are carried over; the history is never pasted into the query.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from advisor.schema import Turn
+from advisor.ingest.profile import Mention, mentions, normalize, plural, singular, subjects_in
+from advisor.schema import Profile, Turn
 
-_ROLE = re.compile(
-    r"\b(?:(?:principal|distinguished|senior\s+staff|staff|senior|lead|junior|mid-level)\s+)?"
-    r"(?:(?:ai\s*/\s*ml|ai|ml|machine\s+learning)\s+)?"
-    r"(?:engineering\s+architect|engineer|architect)s?\b",
-    re.IGNORECASE,
-)
-_PRONOUN_LEVEL = re.compile(r"\b(?:that|this|the|these|those)\s+(level|role|position|job|track|path)s?\b", re.I)
-_THEY = re.compile(r"\b(they|them|their|theirs)\b", re.I)
+__all__ = ["Condenser", "RuleCondenser", "condense", "roles_in", "subjects_in"]
+
+_LEVEL_NOUN = r"level|role|position|job|track|path|career|stage|grade|profession|title"
+_POINTER = re.compile(rf"\b(?:that|this|the\s+same)\s+({_LEVEL_NOUN})s?\b", re.I)
+_BOTH = re.compile(rf"\b(?:both(?:\s+(?:{_LEVEL_NOUN})s)?|(?:these|those|the)\s+two(?:\s+(?:{_LEVEL_NOUN})s)?)\b", re.I)
+_THEY = re.compile(r"\b(they|them|their|theirs|themselves)\b", re.I)
 _WHICH_ONE = re.compile(
-    r"\b(which\s+one|which\s+of\s+(?:the\s+)?(?:two|them|these)|which\s+(?:role\s+)?(?:pays|is|earns))", re.I
+    r"\b(which\s+one|which\s+of\s+(?:the\s+)?(?:two|them|these|those|both)|which\s+(?:\w+\s+)?(?:pays|earns|is|has|needs)"
+    r"|who\s+(?:earns|makes|gets\s+paid))\b",
+    re.I,
 )
-_ELLIPSIS = re.compile(r"^\s*(?:and|but|so)?\s*(?:what|how)\s+about\s+|^\s*(?:and|but)\s+(?=\S)", re.I)
-_PREPOSITION = re.compile(r"^(in|for|at|with|after|before|outside|inside|within|on|across|without|from)\b", re.I)
-_LEAD_AND = re.compile(r"^\s*(?:and|but|so|ok(?:ay)?|then)\s*,?\s+", re.I)
+_ELLIPSIS = re.compile(r"^\s*(?:and|but|so)?\s*,?\s*(?:what|how)\s+about\s+|^\s*(?:and|but|also)\s*,?\s+(?=\S)", re.I)
+_QUESTION_WORD = re.compile(r"\b(is|are|do|does|did|should|can|could|would|will|what|how|which|who|why|when)\b", re.I)
+_PREPOSITION = re.compile(r"^(in|for|at|with|after|before|outside|inside|within|on|across|without|from|by)\b", re.I)
+_LEAD = re.compile(r"^\s*(?:and|but|so|ok(?:ay)?|then|also)\s*,?\s+", re.I)
+_DEICTIC = re.compile(r"\b(it|this|that|there|these|those|then|here)\b", re.I)
+_PERSON = re.compile(r"^[a-z][a-z-]*(?:ers?|ors?|ists?|ians?|ants?|eers?|ects?|aries|ary|ees?|men|women|people)$", re.I)
+_PLACE_PHRASE = r"(?:the\s+)?[A-Z][\w.&'-]*(?:\s+[A-Z][\w.&'-]*)*"
+SHORT = 8  # a question this short that names no subject leans on the conversation
 
 
-def roles_in(text: str) -> list[str]:
-    """Role mentions in reading order, singular, as written ("staff AI engineer", "AI architect")."""
-    found: list[str] = []
-    for m in _ROLE.finditer(text):
-        phrase = re.sub(r"\s+", " ", m.group(0)).strip()
-        if phrase.lower().endswith("s") and not phrase.lower().endswith("ss"):
-            phrase = phrase[:-1]
-        if phrase.lower() in {"engineer", "architect"} and found:
-            continue  # a bare "engineer" after a qualified mention adds nothing
-        if phrase.lower() not in (f.lower() for f in found):
-            found.append(phrase)
-    return found
+def condense(question: str, history: Sequence[Turn | dict], profile: Profile | None = None) -> str:
+    """The standalone form of `question` given earlier turns (oldest first); unchanged if it stands alone."""
+    profile = profile or Profile()
+    turns = [t if isinstance(t, Turn) else Turn(t.get("role", "user"), t.get("content", "")) for t in history]
+    previous: str | None = None
+    subjects: list[str] = []
+    for t in turns:
+        if t.role == "user" and t.content.strip():
+            previous = _rewrite(t.content.strip(), previous, subjects, profile)
+            subjects = _subjects(previous, profile) or subjects
+    return _rewrite(question.strip(), previous, subjects, profile)
 
 
-def _plural(role: str) -> str:
-    return role if role.endswith("s") else role + "s"
+def _subjects(text: str, profile: Profile) -> list[str]:
+    """The conversation's subjects named in `text`, with their unknown qualifiers ("civil engineer")."""
+    out: list[str] = []
+    for m in mentions(text, profile):
+        full = f"{m.qualifier} {m.subject}".strip()
+        if full.lower() not in (s.lower() for s in out):
+            out.append(full)
+    return out
+
+
+def _rewrite(question: str, previous: str | None, subjects: list[str], profile: Profile) -> str:
+    """Rewrite one question against the previous standalone question and the conversation's subjects."""
+    if previous is None:
+        return question
+    own = mentions(question, profile)
+    earlier = mentions(previous, profile)
+
+    m = _ELLIPSIS.match(question)
+    rest = question[m.end() :].strip().rstrip("?").strip() if m else ""
+    if m and rest and len(rest.split()) <= SHORT and not _QUESTION_WORD.search(rest):
+        return _elliptical(rest, own, previous, earlier, subjects, profile)
+
+    if own or not subjects:
+        return question  # names its own subject, or there is none to carry over
+    body = _cap(_LEAD.sub("", question))
+    changed = False
+    if _POINTER.search(body):
+        body = _POINTER.sub(lambda p: f"the {subjects[0]} {p.group(1).lower()}", body, count=1)
+        changed = True
+    if len(subjects) >= 2 and _BOTH.search(body):
+        body = _BOTH.sub(lambda _: f"both {plural(subjects[0])} and {plural(subjects[1])}", body, count=1)
+        changed = True
+    if _THEY.search(body):
+        group = " and ".join(plural(s) for s in subjects[:2])
+        body = _THEY.sub(lambda t: group + ("'" if t.group(1).lower().startswith("their") else ""), body)
+        changed = True
+    if _WHICH_ONE.search(body) and len(subjects) >= 2:
+        body = f"{_strip_q(body)}: {subjects[0]} or {subjects[1]}?"
+        changed = True
+    if not changed and (len(question.split()) <= SHORT or _DEICTIC.search(question)):
+        body = f"{_strip_q(body)} ({' and '.join(subjects[:2])})?"
+        changed = True
+    return body if changed else question
+
+
+def _elliptical(
+    rest: str, own: list[Mention], previous: str, earlier: list[Mention], subjects: list[str], profile: Profile
+) -> str:
+    """ "What about X?" / "And in India?" as the previous question about X or in India."""
+    if own and earlier:
+        return _swap(previous, earlier, [f"{m.qualifier} {m.subject}".strip() for m in own])
+    if _PREPOSITION.match(rest):
+        return _with_phrase(previous, rest)
+    one = re.fullmatch(r"(?:(?:a|an|the)\s+)?([\w-]+(?:\s+[\w-]+)?)\s+ones?", rest, re.I)
+    if one and earlier:  # "And a junior one?"
+        return _swap(previous, earlier[:1], [_requalified(one.group(1), earlier[0].subject, profile)])
+    words = rest.split()
+    if own or (len(words) <= 3 and _PERSON.match(words[-1]) and words[-1].lower().endswith("s")):
+        # another subject, though the previous question named none (or one the profile does not know)
+        if earlier:
+            return _swap(previous, earlier, [" ".join([*words[:-1], singular(words[-1])])])
+        return f"{_strip_q(previous)}: {rest}?"
+    if re.fullmatch(_PLACE_PHRASE, rest) and rest.split()[-1][:1].isupper():
+        return _with_phrase(previous, f"in {rest}")  # "What about the UK?"
+    if subjects:
+        return f"What about {rest} for {' and '.join(plural(s) for s in subjects[:2])}?"
+    return f"{_strip_q(previous)}: {rest}?"
+
+
+def _requalified(qualifier: str, subject: str, profile: Profile) -> str:
+    """ "junior" + "senior UX designer" -> "junior UX designer": the profile's subject that fits, else prefixed."""
+    known = {normalize(s).lower(): s for s in profile.subjects}
+    words = subject.split()
+    for k in range(len(words)):
+        candidate = normalize(f"{qualifier} {' '.join(words[k:])}")
+        if candidate.lower() in known:
+            return known[candidate.lower()]
+    return f"{qualifier} {subject}"
+
+
+def _with_phrase(previous: str, phrase: str) -> str:
+    """The previous question with a prepositional phrase added, or replacing one of the same kind."""
+    prep = phrase.split()[0].lower()
+    base = _strip_q(previous)
+    replaced = re.sub(rf"\b{prep}\s+{_PLACE_PHRASE}$", phrase, base)
+    return f"{replaced if replaced != base else f'{base} {phrase}'}?"
+
+
+def _swap(previous: str, old: list[Mention], new: list[str]) -> str:
+    """The previous question with its subject mentions replaced by the new ones, in the old number."""
+    text = normalize(previous)
+    if len(new) < len(old):  # fewer subjects now: the whole span of the old ones becomes the new ones
+        old = [Mention(old[0].start, old[-1].end, "", "", any(m.plural for m in old))]
+    pieces: list[str] = []
+    pos = 0
+    for i, m in enumerate(old):
+        items = new[i:] if i == len(old) - 1 else [new[i]]
+        written = " and ".join(plural(s) if m.plural else s for s in items)
+        pieces += [_fix_article(text[pos : m.start], written), written]
+        pos = m.end
+    pieces.append(text[pos:])
+    return "".join(pieces)
+
+
+def _fix_article(before: str, word: str) -> str:
+    """`before` with a trailing "a"/"an" agreeing with `word`."""
+    m = re.search(r"\b(a|an|A|An)\s+$", before)
+    if not m:
+        return before
+    article = "an" if _vowel_sound(word) else "a"
+    article = article.capitalize() if m.group(1)[0].isupper() else article
+    return before[: m.start(1)] + article + before[m.end(1) :]
+
+
+def _vowel_sound(word: str) -> bool:
+    first = word.split()[0] if word.split() else ""
+    if first.isupper() and len(first.split("/")[0]) > 1:  # an acronym is read letter by letter
+        return first[0] in "AEFHILMNORSX"
+    return first[:1].lower() in "aeio"
+
+
+def _strip_q(text: str) -> str:
+    return text.rstrip().rstrip("?").rstrip()
 
 
 def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def condense(question: str, history: Sequence[Turn | dict]) -> str:
-    """The standalone form of `question` given earlier turns (oldest first); unchanged if it stands alone."""
-    turns = [t if isinstance(t, Turn) else Turn(t.get("role", "user"), t.get("content", "")) for t in history]
-    previous: str | None = None
-    for t in turns:
-        if t.role == "user" and t.content.strip():
-            previous = _rewrite(t.content.strip(), previous)
-    return _rewrite(question.strip(), previous)
+# Kept for the extractive composer until it reads the profile (`subjects_in`); to be removed then.
+_ROLE = re.compile(
+    r"\b(?:(?:principal|distinguished|senior\s+staff|staff|senior|lead|junior|mid-level)\s+)?"
+    r"(?:(?:ai\s*/\s*ml|ai|ml|machine\s+learning)\s+)?"
+    r"(?:engineering\s+architect|engineer|architect)s?\b",
+    re.IGNORECASE,
+)
 
 
-def _rewrite(question: str, previous: str | None) -> str:
-    """Rewrite one question against the previous standalone question."""
-    if previous is None:
-        return question
-    subjects = roles_in(previous)
-    own = roles_in(question)
-    words = question.split()
-
-    # Elliptical follow-up: "And in India?", "What about staff engineers?"
-    m = _ELLIPSIS.match(question)
-    if (
-        m
-        and len(words) <= 7
-        and not re.search(r"\b(is|are|do|does|should|can|what|how|which|who|why)\b", question[m.end() :], re.I)
-    ):
-        rest = question[m.end() :].strip().rstrip("?").strip()
-        if own and subjects:
-            return _swap_roles(previous, subjects, own)
-        if rest and _PREPOSITION.match(rest) and previous.rstrip().endswith("?"):
-            return f"{previous.rstrip().rstrip('?').rstrip()} {rest}?"  # "And in India?"
-        if rest and subjects:
-            return f"What about {rest} for {' and '.join(_plural(s) for s in subjects[:2])}?"
-        if rest and previous.rstrip().endswith("?"):
-            return f"{previous.rstrip().rstrip('?').rstrip()}: {rest}?"
-
-    if own and not _PRONOUN_LEVEL.search(question) and not _WHICH_ONE.search(question):
-        return question
-    if not subjects:
-        return question
-
-    body = _cap(_LEAD_AND.sub("", question))
-    subject = subjects[0]
-    changed = False
-    if _PRONOUN_LEVEL.search(body):
-        body = _PRONOUN_LEVEL.sub(lambda m: f"the {subject} {m.group(1).lower()}", body, count=1)
-        changed = True
-    if _THEY.search(body):
-
-        def they(m: re.Match) -> str:
-            word = m.group(1).lower()
-            return _plural(subject) + ("'" if word.startswith("their") else "")
-
-        body = _THEY.sub(they, body)
-        changed = True
-    if _WHICH_ONE.search(body) and len(subjects) >= 2 and not own:
-        body = f"{body.rstrip().rstrip('?')}: {subjects[0]} or {subjects[1]}?"
-        changed = True
-    if not changed and not own:
-        body = f"{body.rstrip().rstrip('?')} ({' vs '.join(subjects[:2])})?"
-    return body
-
-
-def _swap_roles(previous: str, old: list[str], new: list[str]) -> str:
-    """The previous question with its role mentions replaced by the new ones."""
-    out = previous
-    for i, role in enumerate(old):
-        replacement = new[min(i, len(new) - 1)]
-        out = re.sub(rf"\b{re.escape(role)}(s?)\b", lambda m, r=replacement: r + m.group(1), out, flags=re.I)
-    return out
+def roles_in(text: str) -> list[str]:
+    """Deprecated: use `subjects_in(text, profile)`. Role mentions of the original corpus, singular."""
+    found: list[str] = []
+    for m in _ROLE.finditer(text):
+        phrase = re.sub(r"\s+", " ", m.group(0)).strip()
+        if phrase.lower().endswith("s") and not phrase.lower().endswith("ss"):
+            phrase = phrase[:-1]
+        if phrase.lower() in {"engineer", "architect"} and found:
+            continue
+        if phrase.lower() not in (f.lower() for f in found):
+            found.append(phrase)
+    return found
 
 
 class Condenser(Protocol):
@@ -132,10 +212,33 @@ class Condenser(Protocol):
     def condense(self, question: str, history: Sequence[Turn]) -> str: ...
 
 
+ProfileSource = Profile | Callable[[], Profile]
+
+
 class RuleCondenser:
-    """The rule-based default: pronouns, ellipsis and "which one" resolved against earlier subjects."""
+    """The rule-based default: pronouns, ellipsis and "which one" resolved against the corpus's subjects.
+
+    `profile` is the corpus profile or a function returning the current one (the `Advisor` binds
+    its own, so a reindex is followed); without one, only prepositional ellipsis is resolved.
+    """
 
     name = "rules"
 
+    def __init__(self, profile: ProfileSource | None = None) -> None:
+        self._profile = profile
+
+    @property
+    def has_profile(self) -> bool:
+        return self._profile is not None
+
+    def bind_profile(self, profile: ProfileSource) -> None:
+        """Use this profile (or function returning it) from now on."""
+        self._profile = profile
+
+    @property
+    def profile(self) -> Profile:
+        source = self._profile
+        return (source() if callable(source) else source) or Profile()
+
     def condense(self, question: str, history: Sequence[Turn]) -> str:
-        return condense(question, history)
+        return condense(question, history, self.profile)

@@ -17,12 +17,14 @@ synonyms). The index writer saves the result as `profile.json` next to the index
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from advisor.schema import Chunk, Profile, SourceDocument
@@ -47,6 +49,7 @@ STOPWORDS = frozenset(
     one two three four five six seven eight nine ten become becoming became get gets got want need
     while because although though whereas since until unless whether after before during without within
     across through toward towards like unlike including against among
+    compare contrast tell show describe explain list give name define help make makes pay pays earn earns
     """.split()
 )
 _DEICTIC = re.compile(r"\b(it(?!\s+takes?\b)|this|that|these|those|here|there)\b", re.I)
@@ -185,7 +188,7 @@ def _qualified(chunks: Sequence[Chunk], title_subjects: list[str]) -> list[str]:
     heads = {s.split()[-1].lower() for s in title_subjects}
     if not heads:
         return []
-    head_re = "|".join(re.escape(h[:-1]) + "(?:y|ies)" if h.endswith("y") else re.escape(h) + "(?:e?s)?" for h in heads)
+    head_re = "|".join(_head_pattern(h) for h in sorted(heads, key=lambda h: -len(h)))
     mention = re.compile(rf"((?:{_WORD}\s+){{0,3}})({head_re})(?![\w/])", re.I)
     counts: Counter[str] = Counter()
     forms: dict[str, Counter[str]] = {}
@@ -215,6 +218,11 @@ def _qualified(chunks: Sequence[Chunk], title_subjects: list[str]) -> list[str]:
         found(normalize(re.sub(r"^\|.*$", "", c.text, flags=re.M)))
     ranked = sorted((k for k, n in counts.items() if n >= MIN_COUNT), key=lambda k: (-counts[k], k))
     return _dedupe(strong + [forms[k].most_common(1)[0][0] for k in ranked])
+
+
+def _head_pattern(head: str) -> str:
+    """A head noun in singular or plural ("actuary" / "actuaries")."""
+    return re.escape(head[:-1]) + "(?:y|ies)" if head.endswith("y") else re.escape(head) + "(?:e?s)?"
 
 
 def _table_labels(text: str) -> list[list[str]]:
@@ -365,3 +373,99 @@ def profile_stamp(data_dir: Path) -> str | None:
         return str(json.loads((Path(data_dir) / PROFILE).read_text(encoding="utf-8")).get("stamp", ""))
     except (OSError, ValueError, AttributeError):
         return None
+
+
+# -- matching questions against the profile ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A subject named in a text: where, as written, its canonical singular form, and any unknown qualifier.
+
+    A mention is a head noun of the profile's subjects ("engineer", "electrician") with the words
+    in front of it. Words the profile's subjects use ("senior", "AI", "UX") make up `subject`
+    ("staff AI engineer"); words in front of those that no subject uses form `qualifier`
+    ("civil" in "civil engineer", "aspiring" in "aspiring AI architect"): the judge asks the
+    corpus about those.
+    """
+
+    start: int
+    end: int
+    text: str
+    subject: str
+    plural: bool
+    qualifier: str = ""
+
+    @property
+    def known(self) -> bool:
+        return not self.qualifier
+
+
+@functools.lru_cache(maxsize=8)
+def _matcher(profile: Profile) -> tuple[re.Pattern | None, dict[str, str], re.Pattern | None, frozenset[str]]:
+    """The compiled patterns of a profile: aliases of its subjects, and its head nouns with their qualifiers."""
+    subjects = {normalize(s).lower(): s for s in profile.subjects if s.strip()}
+    aliases = {
+        normalize(a).lower(): subjects[normalize(t).lower()]
+        for a, t in profile.synonyms
+        if normalize(t).lower() in subjects and a.strip()
+    }
+    ordered = sorted(aliases, key=lambda p: -len(p))
+    alias_re = re.compile("|".join(f"(?:{phrase_pattern(p)})" for p in ordered), re.I) if ordered else None
+    heads = {key.split()[-1] for key in subjects}
+    modifiers = frozenset(w for key in subjects for w in key.split())  # a head qualifies too: "journeyman electrician"
+    by_length = sorted(heads, key=lambda h: -len(h))
+    head_re = "|".join(_head_pattern(h) for h in by_length)
+    mention_re = re.compile(rf"(?<![\w/])({head_re})(?![\w/])", re.I) if heads else None
+    return alias_re, aliases, mention_re, modifiers
+
+
+def mentions(text: str, profile: Profile) -> list[Mention]:
+    """Subjects named in `text`, in reading order (the text is matched after `normalize`)."""
+    alias_re, aliases, mention_re, modifiers = _matcher(profile)
+    text = normalize(text)
+    found: list[Mention] = []
+    if alias_re is not None:
+        for m in alias_re.finditer(text):
+            subject = aliases.get(normalize(m.group(0)).lower(), "")
+            if subject:
+                found.append(Mention(m.start(), m.end(), m.group(0), subject, _is_plural(m.group(0))))
+    if mention_re is None:
+        return found
+    for m in mention_re.finditer(text):
+        if any(f.start < m.end() and m.start() < f.end for f in found):
+            continue
+        lo = max(0, m.start() - 80)
+        run: list[re.Match] = []
+        for w in reversed(list(re.finditer(r"\S+", text[lo : m.start()]))[-3:]):
+            if w.group(0).lower() in STOPWORDS or not re.fullmatch(_WORD, w.group(0)) or w.group(0)[0].isdigit():
+                break
+            run.insert(0, w)
+        words = [w.group(0) for w in run]
+        split = len(words)
+        while split > 0 and words[split - 1].lower() in modifiers:
+            split -= 1
+        start = lo + run[0].start() if run else m.start()
+        found = [f for f in found if not (start <= f.start and f.end <= m.end())]
+        subject = _canonical(" ".join([*words[split:], m.group(1)]))
+        qualifier = " ".join(words[:split])
+        found.append(Mention(start, m.end(), text[start : m.end()], subject, _is_plural(m.group(1)), qualifier))
+    return sorted(found, key=lambda f: f.start)
+
+
+def _is_plural(written: str) -> bool:
+    last = written.split()[-1]
+    return singular(last).lower() != last.lower()
+
+
+def subjects_in(text: str, profile: Profile) -> list[str]:
+    """The subjects named in `text`, in reading order, each once, canonical and singular ("AI architect").
+
+    Qualifiers the corpus does not use are left off ("aspiring AI architect" -> "AI architect"); see
+    `mentions` for them.
+    """
+    out: list[str] = []
+    for m in mentions(text, profile):
+        if m.subject.lower() not in (s.lower() for s in out):
+            out.append(m.subject)
+    return out
