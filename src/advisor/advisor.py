@@ -14,13 +14,15 @@ import time
 import unicodedata
 from collections.abc import Iterator, Sequence
 
+import numpy as np
+
 from advisor.answer.citations import cited_numbers, drop_invalid_markers
 from advisor.answer.compose import Generator, make_generator
 from advisor.answer.condense import Condenser, RuleCondenser
 from advisor.answer.judge import Judge, RuleJudge
 from advisor.ingest.profile import PROFILE, derive_profile, load_profile
 from advisor.retrieval import HybridRetriever, Mode, Retriever
-from advisor.schema import Answer, Profile, Turn
+from advisor.schema import Answer, Composition, Profile, Turn
 from advisor.settings import Settings
 from advisor.store.index import CorpusIndex, IndexReport
 from advisor.store.snapshot import SNAPSHOT
@@ -99,8 +101,19 @@ class Advisor:
     @property
     def generator(self) -> Generator:
         if self._generator is None:
-            self._generator = make_generator(self.settings.generator, self.retriever.sentences)
+            self._generator = make_generator(
+                self.settings.generator, self.retriever.sentences, self.settings, self._embed
+            )
         return self._generator
+
+    def _embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self.index.embedder.embed_batch(texts)
+
+    def close(self) -> None:
+        """Release what the generator holds (a local model server)."""
+        close = getattr(self._generator, "close", None)
+        if close is not None:
+            close()
 
     def warm_up(self) -> None:
         """Load the index snapshot and the embedding model now rather than on the first question."""
@@ -141,6 +154,7 @@ class Advisor:
         t_retrieve = _ms(t0)
 
         t0 = time.perf_counter()
+        composition: Composition | None = None
         verdict = self.judge.judge(standalone, retrieval)
         refused = use_refusal and verdict.refuse
         if refused:
@@ -149,9 +163,13 @@ class Advisor:
         else:
             pieces: list[str] = []
             for piece in self.generator.generate(standalone, retrieval.passages, retrieval.query_vector, turns):
+                if isinstance(piece, Composition):
+                    composition = piece
+                    continue
                 pieces.append(piece)
                 yield piece
-            text = drop_invalid_markers("".join(pieces).strip(), len(retrieval.passages))
+            final = composition.text if composition else "".join(pieces)
+            text = drop_invalid_markers(final.strip(), len(retrieval.passages))
             if not text:
                 refused, text = True, self.judge.refusal(standalone, verdict)
                 yield text
@@ -163,7 +181,7 @@ class Advisor:
             passages=retrieval.passages,
             cited=[] if refused else cited_numbers(text),
             refused=refused,
-            generator=self.generator.name,
+            generator=composition.generator if composition else self.generator.name,
             timings_ms={
                 "condense": t_condense,
                 "retrieve": t_retrieve,
@@ -172,7 +190,8 @@ class Advisor:
                 **{f"retrieve.{k}": v for k, v in retrieval.timings_ms.items()},
             },
             refusal_reason=verdict.reason if refused else None,
-            notices=notices,
+            notices=[*notices, *(composition.notices if composition else ())],
+            verification=composition.verification if composition else None,
         )
 
     def reindex(self, full: bool = False) -> IndexReport:

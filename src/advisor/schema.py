@@ -114,6 +114,76 @@ class Profile:
 
 
 @dataclass(frozen=True)
+class SentenceCheck:
+    """One drafted sentence of an LLM answer and what the checks made of it."""
+
+    text: str  # as drafted, markers included
+    kept: bool
+    reason: str | None = None  # why it was dropped (or marked): no_citation, number_not_in_source, unsupported
+    cited: tuple[int, ...] = ()  # valid markers
+    removed_markers: tuple[int, ...] = ()  # markers that pointed at no passage
+    support: float | None = None  # best similarity to a sentence of a cited passage
+    factual: bool = True
+
+    def to_json(self) -> dict:
+        return {
+            "text": self.text,
+            "kept": self.kept,
+            "reason": self.reason,
+            "cited": list(self.cited),
+            "removed_markers": list(self.removed_markers),
+            "support": None if self.support is None else round(self.support, 3),
+            "factual": self.factual,
+        }
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What the sentence checks did to an LLM draft, and how fast the model was."""
+
+    model: str  # the ADVISOR_LLM backend, e.g. "local:qwen2.5-coder-1.5b"
+    sentences: tuple[SentenceCheck, ...] = ()
+    fallback: str | None = None  # why the extractive answer replaced the draft, if it did
+    ttft_ms: float | None = None
+    first_sentence_ms: float | None = None
+    tokens: int = 0
+    tokens_per_s: float | None = None
+
+    @property
+    def drafted(self) -> int:
+        return len(self.sentences)
+
+    @property
+    def kept(self) -> int:
+        return sum(s.kept for s in self.sentences)
+
+    def to_json(self) -> dict:
+        return {
+            "model": self.model,
+            "drafted": self.drafted,
+            "kept": self.kept,
+            "dropped": self.drafted - self.kept,
+            "fallback": self.fallback,
+            "ttft_ms": self.ttft_ms,
+            "first_sentence_ms": self.first_sentence_ms,
+            "tokens": self.tokens,
+            "tokens_per_s": self.tokens_per_s,
+            "sentences": [s.to_json() for s in self.sentences],
+        }
+
+
+@dataclass(frozen=True)
+class Composition:
+    """A generator's last item: the final text (authoritative over the streamed pieces), who wrote it,
+    notices for the user, and the verification of an LLM draft."""
+
+    text: str
+    generator: str
+    notices: tuple[str, ...] = ()
+    verification: Verification | None = None
+
+
+@dataclass(frozen=True)
 class Answer:
     """One answer, unchanged from the generator to the CLI, the UI and the evals."""
 
@@ -127,6 +197,7 @@ class Answer:
     timings_ms: dict[str, float]
     refusal_reason: str | None = None
     notices: list[str] = field(default_factory=list)
+    verification: Verification | None = None
 
     def to_json(self) -> dict:
         """The `advisor ask --json` object of CONTRACTS.md section 1 (plus `notices`)."""
@@ -151,4 +222,5 @@ class Answer:
             "generator": self.generator,
             "timings_ms": self.timings_ms,
             "notices": self.notices,
+            "verification": self.verification.to_json() if self.verification else None,
         }

@@ -32,6 +32,18 @@ class Settings:
     context_tokens: int = 1000
     generator: str = "extractive"
     models_dir: Path | None = None
+    llm: str | None = None
+    llm_base_url: str | None = None
+    llm_connect_timeout: float = 5.0
+    llm_first_token_timeout: float = 60.0
+    llm_timeout: float = 180.0
+    llm_load_timeout: float = 120.0
+    llm_context: int = 4096
+    llm_passages: int = 4
+    llm_max_tokens: int = 400
+    llm_threads: int = 0
+    llm_unsupported: str = "drop"
+    llm_support_threshold: float = 0.61  # evals/support_threshold.json (calibrate_support on evals/dev)
     auth: str | None = None
     host: str = "127.0.0.1"
     port: int = 7860
@@ -46,6 +58,8 @@ class Settings:
             if raw is None or raw == "":
                 continue
             values[f.name] = _coerce(f.name, raw, cls.__dataclass_fields__[f.name].default)
+        if values.get("llm") and "generator" not in values:
+            values["generator"] = "llm"  # ADVISOR_LLM alone turns LLM answers on
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
@@ -94,4 +108,9 @@ def _coerce(name: str, raw: str, default: object) -> object:
             return int(raw)
         except ValueError:
             raise ValueError(f"{ENV_PREFIX}{name.upper()} must be an integer, got {raw!r}") from None
+    if isinstance(default, float):
+        try:
+            return float(raw)
+        except ValueError:
+            raise ValueError(f"{ENV_PREFIX}{name.upper()} must be a number, got {raw!r}") from None
     return raw

@@ -1,6 +1,8 @@
 """Answer composers ("generators"). Each implements one method, `generate(question, passages,
 query_vector, history)`, which yields the answer text in pieces (so the UI can stream it) with `[n]`
-markers that refer to `passages[n-1]`. Chosen by name in settings; `extractive` is the default."""
+markers that refer to `passages[n-1]`, optionally followed by one `Composition` (the final text, which
+generator wrote it, notices, verification). Chosen by name in settings; `extractive` is the default,
+`llm` drafts with a chat model and checks every sentence (`compose/llm.py`)."""
 
 from __future__ import annotations
 
@@ -9,9 +11,10 @@ from typing import Protocol
 
 import numpy as np
 
-from advisor.schema import Passage, Turn
+from advisor.schema import Composition, Passage, Turn
+from advisor.settings import Settings
 
-GENERATORS = ("extractive",)
+GENERATORS = ("extractive", "llm")
 
 
 class Generator(Protocol):
@@ -19,13 +22,22 @@ class Generator(Protocol):
 
     def generate(
         self, question: str, passages: list[Passage], query_vector: np.ndarray, history: Sequence[Turn] = ()
-    ) -> Iterator[str]: ...
+    ) -> Iterator[str | Composition]: ...
 
 
-def make_generator(name: str, sentences: Callable[[str], tuple[list[str], np.ndarray]]) -> Generator:
-    """The generator named in settings."""
+def make_generator(
+    name: str,
+    sentences: Callable[[str], tuple[list[str], np.ndarray]],
+    settings: Settings | None = None,
+    embed: Callable[[Sequence[str]], np.ndarray] | None = None,
+) -> Generator:
+    """The generator named in settings (`llm` needs the settings and the sentence embedder)."""
+    from advisor.answer.compose.extractive import ExtractiveGenerator
+
     if name == "extractive":
-        from advisor.answer.compose.extractive import ExtractiveGenerator
-
         return ExtractiveGenerator(sentences)
+    if name == "llm" and settings is not None and embed is not None:
+        from advisor.answer.compose.llm import LLMGenerator
+
+        return LLMGenerator(settings, sentences, embed, ExtractiveGenerator(sentences))
     raise ValueError(f"unknown generator {name!r} (available: {', '.join(GENERATORS)})")

@@ -1,0 +1,157 @@
+"""Checks of an LLM draft, one sentence at a time, before the user sees it (pure functions).
+
+A drafted sentence is released only if its markers point at passages that exist (the others are
+removed), a factual sentence carries at least one marker, every number in it occurs in one of its
+cited passages, and its content is close to a sentence of a cited passage (cosine similarity of
+sentence vectors above a threshold calibrated on evals/dev). `SentenceSplitter` cuts the streamed
+draft into sentences as soon as each one is complete.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+
+from advisor.answer.citations import MARKER
+from advisor.schema import SentenceCheck
+
+# -- sentence splitting of a streamed draft ----------------------------------------------------------------
+_ABBREVIATIONS = frozenset(
+    {"e.g", "i.e", "etc", "vs", "dr", "mr", "mrs", "ms", "approx", "no", "st", "jr", "sr", "inc"}
+)
+# sentence end: . ! or ? (closing quotes/brackets), then any markers, then whitespace before more text
+_END = re.compile(r"[.!?][\"')\u201d\u2019*]*((?:\s*\[\d+\])*)[ \t]+(?=[^\s\[])")
+
+
+def _real_end(text: str, period_at: int) -> bool:
+    """False for the dot of a list number ("2. "), an initial ("J. ") or a known abbreviation."""
+    if text[period_at] != ".":
+        return True
+    line = text[:period_at].rsplit("\n", 1)[-1]
+    if re.fullmatch(r"\s*(\d{1,2}|[A-Za-z])", line):
+        return False
+    word = re.search(r"([A-Za-z.]+)$", line)
+    return not (word and word.group(1).lower() in _ABBREVIATIONS)
+
+
+def next_sentence(buffer: str) -> tuple[str, str] | None:
+    """The first complete sentence of `buffer` and the rest, or None while it is still incomplete."""
+    newline = buffer.find("\n")
+    for m in _END.finditer(buffer):
+        if newline != -1 and newline < m.start():
+            break
+        if _real_end(buffer, m.start()):
+            return buffer[: m.end()].rstrip(), buffer[m.end() :]
+    if newline != -1:
+        return buffer[:newline].rstrip(), buffer[newline + 1 :]
+    return None
+
+
+class SentenceSplitter:
+    """Feed streamed text; get back each sentence (or line) once it is complete."""
+
+    def __init__(self) -> None:
+        self._buffer = ""
+
+    def feed(self, piece: str) -> list[str]:
+        self._buffer += piece
+        out = []
+        while (found := next_sentence(self._buffer)) is not None:
+            sentence, self._buffer = found
+            if sentence.strip():
+                out.append(sentence)
+        return out
+
+    def flush(self) -> list[str]:
+        rest, self._buffer = self._buffer.strip(), ""
+        return [rest] if rest else []
+
+
+# -- what a sentence says ------------------------------------------------------------------------------------
+_FORMAT = re.compile(r"^\s*(?:[-*\u2022]|\d{1,2}[.)]|#+)\s*|\*\*|__|`")
+_NO_ANSWER = re.compile(
+    r"\b(passages?|sources?|documents?|context|provided\s+information)\b.{0,60}"
+    r"\b(do\s+not|don't|does\s+not|doesn't|not|no)\b|\bno\s+information\b",
+    re.I,
+)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def plain(sentence: str) -> str:
+    """The sentence without markers, list bullets or Markdown emphasis, whitespace collapsed."""
+    text = MARKER.sub(" ", sentence)
+    text = _FORMAT.sub(" ", text)
+    text = text.replace("**", " ").replace("__", " ")
+    return re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"\s+", " ", text)).strip()
+
+
+def markers_of(sentence: str) -> list[int]:
+    return [int(m.group(1)) for m in MARKER.finditer(sentence)]
+
+
+def is_question(sentence: str) -> bool:
+    return plain(sentence).rstrip().endswith("?")
+
+
+def is_factual(sentence: str) -> bool:
+    """A sentence that states something about the world (so it needs a source).
+
+    Not factual: headings and lead-ins ending with ':', questions, very short fragments, and
+    statements that the sources do not answer.
+    """
+    text = plain(sentence)
+    if len(re.findall(r"\w+", text)) < 3 or text.endswith((":", "?")):
+        return False
+    return not (_NO_ANSWER.search(text) and not _NUMBER.search(text))
+
+
+def numbers_in(text: str) -> set[str]:
+    """Numeric atoms of a text without its markers ("$1,200K" -> "1200", "20-40%" -> "20", "40")."""
+    text = unicodedata.normalize("NFKC", MARKER.sub(" ", text))
+    return {m.group(0).replace(",", "") for m in _NUMBER.finditer(text)}
+
+
+def keep_markers(sentence: str, n_passages: int) -> tuple[str, list[int], list[int]]:
+    """The sentence with markers to missing passages removed; valid and removed marker numbers."""
+    valid, removed = [], []
+    for n in markers_of(sentence):
+        (valid if 1 <= n <= n_passages else removed).append(n)
+    text = MARKER.sub(lambda m: m.group(0) if 1 <= int(m.group(1)) <= n_passages else "", sentence)
+    text = re.sub(r"[ \t]+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", text)).rstrip()
+    return text, list(dict.fromkeys(valid)), removed
+
+
+def check_sentence(
+    sentence: str,
+    passage_texts: Sequence[str],
+    support: Callable[[str, Sequence[int]], float],
+    threshold: float,
+) -> tuple[str, SentenceCheck]:
+    """Check one drafted sentence against the passages (`passage_texts[n-1]` is passage n).
+
+    `support(text, cited)` gives the best similarity of `text` to a sentence of the cited passages;
+    it is only called when the cheaper checks pass. Returns the sentence as it may be shown (valid
+    markers only) and the verdict.
+    """
+    text, cited, removed = keep_markers(sentence, len(passage_texts))
+    factual = is_factual(text)
+    if not factual:
+        return text, SentenceCheck(sentence, True, None, tuple(cited), tuple(removed), None, False)
+
+    def verdict(reason: str | None, score: float | None = None) -> tuple[str, SentenceCheck]:
+        return text, SentenceCheck(sentence, reason is None, reason, tuple(cited), tuple(removed), score)
+
+    if not cited:
+        return verdict("no_citation")
+    cited_numbers = set().union(*(numbers_in(passage_texts[n - 1]) for n in cited))
+    missing = sorted(numbers_in(text) - cited_numbers)
+    if missing:
+        return verdict(f"number_not_in_source: {', '.join(missing)}")
+    score = support(plain(text), cited)
+    return verdict(None if score >= threshold else "unsupported", score)
+
+
+def mark_unsupported(text: str) -> str:
+    """How a sentence that failed a check is shown when ADVISOR_LLM_UNSUPPORTED=mark."""
+    return f"{text} *(unverified)*"

@@ -1,0 +1,144 @@
+"""The per-sentence checks of LLM drafts (pure; table-driven)."""
+
+from __future__ import annotations
+
+import pytest
+
+from advisor.answer.checks import (
+    SentenceSplitter,
+    check_sentence,
+    is_factual,
+    keep_markers,
+    numbers_in,
+    plain,
+)
+
+PASSAGES = [
+    "Senior engineers typically earn 20-40% less than architects. Salaries start at $150,000 in large firms.",
+    "Architects design the overall system and talk to stakeholders every week.",
+    "Most people spend 5-8 years as engineers before moving up.",
+]
+
+
+def feed_in_pieces(text: str, size: int) -> list[str]:
+    s = SentenceSplitter()
+    out = []
+    for i in range(0, len(text), size):
+        out += s.feed(text[i : i + size])
+    return out + s.flush()
+
+
+@pytest.mark.parametrize("size", [1, 3, 7, 1000])
+@pytest.mark.parametrize(
+    "draft, sentences",
+    [
+        ("One claim here [1]. Second claim [2].", ["One claim here [1].", "Second claim [2]."]),
+        ("Markers after the stop. [1] Next one [2].", ["Markers after the stop. [1]", "Next one [2]."]),
+        ("It grew 2.5 times [3]. Done [1].", ["It grew 2.5 times [3].", "Done [1]."]),
+        ("1. First item is long [1].\n2. Second item [2].", ["1. First item is long [1].", "2. Second item [2]."]),
+        ("Use tools, e.g. graphs, daily [2]. Yes [1].", ["Use tools, e.g. graphs, daily [2].", "Yes [1]."]),
+        ("A question for you? An answer [1].", ["A question for you?", "An answer [1]."]),
+        ("Heading:\n- bullet one [1]\n- bullet two [2]", ["Heading:", "- bullet one [1]", "- bullet two [2]"]),
+        ("", []),
+        ("No ending at all [1]", ["No ending at all [1]"]),
+    ],
+)
+def test_splitter_cuts_sentences_whatever_the_chunking(draft, sentences, size):
+    assert feed_in_pieces(draft, size) == sentences
+
+
+def test_splitter_releases_a_sentence_as_soon_as_the_next_one_starts():
+    s = SentenceSplitter()
+    assert s.feed("Architects design systems [2].") == []  # a marker or more text may still follow
+    assert s.feed(" Eng") == ["Architects design systems [2]."]
+    assert s.flush() == ["Eng"]
+
+
+@pytest.mark.parametrize(
+    "sentence, factual",
+    [
+        ("Architects design the overall system [2].", True),
+        ("They earn more [1].", True),
+        ("Here is what the sources say:", False),
+        ("How many years of experience do you have?", False),
+        ("Yes [1].", False),
+        ("The sources do not cover this question.", False),
+        ("The passages don't say how much remote roles pay.", False),
+        ("The passages say salaries start at $150,000 [1].", True),
+        ("**Short answer:**", False),
+    ],
+)
+def test_which_sentences_need_a_source(sentence, factual):
+    assert is_factual(sentence) is factual
+
+
+@pytest.mark.parametrize(
+    "text, numbers",
+    [
+        ("They earn $150,000 [1].", {"150000"}),
+        ("20-40% more [2][3]", {"20", "40"}),
+        ("2.5 times [1]", {"2.5"}),
+        ("no figures here [12]", set()),
+    ],
+)
+def test_numbers_ignore_markers(text, numbers):
+    assert numbers_in(text) == numbers
+
+
+@pytest.mark.parametrize(
+    "sentence, n, text, valid, removed",
+    [
+        ("A claim [1][7].", 3, "A claim [1].", [1], [7]),
+        ("A claim [0] here [2].", 3, "A claim here [2].", [2], [0]),
+        ("A claim [4].", 3, "A claim.", [], [4]),
+        ("A claim [2][2].", 3, "A claim [2][2].", [2], []),
+    ],
+)
+def test_markers_to_missing_passages_are_removed(sentence, n, text, valid, removed):
+    assert keep_markers(sentence, n) == (text, valid, removed)
+
+
+def test_plain_drops_markers_bullets_and_emphasis():
+    assert plain("- **Architects** design systems [2][3].") == "Architects design systems."
+
+
+def fixed_support(score):
+    calls = []
+
+    def support(text, cited):
+        calls.append((text, tuple(cited)))
+        return score
+
+    return support, calls
+
+
+@pytest.mark.parametrize(
+    "sentence, score, kept, reason",
+    [
+        ("Architects design the overall system [2].", 0.9, True, None),
+        ("Architects design the overall system.", 0.9, False, "no_citation"),
+        ("Architects design the overall system [9].", 0.9, False, "no_citation"),
+        ("Architects earn $999,000 a year [1].", 0.9, False, "number_not_in_source: 999000"),
+        ("Engineers need 5-8 years first [1].", 0.9, False, "number_not_in_source: 5, 8"),
+        ("Engineers need 5-8 years first [1][3].", 0.9, True, None),
+        ("Architects design the overall system [2].", 0.2, False, "unsupported"),
+        ("The sources do not cover this.", 0.0, True, None),
+    ],
+)
+def test_check_sentence(sentence, score, kept, reason):
+    support, _ = fixed_support(score)
+    text, check = check_sentence(sentence, PASSAGES, support, threshold=0.5)
+    assert (check.kept, check.reason) == (kept, reason)
+    assert "[9]" not in text
+
+
+def test_support_is_asked_about_the_plain_text_and_the_valid_markers_only():
+    support, calls = fixed_support(0.9)
+    check_sentence("- Architects **design** the overall system [2][8].", PASSAGES, support, threshold=0.5)
+    assert calls == [("Architects design the overall system.", (2,))]
+
+
+def test_cheap_checks_run_before_the_similarity():
+    support, calls = fixed_support(0.9)
+    check_sentence("Architects earn $999,000 [1].", PASSAGES, support, threshold=0.5)
+    assert calls == []
