@@ -34,7 +34,10 @@ bench: $(STAMP)
 	$(BIN)/advisor bench
 
 eval: $(STAMP)
-	$(BIN)/advisor eval --golden evals/dev/golden.jsonl --out evals/reports/latest
+	$(BIN)/advisor eval --golden evals/dev/golden.jsonl --out evals/reports/dev
+	$(BIN)/advisor eval --golden evals/test/golden.jsonl --out evals/reports/test
+	$(BIN)/advisor eval --golden evals/corpora/other-careers/golden.jsonl --out evals/reports/other-careers \
+		--corpus corpus --corpus evals/corpora/other-careers/corpus
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests app.py

