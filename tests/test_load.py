@@ -1,7 +1,12 @@
+import tempfile
 import zlib
+from pathlib import Path
 
 from conftest import CORPUS
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from advisor.ingest.chunk import chunk_document
 from advisor.ingest.load import load_corpus, load_document
 
 
@@ -90,3 +95,94 @@ def test_unreadable_files_are_skipped_with_a_named_warning(tmp_path):
     assert len(warnings) == 3
     for name in ("broken.pdf", "latin1.txt", "empty.md"):
         assert any(name in w for w in warnings), (name, warnings)
+
+
+# -- hostile corpora (issue 9, points 7, 8 and 10) -------------------------------------------------------------
+def test_links_out_of_the_corpus_are_never_followed(tmp_path):
+    corpus = tmp_path / "corpus"
+    (corpus / "sub").mkdir(parents=True)
+    (corpus / "good.md").write_text("# Good\n\nStaff engineers lead domains.\n")
+    (corpus / "inside.md").symlink_to(corpus / "good.md")  # a link within the corpus is fine
+    (corpus / "x.md").symlink_to("/etc/passwd")
+    (corpus / "sub" / "up.txt").symlink_to(tmp_path / "outside.txt")
+    (tmp_path / "outside.txt").write_text("outside text")
+    (corpus / "root").symlink_to("/", target_is_directory=True)  # never walked into
+    docs, warnings = load_corpus(corpus)
+    assert [d.source for d in docs] == ["corpus/good.md", "corpus/inside.md"]
+    assert warnings == [
+        "skipped corpus/sub/up.txt: symbolic link to "
+        + str((tmp_path / "outside.txt").resolve())
+        + ", outside corpus/",
+        "skipped corpus/x.md: symbolic link to /etc/passwd, outside corpus/",
+    ]
+
+
+def test_a_corpus_dir_that_is_itself_a_link_still_loads(tmp_path):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "a.md").write_text("# A\n\nArchitects design systems.\n")
+    (tmp_path / "corpus").symlink_to(tmp_path / "real", target_is_directory=True)
+    docs, warnings = load_corpus(tmp_path / "corpus")
+    assert [d.source for d in docs] == ["corpus/a.md"] and warnings == []
+
+
+def test_files_over_the_size_limit_are_skipped_before_reading(tmp_path):
+    (tmp_path / "big.txt").write_bytes(b"word " * 300_000)  # 1.4 MB
+    (tmp_path / "small.md").write_text("# Small\n\nPrincipal engineers set direction.\n")
+    docs, warnings = load_corpus(tmp_path, max_file_mb=1)
+    assert [d.source.split("/")[-1] for d in docs] == ["small.md"]
+    assert len(warnings) == 1 and "big.txt" in warnings[0] and "over the 1 MB limit" in warnings[0]
+    docs, warnings = load_corpus(tmp_path, max_file_mb=0)  # 0: no limit
+    assert len(docs) == 2 and warnings == []
+
+
+def test_skip_warnings_are_one_line_each(tmp_path):
+    (tmp_path / "bad.html").write_bytes(b"\xff\xfe<html>")
+    (tmp_path / "bad.pdf").write_bytes(b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog\n\n\n")
+    _, warnings = load_corpus(tmp_path)
+    assert len(warnings) == 2 and all("\n" not in w and "\r" not in w for w in warnings)
+
+
+ANY_TEXT = st.text(st.characters(codec=None, exclude_categories=()), max_size=400)
+CONTENT = st.one_of(
+    st.binary(max_size=400),
+    ANY_TEXT.map(lambda t: t.encode("utf-8", "surrogatepass")),
+    ANY_TEXT.map(lambda t: t.encode("utf-8", "replace")),
+    st.tuples(ANY_TEXT, ANY_TEXT).map(lambda t: f"---\n{t[0]}\n---\n# {t[1]}\n".encode("utf-8", "replace")),
+    st.tuples(ANY_TEXT, ANY_TEXT).map(
+        lambda t: f"<html><title>{t[0]}</title><h2>{t[1]}</h2>&#xD800;&#0;</html>".encode("utf-8", "replace")
+    ),
+    st.tuples(st.text(max_size=10), st.integers(1, 40_000)).map(lambda t: (t[0] * t[1]).encode()),
+    st.just(b"%PDF-1.4\n").map(lambda head: head + b"1 0 obj << /Type /Catalog >> endobj trailer << /Root 1 0 R >>"),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(content=CONTENT, suffix=st.sampled_from([".md", ".markdown", ".txt", ".html", ".htm", ".pdf"]))
+def test_any_file_loads_and_chunks_or_is_skipped_with_a_reason(content, suffix):
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = Path(tmp) / "corpus"
+        corpus.mkdir()
+        (corpus / f"doc{suffix}").write_bytes(content)
+        docs, warnings = load_corpus(corpus)
+    assert len(docs) + len(warnings) == 1
+    if warnings:
+        assert warnings[0].startswith(f"skipped corpus/doc{suffix}: ") and "\n" not in warnings[0]
+        return
+    doc = docs[0]
+    assert doc.text.strip() and doc.title.strip()
+    doc.text.encode("utf-8")  # no lone surrogates reach the embedder or the snapshot
+    doc.title.encode("utf-8")
+    for chunk in chunk_document(doc):
+        assert chunk.text.strip() and chunk.source == doc.source
+
+
+def test_front_matter_aliases_cannot_blow_up(tmp_path):
+    """'Billion laughs': nested YAML aliases would print as gigabytes; nested values are dropped."""
+    levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
+        levels.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
+    p = tmp_path / "laughs.md"
+    p.write_text("---\n" + "\n".join(levels) + "\ntitle: Laughs\ntags: [ai, careers]\n---\n# Laughs\n\nBody text.\n")
+    d = load_document(p, "corpus/laughs.md")
+    assert d.title == "Laughs" and d.meta["tags"] == "ai, careers" and "i" not in d.meta
+    assert sum(len(v) for v in d.meta.values()) < 1000

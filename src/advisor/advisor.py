@@ -12,7 +12,7 @@ import re
 import threading
 import time
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -31,11 +31,31 @@ MAX_QUESTION_CHARS = 2000
 
 
 class InvalidQuestion(ValueError):
-    """A question that cannot be asked (empty after cleaning); the message is for users."""
+    """Bad input to `ask`: a question that cannot be asked or a malformed history; the message is for users."""
 
 
-def clean_question(question: str) -> tuple[str, list[str]]:
-    """Strip control characters and excess whitespace, cap the length; raise if nothing is left."""
+class InvalidHistory(InvalidQuestion):
+    """A history that is not a list of {"role": "user"|"assistant", "content": str} turns."""
+
+
+HISTORY_SHAPE = '{"role": "user"|"assistant", "content": "..."}'
+
+
+def valid_unicode(text: str) -> bool:
+    """False when `text` holds a lone surrogate (invalid UTF-8 in argv, or a bad escape in JSON)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def clean_question(question: object) -> tuple[str, list[str]]:
+    """Strip control characters and excess whitespace, cap the length; raise if nothing usable is left."""
+    if question is not None and not isinstance(question, str):
+        raise InvalidQuestion(f"the question must be text, not {type(question).__name__}")
+    if question and not valid_unicode(question):
+        raise InvalidQuestion("the question is not valid text (invalid UTF-8 or a lone surrogate): retype it")
     notices: list[str] = []
     text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in question or "")
     text = re.sub(r"\s+", " ", text).strip()
@@ -47,13 +67,29 @@ def clean_question(question: str) -> tuple[str, list[str]]:
     return text, notices
 
 
-def _turns(history: Sequence[Turn | dict]) -> list[Turn]:
-    out = []
-    for t in history:
-        role, content = (t.role, t.content) if isinstance(t, Turn) else (t.get("role"), t.get("content"))
-        if role in ("user", "assistant") and isinstance(content, str):
-            out.append(Turn(role, content))
-    return out
+def parse_history(history: object) -> list[Turn]:
+    """Earlier turns, oldest first, as `Turn`s; raise `InvalidHistory` naming the first bad turn.
+
+    Accepts `Turn`s or mappings shaped like ``{"role": "user"|"assistant", "content": str}``.
+    """
+    if history is None:
+        return []
+    if isinstance(history, str | bytes | Mapping) or not isinstance(history, Sequence):
+        raise InvalidHistory(f"the history must be a list of {HISTORY_SHAPE} turns, not {type(history).__name__}")
+    turns: list[Turn] = []
+    for n, t in enumerate(history, 1):
+        if isinstance(t, Turn):
+            role, content = t.role, t.content
+        elif isinstance(t, Mapping):
+            role, content = t.get("role"), t.get("content")
+        else:
+            raise InvalidHistory(f"history turn {n} must be {HISTORY_SHAPE}, not {type(t).__name__}")
+        if role not in ("user", "assistant") or not isinstance(content, str):
+            raise InvalidHistory(f"history turn {n} must be {HISTORY_SHAPE}")
+        if not valid_unicode(content):
+            raise InvalidHistory(f"history turn {n} is not valid text (invalid UTF-8 or a lone surrogate)")
+        turns.append(Turn(role, content))
+    return turns
 
 
 class Advisor:
@@ -142,10 +178,10 @@ class Advisor:
         """Yield answer text as it is produced, then the finished `Answer`."""
         t_start = time.perf_counter()
         cleaned, notices = clean_question(question)
+        turns = parse_history(history)
         self.index.ensure()
 
         t0 = time.perf_counter()
-        turns = _turns(history)
         standalone = self.condenser.condense(cleaned, turns) if use_history else cleaned
         t_condense = _ms(t0)
 

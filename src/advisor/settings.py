@@ -12,6 +12,7 @@ from pathlib import Path
 
 ENV_PREFIX = "ADVISOR_"
 DEFAULT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_MAX_FILE_MB = 5
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class Settings:
     auth: str | None = None
     host: str = "127.0.0.1"
     port: int = 7860
+    max_file_mb: int = DEFAULT_MAX_FILE_MB  # corpus files above this size are skipped with a warning; 0: no limit
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

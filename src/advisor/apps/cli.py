@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from advisor.privacy import disable_telemetry
 from advisor.settings import Settings
 
 log = logging.getLogger("advisor")
@@ -23,6 +24,7 @@ class UsageError(Exception):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    disable_telemetry()
     parser = _parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="advisor: %(message)s", stream=sys.stderr)
@@ -37,10 +39,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         from advisor.store.index import IndexUnavailable
 
         if isinstance(exc, UsageError | InvalidQuestion | IndexUnavailable | ValueError | OSError):
-            print(f"advisor: error: {exc}", file=sys.stderr)
+            print(f"advisor: error: {_one_line(str(exc))}", file=sys.stderr)
             return 2
-        print(f"advisor: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"advisor: internal error: {type(exc).__name__}: {_one_line(str(exc))}", file=sys.stderr)
         return 1
+
+
+def _one_line(text: str) -> str:
+    """A message on one line: runs of whitespace (newlines included) become one space."""
+    return " ".join(text.split())
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -168,20 +175,25 @@ def _print_report(report, as_json: bool) -> None:
 # -- ask / chat ----------------------------------------------------------------------------------------
 def read_history(path: Path) -> list[dict]:
     """A `--history` file: a JSON array of {"role": "user"|"assistant", "content": str}."""
+    from advisor.advisor import HISTORY_SHAPE, InvalidHistory, parse_history
+
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise UsageError(f"cannot read history file {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"history file {path} is not UTF-8 text") from None
     except ValueError as exc:
-        raise UsageError(f"history file {path} is not valid JSON: {exc}") from None
-    if not isinstance(data, list) or not all(
-        isinstance(t, dict) and t.get("role") in ("user", "assistant") and isinstance(t.get("content"), str)
-        for t in data
-    ):
-        raise UsageError(
-            f'history file {path} must be a JSON array of {{"role": "user"|"assistant", "content": "..."}}'
-        )
-    return data
+        raise UsageError(f"history file {path} is not valid JSON: {_one_line(str(exc))}") from None
+    except RecursionError:
+        raise UsageError(f"history file {path} is nested too deeply to be a history") from None
+    if not isinstance(data, list):
+        raise UsageError(f"history file {path} must be a JSON array of {HISTORY_SHAPE} turns")
+    try:
+        turns = parse_history(data)
+    except InvalidHistory as exc:
+        raise UsageError(f"history file {path}: {exc}") from None
+    return [{"role": t.role, "content": t.content} for t in turns]
 
 
 def format_answer(answer) -> str:

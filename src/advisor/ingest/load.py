@@ -8,13 +8,11 @@ with a warning naming it; the rest still loads.
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
 from pathlib import Path
 
 from advisor.schema import SourceDocument
-
-log = logging.getLogger(__name__)
+from advisor.settings import DEFAULT_MAX_FILE_MB
 
 SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf")
 
@@ -23,15 +21,40 @@ class UnreadableDocument(Exception):
     """A corpus file that exists but cannot be turned into text."""
 
 
-def corpus_files(corpus_dir: Path) -> list[Path]:
-    """Every file of a supported format under `corpus_dir`, in a stable order (hidden files skipped)."""
+def scan_corpus(corpus_dir: Path) -> tuple[list[Path], list[str]]:
+    """Every file of a supported format under `corpus_dir`, in a stable order, and what was left out.
+
+    Hidden files are skipped silently. A symbolic link whose target lies outside the corpus
+    directory is never followed (a link `x.md -> /etc/passwd` must not become passages): it is
+    skipped with a warning naming it.
+    """
     if not corpus_dir.is_dir():
-        return []
-    return sorted(
-        p
-        for p in corpus_dir.rglob("*")
-        if p.is_file() and p.suffix.lower() in SUFFIXES and not any(part.startswith(".") for part in p.parts)
-    )
+        return [], []
+    root = corpus_dir.resolve()
+    files: list[Path] = []
+    warnings: list[str] = []
+    for p in sorted(corpus_dir.rglob("*")):
+        if p.suffix.lower() not in SUFFIXES or any(part.startswith(".") for part in p.relative_to(corpus_dir).parts):
+            continue
+        try:
+            target = p.resolve(strict=True)
+        except (OSError, RuntimeError):  # a dangling link, a link loop, or a file deleted meanwhile
+            if p.is_symlink():
+                warnings.append(f"skipped {source_name(p, corpus_dir)}: broken symbolic link")
+            continue
+        if not target.is_relative_to(root):
+            warnings.append(
+                f"skipped {source_name(p, corpus_dir)}: symbolic link to {target}, outside {corpus_dir.name}/"
+            )
+            continue
+        if p.is_file():
+            files.append(p)
+    return files, warnings
+
+
+def corpus_files(corpus_dir: Path) -> list[Path]:
+    """Every file of a supported format under `corpus_dir`, in a stable order (see `scan_corpus`)."""
+    return scan_corpus(corpus_dir)[0]
 
 
 def source_name(path: Path, corpus_dir: Path) -> str:
@@ -39,18 +62,29 @@ def source_name(path: Path, corpus_dir: Path) -> str:
     return f"{corpus_dir.name}/{path.relative_to(corpus_dir).as_posix()}"
 
 
-def load_corpus(corpus_dir: Path) -> tuple[list[SourceDocument], list[str]]:
-    """All readable documents under `corpus_dir` and one warning per file that was skipped."""
+def load_corpus(corpus_dir: Path, max_file_mb: float = DEFAULT_MAX_FILE_MB) -> tuple[list[SourceDocument], list[str]]:
+    """All readable documents under `corpus_dir` and one one-line warning per file that was skipped.
+
+    A file larger than `max_file_mb` is skipped before it is read, so one huge file delays nothing
+    else. The caller shows the warnings (each exactly once).
+    """
+    files, warnings = scan_corpus(corpus_dir)
     docs: list[SourceDocument] = []
-    warnings: list[str] = []
-    for path in corpus_files(corpus_dir):
+    limit = max_file_mb * 1024 * 1024
+    for path in files:
+        name = source_name(path, corpus_dir)
         try:
-            docs.append(load_document(path, source_name(path, corpus_dir)))
+            size = path.stat().st_size
+            if limit and size > limit:
+                raise UnreadableDocument(
+                    f"{size / 1024 / 1024:.1f} MB is over the {max_file_mb:g} MB limit per file (ADVISOR_MAX_FILE_MB)"
+                )
+            docs.append(load_document(path, name))
         except UnreadableDocument as exc:
-            warnings.append(f"skipped {source_name(path, corpus_dir)}: {exc}")
-    for w in warnings:
-        log.warning(w)
-    return docs, warnings
+            warnings.append(f"skipped {name}: {exc}")
+        except OSError as exc:
+            warnings.append(f"skipped {name}: {exc.strerror or exc}")
+    return docs, [" ".join(w.split()) for w in warnings]
 
 
 def load_document(path: Path, source: str) -> SourceDocument:
@@ -94,8 +128,21 @@ def _read_markdown(text: str) -> tuple[str | None, str, dict[str, str]]:
     import frontmatter
 
     post = frontmatter.loads(text)
-    meta = {str(k): str(v) for k, v in post.metadata.items() if v is not None}
+    meta = {str(k): v for k, v in ((k, _meta_value(v)) for k, v in post.metadata.items()) if v is not None}
     return meta.get("title"), post.content, meta
+
+
+def _meta_value(value: object) -> str | None:
+    """A front-matter value as text: scalars, or a flat list of them; nested values are dropped.
+
+    YAML aliases let a few hundred bytes describe gigabytes once printed ("billion laughs"), so
+    nothing nested is ever turned into a string.
+    """
+    if isinstance(value, list) and all(isinstance(v, str | int | float | bool) for v in value):
+        return ", ".join(str(v) for v in value)[:1000] or None
+    if value is None or isinstance(value, list | dict | set | tuple):
+        return None
+    return str(value)
 
 
 def _read_html(html: str) -> tuple[str | None, str, dict[str, str]]:

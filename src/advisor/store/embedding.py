@@ -24,6 +24,8 @@ from typing import Protocol
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from advisor.privacy import disable_telemetry
+
 DIM = 384
 
 
@@ -106,8 +108,11 @@ class OnnxEmbedder:
     def _load(self):
         with self._lock:
             if self._session is None:
+                disable_telemetry()  # before the import: ONNX Runtime reads its switch at import
                 import onnxruntime as ort
                 import tokenizers
+
+                ort.disable_telemetry_events()
 
                 if not self.path.exists():
                     export_onnx(self.path)

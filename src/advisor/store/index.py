@@ -184,7 +184,7 @@ class CorpusIndex:
             manifest = None
         elif manifest is not None and self._unchanged(manifest):
             if profile_stamp(s.data_dir) != overrides_stamp(s.corpus_dir):  # advisor.yaml edited, or no profile
-                docs, _ = load_corpus(s.corpus_dir)
+                docs, _ = load_corpus(s.corpus_dir, s.max_file_mb)
                 chunks = [c for d in docs for c in chunk_document(d, s.chunk_tokens, s.chunk_overlap)]
                 write_profile(s.corpus_dir, s.data_dir, docs, chunks)
             return IndexReport(
@@ -197,7 +197,7 @@ class CorpusIndex:
                 seconds=time.perf_counter() - start,
             )
 
-        docs, warnings = load_corpus(s.corpus_dir)
+        docs, warnings = load_corpus(s.corpus_dir, s.max_file_mb)
         if not docs and not corpus_files(s.corpus_dir) and not (manifest or {}).get("sources"):
             raise IndexUnavailable(f"no documents in {s.corpus_dir} (supported: .md .txt .html .pdf)")
         chunks = [c for d in docs for c in chunk_document(d, s.chunk_tokens, s.chunk_overlap)]
