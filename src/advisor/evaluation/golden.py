@@ -123,14 +123,14 @@ _STOPWORDS = frozenset(
     hers him his how i if in into is it its itself just know let like may me might more most much must my
     no nor not now of off on once one ones only or other our ours out over please shall she should so some
     still such tell than that the their theirs them then there these they this those through to too under
-    up us very want was we were what when where which while who whom whose why will with would yes yet you
+    up very want was we were what when where which while who whom whose why will with would yes yet you
     your yours""".split()
 )
 _WORD = re.compile(r"[^\W\d_]+")
 
 
 def _stem(word: str) -> str:
-    """A light plural/possessive folding, so 'architects' and 'architect' meet."""
+    """A light plural folding, so 'architects' and 'architect' meet."""
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
     if len(word) > 4 and word.endswith(("ches", "shes", "sses", "xes")):
