@@ -5,36 +5,105 @@ import re
 import pytest
 
 from advisor.answer.citations import MARKER
-from advisor.answer.compose.extractive import detect_intent, level_fit
+from advisor.answer.compose.extractive import (
+    detect_intent,
+    figures_conflict,
+    list_blocks,
+    stated_facts,
+    subject_fit,
+)
 from advisor.evaluation.golden import numbers_in
 
 
 @pytest.mark.parametrize(
-    ("question", "salary", "comparison", "decision"),
+    ("question", "figure", "comparison", "decision"),
     [
-        ("How much do AI architects earn?", True, False, False),
-        ("AI engineer vs AI architect: which pays more?", True, True, False),
-        ("Should I become an architect? I have 2 years of experience", False, False, True),
-        ("What does a staff engineer own?", False, False, False),
-        ("What is the difference between an AI engineer and an AI architect?", False, True, False),
+        ("How much do AI architects earn?", "currency", False, False),
+        ("AI engineer vs AI architect: which pays more?", "currency", True, False),
+        ("Should I become an architect? I have 2 years of experience", None, False, True),
+        ("What does a staff engineer own?", None, False, False),
+        ("What is the difference between an AI engineer and an AI architect?", None, True, False),
+        ("How long does it take to become a licensed electrician?", "duration", False, False),
+        ("What percentage of the jobs are remote?", "percent", False, False),
+        ("I love drawing and I'm a gardener. Is landscape design right for me?", None, False, True),
     ],
 )
-def test_detect_intent(question, salary, comparison, decision):
+def test_detect_intent(question, figure, comparison, decision):
     i = detect_intent(question)
-    assert (i.salary, i.comparison, i.decision) == (salary, comparison, decision)
+    assert (i.figure, i.comparison, i.decision) == (figure, comparison, decision)
 
 
 @pytest.mark.parametrize(
-    ("roles", "section", "fit"),
+    ("question", "nouns"),
     [
-        (("staff AI engineer",), "Staff AI / ML Engineer", 1.0),
-        (("staff AI engineer",), "Senior AI / ML Engineer > Scope", -1.0),
-        (("AI architect",), "Staff AI / ML Engineer", 0.0),
-        (("staff engineer",), "Frequently Asked Questions", 0.0),
+        ("Which certifications are recommended?", ("certifications",)),
+        ("What vector databases and search tools do engineers use?", ("databases", "tools")),
+        ("What does a staff engineer own?", ()),
+        ("What comes after that level?", ()),
+        ("How much do they earn?", ()),
     ],
 )
-def test_level_fit(roles, section, fit):
-    assert level_fit(roles, section) == fit
+def test_list_nouns(question, nouns):
+    assert detect_intent(question).listing == nouns
+
+
+def test_list_blocks_keep_short_items_and_continuations():
+    text = "Intro here.\n\nEngineers build:\n\n- Vector databases\n- Search\n\nusing tools such as:\n\n- A\n- B"
+    (block,) = list_blocks(text, "Sec > Building")
+    assert block.label == "Engineers build" and block.items == ("Vector databases", "Search")
+    assert block.more == (("using tools such as", ("A", "B")),)
+    assert list_blocks("- only one item", "S") == []
+    assert list_blocks("- a\n- b", "Parent > Tools")[0].label == "Tools"
+
+
+@pytest.mark.parametrize(
+    ("question", "kinds"),
+    [
+        ("I have 3 years of experience and I love coding. Should I switch?", ("experience", "likes")),
+        ("I'm a nurse and I want to work outdoors", ("background", "goal")),
+        ("I'm not sure what to do", ()),
+        ("How much does a senior architect with 12 years make?", ()),
+    ],
+)
+def test_stated_facts(question, kinds):
+    facts = stated_facts(question)
+    assert tuple(f.kind for f in facts) == kinds
+    assert not any(re.search(r"\d", f.label) for f in facts)  # labels never carry digits
+
+
+@pytest.mark.parametrize(
+    ("figures", "conflict"),
+    [
+        # two documents, same subject, same kind, different numbers: a disagreement
+        ([("a", "currency", {"x"}, {"100"}), ("b", "currency", {"x"}, {"120"})], ["a", "b"]),
+        # three subjects' pay: not a disagreement
+        ([("a", "currency", {"x"}, {"100"}), ("b", "currency", {"y"}, {"120"}), ("c", "currency", {"z"}, {"9"})], []),
+        # same subject, different measures (pay vs share)
+        ([("a", "currency", {"x"}, {"100"}), ("b", "percent", {"x"}, {"12"})], []),
+        # same figure in two documents: they agree
+        ([("a", "currency", {"x"}, {"100"}), ("b", "currency", {"x"}, {"100"})], []),
+        # a sentence about no known subject cannot disagree with anything
+        ([("a", "currency", set(), {"100"}), ("b", "currency", set(), {"120"})], []),
+    ],
+)
+def test_figures_conflict(figures, conflict):
+    rows = [(s, k, frozenset(sub), frozenset(n)) for s, k, sub, n in figures]
+    assert figures_conflict(rows) == conflict
+
+
+@pytest.mark.parametrize(
+    ("asked", "named", "fit"),
+    [
+        (("staff AI engineer",), ("Staff AI engineer",), 1.0),
+        (("staff AI engineer",), ("Senior AI / ML Engineer",), -1.0),
+        (("AI architect",), ("AI engineering architect",), 1.0),
+        (("electrician",), ("actuary",), -1.0),
+        (("electrician",), (), 0.0),
+        ((), ("actuary",), 0.0),
+    ],
+)
+def test_subject_fit(asked, named, fit):
+    assert subject_fit(asked, named) == fit
 
 
 def _sentences(answer):

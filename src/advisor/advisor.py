@@ -20,7 +20,7 @@ from advisor.answer.citations import cited_numbers, drop_invalid_markers
 from advisor.answer.compose import Generator, make_generator
 from advisor.answer.condense import Condenser, RuleCondenser
 from advisor.answer.judge import Judge, RuleJudge
-from advisor.ingest.profile import PROFILE, derive_profile, load_profile
+from advisor.ingest.profile import PROFILE, derive_profile, load_profile, subjects_in
 from advisor.retrieval import HybridRetriever, Mode, Retriever
 from advisor.schema import Answer, Composition, Profile, Turn
 from advisor.settings import Settings
@@ -108,7 +108,7 @@ class Advisor:
         self.settings = settings or Settings.from_env()
         self.index = index or CorpusIndex(self.settings)
         self.condenser = condenser or RuleCondenser()
-        self.retriever = retriever or HybridRetriever(self.index)
+        self.retriever = retriever or HybridRetriever(self.index, self._subjects)
         self.judge = judge or RuleJudge()
         self._generator = generator
         self._reindex_lock = threading.Lock()
@@ -138,9 +138,13 @@ class Advisor:
     def generator(self) -> Generator:
         if self._generator is None:
             self._generator = make_generator(
-                self.settings.generator, self.retriever.sentences, self.settings, self._embed
+                self.settings.generator, self.retriever.sentences, self.settings, self._embed, self._subjects
             )
         return self._generator
+
+    def _subjects(self, text: str) -> list[str]:
+        """The corpus profile's subjects named in `text` (comparisons, subject fit, conflicting figures)."""
+        return subjects_in(text, self.profile)
 
     def _embed(self, texts: Sequence[str]) -> np.ndarray:
         return self.index.embedder.embed_batch(texts)

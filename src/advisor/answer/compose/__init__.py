@@ -30,14 +30,17 @@ def make_generator(
     sentences: Callable[[str], tuple[list[str], np.ndarray]],
     settings: Settings | None = None,
     embed: Callable[[Sequence[str]], np.ndarray] | None = None,
+    subjects: Callable[[str], list[str]] | None = None,
 ) -> Generator:
-    """The generator named in settings (`llm` needs the settings and the sentence embedder)."""
-    from advisor.answer.compose.extractive import ExtractiveGenerator
+    """The generator named in settings (`llm` needs the settings and the sentence embedder);
+    `subjects` finds the corpus's subjects in a text (from the corpus profile)."""
+    from advisor.answer.compose.extractive import ExtractiveGenerator, no_subjects
 
+    extractive = ExtractiveGenerator(sentences, subjects=subjects or no_subjects)
     if name == "extractive":
-        return ExtractiveGenerator(sentences)
+        return extractive
     if name == "llm" and settings is not None and embed is not None:
         from advisor.answer.compose.llm import LLMGenerator
 
-        return LLMGenerator(settings, sentences, embed, ExtractiveGenerator(sentences))
+        return LLMGenerator(settings, sentences, embed, extractive)
     raise ValueError(f"unknown generator {name!r} (available: {', '.join(GENERATORS)})")

@@ -1,9 +1,22 @@
 """The default, offline answer generator: it composes the answer from the passages' own sentences.
 
 It can never state what the sources do not say. Sentences are scored by semantic similarity to the
-question (vectors precomputed at index time) plus lexical overlap, boosted by the question's intent
-(salary figures, decision criteria, both sides of a comparison), picked with maximal marginal
-relevance so it does not repeat itself, and ordered by passage. Every sentence ends with its [n].
+question (vectors precomputed at index time) plus lexical overlap, boosted by what the question
+asks for, and the answer is laid out for that kind of question:
+
+- a list ("which X ...", "what are the X ..."): the Markdown list under the best-matching heading,
+  item by item, with one citation;
+- a figure ("how much", "how long", "what percent"): the sentence holding the asked figure first;
+  "the sources give different figures" only when documents give different figures of the same
+  kind for the same subject;
+- a decision ("should I ...", with the user's years, likes, background): each stated fact set
+  against the source sentences that speak to it, each cited; no conclusion of its own;
+- a comparison: both subjects covered;
+- otherwise: the best sentences, picked with maximal marginal relevance, in passage order.
+
+Nothing here knows a particular corpus: subjects (roles, careers, ...) come from a `subjects`
+function the caller derives from the corpus profile; figures are recognised by generic patterns.
+Every line holding a `[n]` is a verbatim sentence of passage n.
 """
 
 from __future__ import annotations
@@ -15,25 +28,66 @@ from dataclasses import dataclass
 import numpy as np
 
 from advisor.answer.citations import attach_marker
-from advisor.answer.condense import roles_in
 from advisor.schema import Passage, Turn
 
-_SALARY = re.compile(r"\b(earn\w*|pay\w*|paid|salar\w*|compensation|income|money|lpa|wage\w*|make)\b|\$", re.I)
+Subjects = Callable[[str], list[str]]
+
+
+def no_subjects(text: str) -> list[str]:
+    """The subjects function when no corpus profile is known: none."""
+    return []
+
+
+_CURRENCY = r"[$€£¥₹]\s?\d|\b\d[\d,.]*\s?(?:usd|eur|gbp|dollars?|euros?|pounds?)\b"
+_PERCENT = r"\d\s?%|\b\d+(?:\.\d+)?\s?percent\b"
+_DURATION = r"\b\d[\d.,]*(?:\s?[-–]\s?\d[\d.,]*)?\+?\s*(?:years?|yrs?|months?|weeks?|days?|hours?)\b"
+FIGURE_KINDS: dict[str, re.Pattern] = {
+    "currency": re.compile(_CURRENCY, re.I),
+    "percent": re.compile(_PERCENT, re.I),
+    "duration": re.compile(_DURATION, re.I),
+}
+_MONEY_WORDS = re.compile(
+    r"\b(earn\w*|pay|pays|paid|salar\w*|wages?|income|compensation|cost\w*|price\w*|fees?|"
+    r"how\s+much\b.*\bmake|what\s+(?:does|do)\b.*\bmake\??$)",
+    re.I,
+)
+_FIGURE_Q = re.compile(
+    r"\b(how\s+(?:much|many|long|often)|what\s+percent\w*|what\s+share|what\s+(?:is|are)\s+the\s+"
+    r"(?:\w+\s+)?(?:range|median|average|rate|number|figure)s?)\b",
+    re.I,
+)
+_DURATION_Q = re.compile(r"\bhow\s+long\b|\bhow\s+many\s+(?:years|months|weeks|days|hours)\b", re.I)
+_PERCENT_Q = re.compile(r"\bpercent\w*|\bshare\b|\brate\b|%", re.I)
 _COMPARE = re.compile(
-    r"\b(vs\.?|versus|difference|differ\w*|compare\w*|comparison|better|which\s+(one|role|path|pays))\b", re.I
+    r"\b(vs\.?|versus|difference|differ\w*|compare\w*|comparison|better|which\s+(?:one|of\s+the\s+\w+)|"
+    r"which\s+\w+\s+(?:pays|earns|has|is)\s+more)\b",
+    re.I,
 )
 _DECIDE = re.compile(
     r"\b(should\s+i|shall\s+i|is\s+it\s+worth|right\s+for\s+me|am\s+i\s+ready|do\s+i\s+need|can\s+i|"
-    r"i\s+have|i'm|i\s+am|i\s+love|i\s+like|i\s+enjoy|i\s+want|my\s+\d+|years?\s+of\s+experience)\b",
+    r"would\s+i|could\s+i)\b",
     re.I,
 )
-_MONEY = re.compile(r"[$₹€£]\s?\d|\b\d+(?:\.\d+)?\s?(?:k|lpa|crore)\b|\b\d+(?:-\d+)?%", re.I)
+_LIST_Q = re.compile(
+    r"^\s*(?:(?:and|so|then)\s+)?(?:which|what)\b|\b(?:list|name\s+(?:some|the)|examples\s+of)\b", re.I
+)
+_AUX = frozenset("do does did are is was were should can could would will have has must might".split())
+_NOT_NOUNS = frozenset(
+    """
+    does is was has comes goes pays earns makes means takes needs looks seems gets helps matters
+    us this its yes less plus thus always perhaps sometimes towards across always various
+    """.split()
+)
 _DECISION_CUES = re.compile(
-    r"\b(if\s+you|stay|choose|pursue|consider|signs?|ready|typically\s+after|early\s+in\s+your\s+career|"
-    r"love|enjoy|prefer|depends|first|start)\b",
+    r"\b(if\s+you|you\s+should|stay|choose|pursue|consider|signs?|ready|typically\s+after|early\s+in|"
+    r"love|enjoy|prefer|depends|first|start|before|right\s+(?:path|fit|choice))\b",
     re.I,
 )
-_WORD = re.compile(r"[a-z0-9$₹%]+")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_NUMBER_WORDS = {
+    w: str(i) for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())
+}
+_WORD = re.compile(r"[a-z0-9$₹€£%]+")
 _STOP = frozenset(
     """
     a an the of to in on for and or is are do does i my me you your what how which who should
@@ -43,22 +97,183 @@ _STOP = frozenset(
 
 
 @dataclass(frozen=True)
+class Fact:
+    """Something the user said about themselves: `kind` is experience, likes, background or goal."""
+
+    kind: str
+    label: str  # how the answer names it, never with digits (they would look like source figures)
+    terms: frozenset[str]
+
+
+@dataclass(frozen=True)
 class Intent:
-    salary: bool
+    """What kind of answer the question wants (`detect_intent`)."""
+
+    figure: str | None  # None, or the kind of figure asked: currency, percent, duration or "any"
     comparison: bool
     decision: bool
-    roles: tuple[str, ...]
+    listing: tuple[str, ...]  # the plural nouns a "which X" question asks to enumerate; () if none
+    subjects: tuple[str, ...] = ()
+    numbers: frozenset[str] = frozenset()
+    facts: tuple[Fact, ...] = ()
 
 
-def detect_intent(question: str) -> Intent:
-    """What kind of answer the question wants (pure; table-tested)."""
-    roles = tuple(roles_in(question))
-    return Intent(
-        salary=bool(_SALARY.search(question)),
-        comparison=bool(_COMPARE.search(question)) or len(roles) >= 2,
-        decision=bool(_DECIDE.search(question)),
-        roles=roles,
+_FACTS = (
+    (
+        "experience",
+        re.compile(
+            r"\b(?:i\s+have|i've\s+(?:got|had|been)|i\s+(?:have\s+)?(?:worked|been\s+working)\s+for)\s+(?:about\s+|around\s+|over\s+|nearly\s+)?"
+            r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\+?\s*(?:years?|yrs?)\b",
+            re.I,
+        ),
+    ),
+    ("likes", re.compile(r"\bi\s+(?:really\s+|truly\s+)?(love|like|enjoy|prefer|hate|dislike)\s+([^,.;!?]+)", re.I)),
+    (
+        "background",
+        re.compile(r"\b(?:i'm|i\s+am|i\s+work\s+as|my\s+background\s+is(?:\s+in)?)\s+(?:an?\s+)?([^,.;!?]+)", re.I),
+    ),
+    ("goal", re.compile(r"\bi\s+(?:want|hope|plan|would\s+like)\s+to\s+([^,.;!?]+)", re.I)),
+)
+
+
+def stated_facts(question: str) -> tuple[Fact, ...]:
+    """The user's own facts in a question ("I have 2 years", "I love coding", "I'm a tester")."""
+    out: list[Fact] = []
+    for kind, pattern in _FACTS:
+        m = pattern.search(question)
+        if not m:
+            continue
+        if kind == "experience":
+            out.append(Fact(kind, "your years of experience", frozenset({"year", "experi"})))
+            continue
+        words = m.group(m.lastindex or 1).strip()
+        words = re.split(r"\s+(?:and|but|so)\s+(?:i|should|would|is|am)\b", words, flags=re.I)[0].strip()
+        if kind == "likes":
+            verb = m.group(1).lower()
+            phrase, terms = words, _terms(words)
+            label = f"what you {verb}" + (f" ({phrase})" if phrase and not re.search(r"\d", phrase) else "")
+        elif kind == "background":
+            if re.match(r"(?:a\s+)?(?:bit|little|not|so|very|really|ready|sure|unsure|new|early)\b", words, re.I):
+                if re.match(r"early\b", words, re.I):
+                    out.append(Fact(kind, "where you are in your career", frozenset({"early", "career", "start"})))
+                continue
+            terms = _terms(words)
+            label = "your background" + (f" ({words})" if not re.search(r"\d", words) else "")
+        else:
+            terms = _terms(words)
+            label = "what you want" + (f" ({words})" if not re.search(r"\d", words) else "")
+        if terms:
+            out.append(Fact(kind, label, frozenset(terms)))
+    return tuple(out)
+
+
+def figure_kind(text: str) -> str | None:
+    """The first kind of figure a text holds (currency, percent, duration), else None."""
+    for kind, pattern in FIGURE_KINDS.items():
+        if pattern.search(text):
+            return kind
+    return None
+
+
+def question_numbers(question: str) -> frozenset[str]:
+    """Numbers in a question, number words as digits ("three to five years" -> {"3", "5"})."""
+    words = re.sub(
+        r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", lambda m: _NUMBER_WORDS[m.group(1).lower()], question, flags=re.I
     )
+    return frozenset(m.group(0).replace(",", "") for m in _NUMBER.finditer(words))
+
+
+def list_nouns(question: str, subjects: Sequence[str] = ()) -> tuple[str, ...]:
+    """Plural nouns of a "which X" / "what are the X" question: what it asks to enumerate (pure)."""
+    taken = {w.lower() for s in subjects for w in re.findall(r"[a-z/-]+", s.lower())}
+    words = re.findall(r"[A-Za-z][\w/-]*", question)
+    out = []
+    for w in words[1:]:
+        low = w.lower()
+        if low in _AUX and out:
+            break  # what comes after the verb is who does it, not what is listed
+        stem = low[:-1]
+        plural = len(low) > 3 and low.endswith("s") and not low.endswith(("ss", "us", "is"))
+        if plural and low not in _NOT_NOUNS and low not in taken and stem not in taken:
+            out.append(low)
+    return tuple(out)
+
+
+def detect_intent(question: str, subjects: Subjects = no_subjects) -> Intent:
+    """What kind of answer the question wants (pure; table-tested)."""
+    found = tuple(subjects(question))
+    figure: str | None = None
+    if _DURATION_Q.search(question):
+        figure = "duration"
+    elif _MONEY_WORDS.search(question):
+        figure = "currency"
+    elif _FIGURE_Q.search(question):
+        figure = "percent" if _PERCENT_Q.search(question) else "any"
+    facts = stated_facts(question)
+    return Intent(
+        figure=figure,
+        comparison=bool(_COMPARE.search(question)) or len(found) >= 2,
+        decision=bool(_DECIDE.search(question)) or bool(facts),
+        listing=list_nouns(question, found) if figure is None and _LIST_Q.search(question) else (),
+        subjects=found,
+        numbers=question_numbers(question),
+        facts=facts,
+    )
+
+
+@dataclass(frozen=True)
+class ListBlock:
+    """A Markdown list of one passage: the line introducing it (or the section) and its items.
+
+    A list introduced by a lower-case continuation ("using technologies such as:") belongs to the
+    list before it and is kept with it as a further (label, items) segment.
+    """
+
+    label: str
+    items: tuple[str, ...]
+    more: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @property
+    def all_items(self) -> tuple[str, ...]:
+        return self.items + tuple(i for _, its in self.more for i in its)
+
+
+_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
+
+
+def list_blocks(text: str, section: str | None = None) -> list[ListBlock]:
+    """The Markdown lists in a passage, each with the line that introduces it (pure).
+
+    The label is the line just above the list when it ends with ":" ("Modern AI Engineers use:"),
+    else the passage's own heading. Lists of fewer than two items are not lists.
+    """
+    blocks: list[ListBlock] = []
+    label: str | None = None
+    items: list[str] = []
+    previous = ""
+    heading = section.split(" > ")[-1] if section else ""
+
+    def close() -> None:
+        if label and label[:1].islower() and blocks and items:
+            last = blocks[-1]
+            blocks[-1] = ListBlock(last.label, last.items, (*last.more, (label, tuple(items))))
+        elif len(items) >= 2:
+            blocks.append(ListBlock(label or heading, tuple(items)))
+        items.clear()
+
+    for raw in text.split("\n"):
+        line = raw.strip()
+        if not line:
+            continue
+        if _ITEM.match(line):
+            if not items:
+                label = previous.rstrip(":").strip() if previous.endswith(":") else None
+            items.append(_ITEM.sub("", line).strip())
+            continue
+        close()
+        previous = line
+    close()
+    return blocks
 
 
 @dataclass(frozen=True, eq=False)  # compared by identity: a field is a numpy array
@@ -68,31 +283,52 @@ class _Candidate:
     passage: Passage
     order: int  # position of the sentence inside its passage
     score: float
-
-
-_LEVELS = ("principal", "distinguished", "staff", "senior", "junior", "lead")
-
-
-def level_fit(question_roles: tuple[str, ...], section: str | None) -> float:
-    """+1 when a passage's section names the seniority level asked about, -1 when it names another."""
-    asked = {lv for r in question_roles for lv in _LEVELS if lv in r.lower()}
-    if not asked or not section:
-        return 0.0
-    named = {lv for lv in _LEVELS if re.search(rf"\b{lv}\b", section, re.I)}
-    if asked & named:
-        return 1.0
-    return -1.0 if named or re.search(r"\b(engineer|architect)\b", section, re.I) else 0.0
+    kind: str | None  # the kind of figure the sentence holds
+    fit: float = 0.0  # the part of `score` that comes from the passage's section naming the subject
 
 
 def _terms(text: str) -> set[str]:
     return {w[:6] for w in _WORD.findall(text.lower()) if w not in _STOP}
 
 
-def _mentions(text: str, role: str) -> bool:
-    head = role.lower().split()[-1].rstrip("s")
-    quals = [w for w in role.lower().split()[:-1] if w not in {"ai", "ml", "ai/ml"}]
-    low = text.lower()
-    return head in low and all(q in low for q in quals)
+def _words(subject: str) -> frozenset[str]:
+    return frozenset(w.rstrip("s") for w in re.findall(r"[a-z0-9]+", subject.lower()))
+
+
+def same_subject(a: str, b: str) -> bool:
+    """One subject's words contain the other's ("AI architect" / "AI engineering architect")."""
+    wa, wb = _words(a), _words(b)
+    return bool(wa and wb) and (wa <= wb or wb <= wa)
+
+
+def _has(found: Sequence[str], subject: str) -> bool:
+    return any(same_subject(f, subject) for f in found)
+
+
+def subject_fit(asked: Sequence[str], named: Sequence[str]) -> float:
+    """+1 when a passage's section names a subject asked about, -1 when it names only others."""
+    if not asked or not named:
+        return 0.0
+    return 1.0 if any(_has(named, s) for s in asked) else -1.0
+
+
+def figures_conflict(figures: Sequence[tuple[str, str, frozenset[str], frozenset[str]]]) -> list[str]:
+    """Sources that give different figures of the same kind for the same subject (pure).
+
+    Each entry is (source, kind, subjects, numbers) of one strong figure-bearing sentence. Figures
+    conflict only when two sources state figures of one kind (pay, share, duration) about the same
+    single subject and the numbers differ; three subjects' pay is not a disagreement.
+    """
+    groups: dict[tuple[str, str], dict[str, frozenset[str]]] = {}
+    for source, kind, subjects, numbers in figures:
+        if len(subjects) != 1:
+            continue
+        key = (kind, next(iter(subjects)).lower())
+        groups.setdefault(key, {}).setdefault(source, numbers)
+    for per_source in groups.values():
+        if len(per_source) >= 2 and len(set(per_source.values())) >= 2:
+            return list(per_source)
+    return []
 
 
 class ExtractiveGenerator:
@@ -100,23 +336,42 @@ class ExtractiveGenerator:
 
     name = "extractive"
 
-    def __init__(self, sentences: Callable[[str], tuple[list[str], np.ndarray]], max_sentences: int = 5) -> None:
+    def __init__(
+        self,
+        sentences: Callable[[str], tuple[list[str], np.ndarray]],
+        max_sentences: int = 5,
+        subjects: Subjects = no_subjects,
+    ) -> None:
         self.sentences = sentences
         self.max_sentences = max_sentences
+        self.subjects = subjects
 
     def generate(
         self, question: str, passages: list[Passage], query_vector: np.ndarray, history: Sequence[Turn] = ()
     ) -> Iterator[str]:
         """Yield the answer in pieces (a lead line, then one cited sentence or bullet at a time)."""
-        intent = detect_intent(question)
+        intent = detect_intent(question, self.subjects)
         candidates = self._candidates(question, passages, query_vector, intent)
         if not candidates:
             return
-        conflict = intent.salary and self._figures_conflict(candidates)
+        if intent.listing:
+            block = self._best_list(question, passages, candidates, query_vector, intent)
+            if block is not None:
+                yield from block
+                return
+        if intent.decision and intent.facts and not intent.figure:
+            yield from self._decision(candidates, intent)
+            return
+        conflict = self._conflict(candidates, intent) if intent.figure else []
         limit = self.max_sentences + (1 if intent.comparison or conflict else 0)
         chosen = self._select(candidates, limit, intent, conflict)
         chosen.sort(key=lambda c: (c.passage.rank, c.order))
-        lead = _lead(intent, conflict)
+        if intent.figure and not conflict:
+            first = max((c for c in chosen if c.kind), key=lambda c: c.score, default=None)
+            if first is not None:
+                chosen.remove(first)
+                chosen.insert(0, first)
+        lead = _lead(intent, bool(conflict))
         if lead:
             yield lead + "\n\n"
         bullets = len(chosen) >= 3
@@ -124,13 +379,14 @@ class ExtractiveGenerator:
             line = attach_marker(c.text, c.passage.rank)
             yield (f"- {line}\n" if bullets else line + ("" if i == len(chosen) - 1 else " "))
 
+    # -- candidates -----------------------------------------------------------------------------------------
     def _candidates(self, question: str, passages: list[Passage], qv: np.ndarray, intent: Intent) -> list[_Candidate]:
         qterms = _terms(question)
         out: list[_Candidate] = []
         for p in passages:
             texts, vectors = self.sentences(p.chunk.id)
             context = _terms(f"{p.chunk.title} {p.chunk.section or ''}")
-            fit = 0.12 * level_fit(intent.roles, p.chunk.section)
+            fit = 0.12 * subject_fit(intent.subjects, self.subjects(p.chunk.section or ""))
             for order, (text, vec) in enumerate(zip(texts, vectors, strict=True)):
                 words = text.split()
                 if len(words) < 4 or text.rstrip().endswith("?"):
@@ -139,34 +395,132 @@ class ExtractiveGenerator:
                 own = _terms(text)
                 lex = (len(qterms & own) + 0.5 * len(qterms & (context - own))) / len(qterms) if qterms else 0.0
                 score = 0.65 * sim + 0.35 * lex + 0.05 / p.rank + fit
-                if intent.salary and _MONEY.search(text):
+                kind = figure_kind(text)
+                if intent.figure and kind and intent.figure in (kind, "any"):
                     score += 0.2
+                    if intent.numbers and intent.numbers & question_numbers(text):
+                        score += 0.1  # the figure for the asked case ("3-5 years", "12+ years")
                 if intent.decision and _DECISION_CUES.search(text):
                     score += 0.12
                 if len(words) > 60:
                     score -= 0.1  # long sentences read badly in a short answer
-                out.append(_Candidate(text, vec, p, order, score))
+                out.append(_Candidate(text, vec, p, order, score, kind, fit))
         return out
 
-    def _figures_conflict(self, candidates: list[_Candidate]) -> bool:
-        """Salary figures come from more than one document among the strong candidates."""
-        best = max(c.score for c in candidates)
-        sources = {c.passage.chunk.source for c in candidates if _MONEY.search(c.text) and c.score >= best - 0.25}
-        return len(sources) >= 2
+    def _subjects_of(self, c: _Candidate) -> frozenset[str]:
+        """The subjects a sentence speaks about: its own mentions, else its section's."""
+        found = self.subjects(c.text) or self.subjects(c.passage.chunk.section or "")
+        return frozenset(s.lower() for s in found)
 
-    def _select(self, candidates: list[_Candidate], limit: int, intent: Intent, conflict: bool) -> list[_Candidate]:
+    # -- layouts ----------------------------------------------------------------------------------------------
+    def _best_list(
+        self, question: str, passages: list[Passage], candidates: list[_Candidate], qv: np.ndarray, intent: Intent
+    ) -> Iterator[str] | None:
+        """The list answering a "which X" question, when one matches as well as the best sentence."""
+        qterms = _terms(question)
+        if not qterms:
+            return None
+        best = max(c.score for c in candidates)
+        choice: tuple[float, Passage, ListBlock] | None = None
+        for p in passages:
+            texts, vectors = self.sentences(p.chunk.id)
+            sims = dict(zip(texts, (vectors @ qv).tolist(), strict=True)) if len(texts) else {}
+            if subject_fit(intent.subjects, self.subjects(p.chunk.section or "")) < 0:
+                continue  # a list about another subject
+            for block in list_blocks(p.chunk.text, p.chunk.section):
+                heading = _terms(f"{block.label} {p.chunk.section or ''}")
+                body = heading | {t for it in block.all_items for t in _terms(it)}
+                if not any(n[:6] in body for n in intent.listing):
+                    continue  # the list is not about what was asked
+                overlap = len(qterms & heading) / len(qterms)
+                items = max(sims.get(it, 0.0) for it in block.all_items)
+                score = 0.6 * overlap + 0.4 * items + 0.05 / p.rank
+                if overlap > 0 and (choice is None or score > choice[0]):
+                    choice = (score, p, block)
+        if choice is None or choice[0] < 0.5 * best:
+            return None
+        _, passage, block = choice
+
+        def pieces() -> Iterator[str]:
+            if block.label in passage.chunk.text:
+                yield f"{block.label} [{passage.rank}]:\n\n"
+            elif block.label and not re.search(r"\d", block.label):
+                yield f"Under “{block.label}” [{passage.rank}]:\n\n"
+            else:
+                yield f"From the source [{passage.rank}]:\n\n"
+            for item in block.items[:12]:
+                yield f"- {item}\n"
+            for label, items in block.more:
+                yield f"\n{label}:\n\n"
+                for item in items[:12]:
+                    yield f"- {item}\n"
+
+        return pieces()
+
+    def _decision(self, candidates: list[_Candidate], intent: Intent) -> Iterator[str]:
+        """Each of the user's stated facts with the source sentences that speak to it, then other criteria."""
+        pool = sorted(candidates, key=lambda c: -c.score)
+        floor = pool[0].score - 0.35
+        used: list[_Candidate] = []
+        groups: list[tuple[str, list[_Candidate]]] = []
+        for fact in intent.facts:
+            scored = []
+            for c in pool:
+                if c in used or c.score < floor:
+                    continue
+                hits = len(fact.terms & _terms(c.text))
+                if fact.kind == "experience" and c.kind == "duration":
+                    hits += 1
+                if hits:
+                    scored.append((c.score + 0.15 * hits, c))
+            picked = [c for _, c in sorted(scored, key=lambda t: -t[0])[:2]]
+            if picked:
+                used.extend(picked)
+                groups.append((fact.label, picked))
+        rest = [c for c in self._select(pool, self.max_sentences, intent, []) if c not in used]
+        rest = rest[: max(1, self.max_sentences - len(used))]
+        yield "Here is what the sources say that bears on your decision:\n\n"
+        for label, picked in groups:
+            yield f"On {label}:\n"
+            for c in sorted(picked, key=lambda c: (c.passage.rank, c.order)):
+                yield f"- {attach_marker(c.text, c.passage.rank)}\n"
+            yield "\n"
+        if rest:
+            yield "Other points the sources make:\n" if groups else ""
+            for c in sorted(rest, key=lambda c: (c.passage.rank, c.order)):
+                yield f"- {attach_marker(c.text, c.passage.rank)}\n"
+
+    # -- selection --------------------------------------------------------------------------------------------
+    def _conflict(self, candidates: list[_Candidate], intent: Intent) -> list[_Candidate]:
+        """One strong sentence per source when sources give different figures for the same subject."""
+        best = max(c.score - c.fit for c in candidates)
+        strong = [c for c in candidates if c.kind and c.score - c.fit >= best - 0.25]
+        if intent.figure not in (None, "any"):
+            strong = [c for c in strong if c.kind == intent.figure]
+        facts = []
+        for c in strong:
+            subj = self._subjects_of(c)
+            if len(intent.subjects) == 1:  # a figure about the one subject asked, whatever else it names
+                if not any(same_subject(s, intent.subjects[0]) for s in subj):
+                    continue
+                subj = frozenset({intent.subjects[0].lower()})
+            facts.append((c.passage.chunk.source, c.kind or "", subj, question_numbers(c.text)))
+        sources = figures_conflict(facts)
+        picked: list[_Candidate] = []
+        for source in sources[:3]:
+            picked.append(max((c for c in strong if c.passage.chunk.source == source), key=lambda c: c.score))
+        return picked
+
+    def _select(
+        self, candidates: list[_Candidate], limit: int, intent: Intent, conflict: list[_Candidate]
+    ) -> list[_Candidate]:
         """MMR over candidates, with the intent's coverage requirements seeded first."""
         pool = sorted(candidates, key=lambda c: -c.score)
-        chosen: list[_Candidate] = []
-        if conflict:
-            for source in dict.fromkeys(c.passage.chunk.source for c in pool if _MONEY.search(c.text)):
-                first = next(c for c in pool if c.passage.chunk.source == source and _MONEY.search(c.text))
-                if len(chosen) < 3:
-                    chosen.append(first)
-        if intent.comparison and len(intent.roles) >= 2:
-            for role in intent.roles[:2]:
-                if not any(_mentions(c.text, role) for c in chosen):
-                    hit = next((c for c in pool if _mentions(c.text, role) and c not in chosen), None)
+        chosen: list[_Candidate] = list(conflict)
+        if intent.comparison and len(intent.subjects) >= 2:
+            for subject in intent.subjects[:2]:
+                if not any(_has(self.subjects(c.text), subject) for c in chosen):
+                    hit = next((c for c in pool if _has(self.subjects(c.text), subject) and c not in chosen), None)
                     if hit is not None and hit.score >= pool[0].score - 0.3:
                         chosen.append(hit)
         if not chosen:
@@ -195,6 +549,8 @@ def _lead(intent: Intent, conflict: bool) -> str | None:
         return "The sources give different figures, so each is shown with its own source:"
     if intent.decision:
         return "Here is what the sources say that bears on your decision:"
+    if intent.comparison and len(intent.subjects) >= 2:
+        return f"How the sources compare {intent.subjects[0]} and {intent.subjects[1]}:"
     if intent.comparison:
-        return "How the sources compare the roles:"
+        return "How the sources compare them:"
     return None
