@@ -12,6 +12,7 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
 from typing import Literal, Protocol
 
 import numpy as np
@@ -76,6 +77,21 @@ def _chunk_vectors(snap: Snapshot) -> np.ndarray:
 class Retriever(Protocol):
     """Finds the passages for a (standalone) question, with the signals the judge reads."""
 
+    def _dense(self, vectors: np.ndarray, state: _Loaded, n: int) -> list[list[int]]:
+        """Chroma's ranking (chunk indices) for each query vector, in one request."""
+        res = self.index.collection().query(
+            query_embeddings=vectors.tolist(), n_results=min(n, len(state.snapshot.chunks)), include=[]
+        )
+        return [[state.uid_to_idx[u] for u in ids if u in state.uid_to_idx] for ids in res["ids"]]
+
+    @staticmethod
+    def _bm25(query: str, state: _Loaded, n: int) -> list[int]:
+        terms = _query_terms(query)
+        if not terms:
+            return []
+        docs, scores = state.bm25.retrieve([terms], k=min(n, len(state.snapshot.chunks)), show_progress=False)
+        return [int(d) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+
     def retrieve(self, query: str, k: int | None = None, mode: Mode = "hybrid") -> Retrieval: ...
 
     def sentences(self, chunk_id: str) -> tuple[list[str], np.ndarray]: ...
@@ -84,9 +100,10 @@ class Retriever(Protocol):
 class HybridRetriever:
     """Dense + BM25 retrieval over one `CorpusIndex`."""
 
-    def __init__(self, index: CorpusIndex) -> None:
+    def __init__(self, index: CorpusIndex, subjects: Callable[[str], list[str]] | None = None) -> None:
         self.index = index
         self.settings = index.settings
+        self.subjects = subjects or (lambda text: [])
         self._loaded: _Loaded | None = None
         self._lock = threading.Lock()
 
@@ -107,6 +124,21 @@ class HybridRetriever:
         """A chunk's sentences and their precomputed unit vectors."""
         return self._state().sentences.get(chunk_id, ([], np.zeros((0, self.index.embedder.dim), dtype=np.float32)))
 
+    def _dense(self, vectors: np.ndarray, state: _Loaded, n: int) -> list[list[int]]:
+        """Chroma's ranking (chunk indices) for each query vector, in one request."""
+        res = self.index.collection().query(
+            query_embeddings=vectors.tolist(), n_results=min(n, len(state.snapshot.chunks)), include=[]
+        )
+        return [[state.uid_to_idx[u] for u in ids if u in state.uid_to_idx] for ids in res["ids"]]
+
+    @staticmethod
+    def _bm25(query: str, state: _Loaded, n: int) -> list[int]:
+        terms = _query_terms(query)
+        if not terms:
+            return []
+        docs, scores = state.bm25.retrieve([terms], k=min(n, len(state.snapshot.chunks)), show_progress=False)
+        return [int(d) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+
     def retrieve(self, query: str, k: int | None = None, mode: Mode = "hybrid") -> Retrieval:
         """The best `k` passages for `query` (fewer if the context token budget is reached)."""
         k = k or self.settings.k
@@ -114,29 +146,27 @@ class HybridRetriever:
         n = self.settings.candidates
         timings: dict[str, float] = {}
 
+        focused = subject_queries(query, self.subjects(query)) if mode == "hybrid" else []
         t0 = time.perf_counter()
-        qvec = self.index.embedder.embed_batch([query])[0]
+        vectors = self.index.embedder.embed_batch([query, *focused])
+        qvec = vectors[0]
         timings["embed"] = _ms(t0)
 
         t0 = time.perf_counter()
-        dense_ranked: list[int] = []
-        if mode in ("hybrid", "dense"):
-            res = self.index.collection().query(
-                query_embeddings=[qvec.tolist()], n_results=min(n, len(state.snapshot.chunks)), include=[]
-            )
-            dense_ranked = [state.uid_to_idx[u] for u in res["ids"][0] if u in state.uid_to_idx]
+        dense = self._dense(vectors, state, n) if mode in ("hybrid", "dense") else [[] for _ in vectors]
         timings["dense"] = _ms(t0)
 
         t0 = time.perf_counter()
         query_terms = _query_terms(query)
-        bm25_ranked: list[int] = []
-        if mode in ("hybrid", "bm25") and query_terms:
-            docs, scores = state.bm25.retrieve([query_terms], k=min(n, len(state.snapshot.chunks)), show_progress=False)
-            bm25_ranked = [int(d) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+        bm25 = [self._bm25(q, state, n) if mode in ("hybrid", "bm25") else [] for q in [query, *focused]]
         timings["bm25"] = _ms(t0)
 
         t0 = time.perf_counter()
-        fused = rrf([dense_ranked, bm25_ranked]) if mode == "hybrid" else (dense_ranked or bm25_ranked)
+        if mode == "hybrid":
+            # A comparison: the question as asked, plus one retrieval per subject, so both sides have evidence.
+            fused = rrf([rrf([d, b]) for d, b in zip(dense, bm25, strict=True)])
+        else:
+            fused = dense[0] or bm25[0]
         sims = state.chunk_vectors @ qvec if len(state.chunk_vectors) else np.zeros(0)
         passages: list[Passage] = []
         kept: list[int] = []
@@ -163,6 +193,24 @@ class HybridRetriever:
             unknown_terms=unknown,
             timings_ms=timings,
         )
+
+
+def subject_queries(query: str, subjects: list[str]) -> list[str]:
+    """For a question about two or more subjects, one query per subject (the others' names removed).
+
+    "Compare electrician and actuary pay" -> ["Compare electrician and pay", "Compare and actuary pay"]:
+    each keeps the question's measure words and one subject, so each side finds its own evidence.
+    """
+    if len(subjects) < 2:
+        return []
+    out = []
+    for keep in subjects[:2]:
+        q = query
+        for other in subjects:
+            if other.lower() != keep.lower():
+                q = re.sub(rf"\b{re.escape(other)}s?\b", " ", q, flags=re.I)
+        out.append(re.sub(r"\s+", " ", q).strip())
+    return out
 
 
 def rrf(rankings: list[list[int]], k: int = RRF_K) -> list[int]:

@@ -94,6 +94,7 @@ class CorpusIndex:
             settings.embedding_batch_size,
             settings.data_dir / "models",
             settings.embedding_model,
+            settings.models_path,
         )
         self._client = None
 
