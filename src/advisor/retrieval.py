@@ -195,6 +195,15 @@ class HybridRetriever:
         )
 
 
+def name_pattern(subject: str) -> re.Pattern:
+    """A subject's name as written in running text: any spacing, singular or plural ("actuaries")."""
+    words = [re.escape(w) for w in re.findall(r"[\w/]+", subject)]
+    if not words:
+        return re.compile(r"(?!)")
+    last = words[-1][:-1] + r"(?:y|ies)" if words[-1].endswith("y") else words[-1] + r"(?:s|es)?"
+    return re.compile(r"\b" + r"\W+".join([*words[:-1], last]) + r"\b", re.I)
+
+
 def subject_queries(query: str, subjects: list[str]) -> list[str]:
     """For a question about two or more subjects, one query per subject (the others' names removed).
 
@@ -208,7 +217,7 @@ def subject_queries(query: str, subjects: list[str]) -> list[str]:
         q = query
         for other in subjects:
             if other.lower() != keep.lower():
-                q = re.sub(rf"\b{re.escape(other)}s?\b", " ", q, flags=re.I)
+                q = name_pattern(other).sub(" ", q)
         out.append(re.sub(r"\s+", " ", q).strip())
     return out
 
