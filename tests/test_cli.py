@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import select
 import shutil
 import subprocess
@@ -205,3 +206,57 @@ def test_index_watch_reindexes_when_corpus_changes(built, tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+# Words of the project's own corpus that must not appear when only another corpus is indexed.
+OWN_CORPUS_WORDS = re.compile(r"\b(AI|AI/ML|LPA|engineers?|staff|certifications?|cohort)\b", re.I)
+
+
+@pytest.fixture(scope="module")
+def other_only(tmp_path_factory, embedder):
+    """A real index of the second corpus alone (evals/corpora/other-careers), read by the CLI."""
+    from conftest import make_settings
+
+    from advisor.store.index import CorpusIndex
+
+    root = Path(__file__).resolve().parents[1]
+    settings = make_settings(tmp_path_factory.mktemp("other"), root / "evals/corpora/other-careers/corpus")
+    CorpusIndex(settings, embedder).update(progress=False)
+    (settings.data_dir / "models").mkdir(exist_ok=True)
+    shutil.copy(embedder.path, settings.data_dir / "models" / embedder.path.name)
+    return settings
+
+
+def _no_own_corpus_words(text: str) -> None:
+    found = OWN_CORPUS_WORDS.findall(text)
+    assert not found, f"{found} in {text!r}"
+
+
+def test_with_another_corpus_the_refusal_speaks_of_its_documents(other_only):
+    r = run(["ask", "--json", "How much does a dentist earn in Canada?"], other_only)
+    assert r.returncode == 0, r.stderr
+    answer = json.loads(r.stdout)
+    assert answer["refused"] is True and answer["cited"] == []
+    text = answer["answer"]
+    assert "dentist" in text or "Canada" in text  # names what is missing
+    assert "electricians" in text and "actuaries" in text  # what the sources cover
+    suggested = [line[2:] for line in text.splitlines() if line.startswith("- ")]
+    assert len(suggested) >= 3
+    corpus_text = " ".join(p.read_text() for p in other_only.corpus_dir.glob("*.md"))
+    assert all(q in corpus_text for q in suggested)  # questions the documents themselves answer
+    _no_own_corpus_words(text)
+
+
+def test_with_another_corpus_chat_greets_with_its_subjects_and_resolves_follow_ups(other_only):
+    r = run(["chat"], other_only, stdin="What does an electrician do?\nHow much do they earn?\n\n")
+    assert r.returncode == 0, r.stderr
+    greeting = r.stdout.split("you>")[0]
+    assert "electricians" in greeting and "UX designers" in greeting
+    _no_own_corpus_words(greeting)
+    assert "understood as: How much do electricians earn?" in r.stdout
+
+
+def test_help_names_no_corpus():
+    r = subprocess.run([str(BIN), "--help"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0
+    _no_own_corpus_words(r.stdout)

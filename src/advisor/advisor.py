@@ -60,7 +60,7 @@ def clean_question(question: object) -> tuple[str, list[str]]:
     text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in question or "")
     text = re.sub(r"\s+", " ", text).strip()
     if not text:
-        raise InvalidQuestion("the question is empty: type a question about careers in AI")
+        raise InvalidQuestion("the question is empty: type a question about the indexed documents")
     if len(text) > MAX_QUESTION_CHARS:
         notices.append(f"Your question was {len(text):,} characters; only the first {MAX_QUESTION_CHARS:,} were used.")
         text = text[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0]
@@ -93,7 +93,7 @@ def parse_history(history: object) -> list[Turn]:
 
 
 class Advisor:
-    """Answers career questions from the indexed corpus, with citations."""
+    """Answers questions from the indexed corpus, with citations."""
 
     def __init__(
         self,

@@ -72,8 +72,12 @@ class Retrieval:
 
 @dataclass(frozen=True)
 class Verdict:
+    """The judge's decision: `reason` is for logs and evals; `missing` names what the sources lack."""
+
     refuse: bool
     reason: str
+    missing: tuple[str, ...] = ()  # e.g. ("civil engineer",), ("Canada",)
+    kind: str = ""  # what `missing` is: "subject" | "name" | "terms" | ""
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from typing import Protocol
 from advisor.ingest.profile import Mention, mentions, normalize, plural, singular, subjects_in
 from advisor.schema import Profile, Turn
 
-__all__ = ["Condenser", "RuleCondenser", "condense", "roles_in", "subjects_in"]
+__all__ = ["Condenser", "RuleCondenser", "condense", "subjects_in"]
 
 _LEVEL_NOUN = r"level|role|position|job|track|path|career|stage|grade|profession|title"
 _POINTER = re.compile(rf"\b(?:that|this|the\s+same)\s+({_LEVEL_NOUN})s?\b", re.I)
@@ -179,29 +179,6 @@ def _strip_q(text: str) -> str:
 
 def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
-
-
-# Kept for the extractive composer until it reads the profile (`subjects_in`); to be removed then.
-_ROLE = re.compile(
-    r"\b(?:(?:principal|distinguished|senior\s+staff|staff|senior|lead|junior|mid-level)\s+)?"
-    r"(?:(?:ai\s*/\s*ml|ai|ml|machine\s+learning)\s+)?"
-    r"(?:engineering\s+architect|engineer|architect)s?\b",
-    re.IGNORECASE,
-)
-
-
-def roles_in(text: str) -> list[str]:
-    """Deprecated: use `subjects_in(text, profile)`. Role mentions of the original corpus, singular."""
-    found: list[str] = []
-    for m in _ROLE.finditer(text):
-        phrase = re.sub(r"\s+", " ", m.group(0)).strip()
-        if phrase.lower().endswith("s") and not phrase.lower().endswith("ss"):
-            phrase = phrase[:-1]
-        if phrase.lower() in {"engineer", "architect"} and found:
-            continue
-        if phrase.lower() not in (f.lower() for f in found):
-            found.append(phrase)
-    return found
 
 
 class Condenser(Protocol):

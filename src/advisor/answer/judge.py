@@ -1,71 +1,236 @@
-"""Deciding that the corpus does not answer a question.
+"""Deciding that the corpus does not answer a question, and saying what is missing.
 
-One cosine threshold is not enough: "nurse salaries in Canada" scores like a weak in-domain
-question. The decision combines the best dense similarity, the share of the question's content
-words the corpus knows at all, and requests to drop the sources. Thresholds were calibrated on
-evals/dev/golden.jsonl (see README, "Refusal").
+Answerability is read from signals, not from lists of domain words (`signals` -> `Signals`, then
+`decide`, a pure function):
+
+- does the question ask to set the sources aside ("ignore your sources", "system prompt")?
+- does it name a subject the corpus does not cover — a qualified form of one of the corpus's
+  subjects whose qualifier the corpus never uses ("civil engineer"), or an unknown person noun?
+- do the top passages speak about the subjects it names (every word of the subject in one passage)?
+- does it name a place or employer (a capitalised name) that no top passage mentions?
+- is anything in the corpus similar at all (best cosine), and does the corpus know its words?
+
+Thresholds were calibrated on evals/dev/golden.jsonl only (see README, "Refusal"). The refusal names
+what is missing, describes the corpus with the profile's description and suggests the profile's
+example questions closest to the one asked.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Protocol
 
-from advisor.schema import Retrieval, Verdict
+from advisor.ingest.profile import STOPWORDS, mentions, normalize, plural, singular
+from advisor.schema import Passage, Profile, Retrieval, Verdict
 
 INJECTION = re.compile(
     r"\b(ignore|disregard|forget|bypass)\b.{0,40}\b(sources?|instructions?|rules?|context|documents?|corpus|prompt)\b"
     r"|\b(tell|give)\s+me\s+a\s+(joke|poem|story)\b|\bpretend\s+(to\s+be|you)\b|\byou\s+are\s+now\b"
-    r"|\bsystem\s+prompt\b|\bjailbreak\b|\bwithout\s+(using\s+)?(your\s+)?(sources|citations)\b",
+    r"|\bsystem\s+prompt\b|\bjailbreak\b|\bwithout\s+(using\s+)?(your\s+)?(sources|citations)\b"
+    r"|\b(write|compose)\s+(me\s+)?a\s+(joke|poem|song|story)\b",
     re.IGNORECASE,
 )
 
 MIN_SIMILARITY = 0.30  # below this nothing in the corpus is about the question
 CONFIDENT_SIMILARITY = 0.55  # above this the question is in-domain even with unknown words
 MIN_COVERAGE = 0.6  # share of content words the corpus must know when similarity is middling
+SUGGESTIONS = 4
 
-SUGGESTIONS = (
-    "Should I become an AI architect?",
-    "What do AI architects earn compared with AI engineers?",
-    "What does a staff AI/ML engineer own?",
-    "Which certifications help an aspiring AI architect?",
-)
+# English person-noun endings: an unknown word shaped like one names a subject the corpus lacks.
+_PERSON = re.compile(r"^[a-z]{3,}(?:er|or|ist|ian|ant|eer|ee)s?$")
+_NAME = re.compile(r"(?<![\w'])([A-Z][\w&'.-]*[\w&](?:\s+(?:of\s+|the\s+)?[A-Z][\w&'.-]*[\w&])*)")
+_WORD = re.compile(r"[a-z0-9]+")
 
 
-def decide(question: str, top_similarity: float, term_coverage: float, unknown_terms: list[str]) -> Verdict:
-    """Whether to refuse, and why (the reason is for logs and evals, not for users)."""
-    if INJECTION.search(question):
+@dataclass(frozen=True)
+class Signals:
+    """What the judge reads about one question and its retrieval (all plain values: table-testable)."""
+
+    injection: bool = False
+    top_similarity: float = 1.0  # best cosine similarity of any chunk to the question
+    term_coverage: float = 1.0  # share of the question's content words the corpus knows
+    unknown_terms: tuple[str, ...] = ()
+    unknown_subjects: tuple[str, ...] = ()  # subjects named that the corpus does not cover
+    uncovered_subjects: tuple[str, ...] = ()  # known subjects no top passage speaks about
+    missing_names: tuple[str, ...] = ()  # places / employers named that no top passage mentions
+    subjects: tuple[str, ...] = field(default=())  # the subjects the question names
+
+
+def decide(s: Signals) -> Verdict:
+    """Whether to refuse, why (for logs and evals), and what is missing (for the refusal text)."""
+    if s.injection:
         return Verdict(True, "asks to set the sources aside")
-    other = other_profession(question, unknown_terms)
-    if other:
-        return Verdict(True, f"asks about another profession ({other})")
-    if top_similarity < MIN_SIMILARITY:
-        return Verdict(True, f"nothing similar in the corpus (best cosine {top_similarity:.2f})")
-    if top_similarity < CONFIDENT_SIMILARITY and term_coverage < MIN_COVERAGE:
-        return Verdict(True, f"the corpus does not know {', '.join(unknown_terms)}")
+    if s.unknown_subjects:
+        return Verdict(
+            True,
+            f"asks about a subject the corpus does not cover ({', '.join(s.unknown_subjects)})",
+            missing=s.unknown_subjects,
+            kind="subject",
+        )
+    if s.missing_names:
+        return Verdict(True, f"no passage mentions {', '.join(s.missing_names)}", missing=s.missing_names, kind="name")
+    if s.uncovered_subjects:
+        return Verdict(
+            True,
+            f"no passage speaks about {', '.join(s.uncovered_subjects)}",
+            missing=s.uncovered_subjects,
+            kind="subject",
+        )
+    if s.top_similarity < MIN_SIMILARITY:
+        return Verdict(True, f"nothing similar in the corpus (best cosine {s.top_similarity:.2f})")
+    if s.top_similarity < CONFIDENT_SIMILARITY and s.term_coverage < MIN_COVERAGE:
+        return Verdict(
+            True, f"the corpus does not know {', '.join(s.unknown_terms)}", missing=s.unknown_terms, kind="terms"
+        )
     return Verdict(False, "answerable")
 
 
-_ROLE_NOUN = re.compile(r"\b([a-z][a-z'-]*)\s+(?:engineer|architect|developer|manager|designer)s?\b", re.I)
-
-
-def other_profession(question: str, unknown_terms: list[str]) -> str | None:
-    """A role noun modified by a word the corpus never uses ("civil engineer", "landscape architect")."""
-    unknown = {t.lower() for t in unknown_terms}
-    for m in _ROLE_NOUN.finditer(question):
-        if m.group(1).lower() in unknown:
-            return m.group(0)
-    return None
-
-
-def refusal_text() -> str:
-    """The polite refusal with questions the corpus can answer (states no fact)."""
-    bullets = "\n".join(f"- {q}" for q in SUGGESTIONS)
-    return (
-        "I can't answer that from my sources. They cover careers in AI: what AI engineers, architects, "
-        "staff and principal engineers do, what they earn, how to move between levels and which "
-        f"certifications help. You could ask, for example:\n{bullets}"
+def signals(question: str, retrieval: Retrieval, profile: Profile) -> Signals:
+    """The judge's signals for a (standalone) question and what was retrieved for it."""
+    unknown = {t.lower() for t in retrieval.unknown_terms}
+    texts = [_passage_words(p) for p in retrieval.passages]
+    raw = [normalize(f"{p.chunk.title} {p.chunk.section or ''} {p.chunk.text}") for p in retrieval.passages]
+    found = mentions(question, profile)
+    unknown_subjects: list[str] = []
+    uncovered: list[str] = []
+    listed = {normalize(s).lower() for s in profile.subjects}
+    for m in found:
+        qualifier = [w.lower() for w in m.qualifier.split()]
+        # (a hyphenated word is never "unknown": the retriever's vocabulary check misses its parts)
+        if qualifier and all(
+            w in unknown and "-" not in w and not any(_contains(t, w) for t in texts) for w in qualifier
+        ):
+            unknown_subjects.append(f"{m.qualifier} {m.subject}")  # "civil engineer"
+        elif m.subject.lower() not in listed and not any(_speaks_about(m.subject, words) for words in texts):
+            uncovered.append(m.subject)  # a combination the corpus never names ("principal electrician")
+    spans = [(m.start, m.end) for m in found]
+    text = normalize(question)
+    unknown_subjects += [w for w in retrieval.unknown_terms if _PERSON.match(w.lower()) and not _inside(text, w, spans)]
+    asked = [m.subject for m in found if m.known]
+    names: list[str] = []
+    for name in _names(text):
+        if _inside(text, name, spans):
+            continue
+        # a passage must mention the name, and speak about the asked subject too if there is one
+        about = [
+            i
+            for i, (words, t) in enumerate(zip(texts, raw, strict=True))
+            if _contains(words, name) or _spelled_out(name, t)
+        ]
+        if not about:
+            names.append(name)
+        elif asked and not any(_speaks_about(_core(sub), texts[i]) for i in about for sub in asked):
+            names.append(f"{plural(asked[0])} {_preposition(text, name)}{name}")
+    return Signals(
+        injection=bool(INJECTION.search(question)),
+        top_similarity=retrieval.top_dense,
+        term_coverage=retrieval.term_coverage,
+        unknown_terms=tuple(retrieval.unknown_terms),
+        unknown_subjects=tuple(dict.fromkeys(unknown_subjects)),
+        uncovered_subjects=tuple(dict.fromkeys(uncovered)),
+        missing_names=tuple(dict.fromkeys(names)),
+        subjects=tuple(m.subject for m in found),
     )
+
+
+def _passage_words(p: Passage) -> set[str]:
+    c = p.chunk
+    return {_base(w) for w in _WORD.findall(normalize(f"{c.title} {c.section or ''} {c.text}").lower())}
+
+
+def _base(word: str) -> str:
+    return singular(word.lower().strip("'"))
+
+
+def _speaks_about(subject: str, words: set[str]) -> bool:
+    """Every word of the subject occurs in the passage ("principal engineer" in "Principal / ... AI Engineer")."""
+    return all(_base(w) in words for w in _WORD.findall(subject.lower()))
+
+
+def _contains(words: set[str], name: str) -> bool:
+    return all(_base(w) in words for w in _WORD.findall(name.lower()) if w not in ("of", "the"))
+
+
+def _core(subject: str) -> str:
+    """A subject without its level: its last two words ("senior AI architect" -> "AI architect")."""
+    return " ".join(subject.split()[-2:])
+
+
+def _preposition(text: str, name: str) -> str:
+    """The words that introduce `name` in the question ("in the "), or "in "."""
+    m = re.search(rf"\b((?:in|at|for|from|with|across|outside)\s+(?:the\s+)?){re.escape(name)}", text, re.I)
+    return m.group(1) if m else "in "
+
+
+def _spelled_out(acronym: str, text: str) -> bool:
+    """An acronym whose letters open consecutive capitalised words of `text` ("UK": "United Kingdom")."""
+    letters = acronym.replace(".", "")
+    if not (2 <= len(letters) <= 5 and letters.isalpha() and letters.isupper()):
+        return False
+    words = r"\s+(?:of\s+|the\s+|and\s+)?".join(f"{c}[a-z]+" for c in letters)
+    return re.search(rf"\b{words}\b", text) is not None
+
+
+def _names(text: str) -> list[str]:
+    """Capitalised names not opening a sentence ("Canada", "United Kingdom", "Google"); not "I"."""
+    out = []
+    for m in _NAME.finditer(text):
+        before = text[: m.start()].rstrip()
+        if not before or before.endswith((".", "?", "!", ":", '"')):
+            continue  # a sentence's first word is capitalised anyway
+        name = re.sub(r"^(?:the\s+)", "", m.group(1), flags=re.I)
+        if name not in ("I", "I'm", "I've", "I'd"):
+            out.append(name)
+    return out
+
+
+def _inside(text: str, word: str, spans: list[tuple[int, int]]) -> bool:
+    i = text.lower().find(word.lower())
+    return any(a <= i < b for a, b in spans)
+
+
+def suggestions(question: str, profile: Profile, n: int = SUGGESTIONS) -> list[str]:
+    """The profile's example questions closest to `question` by shared words (then in profile order)."""
+
+    def content(text: str) -> set[str]:
+        return {_base(w) for w in _WORD.findall(text.lower()) if len(w) > 2 and w not in STOPWORDS}
+
+    asked = content(question)
+
+    def overlap(example: str) -> int:
+        return len(asked & content(example))
+
+    ranked = sorted(enumerate(profile.examples), key=lambda e: (-overlap(e[1]), e[0]))
+    return [q for _, q in ranked[:n]]
+
+
+def refusal_text(question: str, verdict: Verdict, profile: Profile) -> str:
+    """The polite refusal: what is missing, what the sources cover, and questions they do answer."""
+    missing = ", ".join(verdict.missing)
+    if verdict.kind == "subject" and missing:
+        missing = ", ".join(plural(singular(m)) for m in verdict.missing)
+        head = f"I can't answer that from my sources: they have nothing on {missing}."
+    elif verdict.kind == "name" and missing:
+        head = f"I can't answer that from my sources: they have no figures or facts for {missing}."
+    elif verdict.reason.startswith("asks to set"):
+        head = "I can't answer that: I only answer from my sources, with citations."
+    else:
+        head = "I can't answer that from my sources."
+    parts = [head]
+    if profile.description:
+        parts.append(f"They are {_lower_first(profile.description)}")
+    examples = suggestions(question, profile)
+    if examples:
+        parts.append("You could ask, for example:\n" + "\n".join(f"- {q}" for q in examples))
+    elif profile.subjects:
+        parts.append("You could ask about " + ", ".join(profile.subjects[:4]) + ".")
+    return " ".join(parts[:2]) + ("\n" + parts[2] if len(parts) > 2 else "")
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
 
 
 class Judge(Protocol):
@@ -78,13 +243,35 @@ class Judge(Protocol):
     def refusal(self, question: str, verdict: Verdict) -> str: ...
 
 
+ProfileSource = Profile | Callable[[], Profile]
+
+
 class RuleJudge:
-    """The rule-based default: dense similarity, known-word coverage and requests to drop the sources."""
+    """The rule-based default: the signals above against thresholds calibrated on the dev split.
+
+    `profile` is the corpus profile or a function returning the current one (the `Advisor` binds its own).
+    """
 
     name = "rules"
 
+    def __init__(self, profile: ProfileSource | None = None) -> None:
+        self._profile = profile
+
+    @property
+    def has_profile(self) -> bool:
+        return self._profile is not None
+
+    def bind_profile(self, profile: ProfileSource) -> None:
+        """Use this profile (or function returning it) from now on."""
+        self._profile = profile
+
+    @property
+    def profile(self) -> Profile:
+        source = self._profile
+        return (source() if callable(source) else source) or Profile()
+
     def judge(self, question: str, retrieval: Retrieval) -> Verdict:
-        return decide(question, retrieval.top_dense, retrieval.term_coverage, retrieval.unknown_terms)
+        return decide(signals(question, retrieval, self.profile))
 
     def refusal(self, question: str, verdict: Verdict) -> str:
-        return refusal_text()
+        return refusal_text(question, verdict, self.profile)

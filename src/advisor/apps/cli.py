@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from advisor.privacy import disable_telemetry
+from advisor.schema import Profile
 from advisor.settings import Settings
 
 log = logging.getLogger("advisor")
@@ -51,7 +52,9 @@ def _one_line(text: str) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="advisor", description="A cited career advisor for AI roles, offline.")
+    p = argparse.ArgumentParser(
+        prog="advisor", description="A cited advisor answering from your own documents, offline."
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     ix = sub.add_parser("index", help="index corpus/ incrementally (only changed files are embedded)")
@@ -226,8 +229,9 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     from advisor.advisor import Advisor, InvalidQuestion
 
     advisor = Advisor(settings)
+    advisor.index.ensure()  # the greeting describes the indexed documents
     history: list[dict] = []
-    print("Ask about careers in AI (engineer, architect, staff, principal). Empty line or Ctrl-D to quit.")
+    print(greeting(advisor.profile))
     while True:
         try:
             question = input("\nyou> ")
@@ -245,6 +249,15 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
             print(f"(understood as: {answer.standalone_question})")
         print(f"\nadvisor> {format_answer(answer)}")
         history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
+
+
+def greeting(profile: Profile) -> str:
+    """What `advisor chat` says first: what the documents cover (from the corpus profile) and how to quit."""
+    lines = [f"{profile.name}: {profile.description}".rstrip(": ")]
+    if profile.examples:
+        lines.append(f"For example: {profile.examples[0]}")
+    lines.append("Ask a question; an empty line or Ctrl-D quits.")
+    return "\n".join(lines)
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:

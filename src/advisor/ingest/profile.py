@@ -32,6 +32,7 @@ from advisor.schema import Chunk, Profile, SourceDocument
 log = logging.getLogger(__name__)
 
 PROFILE = "profile.json"
+PROFILE_VERSION = "1"  # bump when derivation changes: the next `advisor index` re-derives
 OVERRIDES = "advisor.yaml"
 MIN_COUNT = 2  # a phrase must occur this often in the documents to count as a subject
 MAX_SUBJECTS = 60
@@ -102,15 +103,19 @@ def derive_profile(
     low = text.lower()
     title_subjects: list[str] = []
     facets: list[str] = []
+    per_document: list[list[str]] = []
     for _, title in documents:
         found, facet = _title_subjects(normalize(title), low)
         title_subjects += found
+        per_document.append(found)
         if facet:
             facets.append(facet)
     subjects = _dedupe(title_subjects + _qualified(chunks, title_subjects))[:MAX_SUBJECTS]
     examples = _examples(chunks)
+    named = [q for q in examples if _names_a_subject(q, subjects)]
+    examples = named if len(named) >= 4 else examples  # "How long does it take to get licensed?" needs context
     synonyms = _acronyms(text)
-    description = _description(len(documents), _dedupe(title_subjects), facets)
+    description = _description(len(documents), _round_robin(per_document), facets)
     profile = Profile(
         description=description,
         subjects=tuple(subjects),
@@ -266,9 +271,14 @@ def _examples(chunks: Sequence[Chunk]) -> list[str]:
     for candidate in candidates:
         q = normalize(candidate.lstrip("#").strip())
         words = q.split()
-        if q.endswith("?") and 3 <= len(words) <= 20 and not re.search(r"[.!?:]\s", q[:-1]) and not _DEICTIC.search(q):
+        if q.endswith("?") and 3 <= len(words) <= 20 and not re.search(r"[.!?]\s|:", q[:-1]) and not _DEICTIC.search(q):
             out.append(q)
     return _dedupe(out)[:MAX_EXAMPLES]
+
+
+def _names_a_subject(question: str, subjects: list[str]) -> bool:
+    low = normalize(question).lower()
+    return any(re.search(phrase_pattern(s.split()[-1]), low, re.I) for s in subjects)
 
 
 def _acronyms(text: str) -> list[tuple[str, str]]:
@@ -289,10 +299,18 @@ def _acronyms(text: str) -> list[tuple[str, str]]:
 def _description(n_docs: int, subjects: list[str], facets: list[str]) -> str:
     if not n_docs:
         return "No documents are indexed yet."
-    about = _join([plural(s) for s in subjects[:6]]) if subjects else "the indexed topics"
+    about = _join([plural(s) for s in subjects[:8]]) if subjects else "the indexed topics"
     head = f"{n_docs} document{'s' if n_docs != 1 else ''} about {about}"
     topics = _dedupe([f.lower() for f in facets])[:3]
     return head + (f" ({'; '.join(topics)})." if topics else ".")
+
+
+def _round_robin(lists: list[list[str]]) -> list[str]:
+    """Every document's first subject, then every document's second, ... (each once): all documents named."""
+    out: list[str] = []
+    for i in range(max((len(x) for x in lists), default=0)):
+        out += [x[i] for x in lists if i < len(x)]
+    return _dedupe(out)
 
 
 def _join(items: list[str]) -> str:
@@ -334,12 +352,13 @@ def read_overrides(corpus_dir: Path) -> dict:
 
 
 def overrides_stamp(corpus_dir: Path) -> str:
-    """A hash of `advisor.yaml` ("" when absent), stored with the profile to notice edits."""
+    """The derivation's version and a hash of `advisor.yaml`, stored with the profile to notice either changing."""
     path = Path(corpus_dir) / OVERRIDES
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
-        return ""
+        digest = ""
+    return f"{PROFILE_VERSION}:{digest}"
 
 
 def write_profile(corpus_dir: Path, data_dir: Path, docs: Sequence[SourceDocument], chunks: Sequence[Chunk]) -> Profile:
