@@ -33,7 +33,7 @@ def passage(text: str, rank: int = 1, section: str | None = None, title: str = "
     return Passage(Chunk(f"c{rank}", "corpus/x.md", title, section, text, rank), 0.6, rank)
 
 
-def retrieval(texts: list[str], unknown: list[str] = (), top: float = 0.6, coverage: float = 1.0) -> Retrieval:
+def retrieval(texts: list[str], unknown: list[str] = (), top: float = 0.5, coverage: float = 1.0) -> Retrieval:
     return Retrieval(
         query="q",
         passages=[passage(t, i + 1) for i, t in enumerate(texts)],
@@ -53,8 +53,11 @@ def retrieval(texts: list[str], unknown: list[str] = (), top: float = 0.6, cover
         (Signals(missing_names=("Canada",)), True, ("Canada",)),
         (Signals(uncovered_subjects=("principal electrician",)), True, ("principal electrician",)),
         (Signals(top_similarity=0.18, term_coverage=0.0), True, ()),  # nothing similar at all
+        (Signals(top_similarity=0.24, term_coverage=1.0), False, ()),  # terse, but every word known: "What is X?"
+        (Signals(top_similarity=0.17, term_coverage=1.0), True, ()),
         (Signals(top_similarity=0.45, term_coverage=0.33, unknown_terms=("stocks",)), True, ("stocks",)),
         (Signals(top_similarity=0.45, term_coverage=0.8, unknown_terms=("x",)), False, ()),  # middling, words known
+        (Signals(top_similarity=0.38, term_coverage=0.6, unknown_terms=("games",)), True, ("games",)),
         (Signals(top_similarity=0.70, term_coverage=0.4, unknown_terms=("x", "y")), False, ()),  # confidently similar
         (Signals(top_similarity=0.34, term_coverage=1.0), False, ()),  # "Do I need a PhD?": short, all known
     ],
@@ -83,6 +86,21 @@ ELECTRICIAN_PAY = "In the United Kingdom, a newly qualified electrician earns ar
         ("What does a master electrician do?", ["A master electrician pulls permits."], [], "unknown_subjects", ()),
         # an unknown person noun
         ("How much do dentists earn?", ["Electricians earn..."], ["dentists"], "unknown_subjects", ("dentists",)),
+        # ... not when the question names a subject the corpus covers ("As a beginner...")
+        ("Can a beginner become an electrician?", ["Electricians train..."], ["beginner"], "unknown_subjects", ()),
+        # a Title Case question has no names to tell apart
+        ("What Do Electricians Earn In The North?", [ELECTRICIAN_PAY], [], "missing_names", ()),
+        # a known word for people no passage speaks of
+        ("What do accountants earn?", [ELECTRICIAN_PAY], [], "unknown_subjects", ("accountants",)),
+        # a year no passage mentions (a forecast), and one a passage does
+        (
+            "What will electricians earn in 2040?",
+            [ELECTRICIAN_PAY + " in 2023"],
+            [],
+            "missing_names",
+            ("electricians in 2040",),
+        ),
+        ("What did electricians earn in 2023?", [ELECTRICIAN_PAY + " in 2023"], [], "missing_names", ()),
         # a place no passage mentions
         ("What do electricians earn in Canada?", [ELECTRICIAN_PAY], ["canada"], "missing_names", ("Canada",)),
         # an acronym a passage spells out is mentioned

@@ -76,7 +76,7 @@ class Verdict:
 
     refuse: bool
     reason: str
-    missing: tuple[str, ...] = ()  # e.g. ("civil engineer",), ("Canada",)
+    missing: tuple[str, ...] = ()  # e.g. ("vegan chefs",), ("Canada",)
     kind: str = ""  # what `missing` is: "subject" | "name" | "terms" | ""
 
 

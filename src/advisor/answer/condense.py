@@ -53,7 +53,7 @@ def condense(question: str, history: Sequence[Turn | dict], profile: Profile | N
 
 
 def _subjects(text: str, profile: Profile) -> list[str]:
-    """The conversation's subjects named in `text`, with their unknown qualifiers ("civil engineer")."""
+    """The conversation's subjects named in `text`, with their unknown qualifiers ("vegan chef")."""
     out: list[str] = []
     for m in mentions(text, profile):
         full = f"{m.qualifier} {m.subject}".strip()
@@ -122,7 +122,7 @@ def _elliptical(
 
 
 def _requalified(qualifier: str, subject: str, profile: Profile) -> str:
-    """ "junior" + "senior UX designer" -> "junior UX designer": the profile's subject that fits, else prefixed."""
+    """ "junior" + "senior pastry chef" -> "junior pastry chef": the profile's subject that fits, else prefixed."""
     known = {normalize(s).lower(): s for s in profile.subjects}
     words = subject.split()
     for k in range(len(words)):

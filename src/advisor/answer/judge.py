@@ -5,9 +5,10 @@ Answerability is read from signals, not from lists of domain words (`signals` ->
 
 - does the question ask to set the sources aside ("ignore your sources", "system prompt")?
 - does it name a subject the corpus does not cover — a qualified form of one of the corpus's
-  subjects whose qualifier the corpus never uses ("civil engineer"), or an unknown person noun?
+  subjects whose qualifier the corpus never uses ("vegan chef"), or an unknown person noun?
 - do the top passages speak about the subjects it names (every word of the subject in one passage)?
-- does it name a place or employer (a capitalised name) that no top passage mentions?
+- does it name a place or employer (a capitalised name), or a year, that no top passage mentions
+  (with the asked subject)?
 - is anything in the corpus similar at all (best cosine), and does the corpus know its words?
 
 Thresholds were calibrated on evals/dev/golden.jsonl only (see README, "Refusal"). The refusal names
@@ -34,12 +35,16 @@ INJECTION = re.compile(
 )
 
 MIN_SIMILARITY = 0.30  # below this nothing in the corpus is about the question
+MIN_SIMILARITY_KNOWN = 0.20  # ... unless the corpus knows every word of it (terse questions: "What is X?")
 CONFIDENT_SIMILARITY = 0.55  # above this the question is in-domain even with unknown words
-MIN_COVERAGE = 0.6  # share of content words the corpus must know when similarity is middling
+# share of content words the corpus must know when similarity is middling: on dev, answerable
+# questions below CONFIDENT_SIMILARITY have coverage >= 0.80, unanswerable ones <= 0.67
+MIN_COVERAGE = 0.75
 SUGGESTIONS = 4
 
 # English person-noun endings: an unknown word shaped like one names a subject the corpus lacks.
 _PERSON = re.compile(r"^[a-z]{3,}(?:er|or|ist|ian|ant|eer|ee)s?$")
+_PEOPLE = re.compile(r"^[a-z]{3,}(?:ists|ians|ants|eers)$")  # plural, and rarely anything but people
 _NAME = re.compile(r"(?<![\w'])([A-Z][\w&'.-]*[\w&](?:\s+(?:of\s+|the\s+)?[A-Z][\w&'.-]*[\w&])*)")
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -78,7 +83,7 @@ def decide(s: Signals) -> Verdict:
             missing=s.uncovered_subjects,
             kind="subject",
         )
-    if s.top_similarity < MIN_SIMILARITY:
+    if s.top_similarity < (MIN_SIMILARITY_KNOWN if s.term_coverage >= 1.0 else MIN_SIMILARITY):
         return Verdict(True, f"nothing similar in the corpus (best cosine {s.top_similarity:.2f})")
     if s.top_similarity < CONFIDENT_SIMILARITY and s.term_coverage < MIN_COVERAGE:
         return Verdict(
@@ -102,15 +107,21 @@ def signals(question: str, retrieval: Retrieval, profile: Profile) -> Signals:
         if qualifier and all(
             w in unknown and "-" not in w and not any(_contains(t, w) for t in texts) for w in qualifier
         ):
-            unknown_subjects.append(f"{m.qualifier} {m.subject}")  # "civil engineer"
+            unknown_subjects.append(f"{m.qualifier} {m.subject}")  # "vegan chef"
         elif m.subject.lower() not in listed and not any(_speaks_about(m.subject, words) for words in texts):
-            uncovered.append(m.subject)  # a combination the corpus never names ("principal electrician")
+            uncovered.append(m.subject)  # a combination the corpus never names ("executive cook")
     spans = [(m.start, m.end) for m in found]
     text = normalize(question)
-    unknown_subjects += [w for w in retrieval.unknown_terms if _PERSON.match(w.lower()) and not _inside(text, w, spans)]
+    if not found and retrieval.top_dense < CONFIDENT_SIMILARITY:  # "What do pharmacists earn?"
+        unknown_subjects += [w for w in retrieval.unknown_terms if _PERSON.match(w.lower())]
+        unknown_subjects += [  # a known word, but no passage speaks of such people ("accountants")
+            w
+            for w in dict.fromkeys(re.findall(r"[a-z]+", text.lower()))
+            if _PEOPLE.match(w) and not any(_base(w) in words for words in texts)
+        ]
     asked = [m.subject for m in found if m.known]
     names: list[str] = []
-    for name in _names(text):
+    for name in _names(text) + re.findall(r"(?<![$£€₹\d])\b(?:19|20)\d\d\b(?!\s*%)", text):  # and years
         if _inside(text, name, spans):
             continue
         # a passage must mention the name, and speak about the asked subject too if there is one
@@ -145,7 +156,7 @@ def _base(word: str) -> str:
 
 
 def _speaks_about(subject: str, words: set[str]) -> bool:
-    """Every word of the subject occurs in the passage ("principal engineer" in "Principal / ... AI Engineer")."""
+    """Every word of the subject occurs in the passage ("executive chef" in "Executive / Head Chef")."""
     return all(_base(w) in words for w in _WORD.findall(subject.lower()))
 
 
@@ -154,7 +165,7 @@ def _contains(words: set[str], name: str) -> bool:
 
 
 def _core(subject: str) -> str:
-    """A subject without its level: its last two words ("senior AI architect" -> "AI architect")."""
+    """A subject without its level: its last two words ("senior pastry chef" -> "pastry chef")."""
     return " ".join(subject.split()[-2:])
 
 
@@ -174,12 +185,19 @@ def _spelled_out(acronym: str, text: str) -> bool:
 
 
 def _names(text: str) -> list[str]:
-    """Capitalised names not opening a sentence ("Canada", "United Kingdom", "Google"); not "I"."""
+    """Capitalised names not opening a sentence ("Canada", "United Kingdom", "Google"); not "I".
+
+    A question in Title Case has no names to tell apart, and words that open a sentence are
+    capitalised anyway: neither counts.
+    """
+    words = re.findall(r"[A-Za-z][\w'-]*", text)
+    if len(words) >= 4 and sum(w[0].isupper() for w in words) / len(words) > 0.6:
+        return []
     out = []
     for m in _NAME.finditer(text):
         before = text[: m.start()].rstrip()
         if not before or before.endswith((".", "?", "!", ":", '"')):
-            continue  # a sentence's first word is capitalised anyway
+            continue
         name = re.sub(r"^(?:the\s+)", "", m.group(1), flags=re.I)
         if name not in ("I", "I'm", "I've", "I'd"):
             out.append(name)

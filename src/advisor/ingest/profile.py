@@ -4,11 +4,11 @@ The pipeline must not know any domain's words, yet condensing ("how much do they
 ("the sources have no figures for X") and the UI's header need to know what questions are about.
 `derive_profile` finds that in the documents themselves:
 
-- subjects: the noun phrases the titles are about ("Landscape Architect: The Job..." -> "landscape
-  architect"), kept when the body uses them, plus the qualified forms of their head nouns the body
-  uses repeatedly ("senior UX designer", "journeyman electrician": levels and variants);
+- subjects: the noun phrases the titles are about ("Pastry Chef: The Job..." -> "pastry chef"),
+  kept when the body uses them, plus the qualified forms of their head nouns the body uses
+  repeatedly ("senior pastry chef", "executive chef": levels and variants);
 - examples: the FAQ questions of the documents that stand alone (no "it"/"this" pointing elsewhere);
-- synonyms: acronyms the documents define ("User experience (UX)" -> alias of "UX");
+- synonyms: acronyms the documents define ("Point of sale (POS)" -> alias of "POS");
 - description: one sentence built from the subjects and the titles' topics.
 
 An optional `corpus/advisor.yaml` overrides or adds to it (name, description, examples, subjects,
@@ -60,7 +60,7 @@ _ACRONYM = re.compile(r"\b((?:[A-Za-z][\w-]*\s+){1,4}?)\(([A-Z][A-Za-z&]{1,7})\)
 
 
 def normalize(text: str) -> str:
-    """Spacing normalised the way subjects are matched: "AI / ML" -> "AI/ML", single spaces."""
+    """Spacing normalised the way subjects are matched: "F / B" -> "F/B", single spaces."""
     return re.sub(r"\s+", " ", _SPACED_SLASH.sub(r"\1/\2", text)).strip()
 
 
@@ -165,7 +165,7 @@ def _title_subjects(title: str, low: str) -> tuple[list[str], str | None]:
         words = re.findall(_WORD, part)
         while words and words[0].lower() in STOPWORDS:
             words.pop(0)
-        # the longest prefix the documents actually use: "UX Designer Career Guide" -> "UX Designer"
+        # the longest prefix the documents actually use: "Pastry Chef Guide" -> "Pastry Chef"
         for n in range(len(words), 0, -1):
             if words[n - 1].lower() in STOPWORDS or words[n - 1].isdigit():
                 continue
@@ -177,7 +177,7 @@ def _title_subjects(title: str, low: str) -> tuple[list[str], str | None]:
 
 
 def _canonical(phrase: str) -> str:
-    """Singular, lower case except acronyms and capitalised-inside words ("AI/ML engineer", "UX designer")."""
+    """Singular, lower case except acronyms and capitalised-inside words ("F/B manager", "BBQ chef")."""
     words = normalize(phrase).split()
     words[-1] = singular(words[-1])
     keep = [(w.isupper() and len(w) > 1) or "/" in w or w[1:] != w[1:].lower() for w in words]
@@ -185,7 +185,7 @@ def _canonical(phrase: str) -> str:
 
 
 def _qualified(chunks: Sequence[Chunk], title_subjects: list[str]) -> list[str]:
-    """Qualified forms of the title subjects' head nouns ("senior UX designer", "master electrician").
+    """Qualified forms of the title subjects' head nouns ("senior pastry chef", "executive chef").
 
     A form counts when a heading or a table's row label names it, or the body uses it twice. The
     row labels of a table that lists such forms are subjects too (a ladder's "Journeyman" row).
@@ -226,7 +226,7 @@ def _qualified(chunks: Sequence[Chunk], title_subjects: list[str]) -> list[str]:
 
 
 def _head_pattern(head: str) -> str:
-    """A head noun in singular or plural ("actuary" / "actuaries")."""
+    """A head noun in singular or plural ("deputy" / "deputies")."""
     return re.escape(head[:-1]) + "(?:y|ies)" if head.endswith("y") else re.escape(head) + "(?:e?s)?"
 
 
@@ -246,7 +246,7 @@ def _table_labels(text: str) -> list[list[str]]:
 
 
 def _split_alternatives(labels: list[str]) -> list[str]:
-    """Row labels split at " or ": "Lead or principal designer" -> "lead designer", "principal designer"."""
+    """Row labels split at " or ": "Head or executive chef" -> "head chef", "executive chef"."""
     out = []
     for label in labels:
         label = re.sub(r"\s*\(.*?\)", "", label).strip()
@@ -282,7 +282,7 @@ def _names_a_subject(question: str, subjects: list[str]) -> bool:
 
 
 def _acronyms(text: str) -> list[tuple[str, str]]:
-    """("user experience", "UX") for every "User experience (UX)" whose initials spell the acronym."""
+    """("point of sale", "POS") for every "Point of sale (POS)" whose initials spell the acronym."""
     pairs: dict[str, str] = {}
     for m in _ACRONYM.finditer(text):
         acronym = m.group(2)
@@ -401,10 +401,10 @@ def profile_stamp(data_dir: Path) -> str | None:
 class Mention:
     """A subject named in a text: where, as written, its canonical singular form, and any unknown qualifier.
 
-    A mention is a head noun of the profile's subjects ("engineer", "electrician") with the words
-    in front of it. Words the profile's subjects use ("senior", "AI", "UX") make up `subject`
-    ("staff AI engineer"); words in front of those that no subject uses form `qualifier`
-    ("civil" in "civil engineer", "aspiring" in "aspiring AI architect"): the judge asks the
+    A mention is a head noun of the profile's subjects ("chef", "cook") with the words in front
+    of it. Words the profile's subjects use ("senior", "pastry", "BBQ") make up `subject`
+    ("senior BBQ chef"); words in front of those that no subject uses form `qualifier`
+    ("vegan" in "vegan chef", "aspiring" in "aspiring pastry chef"): the judge asks the
     corpus about those.
     """
 
@@ -432,7 +432,7 @@ def _matcher(profile: Profile) -> tuple[re.Pattern | None, dict[str, str], re.Pa
     ordered = sorted(aliases, key=lambda p: -len(p))
     alias_re = re.compile("|".join(f"(?:{phrase_pattern(p)})" for p in ordered), re.I) if ordered else None
     heads = {key.split()[-1] for key in subjects}
-    modifiers = frozenset(w for key in subjects for w in key.split())  # a head qualifies too: "journeyman electrician"
+    modifiers = frozenset(w for key in subjects for w in key.split())  # a head qualifies too: "cook instructor"
     by_length = sorted(heads, key=lambda h: -len(h))
     head_re = "|".join(_head_pattern(h) for h in by_length)
     mention_re = re.compile(rf"(?<![\w/])({head_re})(?![\w/])", re.I) if heads else None
@@ -478,9 +478,9 @@ def _is_plural(written: str) -> bool:
 
 
 def subjects_in(text: str, profile: Profile) -> list[str]:
-    """The subjects named in `text`, in reading order, each once, canonical and singular ("AI architect").
+    """The subjects named in `text`, in reading order, each once, canonical and singular ("pastry chef").
 
-    Qualifiers the corpus does not use are left off ("aspiring AI architect" -> "AI architect"); see
+    Qualifiers the corpus does not use are left off ("aspiring pastry chef" -> "pastry chef"); see
     `mentions` for them.
     """
     out: list[str] = []
