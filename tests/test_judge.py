@@ -98,7 +98,7 @@ ELECTRICIAN_PAY = "In the United Kingdom, a newly qualified electrician earns ar
             [ELECTRICIAN_PAY + " in 2023"],
             [],
             "missing_names",
-            ("electricians in 2040",),
+            ("2040",),
         ),
         ("What did electricians earn in 2023?", [ELECTRICIAN_PAY + " in 2023"], [], "missing_names", ()),
         # a place no passage mentions
