@@ -1,21 +1,24 @@
-"""The browser UI, served for real and driven in headless Chromium (Debian's, via Playwright)."""
+"""The browser UI: pure rendering helpers, then the real server driven in Debian's Chromium (Playwright)
+at desktop (1400x1000) and phone (390x844) sizes, checked with axe-core from the npm registry.
+Screenshots of each state go to test-output/."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import time
 from pathlib import Path
 
 import pytest
 from conftest import ROOT
 
+from advisor.apps import ui
 from advisor.evaluation.bench import free_port, wait_for_port
-
-pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = [
@@ -28,6 +31,12 @@ FLAGS = [
     "--disable-sync",
 ]
 OUTPUT = ROOT / "test-output"
+AXE_VERSION = "4.14.1"
+DESKTOP = {"width": 1400, "height": 1000}
+PHONE = {"width": 390, "height": 844}
+SIZES = {"desktop": DESKTOP, "phone": PHONE}
+TABLE_QUESTION = "What does an AI architect with 5-8 years earn in India?"
+AI_CAREER_WORDS = ("AI architect", "AI engineer", "machine learning", "LPA", "Principal AI")
 XSS_DOC = """---
 title: Zephyr notes
 kind: article
@@ -41,6 +50,120 @@ The Zephyr certification path is recommended for aspiring AI architects who work
 A trap for the page: <script>window.__xss = 1</script> and <img src=x onerror="window.__xss = 2"> stay text.
 """
 
+# -- pure helpers (no browser) ----------------------------------------------------------------------------------
+
+
+def test_markdown_tables_render_as_tables_and_quoted_rows_are_highlighted():
+    text = "| Experience | Salary Range |\n|---|---|\n| 5-8 Years | ₹30–60 LPA |\n| 8-12 Years | ₹50–90 LPA |"
+    html = ui.markdown_html(text, ["AI Architect Salaries: 5-8 Years — Salary Range: ₹30–60 LPA"])
+    assert "<table>" in html and "|" not in html
+    rows = re.findall(r"<tr[^>]*>.*?</tr>", html, re.S)
+    quoted = [r for r in rows if 'class="quoted"' in r]
+    assert len(quoted) == 1 and "5-8 Years" in quoted[0]
+
+
+def test_markdown_keeps_html_as_text_and_marks_a_quoted_sentence():
+    html = ui.markdown_html(
+        "Intro. The path takes five years. <script>x()</script> ![i](http://x/y.png)", ["The path takes five years"]
+    )
+    assert "<script>" not in html and "&lt;script&gt;" in html and "<img" not in html
+    assert "<mark>The path takes five years</mark>" in html
+
+
+def test_answer_html_links_every_valid_marker_and_refusals_offer_buttons():
+    answer = {
+        "answer": "Staff engineers set direction [1]. Nothing here [7].",
+        "refused": False,
+        "cited": [1],
+        "passages": [{"rank": 1, "id": "c1", "source": "corpus/a.md", "title": "A", "section": None, "text": "t"}],
+        "generator": "extractive",
+        "notices": ["Your question was long."],
+    }
+    html = ui.answer_html({"question": "q", "answer": answer}, 3)
+    assert html.count("href='#src-3-1'") == 2  # in the text and in the folded source list
+    assert "[7]" not in html and "Your question was long." in html and "no language model" in html
+    refusal = {**answer, "refused": True, "answer": "I can't answer that. You could ask:\n- What is X?\n- How do I Y?"}
+    html = ui.answer_html({"question": "q", "answer": refusal}, 0)
+    assert re.findall(r"<button type='button' class='suggest'>([^<]+)</button>", html) == ["What is X?", "How do I Y?"]
+
+
+def test_long_messages_are_collapsed():
+    html = ui.question_html("word " * 1000)
+    visible, _, hidden = html.partition("<details")
+    assert len(visible.strip()) <= ui.LONG_QUESTION and "Show the whole question" in hidden
+
+
+def test_export_quotes_every_line_of_each_answers_sources():
+    passage = {"rank": 1, "id": "c", "source": "corpus/a.md", "title": "A", "section": "S", "text": "one\n\ntwo"}
+    conv = {
+        "id": "x",
+        "title": "",
+        "exchanges": [
+            {"question": "Q1?", "answer": {"answer": "A1 [1].", "cited": [1], "passages": [passage]}, "rating": "up"},
+            {"question": "Q2?", "error": "Stopped before the answer was finished."},
+        ],
+    }
+    md = ui.conversation_markdown(conv)
+    assert md.startswith("# Q1?") and "Exported " in md
+    assert "> [1] *A — S* (corpus/a.md)\n>\n> one\n>\n> two" in md
+    assert "**You:** Q2?" in md and "Stopped before" in md
+
+
+def test_feedback_keeps_one_current_rating_per_answer(tmp_path):
+    path = tmp_path / "feedback.jsonl"
+    exchange = {"id": "a1", "question": "Q", "answer": {"answer": "A [1]", "cited": [1], "passages": []}}
+    for rating, comment in (("up", ""), ("down", ""), ("down", "too vague")):
+        ui.save_feedback(path, {**exchange, "rating": rating, "comment": comment})
+    ui.save_feedback(path, {**exchange, "id": "a2", "rating": "up"})
+    ui.save_feedback(path, {**exchange, "id": "a2", "rating": None})  # withdrawn
+    current = ui.current_feedback(path)
+    assert list(current) == ["a1"] and current["a1"]["rating"] == "down" and current["a1"]["comment"] == "too vague"
+
+
+def test_each_user_sees_only_their_conversations():
+    store = {"users": {}}
+    ui.current(ui.user_space(store, "ann"))["exchanges"].append({"question": "ann's question"})
+    bob = ui.user_space(store, "bob")
+    assert all(not c["exchanges"] for c in bob["conversations"])
+    assert ui.user_space("garbage", "ann")["conversations"]  # malformed browser data starts afresh
+
+
+def test_document_viewer_opens_only_indexed_documents(advisor):
+    chunk = advisor.retriever.snapshot.chunks[3]
+    html = ui.document_html(advisor, chunk.source, chunk.id)
+    assert 'class="quoted"' in html or "<mark>" in html
+    assert "not in the index" in ui.document_html(advisor, "corpus/../../etc/passwd", "x")
+
+
+# -- the real server in Chromium ------------------------------------------------------------------------------------
+
+
+def _serve(tmp: Path, corpus: Path, data: Path, **env) -> tuple[subprocess.Popen, str, Path]:
+    port = free_port()
+    log = tmp / "server.log"
+    environ = {
+        **os.environ,
+        "ADVISOR_CORPUS_DIR": str(corpus),
+        "ADVISOR_DATA_DIR": str(data),
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        **env,
+    }
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "advisor"), "serve", "--port", str(port)],
+        env=environ,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    if not wait_for_port(port, proc):
+        proc.kill()
+        pytest.fail("server did not start: " + log.read_text()[-2000:])
+    return proc, f"http://127.0.0.1:{port}", log
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    proc.wait(timeout=30)
+
 
 @pytest.fixture(scope="module")
 def server(built, tmp_path_factory):
@@ -50,23 +173,9 @@ def server(built, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("ui")
     shutil.copytree(built.corpus_dir, tmp / "corpus")
     shutil.copytree(built.data_dir, tmp / "index")
-    port = free_port()
-    env = {
-        **os.environ,
-        "ADVISOR_CORPUS_DIR": str(tmp / "corpus"),
-        "ADVISOR_DATA_DIR": str(tmp / "index"),
-        "GRADIO_ANALYTICS_ENABLED": "False",
-    }
-    log = (tmp / "server.log").open("w")
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "advisor"), "serve", "--port", str(port)], env=env, stdout=log, stderr=log
-    )
-    if not wait_for_port(port, proc):
-        proc.kill()
-        pytest.fail("server did not start: " + (tmp / "server.log").read_text()[-2000:])
-    yield {"url": f"http://127.0.0.1:{port}", "corpus": tmp / "corpus", "data": tmp / "index"}
-    proc.terminate()
-    proc.wait(timeout=30)
+    proc, url, log = _serve(tmp, tmp / "corpus", tmp / "index")
+    yield {"url": url, "corpus": tmp / "corpus", "data": tmp / "index", "log": log}
+    _stop(proc)
 
 
 @pytest.fixture(scope="module")
@@ -79,64 +188,324 @@ def browser():
         b.close()
 
 
-@pytest.fixture
-def page(browser, server):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    """axe-core from the npm registry (`npm pack`, once, into test-output/)."""
+    target = OUTPUT / f"axe-core-{AXE_VERSION}" / "axe.min.js"
+    if not target.exists():
+        folder = target.parent
+        folder.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(
+            ["npm", "pack", f"axe-core@{AXE_VERSION}", "--silent"], cwd=folder, capture_output=True, text=True
+        )
+        if done.returncode:
+            pytest.fail(f"npm pack axe-core failed: {done.stderr.strip()[-500:]}")
+        with tarfile.open(folder / done.stdout.strip().splitlines()[-1]) as tar:
+            member = tar.getmember("package/axe.min.js")
+            target.write_bytes(tar.extractfile(member).read())
+    return target.read_text()
+
+
+def _open(browser, url: str, size: str = "desktop", storage: dict | None = None):
+    context = browser.new_context(viewport=SIZES[size], accept_downloads=True, storage_state=storage)
     page = context.new_page()
-    page.goto(server["url"])
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url)
     page.wait_for_selector("#question textarea")
+    page.wait_for_function("() => document.querySelector('#sources .hint, #sources .src-group')")
+    page.wait_for_timeout(300)
+    page.errors = errors
+    return context, page
+
+
+@pytest.fixture(params=["desktop", "phone"])
+def sized(request, browser, server):
+    context, page = _open(browser, server["url"], request.param)
+    page.size = request.param
     yield page
+    assert not page.errors, page.errors
     context.close()
 
 
-def ask(page, question: str, answers_before: int) -> str:
-    page.fill("#question textarea", question)
-    page.click("#ask")
-    bot = page.locator("#chat .bot-row, #chat [data-testid='bot']")
+@pytest.fixture
+def page(browser, server):
+    context, page = _open(browser, server["url"])
+    page.size = "desktop"
+    yield page
+    assert not page.errors, page.errors
+    context.close()
+
+
+def shot(page, name: str) -> None:
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / f"ui-{name}-{page.size}.png"))
+
+
+def answered(page, n: int) -> None:
+    """Wait until the chat shows `n` finished answers and the sources panel one group per answer."""
     page.wait_for_function(
-        "n => document.querySelectorAll('#chat [data-testid=\"bot\"]').length > n"
-        " && !document.querySelector('#chat .pending')",
-        arg=answers_before,
+        "n => document.querySelectorAll('#chat .answer').length === n"
+        " && document.querySelectorAll('#sources .src-group').length === n",
+        arg=n,
         timeout=60_000,
     )
-    page.wait_for_timeout(500)
-    return bot.last.inner_text()
+    page.wait_for_timeout(300)
 
 
-def test_answer_with_visible_cited_passage_and_screenshot(page):
-    text = ask(page, "Should I become an AI architect? I have 2 years of experience and love coding", 0)
-    assert "[1]" in text and "Sources:" in text
-    card = page.locator("#sources .source-card.cited").first
-    assert card.is_visible()
-    assert "AI Architect" in card.inner_text() or "Frequently Asked Questions" in card.inner_text()
-    assert page.locator("#sources mark").count() >= 1  # the supporting text is highlighted
+def ask(page, question: str) -> str:
+    n = page.locator("#chat .answer").count()
+    page.fill("#question textarea", question)
+    page.click("#ask")
+    answered(page, n + 1)
+    return page.locator("#chat .answer").last.inner_text()
+
+
+def in_view(page, selector: str) -> bool:
+    """True when the element's box lies inside the viewport (and inside any scrolled ancestor)."""
+    return page.evaluate(
+        """sel => { const el = document.querySelector(sel); if (!el) return false;
+        const r = el.getBoundingClientRect(); if (r.height === 0) return false;
+        if (r.top < 0 || r.top > innerHeight - 20) return false;
+        for (let n = el.parentElement; n; n = n.parentElement) {
+          const s = getComputedStyle(n); if (!/(auto|scroll|hidden)/.test(s.overflowY)) continue;
+          const b = n.getBoundingClientRect(); if (r.top < b.top - 1 || r.top > b.bottom - 10) return false; }
+        return true; }""",
+        selector,
+    )
+
+
+def feedback_records(server) -> list[dict]:
+    path = server["data"] / "feedback.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def wait_for(predicate, timeout: float = 10.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    return predicate()
+
+
+@pytest.mark.browser
+def test_marker_opens_its_passage_highlighted_and_tables_render(sized):
+    text = ask(sized, TABLE_QUESTION)
+    assert "[1]" in text
+    shot(sized, "answer")
+    sized.locator("#chat .answer a.cite").first.click()
+    sized.wait_for_timeout(400)
+    assert in_view(sized, "#sources .source-card.flash")
+    card = sized.locator("#sources .source-card.flash")
+    assert card.get_attribute("id") == "src-0-1"
+    assert card.locator("table").count() == 1 and card.locator("tr.quoted").count() >= 1
+    assert "|" not in card.locator(".passage").inner_text()
+    if sized.size == "phone":
+        assert sized.locator("#sources-panel.open").count() == 1  # the drawer opened from the citation
+        shot(sized, "citation-drawer")
+        sized.click(".drawer-close")
+        sized.wait_for_timeout(300)
+        assert sized.locator("#sources-panel.open").count() == 0
+    else:
+        assert in_view(sized, "#chat .answer")  # the answer stays beside its sources
+        shot(sized, "citation")
+
+
+@pytest.mark.browser
+def test_earlier_answers_keep_their_sources_and_documents_open(page):
+    ask(page, "What does a staff AI engineer own?")
+    first_titles = page.locator("#sources .src-group[data-ex='0'] .source-card.cited h4").all_inner_texts()
+    ask(page, TABLE_QUESTION)
+    assert page.locator("#sources .src-group[data-ex='0']").is_hidden()
+    page.locator("#chat .answer.ex-0 a.cite").first.click()
+    page.wait_for_timeout(300)
+    group = page.locator("#sources .src-group[data-ex='0']")
+    assert group.is_visible() and page.locator("#sources .src-group[data-ex='1']").is_hidden()
+    assert group.locator(".source-card.cited h4").all_inner_texts() == first_titles
+    assert page.locator("#sources .source-card.flash").get_attribute("id") == "src-0-1"
+    page.locator("#chat .answer.ex-1").click()  # clicking an answer brings its own sources back
+    assert page.locator("#sources .src-group[data-ex='1']").is_visible()
+    page.locator("#sources .src-group[data-ex='1'] .source-card.cited button.open-doc").first.click()
+    page.wait_for_function("() => document.querySelector('#doc-viewer[open]')?.dataset.ready === '1'")
+    viewer = page.locator("#doc-viewer")
+    assert viewer.locator("h2.doc-title").inner_text().startswith("AI Engineer vs AI Architect")
+    assert viewer.locator("table").count() >= 1
+    assert in_view(page, "#doc-viewer .quoted")
+    shot(page, "document-viewer")
+    page.click("#doc-viewer .dv-close")
+    assert page.locator("#doc-viewer[open]").count() == 0
+
+
+@pytest.mark.browser
+def test_reload_keeps_conversations_which_the_sidebar_starts_switches_renames_and_deletes(browser, server):
+    context, page = _open(browser, server["url"])
+    page.size = "desktop"
+    ask(page, "What does a staff AI engineer own?")
+    page.reload()
+    answered(page, 1)
+    assert "staff AI engineer own" in page.locator("#chat [data-testid='user']").first.inner_text()
+    page.click("#new")
+    answered(page, 0)
+    ask(page, "Which certifications help an aspiring AI architect?")
+    labels = page.locator("#conversations label").all_inner_texts()
+    assert len(labels) == 2 and "certifications" in labels[0]
+    page.locator("#conversations label", has_text="staff AI engineer").click()
+    answered(page, 1)
+    assert "staff AI engineer own" in page.locator("#chat [data-testid='user']").inner_text()
+    page.fill("#rename-box textarea, #rename-box input", "Staff role")
+    page.click("#rename")
+    page.wait_for_function("() => document.querySelector('#conversations').innerText.includes('Staff role')")
+    shot(page, "sidebar")
+    page.reload()
+    answered(page, 1)
+    assert "Staff role" in page.locator("#conversations").inner_text()
+    page.click("#delete")
+    page.wait_for_function("() => !document.querySelector('#conversations').innerText.includes('Staff role')")
+    assert page.locator("#conversations label").count() == 1
+    assert not page.errors, page.errors
+    context.close()
+
+
+@pytest.mark.browser
+def test_trash_new_regenerate_and_edit_keep_feedback_export_and_sources_consistent(page, server):
+    ask(page, "What do AI architects earn?")
+    page.locator("#chat button[aria-label='Like']").last.click()
+    wait_for(lambda: feedback_records(server))
+    page.locator("#chat button[aria-label='Clear']").click()  # the chat's trash icon
+    answered(page, 0)
+    assert page.locator("#export").is_disabled()
+    assert page.locator("#sources .source-card").count() == 0
+    ask(page, "What does a principal engineer do?")
+    assert page.locator("#chat button[aria-label='Like'][aria-pressed='true'], #chat .selected").count() == 0
+    page.locator("#chat button[aria-label='Like']").last.click()
+    record = wait_for(lambda: [r for r in feedback_records(server) if "principal" in (r["question"] or "")])[-1]
+    assert record["rating"] == "up" and record["answer"].count("[") >= 1
+    with page.expect_download() as download:
+        page.click("#export")
+    exported = Path(download.value.path()).read_text()
+    assert "principal engineer" in exported and "What do AI architects earn?" not in exported
+    assert re.match(r"advisor-conversation-\d{4}-\d{2}-\d{2}-\d{4}\.md", download.value.suggested_filename)
+    before = page.locator("#chat .answer").inner_text()
+    page.locator("#chat button[aria-label='Retry']").click()  # regenerate
+    page.wait_for_timeout(1500)
+    answered(page, 1)
+    assert page.locator("#chat [data-testid='user']").count() == 1
+    assert page.locator("#chat .answer").inner_text() == before  # same question, same sources, same answer
+    page.locator("#chat button[aria-label='Edit']").click()
+    page.locator("#chat textarea").fill("Which certifications help an aspiring AI architect?")
+    page.locator("#chat button[aria-label='Submit']").click()
+    page.wait_for_function("() => document.querySelector('#sources .src-q')?.innerText.includes('certifications')")
+    answered(page, 1)
+    assert "certification" in page.locator("#chat .answer").inner_text().lower()
+    with page.expect_download() as download:
+        page.click("#export")
+    exported = Path(download.value.path()).read_text()
+    assert "certifications help" in exported and "principal engineer" not in exported
+    assert exported.count("**You:**") == 1 and "Sources of this answer:" in exported
+    page.click("#new")
+    answered(page, 0)
+    assert page.locator("#export").is_disabled()
+
+
+@pytest.mark.browser
+def test_one_changeable_rating_per_answer_with_an_optional_comment(page, server):
+    ask(page, "How long does it take to go from AI engineer to AI architect?")
+    page.locator("#chat button[aria-label='Like']").last.click()
+    page.wait_for_selector("#comment-row", state="visible")
+    page.locator("#chat button[aria-label='Dislike']").last.click()
+    page.wait_for_function("() => document.querySelector('#comment-label')?.innerText.includes('not helpful')")
+    page.fill("#comment textarea", "I wanted a number of years.")
+    page.click("#comment-send")
+    page.wait_for_selector("#comment-row", state="hidden")
+    records = [r for r in feedback_records(server) if (r["question"] or "").startswith("How long does it take")]
+    current = ui.current_feedback(server["data"] / "feedback.jsonl")
+    mine = {k: v for k, v in current.items() if k == records[-1]["answer_id"]}
+    assert len({r["answer_id"] for r in records}) == 1
+    assert mine[records[-1]["answer_id"]]["rating"] == "down"
+    assert mine[records[-1]["answer_id"]]["comment"] == "I wanted a number of years."
+
+
+@pytest.mark.browser
+def test_refusal_suggestions_ask_when_clicked(sized):
+    text = ask(sized, "How do I bake sourdough bread?")
+    assert "Not covered by my sources" in text
+    suggestion = sized.locator("#chat button.suggest").first
+    question = suggestion.inner_text()
+    suggestion.click()
+    answered(sized, 2)
+    assert sized.locator("#chat [data-testid='user']").last.inner_text().strip() == question
+    assert "Not covered" not in sized.locator("#chat .answer").last.inner_text()
+
+
+@pytest.mark.browser
+def test_a_long_question_is_collapsed_and_stays_at_the_top_of_its_answer(sized):
+    question = "Should I become an AI architect? " + "I have spent years building data pipelines. " * 120
+    ask(sized, question)
+    bubble = sized.locator("#chat [data-testid='user']").last
+    assert bubble.bounding_box()["height"] < 420
+    assert bubble.locator("details").count() == 1
+    assert in_view(sized, "#chat [data-testid='user']:last-of-type, #chat [data-testid='user']")
+    shot(sized, "long-question")
+
+
+@pytest.mark.browser
+def test_the_copy_is_plain_and_documents_are_listed(page):
+    page.click("#know-panel button")
+    knowledge = page.locator("#knowledge").inner_text()
+    assert "5 documents" in knowledge and "AI Architect Career Ladder" in knowledge
+    assert not re.search(r"\d{4}-\d{2}-\d{2}T", knowledge)  # no raw timestamp
+    header = page.locator("#header").inner_text()
+    assert "BM25" not in header and "MiniLM" not in header
+    page.click("#tech-panel button")
+    assert "BM25" in page.locator("#technical").inner_text()  # the details are one click away
+
+
+@pytest.mark.browser
+def test_every_button_has_a_name(page):
+    ask(page, "What does a staff AI engineer own?")
+    unnamed = page.evaluate(
+        """() => [...document.querySelectorAll('button, [role=button], a[href]')]
+          .filter(b => b.offsetParent !== null)
+          .filter(b => !(b.getAttribute('aria-label') || b.innerText.trim() || b.getAttribute('title')))
+          .map(b => b.outerHTML.slice(0, 120))"""
+    )
+    assert unnamed == []
+
+
+def _axe(page, axe_source: str) -> list[dict]:
+    page.add_script_tag(content=axe_source)
+    found = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length, target: v.nodes[0].target.join(' ')}))"
+    )
     OUTPUT.mkdir(exist_ok=True)
-    page.screenshot(path=str(OUTPUT / "ui-answer.png"), full_page=True)
+    return found
 
 
-def test_follow_up_uses_the_conversation(page):
-    ask(page, "What does an AI architect do?", 0)
-    text = ask(page, "How much do they earn in India?", 1)
-    assert "LPA" in text
-    page.click("#understood-box button")
-    assert "How much do AI architects earn in India?" in page.locator("#understood").inner_text()
+@pytest.mark.browser
+def test_axe_finds_no_critical_or_serious_violation(sized, axe_source):
+    before = _axe(sized, axe_source)
+    ask(sized, TABLE_QUESTION)
+    sized.locator("#chat .answer a.cite").first.click()
+    sized.wait_for_timeout(300)
+    after = _axe(sized, axe_source)
+    report = {"before": before, "after": after}
+    (OUTPUT / f"axe-{sized.size}.json").write_text(json.dumps(report, indent=2))
+    bad = [v for v in before + after if v["impact"] in ("critical", "serious")]
+    assert not bad, bad
 
 
-def test_out_of_scope_question_is_refused_with_suggestions(page):
-    text = ask(page, "How do I bake sourdough bread?", 0)
-    assert "Not covered by my sources" in text and "Should I become an AI architect?" in text
-    assert "No passage answers" in page.locator("#sources").inner_text()
-
-
+@pytest.mark.browser
 def test_reindex_picks_up_a_new_file_and_its_html_renders_as_text(page, server):
     (server["corpus"] / "zephyr-notes.md").write_text(XSS_DOC)
-    page.click("#index-panel button")
+    page.click("#know-panel button")
     page.click("#reindex")
     page.wait_for_function(
-        "() => document.querySelector('#reindex-report').innerText.includes('added')", timeout=120_000
+        "() => document.querySelector('#knowledge').innerText.includes('6 documents')", timeout=120_000
     )
-    assert "6 documents" in page.locator("#index-status").inner_text()
-    text = ask(page, "What is the Zephyr certification path recommended for?", 0)
+    text = ask(page, "What is the Zephyr certification path recommended for?")
     assert "Zephyr" in text and "edge inference" in text
     sources = page.locator("#sources").inner_text()
     assert "<script>window.__xss = 1</script>" in sources or "<img src=x onerror" in sources
@@ -144,28 +513,7 @@ def test_reindex_picks_up_a_new_file_and_its_html_renders_as_text(page, server):
     assert page.locator("#sources img, #chat img[src='x']").count() == 0
 
 
-def test_export_downloads_the_conversation_with_sources(page):
-    ask(page, "What does a staff AI engineer own?", 0)
-    with page.expect_download() as download:
-        page.click("#export")
-    path = download.value.path()
-    text = Path(path).read_text()
-    assert text.startswith("# Conversation with advisor")
-    assert "What does a staff AI engineer own?" in text and "> [1]" in text
-
-
-def test_thumbs_up_is_saved_with_question_and_citations(page, server):
-    ask(page, "What do AI architects earn?", 0)
-    page.locator("#chat button[aria-label='Like']").last.click()
-    feedback = server["data"] / "feedback.jsonl"
-    deadline = time.time() + 10
-    while not feedback.exists() and time.time() < deadline:
-        time.sleep(0.2)
-    record = json.loads(feedback.read_text().splitlines()[-1])
-    assert record["liked"] is True and record["question"] == "What do AI architects earn?"
-    assert record["citations"] and record["citations"][0]["source"].startswith("corpus/")
-
-
+@pytest.mark.browser
 def test_exports_are_private_to_their_session(server):
     """Concurrent sessions each download their own conversation, never another's (it used to be one shared file)."""
     from concurrent.futures import ThreadPoolExecutor
@@ -185,7 +533,7 @@ def test_exports_are_private_to_their_session(server):
     def session(i: int) -> tuple[str, str]:
         client = Client(server["url"], verbose=False)
         question = f"{questions[i]} (session {i})"
-        result = client.predict(question, [], 5, api_name="/ask")
+        result = client.predict(question, {"users": {}}, None, 5, api_name="/ask")
         export = next(v["value"] for v in result if isinstance(v, dict) and str(v.get("value")).endswith(".md"))
         return question, httpx.get(f"{server['url']}/gradio_api/file={export}", timeout=30).text
 
@@ -196,3 +544,104 @@ def test_exports_are_private_to_their_session(server):
         others = [q for q, _ in downloads if q != question and q in text]
         assert not others, f"export of {question!r} holds {others}"
     assert not list(server["data"].glob("exports/*"))
+
+
+# -- other servers: another corpus, login, a broken index ------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_another_corpus_shows_its_own_profile_and_no_ai_career_words(browser, embedder, tmp_path):
+    from advisor.settings import Settings
+    from advisor.store.index import CorpusIndex
+
+    corpus = ROOT / "evals" / "corpora" / "other-careers" / "corpus"
+    shutil.copytree(corpus, tmp_path / "corpus")
+    settings = Settings.from_env({}, corpus_dir=tmp_path / "corpus", data_dir=tmp_path / "index")
+    CorpusIndex(settings, embedder).update(progress=False)
+    (settings.data_dir / "models").mkdir(exist_ok=True)
+    shutil.copy(embedder.path, settings.data_dir / "models" / embedder.path.name)
+    proc, url, _ = _serve(tmp_path, tmp_path / "corpus", tmp_path / "index")
+    try:
+        context, page = _open(browser, url)
+        page.size = "desktop"
+        page.click("#know-panel button")
+        page.wait_for_timeout(300)
+        visible = page.locator("body").inner_text()
+        assert "Electrician" in visible or "electrician" in visible
+        for word in AI_CAREER_WORDS:
+            assert word.lower() not in visible.lower(), word
+        placeholder = page.locator("#question textarea").get_attribute("placeholder")
+        assert not any(w.lower() in placeholder.lower() for w in AI_CAREER_WORDS)
+        shot(page, "other-corpus")
+        context.close()
+    finally:
+        _stop(proc)
+
+
+@pytest.mark.browser
+def test_with_login_nothing_but_the_login_page_answers(browser, built, tmp_path):
+    import httpx
+
+    shutil.copytree(built.corpus_dir, tmp_path / "corpus")
+    shutil.copytree(built.data_dir, tmp_path / "index")
+    proc, url, _ = _serve(tmp_path, tmp_path / "corpus", tmp_path / "index", ADVISOR_AUTH="ann:s3cret-pw")
+    try:
+        with httpx.Client(base_url=url, timeout=30) as anon:
+            page = anon.get("/")
+            assert page.status_code == 200
+            assert "gradio_api_info = null" in page.text and "named_endpoints" not in page.text
+            assert '"/ask"' not in page.text and "ask" not in re.findall(r'"api_name":\s*"(\w+)"', page.text)
+            refused = {
+                "GET /openapi.json": anon.get("/openapi.json"),
+                "GET /gradio_api/openapi.json": anon.get("/gradio_api/openapi.json"),
+                "GET /gradio_api/info": anon.get("/gradio_api/info"),
+                "GET /config": anon.get("/config"),
+                "POST /gradio_api/cancel": anon.post("/gradio_api/cancel", json={"session_hash": "x", "fn_index": 0}),
+                "POST /gradio_api/reset": anon.post("/gradio_api/reset", json={"session_hash": "x", "fn_index": 0}),
+                "POST /gradio_api/queue/join": anon.post("/gradio_api/queue/join", json={}),
+                "GET /gradio_api/file=/etc/hostname": anon.get("/gradio_api/file=/etc/hostname"),
+            }
+            wrong = {k: r.status_code for k, r in refused.items() if r.status_code not in (401, 403, 404)}
+            assert not wrong, wrong
+            assert anon.post("/login", data={"username": "ann", "password": "wrong"}).status_code in (400, 401)
+        with httpx.Client(base_url=url, timeout=30) as ann:
+            assert ann.post("/login", data={"username": "ann", "password": "s3cret-pw"}).status_code == 200
+            assert ann.get("/config").status_code == 200
+            assert ann.get("/gradio_api/info").status_code == 200
+        context = browser.new_context(viewport=DESKTOP)
+        page = context.new_page()
+        page.goto(url)
+        page.wait_for_selector("input[type='password']")
+        page.size = "desktop"
+        shot(page, "login")
+        page.fill("input[type='text']", "ann")
+        page.fill("input[type='password']", "s3cret-pw")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#question textarea", timeout=30_000)
+        ask(page, "What does a staff AI engineer own?")
+        context.close()
+    finally:
+        _stop(proc)
+
+
+@pytest.mark.browser
+def test_a_broken_index_shows_a_banner_not_a_traceback(browser, built, tmp_path):
+    shutil.copytree(built.corpus_dir, tmp_path / "corpus")
+    shutil.copytree(built.data_dir, tmp_path / "index")
+    (tmp_path / "index" / "sentences.npz").write_bytes(b"not a zip file")
+    (tmp_path / "index" / "snapshot.jsonl").write_text("{garbage\n")
+    proc, url, _ = _serve(tmp_path, tmp_path / "corpus", tmp_path / "index")
+    try:
+        context, page = _open(browser, url)
+        page.size = "desktop"
+        page.fill("#question textarea", "What does a staff AI engineer own?")
+        page.click("#ask")
+        page.wait_for_selector("#banner .banner", timeout=60_000)
+        page.wait_for_function("() => document.querySelector('#chat .note')")
+        body = page.locator("body").inner_text()
+        assert "advisor index --full" in page.locator("#banner").inner_text()
+        assert "Traceback" not in body and "Error" not in page.locator("#chat").inner_text()
+        shot(page, "broken-index")
+        context.close()
+    finally:
+        _stop(proc)

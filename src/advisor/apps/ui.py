@@ -1,74 +1,87 @@
-"""The browser UI (Gradio 6): chat with streamed, cited answers and the cited passages beside them.
+"""The browser UI (Gradio 6): conversations kept in the browser, streamed answers whose `[n]` markers open
+the passage they cite, sources kept with each answer, and the whole document one click away.
 
-`create_app(advisor)` builds the Blocks without launching (testable); `serve()` launches it on
-127.0.0.1 with no share link and analytics off. Corpus text is always escaped: a document holding
-HTML shows its tags as text.
+One value holds every conversation: a `gr.BrowserState` (localStorage, encrypted, keyed by the signed-in
+user) shaped `{"users": {user: {"current": id, "conversations": [conversation, ...]}}}`. Every control
+(ask, stop, regenerate, edit, undo, trash, new, switch, rename, delete, rate) changes that value and the
+whole screen (chat, sources, export, the list of conversations) is drawn again from it, so what is saved,
+shown and exported always agrees. An answer is stored as `Answer.to_json()` (CONTRACTS.md section 1).
+
+`create_app(advisor)` builds the Blocks without launching (testable); `serve()` launches on 127.0.0.1 with no
+share link and analytics off. Corpus text is rendered as Markdown without raw HTML, so a document holding
+`<script>` shows it as text. Words shown to users come from the corpus profile, never from this module.
 """
+
+from __future__ import annotations
 
 import html
 import json
+import logging
 import os
 import re
+import secrets
 import shutil
 import tempfile
 import threading
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
+from markdown_it import MarkdownIt
 
 from advisor.advisor import Advisor, InvalidQuestion
 from advisor.answer.citations import MARKER
 from advisor.schema import Answer
 from advisor.settings import Settings
+from advisor.store.index import IndexUnavailable
 
-EXAMPLES = [
-    "Should I become an AI architect? I have 2 years of experience and love coding",
-    "What do AI architects earn?",
-    "What does a staff AI engineer own?",
-    "Which certifications help an aspiring AI architect?",
-    "How long does it take to go from AI engineer to AI architect?",
-]
+log = logging.getLogger(__name__)
+HERE = Path(__file__).parent
+LONG_QUESTION = 400  # characters of a question shown before "Show the whole question"
+LONG_ANSWER = 1500  # characters of an answer shown before "Show the rest of the answer"
+MAX_CONVERSATIONS = 50  # kept per user in the browser; the oldest go first
 
-CSS = """
-.gradio-container {max-width: 1280px !important; margin: auto;}
-#header h1 {margin-bottom: 0;}
-#header p {color: var(--body-text-color-subdued); margin-top: 4px;}
-.source-card {border: 1px solid var(--border-color-primary); border-radius: 10px; padding: 10px 12px;
-  margin-bottom: 10px; background: var(--background-fill-secondary);}
-.source-card.cited {border-left: 4px solid #2563eb;}
-.source-card .n {font-weight: 700; color: #2563eb; margin-right: 6px;}
-.source-card .meta {font-size: 0.85em; color: var(--body-text-color-subdued); margin: 2px 0 6px;}
-.source-card .quote {white-space: pre-wrap; font-size: 0.92em; line-height: 1.45;}
-.source-card mark {background: #fde68a; padding: 0 2px; border-radius: 3px;}
-.refusal-note {color: #b45309;}
-#backend {font-size: 0.85em; color: var(--body-text-color-subdued);}
-"""
+# -- small text helpers ---------------------------------------------------------------------------------------
 
 
 def _escape(text: str) -> str:
-    return html.escape(text, quote=False)
+    return html.escape(str(text or ""), quote=True)
 
 
-def answer_markdown(answer: Answer) -> str:
-    """The chat bubble: escaped answer text (markdown kept), plus a compact list of cited sources."""
-    body = _escape(answer.text)
-    if answer.refused:
-        return f"**Not covered by my sources.**\n\n{body}"
-    notes = "".join(f"> {_escape(n)}\n\n" for n in answer.notices)
-    cited = [p for p in answer.passages if p.rank in answer.cited]
-    lines = [
-        f"**[{p.rank}]** {_escape(p.chunk.title)}" + (f" — {_escape(p.chunk.section)}" if p.chunk.section else "")
-        for p in cited
-    ]
-    return f"{notes}{body}\n\n<sub>Sources: " + " · ".join(lines) + "</sub>"
+def _norm(text: str) -> str:
+    """Letters and digits only, lower case: to compare a quote with the passage it came from."""
+    return "".join(ch for ch in str(text).lower() if ch.isalnum())
 
 
-def supporting_quotes(answer: Answer) -> dict[int, list[str]]:
-    """For each cited passage, the answer's sentences that cite it (to highlight in the passage)."""
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def when_in_words(stamp: str | None) -> str:
+    """An ISO time as people read it ("29 November 2026 at 13:40 UTC"); "never" when missing."""
+    if not stamp:
+        return "never"
+    try:
+        t = datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return str(stamp)
+    t = t.astimezone(UTC) if t.tzinfo else t.replace(tzinfo=UTC)
+    return f"{t.day} {t:%B %Y} at {t:%H:%M} UTC"
+
+
+# -- Markdown, rendered safely, with the quoted parts highlighted ----------------------------------------------
+
+_MD = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
+_MD.disable("image")  # a passage never makes the browser fetch anything
+
+
+def supporting_quotes(text: str) -> dict[int, list[str]]:
+    """For each marker `[n]` of an answer, the answer's sentences that cite it (to highlight in passage n)."""
     quotes: dict[int, list[str]] = {}
-    for line in re.split(r"(?<=\])[.!]?\s+|\n", answer.text):
+    for line in re.split(r"(?<=\])[.!]?\s+|\n", text or ""):
         marks = MARKER.findall(line)
         if not marks:
             continue
@@ -78,91 +91,309 @@ def supporting_quotes(answer: Answer) -> dict[int, list[str]]:
     return quotes
 
 
-def sources_html(answer: Answer | None) -> str:
-    """Cards of the passages handed to the answer, cited ones first, supporting text highlighted."""
-    if answer is None:
-        return "<p class='hint'>Sources of the latest answer appear here.</p>"
-    if answer.refused:
-        return "<p class='refusal-note'>No passage answers this question, so none is cited.</p>"
-    quotes = supporting_quotes(answer)
-    cards = []
-    for p in sorted(answer.passages, key=lambda p: (p.rank not in answer.cited, p.rank)):
-        text = _escape(p.chunk.text)
-        for q in sorted(quotes.get(p.rank, []), key=len, reverse=True):
-            eq = _escape(q)
-            if eq and eq in text and f"<mark>{eq}" not in text:
-                text = text.replace(eq, f"<mark>{eq}</mark>", 1)
-        section = f" — {_escape(p.chunk.section)}" if p.chunk.section else ""
-        cls = "source-card cited" if p.rank in answer.cited else "source-card"
-        cards.append(
-            f"<div class='{cls}' data-rank='{p.rank}'><div><span class='n'>[{p.rank}]</span>"
-            f"<b>{_escape(p.chunk.title)}</b>{section}</div>"
-            f"<div class='meta'>{_escape(p.chunk.source)} · relevance {p.score:.2f}</div>"
-            f"<div class='quote'>{text}</div></div>"
-        )
-    return "".join(cards)
+def markdown_html(text: str, quotes: list[str] = ()) -> str:
+    """Markdown (tables included) as HTML with raw HTML escaped; what `quotes` came from is highlighted.
+
+    A quoted sentence found word for word inside one run of text is wrapped in `<mark>`; a paragraph or
+    list item that holds a quote only after normalisation gets the class `quoted`, and so does a table row
+    whose every cell appears in one quote.
+    """
+    tokens = _MD.parse(text or "")
+    wanted = [(q.strip(), _norm(q)) for q in quotes if len(_norm(q)) >= 8]
+    row_start, row_cells = None, []
+    for i, tok in enumerate(tokens):
+        if tok.type == "tr_open":
+            row_start, row_cells = i, []
+        elif tok.type == "tr_close" and row_start is not None:
+            cells = [c for c in row_cells if c]
+            if cells and len("".join(cells)) >= 6 and any(all(c in q for c in cells) for _, q in wanted):
+                tokens[row_start].attrJoin("class", "quoted")
+            row_start = None
+        elif tok.type == "inline":
+            if row_start is not None:
+                row_cells.append(_norm(tok.content))
+                continue
+            if _mark_inline(tok, wanted):
+                continue
+            content = _norm(tok.content)
+            if content and any(q in content or (len(content) >= 12 and content in q) for _, q in wanted):
+                tokens[i - 1].attrJoin("class", "quoted")
+    return _MD.renderer.render(tokens, _MD.options, {})
 
 
-def conversation_markdown(turns: list[dict], answers: list[Answer]) -> str:
-    """The conversation as Markdown with each answer's sources."""
-    out = ["# Conversation with advisor", ""]
-    assistant = 0
-    for t in turns:
-        text = html.unescape(message_text(t["content"]))
-        if t["role"] == "user":
-            out += [f"**You:** {text}", ""]
+def _mark_inline(inline, wanted: list[tuple[str, str]]) -> bool:
+    """Wrap the first word-for-word occurrence of a quote in a text run with `<mark>`; True if one was."""
+    from markdown_it.token import Token
+
+    marked = False
+    children = []
+    for child in inline.children or []:
+        hit = None
+        if child.type == "text":
+            hit = next((q for q, _ in sorted(wanted, key=lambda w: -len(w[0])) if q and q in child.content), None)
+        if hit is None:
+            children.append(child)
             continue
-        answer = answers[assistant] if assistant < len(answers) else None
-        assistant += 1
-        out += [f"**Advisor:** {answer.text if answer else text}", ""]
-        if answer and not answer.refused:
-            for p in answer.passages:
-                if p.rank in answer.cited:
-                    section = f" — {p.chunk.section}" if p.chunk.section else ""
-                    out.append(f"> [{p.rank}] *{p.chunk.title}{section}* ({p.chunk.source}): {p.chunk.text}")
-                    out.append(">")
-            out.append("")
+        before, _, after = child.content.partition(hit)
+        for kind, content in (("text", before), ("html_inline", "<mark>"), ("text", hit), ("html_inline", "</mark>")):
+            t = Token(kind, "", 0)
+            t.content = content
+            children.append(t)
+        rest = Token("text", "", 0)
+        rest.content = after
+        children.append(rest)
+        marked = True
+    inline.children = children
+    return marked
+
+
+# -- one answer in the chat --------------------------------------------------------------------------------------
+
+
+def generator_in_words(name: str) -> str:
+    """Which generator answered, for people: quoted from the sources, or written by a local language model."""
+    if not name or name == "extractive":
+        return "Quoted word for word from the sources (no language model)."
+    return f"Written by a local language model ({_escape(name)}) from the sources, each sentence checked against them."
+
+
+def _cite_link(ex: int, n: int) -> str:
+    return f"<a class='cite' href='#src-{ex}-{n}'>[{n}]</a>"
+
+
+def _collapse(body: str, limit: int, label: str) -> str:
+    """Keep the first `limit` characters in view (cut at a paragraph or a space), the rest behind a summary."""
+    if len(body) <= limit:
+        return body
+    cut = body.rfind("\n\n", 0, limit)
+    cut = cut if cut > limit // 3 else body.rfind(" ", 0, limit)
+    cut = cut if cut > 0 else limit
+    return f"{body[:cut]}\n\n<details class='more'><summary>{label}</summary>\n\n{body[cut:]}\n\n</details>"
+
+
+def question_html(question: str) -> str:
+    """The user's message, escaped; a long one is collapsed."""
+    return _collapse(_escape(question), LONG_QUESTION, "Show the whole question")
+
+
+def answer_html(exchange: dict, ex: int) -> str:
+    """The assistant's message: the answer with linked markers, notices, who answered and a folded source list."""
+    if exchange.get("error"):
+        return f"<p class='note answer ex-{ex}'><em>{_escape(exchange['error'])}</em></p>"
+    answer = exchange.get("answer")
+    if answer is None:
+        return _escape(exchange.get("partial", "")) or "<em>Looking through the sources…</em>"
+    text = str(answer.get("answer", ""))
+    if answer.get("refused"):
+        return _refusal_html(text, ex)
+    n_passages = len(answer.get("passages", []))
+    body = MARKER.sub(
+        lambda m: _cite_link(ex, int(m.group(1))) if 1 <= int(m.group(1)) <= n_passages else "", _escape(text)
+    )
+    body = _collapse(body, LONG_ANSWER, "Show the rest of the answer")
+    notes = "".join(f"<p class='notice'>{_escape(n)}</p>" for n in answer.get("notices") or [])
+    cited = [p for p in answer.get("passages", []) if p.get("rank") in (answer.get("cited") or [])]
+    items = "".join(
+        f"<li>{_cite_link(ex, p['rank'])} {_escape(p.get('title'))}"
+        + (f" — {_escape(p['section'])}" if p.get("section") else "")
+        + "</li>"
+        for p in cited
+    )
+    foot = (
+        f"<details class='src-foot'><summary>Sources ({len(cited)})</summary><ul>{items}</ul></details>"
+        if cited
+        else ""
+    )
+    checked = f"<p class='who'>{_escape(exchange['verification'])}</p>" if exchange.get("verification") else ""
+    who = f"<p class='who'>{generator_in_words(answer.get('generator', ''))}</p>"
+    return f"<div class='answer ex-{ex}'>\n\n{notes}{body}\n\n{foot}{who}{checked}</div>"
+
+
+def _refusal_html(text: str, ex: int) -> str:
+    """A refusal, its suggested questions turned into buttons that ask them."""
+    lines, suggestions = [], []
+    for line in text.splitlines():
+        item = line.strip()
+        if item.startswith(("- ", "* ")) and item.rstrip().endswith("?"):
+            suggestions.append(item[2:].strip())
+        else:
+            lines.append(line)
+    buttons = "".join(f"<li><button type='button' class='suggest'>{_escape(q)}</button></li>" for q in suggestions)
+    listing = f"<ul class='suggestions'>{buttons}</ul>" if buttons else ""
+    return (
+        f"<div class='answer refusal ex-{ex}'><p><strong>Not covered by my sources.</strong></p>\n\n"
+        f"{_escape(chr(10).join(lines).strip())}\n\n{listing}</div>"
+    )
+
+
+# -- the sources beside the chat -----------------------------------------------------------------------------------
+
+
+def _card(p: dict, ex: int, cited: bool, quotes: list[str]) -> str:
+    section = f" — {_escape(p['section'])}" if p.get("section") else ""
+    status = "Cited in the answer" if cited else "Found, not cited"
+    return (
+        f"<article class='source-card{' cited' if cited else ''}' id='src-{ex}-{p['rank']}' data-rank='{p['rank']}' "
+        f"tabindex='-1' aria-label='Source {p['rank']}: {_escape(p.get('title'))}'>"
+        f"<h4><span class='n'>[{p['rank']}]</span> {_escape(p.get('title'))}{section}</h4>"
+        f"<p class='meta'>{status} · {_escape(Path(str(p.get('source', ''))).name)}</p>"
+        f"<div class='passage'>{markdown_html(str(p.get('text', '')), quotes)}</div>"
+        f"<button type='button' class='open-doc' data-source='{_escape(p.get('source'))}' "
+        f"data-chunk='{_escape(p.get('id'))}'>Read “{_escape(p.get('title'))}” in full</button></article>"
+    )
+
+
+def sources_group(exchange: dict, ex: int, latest: bool) -> str:
+    """The passages handed to one answer: cited ones first, the quoted text highlighted; the rest folded."""
+    answer = exchange.get("answer")
+    hidden = "" if latest else " hidden"
+    head = f"<h3 class='src-q'>Sources for “{_escape(_short(exchange.get('question', ''), 90))}”</h3>"
+    if answer is None:
+        body = "<p class='hint'>No sources for this message.</p>"
+    elif answer.get("refused"):
+        body = "<p class='refusal-note'>No passage answers this question, so none is cited.</p>"
+    else:
+        quotes = supporting_quotes(str(answer.get("answer", "")))
+        cited_ranks = answer.get("cited") or []
+        passages = answer.get("passages", [])
+        cited = [_card(p, ex, True, quotes.get(p["rank"], [])) for p in passages if p["rank"] in cited_ranks]
+        other = [_card(p, ex, False, []) for p in passages if p["rank"] not in cited_ranks]
+        body = "".join(cited)
+        if other:
+            body += (
+                f"<details class='uncited'><summary>Also found, not cited ({len(other)})</summary>"
+                + "".join(other)
+                + "</details>"
+            )
+    label = f"Sources of answer {ex + 1}"
+    return f"<section class='src-group' data-ex='{ex}' aria-label='{label}'{hidden}>{head}{body}</section>"
+
+
+def sources_html(exchanges: list[dict]) -> str:
+    """Every answer's sources; the latest answer's are shown, the others come back when their answer is clicked."""
+    if not exchanges:
+        return (
+            "<p class='hint'>When you ask, the passages behind the answer appear here. Click a [1] to jump to one.</p>"
+        )
+    last = len(exchanges) - 1
+    return "".join(sources_group(e, i, i == last) for i, e in enumerate(exchanges))
+
+
+def _short(text: str, n: int) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[: n - 1].rsplit(" ", 1)[0] + "…"
+
+
+# -- conversations: the one state --------------------------------------------------------------------------------
+
+
+def new_conversation() -> dict:
+    return {"id": uuid.uuid4().hex[:12], "title": "", "created": _now(), "exchanges": []}
+
+
+def user_space(store: Any, user: str) -> dict:
+    """This user's conversations inside the browser store (created when missing; malformed data is dropped)."""
+    if not isinstance(store, dict) or not isinstance(store.get("users"), dict):
+        store = {"users": {}} if not isinstance(store, dict) else store | {"users": {}}
+    space = store["users"].get(user)
+    if not isinstance(space, dict) or not isinstance(space.get("conversations"), list):
+        space = {"current": None, "conversations": []}
+        store["users"][user] = space
+    space["conversations"] = [c for c in space["conversations"] if isinstance(c, dict) and "exchanges" in c]
+    if not any(c["id"] == space.get("current") for c in space["conversations"]):
+        conv = new_conversation()
+        space["conversations"].insert(0, conv)
+        space["current"] = conv["id"]
+    return space
+
+
+def current(space: dict) -> dict:
+    return next(c for c in space["conversations"] if c["id"] == space["current"])
+
+
+def conversation_title(conv: dict) -> str:
+    if conv.get("title"):
+        return conv["title"]
+    first = next((e.get("question") for e in conv["exchanges"]), "")
+    return _short(first, 48) if first else "New conversation"
+
+
+def prune(space: dict) -> None:
+    """Drop empty conversations other than the current one, and the oldest beyond `MAX_CONVERSATIONS`."""
+    keep = [c for c in space["conversations"] if c["exchanges"] or c["id"] == space["current"]]
+    space["conversations"] = keep[:MAX_CONVERSATIONS]
+    if not any(c["id"] == space["current"] for c in space["conversations"]):
+        space["conversations"].insert(0, new_conversation())
+        space["current"] = space["conversations"][0]["id"]
+
+
+def history_of(exchanges: list[dict]) -> list[dict]:
+    """Earlier turns for condensing: questions as typed, answers as their text (unfinished ones left out)."""
+    out = []
+    for e in exchanges:
+        if e.get("answer"):
+            out += [
+                {"role": "user", "content": e["question"]},
+                {"role": "assistant", "content": e["answer"].get("answer", "")},
+            ]
+    return out
+
+
+def chat_messages(exchanges: list[dict]) -> list[dict]:
+    msgs = []
+    for i, e in enumerate(exchanges):
+        msgs.append({"role": "user", "content": question_html(e.get("question", ""))})
+        msgs.append({"role": "assistant", "content": answer_html(e, i)})
+    return msgs
+
+
+def feedback_values(exchanges: list[dict]) -> list[str | None]:
+    return [{"up": "Like", "down": "Dislike"}.get(e.get("rating")) for e in exchanges]
+
+
+# -- export and feedback ---------------------------------------------------------------------------------------------
+
+
+def _quote_block(text: str) -> str:
+    return "\n".join(f"> {line}" if line.strip() else ">" for line in str(text).splitlines())
+
+
+def conversation_markdown(conv: dict) -> str:
+    """The conversation as Markdown: every question, answer, and the passages each answer cites."""
+    out = [f"# {conversation_title(conv)}", "", f"Exported {when_in_words(_now())}.", ""]
+    for e in conv["exchanges"]:
+        out += [f"**You:** {e.get('question', '')}", ""]
+        answer = e.get("answer")
+        if e.get("error") or answer is None:
+            out += [f"**Advisor:** *{e.get('error') or 'no answer'}*", ""]
+            continue
+        out += [f"**Advisor:** {answer.get('answer', '')}", ""]
+        cited = answer.get("cited") or []
+        passages = [p for p in answer.get("passages", []) if p.get("rank") in cited]
+        if passages:
+            out += ["Sources of this answer:", ""]
+        for p in passages:
+            section = f" — {p['section']}" if p.get("section") else ""
+            out += [
+                _quote_block(f"[{p['rank']}] *{p.get('title')}{section}* ({p.get('source')})\n\n{p.get('text')}"),
+                "",
+            ]
+        if e.get("rating"):
+            out += [f"*Your rating: {'helpful' if e['rating'] == 'up' else 'not helpful'}*", ""]
     return "\n".join(out)
 
 
-def index_status_markdown(advisor: Advisor) -> str:
-    s = advisor.index.status()
-    built = s["built_at"] or "never"
-    return f"**{s['documents']}** documents · **{s['chunks']}** chunks · last built {built} · Chroma: {s['chroma']}"
-
-
-def save_feedback(path: Path, question: str, answer: Answer, liked: bool) -> None:
-    """Append one thumbs up/down with the question, answer and citations to the feedback JSONL."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    record = {
-        "time": datetime.now(UTC).isoformat(timespec="seconds"),
-        "liked": liked,
-        "question": question,
-        "standalone_question": answer.standalone_question,
-        "answer": answer.text,
-        "refused": answer.refused,
-        "citations": [
-            {"n": p.rank, "id": p.chunk.id, "source": p.chunk.source, "text": p.chunk.text}
-            for p in answer.passages
-            if p.rank in answer.cited
-        ],
-    }
-    with _feedback_lock, path.open("a", encoding="utf-8") as f:
-        f.write(json.dumps(record, ensure_ascii=False) + "\n")
-
-
-_feedback_lock = threading.Lock()
-
-
-def write_export(turns: list[dict], answers: list[Answer], previous: str | None) -> str:
-    """The conversation as Markdown in a file private to one session: a fresh, unguessable temp dir.
+def write_export(conv: dict, previous: str | None) -> str | None:
+    """The conversation as Markdown in a file private to one session (a fresh, unguessable temp dir).
 
     The session's previous export is removed; Gradio serves its own copy from a content-hashed path.
     """
     remove_export(previous)
+    if not conv["exchanges"]:
+        return None
     folder = Path(tempfile.mkdtemp(prefix="advisor-export-"))
-    path = folder / f"advisor-conversation-{datetime.now(UTC):%Y-%m-%d}.md"
-    path.write_text(conversation_markdown(turns, answers), encoding="utf-8")
+    path = folder / f"advisor-conversation-{datetime.now(UTC):%Y-%m-%d-%H%M}.md"
+    path.write_text(conversation_markdown(conv), encoding="utf-8")
     return str(path)
 
 
@@ -172,156 +403,656 @@ def remove_export(path: str | None) -> None:
         shutil.rmtree(Path(path).parent, ignore_errors=True)
 
 
-def create_app(advisor: Advisor):
-    """Build the Gradio app around one `Advisor` (no launch; no model loaded here)."""
-    settings = advisor.settings
+_feedback_lock = threading.Lock()
 
-    def respond(
-        message: str, turns: list[dict], answers: list[Answer], k: int, previous: str | None
-    ) -> Iterator[tuple]:
-        history = _plain_history(turns, answers)
-        if not (message or "").strip():
-            yield turns, answers, gr.update(), gr.update(), gr.update(), "", previous
+
+def save_feedback(path: Path, exchange: dict, user: str = "") -> None:
+    """Append the current rating of one answer (with question, answer, citations, comment) to the feedback JSONL.
+
+    The file is append-only; the last record of an `answer_id` is its current rating (`rating` null: withdrawn).
+    """
+    answer = exchange.get("answer") or {}
+    rating = exchange.get("rating")
+    record = {
+        "time": _now(),
+        "answer_id": exchange.get("id"),
+        "user": user or None,
+        "rating": rating,
+        "liked": {"up": True, "down": False}.get(rating),
+        "comment": exchange.get("comment") or "",
+        "question": exchange.get("question"),
+        "standalone_question": answer.get("standalone_question"),
+        "answer": answer.get("answer"),
+        "refused": answer.get("refused"),
+        "citations": [
+            {"n": p["rank"], "id": p.get("id"), "source": p.get("source"), "text": p.get("text")}
+            for p in answer.get("passages", [])
+            if p.get("rank") in (answer.get("cited") or [])
+        ],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _feedback_lock, path.open("a", encoding="utf-8") as f:
+        f.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def current_feedback(path: Path) -> dict[str, dict]:
+    """The current rating of every answer: the last record per `answer_id` (withdrawn ones left out)."""
+    latest: dict[str, dict] = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(record, dict) and record.get("answer_id"):
+                latest[record["answer_id"]] = record
+    return {k: r for k, r in latest.items() if r.get("rating")}
+
+
+# -- what the advisor knows ------------------------------------------------------------------------------------------
+
+
+class _Profile:
+    """What the page says about the corpus, read from `Advisor.profile` when there is one."""
+
+    def __init__(self, advisor: Advisor) -> None:
+        profile = None
+        try:
+            profile = getattr(advisor, "profile", None)
+        except Exception:  # a profile that cannot be built must not take the page down
+            profile = None
+        self.name = str(getattr(profile, "name", "") or "advisor")
+        self.description = str(getattr(profile, "description", "") or "")
+        self.subjects = [str(s) for s in getattr(profile, "subjects", None) or []]
+        self.examples = [str(e) for e in getattr(profile, "examples", None) or []][:5]
+        self.documents = list(getattr(profile, "documents", None) or [])
+
+    def placeholder(self) -> str:
+        if self.subjects:
+            return "Ask about " + ", ".join(self.subjects[:4])
+        return "Ask a question about the documents"
+
+
+def documents_of(advisor: Advisor, profile: _Profile) -> list[tuple[str, str]]:
+    """(title, source) of every indexed document: from the profile, else from the index snapshot."""
+    docs = []
+    for d in profile.documents:
+        if isinstance(d, dict):
+            docs.append((str(d.get("title") or d.get("source")), str(d.get("source") or "")))
+        elif isinstance(d, str):
+            docs.append((d, ""))
+        else:
+            docs.append((str(getattr(d, "title", "") or getattr(d, "source", "")), str(getattr(d, "source", "") or "")))
+    if docs:
+        return docs
+    snapshot = _snapshot(advisor)
+    seen: dict[str, str] = {}
+    for c in snapshot.chunks if snapshot else []:
+        seen.setdefault(c.source, c.title)
+    return [(t, s) for s, t in sorted(seen.items())]
+
+
+def _snapshot(advisor: Advisor):
+    try:
+        snap = getattr(advisor.retriever, "snapshot", None)
+        return snap() if callable(snap) else snap
+    except Exception:
+        return None
+
+
+def knowledge_markdown(advisor: Advisor, profile: _Profile) -> str:
+    """The "What I know" panel in plain words: which documents, last updated when."""
+    try:
+        status = advisor.index.status()
+    except Exception:
+        status = {}
+    docs = documents_of(advisor, profile)
+    lines = [
+        f"I answer only from these {len(docs)} documents, last updated {when_in_words(status.get('built_at'))}:",
+        "",
+    ]
+    lines += [f"- {t}" for t, _ in docs] or ["- (none yet: add documents to the corpus folder and update)"]
+    return "\n".join(lines)
+
+
+def technical_markdown(advisor: Advisor) -> str:
+    try:
+        s = advisor.index.status()
+    except Exception as exc:
+        return f"The index cannot be read: {exc}"
+    return (
+        f"Generator: {advisor.settings.generator} · embeddings: {s.get('embedding_model')} · retrieval: hybrid "
+        f"(dense + BM25) · {s.get('documents', 0)} documents, {s.get('chunks', 0)} passages · "
+        f"Chroma: {s.get('chroma')} · built {s.get('built_at') or 'never'}"
+    )
+
+
+def index_problems(advisor: Advisor) -> list[str]:
+    """What is wrong with the index, as one line each (empty when it is healthy)."""
+    check = getattr(advisor.index, "check", None)
+    try:
+        problems = list(check()) if callable(check) else []
+        if not advisor.index.status().get("chunks"):
+            problems.append("The index is empty: add documents to the corpus folder, then press “Update”.")
+    except IndexUnavailable as exc:
+        problems = [str(exc)]
+    except Exception as exc:  # never a traceback on the page
+        problems = [f"The index cannot be read ({type(exc).__name__}); run `advisor index --full`."]
+    return problems
+
+
+def banner_html(problems: list[str]) -> str:
+    if not problems:
+        return ""
+    items = "".join(f"<li>{_escape(p)}</li>" for p in problems)
+    return f"<div class='banner' role='alert'><strong>The index needs attention.</strong><ul>{items}</ul></div>"
+
+
+# -- documents in the viewer ------------------------------------------------------------------------------------------
+
+
+def document_html(advisor: Advisor, source: str, chunk_id: str) -> str:
+    """A whole indexed document as safe HTML with the passage `chunk_id` highlighted.
+
+    Only documents the index holds are opened (the request comes from the browser).
+    """
+    from advisor.ingest.load import UnreadableDocument, load_document
+
+    snapshot = _snapshot(advisor)
+    chunks = [c for c in (snapshot.chunks if snapshot else []) if c.source == source]
+    if not chunks:
+        return "<p>This document is not in the index (any more).</p>"
+    passage = next((c for c in chunks if c.id == chunk_id), None)
+    corpus = advisor.settings.corpus_dir.resolve()
+    rel = source.split("/", 1)[1] if "/" in source else source
+    path = (corpus / rel).resolve()
+    text = None
+    if path.is_relative_to(corpus) and path.is_file():
+        try:
+            text = load_document(path, source).text
+        except UnreadableDocument:
+            text = None
+    note = ""
+    if text is None:
+        text = "\n\n".join(c.text for c in sorted(chunks, key=lambda c: c.position))
+        note = "<p class='hint'>The file cannot be read now; these are its indexed passages.</p>"
+    quotes = [ln for ln in (passage.text.splitlines() if passage else []) if ln.strip()]
+    if passage:
+        quotes += re.split(r"(?<=[.!?])\s+", passage.text)
+    title = chunks[0].title
+    head = f"<h2 class='doc-title'>{_escape(title)}</h2><p class='meta'>{_escape(source)}</p>"
+    return f"{head}{note}{markdown_html(text, quotes)}"
+
+
+# -- the app ----------------------------------------------------------------------------------------------------
+
+
+def _secret(settings: Settings) -> str:
+    """A stable key for the browser store (kept in the data dir), so conversations survive a restart."""
+    path = settings.data_dir / "ui-secret"
+    try:
+        if path.exists():
+            return path.read_text().strip()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_urlsafe(24)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(value)
+        return value
+    except OSError:
+        return secrets.token_urlsafe(24)
+
+
+def _user(request: gr.Request | None) -> str:
+    return str(getattr(request, "username", None) or "")
+
+
+def _asset(name: str) -> str:
+    return (HERE / name).read_text(encoding="utf-8")
+
+
+def page_head() -> str:
+    """The page's stylesheet, in <head> so it also styles the document viewer (Gradio scopes `css=`)."""
+    return f"<style>{_asset('ui.css')}</style>"
+
+
+def create_app(advisor: Advisor) -> gr.Blocks:
+    """Build the Gradio app around one `Advisor` (no launch; the index is read lazily)."""
+    settings = advisor.settings
+    profile = _Profile(advisor)
+
+    def draw(store: dict, user: str, previous: str | None, extra: dict | None = None) -> dict:
+        """Every output drawn from the store: the one state."""
+        space = user_space(store, user)
+        prune(space)
+        conv = current(space)
+        export_path = write_export(conv, previous)
+        choices = [(conversation_title(c), c["id"]) for c in space["conversations"]]
+        out = {
+            state: store,
+            chatbot: gr.Chatbot(
+                value=chat_messages(conv["exchanges"]), feedback_value=feedback_values(conv["exchanges"])
+            ),
+            sources: sources_html(conv["exchanges"]),
+            export: gr.DownloadButton(value=export_path, interactive=export_path is not None),
+            export_file: export_path,
+            convs: gr.Radio(choices=choices, value=conv["id"]),
+            rename_box: gr.Textbox(value=conversation_title(conv) if conv["exchanges"] else ""),
+        }
+        out.update(extra or {})
+        return out
+
+    def on_load(store, previous, request: gr.Request):
+        user = _user(request)
+        space = user_space(store, user)
+        for conv in space["conversations"]:
+            for e in conv["exchanges"]:
+                if e.get("answer") is None and not e.get("error"):
+                    e["error"] = "This answer was interrupted."
+        return draw(store, user, previous, {banner: banner_html(index_problems(advisor))})
+
+    def answer_into(store, user, previous, k, question: str, exchanges_before: int) -> Iterator[dict]:
+        """Ask `question` after the first `exchanges_before` exchanges of the current conversation."""
+        space = user_space(store, user)
+        conv = current(space)
+        if not (question or "").strip():
+            yield {box: gr.update()}
             return
-        turns = [*turns, {"role": "user", "content": _escape(message)}, {"role": "assistant", "content": ""}]
+        del conv["exchanges"][exchanges_before:]
+        exchange = {"id": uuid.uuid4().hex, "question": question, "answer": None, "time": _now()}
+        conv["exchanges"].append(exchange)
+        history = history_of(conv["exchanges"][:-1])
+        yield draw(store, user, previous, {box: ""})
+        problem = None
         try:
             partial = ""
-            for item in advisor.stream(message, history, k=int(k)):
+            for item in advisor.stream(question, history, k=int(k)):
                 if isinstance(item, Answer):
-                    answer = item
+                    exchange["answer"] = item.to_json()
+                    exchange["verification"] = _verification(item)
                     break
                 partial += item
-                turns[-1] = {"role": "assistant", "content": _escape(partial)}
-                yield turns, answers, gr.update(), gr.update(), gr.update(), "", previous
+                exchange["partial"] = partial
+                yield {chatbot: gr.Chatbot(value=chat_messages(conv["exchanges"]))}
         except InvalidQuestion as exc:
-            turns[-1] = {"role": "assistant", "content": f"*{_escape(str(exc))}*"}
-            yield turns, answers, gr.update(), gr.update(), gr.update(), "", previous
+            exchange["error"] = f"{str(exc)[:1].upper()}{str(exc)[1:]}."
+        except IndexUnavailable as exc:
+            exchange["error"] = "I cannot read my sources right now."
+            problem = str(exc)
+        except Exception as exc:  # never a traceback on the page: the log has it, the page says what to do
+            log.exception("answering failed")
+            exchange["error"] = "Something went wrong while answering."
+            problem = f"The index could not be read ({type(exc).__name__}); run `advisor index --full`."
+        exchange.pop("partial", None)
+        if exchange["answer"] is None and not exchange.get("error"):
+            exchange["error"] = "No answer came back."
+        yield draw(store, user, previous, {banner: banner_html([problem])} if problem else None)
+
+    def ask(message, store, previous, k, request: gr.Request):
+        user = _user(request)
+        n = len(current(user_space(store, user))["exchanges"])
+        yield from answer_into(store, user, previous, k, message, n)
+
+    def on_retry(data: gr.RetryData, store, previous, k, request: gr.Request):
+        user = _user(request)
+        conv = current(user_space(store, user))
+        ex = min(data.index // 2, len(conv["exchanges"]) - 1)
+        if ex < 0:
+            yield draw(store, user, previous)
             return
-        turns[-1] = {"role": "assistant", "content": answer_markdown(answer)}
-        answers = [*answers, answer]
-        export = write_export(turns, answers, previous)
-        understood = (
-            f"**Understood as:** {_escape(answer.standalone_question)}"
-            if answer.standalone_question != answer.question
-            else f"**Asked as is:** {_escape(answer.question)}"
+        yield from answer_into(store, user, previous, k, conv["exchanges"][ex]["question"], ex)
+
+    def on_edit(data: gr.EditData, store, previous, k, request: gr.Request):
+        user = _user(request)
+        conv = current(user_space(store, user))
+        ex = data.index // 2
+        text = data.value if isinstance(data.value, str) else str((data.value or {}).get("text", ""))
+        if not 0 <= ex < len(conv["exchanges"]) or not text.strip():
+            yield draw(store, user, previous)
+            return
+        yield from answer_into(store, user, previous, k, html.unescape(text), ex)
+
+    def on_undo(data: gr.UndoData, store, previous, request: gr.Request):
+        user = _user(request)
+        conv = current(user_space(store, user))
+        ex = data.index // 2
+        question = conv["exchanges"][ex]["question"] if 0 <= ex < len(conv["exchanges"]) else ""
+        del conv["exchanges"][max(ex, 0) :]
+        return draw(store, user, previous, {box: question})
+
+    def on_stop(store, previous, request: gr.Request):
+        user = _user(request)
+        for e in current(user_space(store, user))["exchanges"]:
+            if e.get("answer") is None and not e.get("error"):
+                e.pop("partial", None)
+                e["error"] = "Stopped before the answer was finished."
+        return draw(store, user, previous)
+
+    def on_clear(store, previous, request: gr.Request):
+        """The chat's trash icon: this conversation is emptied everywhere (chat, sources, export, list)."""
+        user = _user(request)
+        current(user_space(store, user))["exchanges"] = []
+        return draw(store, user, previous)
+
+    def on_new(store, previous, request: gr.Request):
+        user = _user(request)
+        space = user_space(store, user)
+        conv = current(space)
+        if conv["exchanges"]:
+            conv = new_conversation()
+            space["conversations"].insert(0, conv)
+            space["current"] = conv["id"]
+        return draw(store, user, previous, {box: ""})
+
+    def on_switch(conv_id, store, previous, request: gr.Request):
+        user = _user(request)
+        space = user_space(store, user)
+        if any(c["id"] == conv_id for c in space["conversations"]):
+            space["current"] = conv_id
+        return draw(store, user, previous)
+
+    def on_rename(title, store, previous, request: gr.Request):
+        user = _user(request)
+        conv = current(user_space(store, user))
+        conv["title"] = _short(title, 80) if (title or "").strip() else ""
+        return draw(store, user, previous)
+
+    def on_delete(store, previous, request: gr.Request):
+        user = _user(request)
+        space = user_space(store, user)
+        space["conversations"] = [c for c in space["conversations"] if c["id"] != space["current"]]
+        space["current"] = space["conversations"][0]["id"] if space["conversations"] else None
+        user_space(store, user)
+        return draw(store, user, previous)
+
+    def on_like(data: gr.LikeData, store, previous, request: gr.Request):
+        user = _user(request)
+        conv = current(user_space(store, user))
+        ex = data.index[0] if isinstance(data.index, list | tuple) else data.index
+        ex = ex // 2
+        if not 0 <= ex < len(conv["exchanges"]) or not conv["exchanges"][ex].get("answer"):
+            return draw(store, user, previous)
+        exchange = conv["exchanges"][ex]
+        exchange["rating"] = {True: "up", False: "down"}.get(data.liked) if isinstance(data.liked, bool) else None
+        save_feedback(settings.feedback_file, exchange, user)
+        rated_label = {"up": "You found this answer helpful.", "down": "You found this answer not helpful."}
+        label = rated_label.get(exchange["rating"], "")
+        return draw(
+            store,
+            user,
+            previous,
+            {
+                rated: exchange["id"],
+                comment_row: gr.Row(visible=bool(exchange["rating"])),
+                comment_label: f"{label} Tell us why (optional):",
+                comment_box: exchange.get("comment", ""),
+            },
         )
-        yield turns, answers, sources_html(answer), understood, gr.update(value=export, interactive=True), "", export
 
-    def on_like(data: gr.LikeData, turns: list[dict], answers: list[Answer]) -> None:
-        index = data.index[0] if isinstance(data.index, list | tuple) else data.index
-        n_assistant = sum(1 for t in turns[: index + 1] if t["role"] == "assistant")
-        if 1 <= n_assistant <= len(answers):
-            answer = answers[n_assistant - 1]
-            question = answer.question
-            save_feedback(settings.feedback_file, question, answer, bool(data.liked))
-            gr.Info("Thanks, your feedback was saved.")
+    def on_comment(text, exchange_id, store, previous, request: gr.Request):
+        user = _user(request)
+        for e in current(user_space(store, user))["exchanges"]:
+            if e["id"] == exchange_id:
+                e["comment"] = (text or "").strip()[:2000]
+                save_feedback(settings.feedback_file, e, user)
+                gr.Info("Thanks, your comment was saved with your rating.")
+        return draw(store, user, previous, {comment_row: gr.Row(visible=False)})
 
-    def on_reindex() -> tuple[str, str]:
-        report = advisor.reindex()
+    def on_example(data: gr.SelectData) -> str:
+        return str(data.value.get("text", "")) if isinstance(data.value, dict) else str(data.value)
+
+    def on_reindex():
+        try:
+            report = advisor.reindex()
+        except IndexUnavailable as exc:
+            return knowledge_markdown(advisor, profile), technical_markdown(advisor), banner_html([str(exc)])
         note = "; ".join(report.warnings)
-        return index_status_markdown(advisor), f"{report.summary()}" + (f"\n\nWarnings: {note}" if note else "")
-
-    def on_clear(previous: str | None):
-        remove_export(previous)
-        return [], [], sources_html(None), "", gr.update(value=None, interactive=False), None
-
-    # Gradio's cached copies of exports are purged hourly; the originals when the session ends.
-    with gr.Blocks(title="advisor: careers in AI", analytics_enabled=False, delete_cache=(3600, 3600)) as app:
-        gr.Markdown(
-            "# advisor\nCareer advice for AI engineers, architects, staff and principal roles. "
-            "Every claim cites a passage you can read on the right.",
-            elem_id="header",
+        done = f"Updated: {report.added} new and {report.updated} changed passages, {report.deleted} removed."
+        return (
+            knowledge_markdown(advisor, profile) + f"\n\n{done}" + (f"\n\nSkipped: {note}" if note else ""),
+            technical_markdown(advisor) + f" · last run: {report.summary()}",
+            banner_html(index_problems(advisor)),
         )
-        backend = (
-            f"Answers: **{settings.generator}** (quoted from the sources, no LLM) · "
-            f"Embeddings: {advisor.index.embedder.name} · Retrieval: hybrid (dense + BM25)"
+
+    def read_document(request: dict) -> str:
+        """Called from the page (`server.read_document({source, chunk})`): the viewer's HTML."""
+        request = request if isinstance(request, dict) else {}
+        try:
+            return document_html(advisor, str(request.get("source", "")), str(request.get("chunk", "")))
+        except Exception as exc:  # the viewer says what went wrong, never a traceback
+            return f"<p>This document cannot be shown ({_escape(type(exc).__name__)}).</p>"
+
+    title = profile.name
+    with gr.Blocks(title=title, analytics_enabled=False, delete_cache=(3600, 3600)) as app:
+        state = gr.BrowserState({"users": {}}, storage_key="advisor-conversations", secret=_secret(settings))
+        export_file = gr.State(None, delete_callback=remove_export)
+        rated = gr.State(None)
+        with gr.Sidebar(label="Conversations", open=True, elem_id="sidebar"):
+            gr.HTML("<h2 class='side-h'>Conversations</h2>")
+            new = gr.Button("New conversation", elem_id="new", variant="primary")
+            convs = gr.Radio(choices=[], label="Your conversations (kept in this browser)", elem_id="conversations")
+            rename_box = gr.Textbox(label="Name of this conversation", elem_id="rename-box", max_lines=1)
+            with gr.Row():
+                rename = gr.Button("Rename", elem_id="rename", size="sm")
+                delete = gr.Button("Delete", elem_id="delete", variant="stop", size="sm")
+            with gr.Accordion("What I know", open=False, elem_id="know-panel"):
+                knowledge = gr.Markdown(knowledge_markdown(advisor, profile), elem_id="knowledge")
+                reindex = gr.Button("Update from the corpus folder", elem_id="reindex", size="sm")
+                with gr.Accordion("Technical details", open=False, elem_id="tech-panel"):
+                    technical = gr.Markdown(technical_markdown(advisor), elem_id="technical")
+        gr.HTML(
+            f"<header id='header'><h1>{_escape(profile.name)}</h1>"
+            f"<p class='subtitle'>{_escape(profile.description)} Every claim cites a passage: "
+            "click a [1] to read it.</p></header>"
         )
-        gr.Markdown(backend, elem_id="backend")
-        answers_state = gr.State([])
-        export_state = gr.State(None, delete_callback=remove_export)
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3):
+        banner = gr.HTML("", elem_id="banner")
+        with gr.Row(equal_height=False, elem_id="main"):
+            with gr.Column(scale=3, min_width=320):
                 chatbot = gr.Chatbot(
                     label="Conversation",
-                    height=560,
+                    show_label=False,
                     elem_id="chat",
-                    feedback_options=("Like", "Dislike"),
+                    height="62vh",
+                    autoscroll=False,
+                    editable="user",
                     sanitize_html=True,
-                    placeholder="Ask about careers in AI: roles, levels, salaries, certifications.",
+                    feedback_options=("Like", "Dislike"),
+                    buttons=["copy"],
+                    placeholder=f"**{_escape(profile.name)}**\n\n{_escape(profile.description)}",
+                    examples=[{"text": q} for q in profile.examples] or None,
                 )
-                with gr.Row():
+                with gr.Row(elem_id="ask-row"):
                     box = gr.Textbox(
-                        placeholder="Ask a question, e.g. Should I become an AI architect?",
+                        placeholder=profile.placeholder(),
+                        label="Your question",
                         show_label=False,
-                        scale=5,
+                        scale=6,
                         elem_id="question",
                         autofocus=True,
+                        max_lines=6,
                     )
-                    send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
-                gr.Examples(EXAMPLES, inputs=box, label="Try one of these")
-                with gr.Accordion("How your question was understood", open=False, elem_id="understood-box"):
-                    understood = gr.Markdown("", elem_id="understood")
-                with gr.Row():
-                    export = gr.DownloadButton("Export conversation", interactive=False, elem_id="export")
-                    clear = gr.Button("New conversation", elem_id="clear")
-            with gr.Column(scale=2):
-                gr.Markdown("### Sources")
-                sources = gr.HTML(sources_html(None), elem_id="sources")
-                with gr.Accordion("Settings", open=False):
+                    send = gr.Button("Ask", variant="primary", scale=1, min_width=70, elem_id="ask")
+                    stop = gr.Button("Stop", variant="secondary", scale=1, min_width=70, elem_id="stop")
+                with gr.Row(visible=False, elem_id="comment-row") as comment_row:
+                    comment_label = gr.Markdown("", elem_id="comment-label")
+                    comment_box = gr.Textbox(label="Comment (optional)", elem_id="comment", scale=4, max_lines=3)
+                    comment_send = gr.Button("Save comment", elem_id="comment-send", scale=1)
+                with gr.Row(elem_id="actions"):
+                    export = gr.DownloadButton("Export conversation", interactive=False, elem_id="export", size="sm")
                     k = gr.Slider(1, 8, value=settings.k, step=1, label="Passages per answer", elem_id="k")
-                with gr.Accordion("Index", open=False, elem_id="index-panel"):
-                    status = gr.Markdown(index_status_markdown(advisor), elem_id="index-status")
-                    reindex = gr.Button("Reindex corpus", elem_id="reindex")
-                    report = gr.Markdown("", elem_id="reindex-report")
+            with gr.Column(scale=2, min_width=300, elem_id="sources-panel"):
+                gr.HTML(
+                    "<div class='src-head'><h2>Sources</h2>"
+                    "<button type='button' class='drawer-close' aria-label='Close the sources'>Close</button></div>"
+                )
+                sources = gr.HTML(
+                    sources_html([]),
+                    elem_id="sources",
+                    js_on_load=_asset("ui.js"),
+                    server_functions=[read_document],
+                )
 
-        outputs = [chatbot, answers_state, sources, understood, export, box, export_state]
-        inputs = [box, chatbot, answers_state, k, export_state]
-        box.submit(respond, inputs, outputs, api_name="ask")
-        send.click(respond, inputs, outputs, api_name=False)
-        chatbot.like(on_like, [chatbot, answers_state], None)
-        reindex.click(on_reindex, None, [status, report], concurrency_limit=1, concurrency_id="reindex")
-        clear.click(on_clear, export_state, [chatbot, answers_state, sources, understood, export, export_state])
+        base = [state, export_file]
+        drawn = [state, chatbot, sources, export, export_file, convs, rename_box, box, banner]
+        liked = [*drawn, rated, comment_row, comment_label, comment_box]
+        ask_inputs = [box, state, export_file, k]
+        asking = [
+            box.submit(ask, ask_inputs, drawn, api_name="ask", concurrency_id="answer"),
+            send.click(ask, ask_inputs, drawn, api_name=False, concurrency_id="answer"),
+            chatbot.retry(on_retry, [state, export_file, k], drawn, api_name=False, concurrency_id="answer"),
+            chatbot.edit(on_edit, [state, export_file, k], drawn, api_name=False, concurrency_id="answer"),
+        ]
+        chatbot.example_select(on_example, None, box, api_name=False).then(
+            ask, ask_inputs, drawn, api_name=False, concurrency_id="answer"
+        )
+        stop.click(on_stop, base, drawn, cancels=asking, api_name=False)
+        chatbot.undo(on_undo, base, drawn, api_name=False)
+        chatbot.clear(on_clear, base, drawn, api_name=False)
+        chatbot.like(on_like, base, liked, api_name=False)
+        comment_send.click(on_comment, [comment_box, rated, *base], [*drawn, comment_row], api_name=False)
+        new.click(on_new, base, drawn, api_name=False)
+        convs.input(on_switch, [convs, *base], drawn, api_name=False)
+        rename.click(on_rename, [rename_box, *base], drawn, api_name=False)
+        rename_box.submit(on_rename, [rename_box, *base], drawn, api_name=False)
+        delete.click(on_delete, base, drawn, api_name=False)
+        reindex.click(
+            on_reindex,
+            None,
+            [knowledge, technical, banner],
+            concurrency_limit=1,
+            concurrency_id="reindex",
+            api_name=False,
+        )
+        app.load(on_load, base, drawn, api_name=False)
     return app
 
 
-def message_text(content: object) -> str:
-    """The text of a chat message; Gradio 6 hands content back as a list of typed parts."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, dict):
-        return str(content.get("text") or "")
-    if isinstance(content, list):
-        return "".join(message_text(part) for part in content)
-    return ""
+def _verification(answer: Answer) -> str:
+    """How the answer was checked, in one plain line (generators that verify set `Answer.verification`)."""
+    v = getattr(answer, "verification", None)
+    if not v:
+        return ""
+    if isinstance(v, str):
+        return v
+    summary = getattr(v, "summary", None)
+    return str(summary() if callable(summary) else summary or "")
 
 
-def _plain_history(turns: list[dict], answers: list[Answer]) -> list[dict]:
-    """History for condensing: user turns as typed, assistant turns as the answer text."""
-    out, i = [], 0
-    for t in turns:
-        if t["role"] == "assistant":
-            text = answers[i].text if i < len(answers) else message_text(t["content"])
-            out.append({"role": "assistant", "content": text})
-            i += 1
+# -- login: nothing but the login page answers without a session ------------------------------------------------------
+
+_OPEN_PATHS = re.compile(
+    r"^/(login/?|logout/?|assets/.*|static/.*|svelte/.*|theme\.css|favicon\.ico|manifest\.json|robots\.txt|"
+    r"pwa_icon.*|gradio_api/login_check/?|login_check/?|config/?|gradio_api/config/?|gradio_api/startup-events)$"
+)
+
+
+class LoginGate:
+    """ASGI middleware for Gradio's login: without a session only the login page and its assets answer.
+
+    Gradio checks the login on its API routes but not on `/gradio_api/cancel`, `/reset`, and `/` embeds the
+    API description for anyone. Here every other request gets 401, and `/` is served without that description.
+    """
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        gradio_app = scope.get("app")
+        if scope["type"] not in ("http", "websocket") or getattr(gradio_app, "auth", None) is None:
+            await self.app(scope, receive, send)
+            return
+        cookies = _cookies(scope)
+        cookie_id = getattr(gradio_app, "cookie_id", "")
+        token = cookies.get(f"access-token-{cookie_id}") or cookies.get(f"access-token-unsecure-{cookie_id}")
+        path = scope.get("path", "/")
+        root = scope.get("root_path", "") or ""
+        if root and path.startswith(root):
+            path = path[len(root) :] or "/"
+        signed_in = bool(token) and gradio_app.tokens.get(token) is not None
+        if signed_in or _OPEN_PATHS.match(path):
+            await self.app(scope, receive, send)
+        elif path == "/" and scope["type"] == "http" and scope.get("method") in ("GET", "HEAD"):
+            await self.app(scope, receive, _without_api_info(send))
         else:
-            out.append({"role": "user", "content": html.unescape(message_text(t["content"]))})
-    return out
+            await _refuse(scope, send)
+
+
+def _cookies(scope) -> dict[str, str]:
+    from http.cookies import SimpleCookie
+
+    raw = "; ".join(v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"cookie")
+    jar = SimpleCookie()
+    try:
+        jar.load(raw)
+    except Exception:
+        return {}
+    return {k: m.value for k, m in jar.items()}
+
+
+def _without_api_info(send):
+    """Wrap `send` so the page's embedded `window.gradio_api_info` is emptied (and Content-Length fixed)."""
+    start: dict = {}
+    body = bytearray()
+
+    async def wrapped(message) -> None:
+        if message["type"] == "http.response.start":
+            start.update(message)
+            return
+        if message["type"] == "http.response.body":
+            body.extend(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            page = re.sub(
+                rb"window\.gradio_api_info = .*?;</script>", b"window.gradio_api_info = null;</script>", bytes(body)
+            )
+            headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+            headers.append((b"content-length", str(len(page)).encode()))
+            await send({**start, "headers": headers})
+            await send({"type": "http.response.body", "body": page})
+            return
+        await send(message)
+
+    return wrapped
+
+
+async def _refuse(scope, send) -> None:
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 1008})
+        return
+    body = b'{"detail":"Not authenticated: log in first"}'
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 401,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def parse_auth(value: str | None) -> tuple[str, str] | None:
+    """`ADVISOR_AUTH=user:password` as Gradio's `auth` pair; None when unset; a clear error when malformed."""
+    if not value:
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user or not password:
+        raise ValueError("ADVISOR_AUTH must look like user:password")
+    return user, password
 
 
 def serve(settings: Settings | None = None, host: str | None = None, port: int | None = None) -> None:
     """Warm the advisor up, then serve the UI (blocking). Binds 127.0.0.1 unless told otherwise."""
+    from starlette.middleware import Middleware
+
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     settings = settings or Settings.from_env()
+    auth = parse_auth(settings.auth)
     advisor = Advisor(settings)
-    advisor.warm_up()
+    try:
+        advisor.warm_up()
+    except Exception as exc:  # the page opens and shows what is wrong in its banner
+        print(f"advisor: the index is not usable: {exc}")
     app = create_app(advisor)
-    auth = None
-    if settings.auth:
-        user, sep, password = settings.auth.partition(":")
-        if not sep or not user or not password:
-            raise ValueError("ADVISOR_AUTH must look like user:password")
-        auth = (user, password)
-
     app.queue(default_concurrency_limit=4).launch(
         server_name=host or settings.host,
         server_port=port or settings.port,
@@ -329,6 +1060,7 @@ def serve(settings: Settings | None = None, host: str | None = None, port: int |
         auth=auth,
         show_error=False,
         theme=gr.themes.Soft(primary_hue="blue"),
-        css=CSS,
+        head=page_head(),
         footer_links=[],
+        app_kwargs={"middleware": [Middleware(LoginGate)]},
     )

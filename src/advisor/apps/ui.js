@@ -1,0 +1,154 @@
+// Behaviour of the advisor page, run once by the Sources panel (gr.HTML js_on_load: `element`, `server`).
+// Markers [n] open their passage, an answer brings its sources back, suggestions ask, the document viewer
+// shows a whole document with the passage highlighted, and a new question stays at the top of its answer.
+(() => {
+  const sourcesRoot = element;
+  const narrow = () => window.matchMedia("(max-width: 900px)").matches;
+  const panel = () => document.getElementById("sources-panel");
+
+  function showGroup(ex) {
+    let found = null;
+    sourcesRoot.querySelectorAll(".src-group").forEach((g) => {
+      const on = g.dataset.ex === String(ex);
+      g.hidden = !on;
+      if (on) found = g;
+    });
+    document.querySelectorAll("#chat .answer.active").forEach((a) => a.classList.remove("active"));
+    const answer = document.querySelector(`#chat .answer.ex-${ex}`);
+    if (answer) answer.classList.add("active");
+    return found;
+  }
+
+  function openDrawer() {
+    if (!narrow()) return;
+    panel()?.classList.add("open");
+    document.body.classList.add("drawer-open");
+  }
+
+  function closeDrawer() {
+    panel()?.classList.remove("open");
+    document.body.classList.remove("drawer-open");
+  }
+
+  function showSource(ex, n) {
+    const group = showGroup(ex);
+    const card = group && group.querySelector(`.source-card[data-rank="${n}"]`);
+    if (!card) return;
+    const folded = card.closest("details");
+    if (folded) folded.open = true;
+    openDrawer();
+    sourcesRoot.querySelectorAll(".source-card.flash").forEach((c) => c.classList.remove("flash"));
+    card.classList.add("flash");
+    card.scrollIntoView({ block: "start", behavior: "instant" });
+    card.focus({ preventScroll: true });
+  }
+
+  function ask(question) {
+    const box = document.querySelector("#question textarea");
+    if (!box) return;
+    box.value = question;
+    box.dispatchEvent(new Event("input", { bubbles: true }));
+    setTimeout(() => document.getElementById("ask")?.click(), 60);
+  }
+
+  function viewer() {
+    let dialog = document.getElementById("doc-viewer");
+    if (dialog) return dialog;
+    dialog = document.createElement("dialog");
+    dialog.id = "doc-viewer";
+    dialog.setAttribute("aria-label", "Document");
+    dialog.innerHTML =
+      "<div class='dv-head'><button type='button' class='dv-close'>Close the document</button></div>" +
+      "<div class='dv-body' tabindex='0'></div>";
+    dialog.querySelector(".dv-close").addEventListener("click", () => dialog.close());
+    dialog.addEventListener("click", (e) => { if (e.target === dialog) dialog.close(); });
+    document.body.appendChild(dialog);
+    return dialog;
+  }
+
+  async function openDocument(button) {
+    const dialog = viewer();
+    const body = dialog.querySelector(".dv-body");
+    body.innerHTML = "<p>Opening the document…</p>";
+    dialog.showModal();
+    try {
+      body.innerHTML = await server.read_document({ source: button.dataset.source, chunk: button.dataset.chunk });
+    } catch (err) {
+      body.innerHTML = "<p>This document cannot be shown right now.</p>";
+    }
+    const first = body.querySelector(".quoted, mark");
+    if (first) first.scrollIntoView({ block: "center", behavior: "instant" });
+    dialog.dataset.ready = "1";
+  }
+
+  sourcesRoot.addEventListener("click", (e) => {
+    const open = e.target.closest("button.open-doc");
+    if (open) {
+      e.preventDefault();
+      openDocument(open);
+    }
+  });
+
+  if (window.__advisorPage) return;
+  window.__advisorPage = true;
+
+  // On a phone the conversations sidebar starts closed (its toggle button opens it).
+  if (narrow()) {
+    const toggle = document.querySelector("#sidebar.open .toggle-button");
+    if (toggle) toggle.click();
+  }
+
+  document.addEventListener("click", (e) => {
+    const cite = e.target.closest("a.cite");
+    if (cite) {
+      e.preventDefault();
+      const m = /#src-(\d+)-(\d+)$/.exec(cite.getAttribute("href") || "");
+      if (m) showSource(m[1], m[2]);
+      return;
+    }
+    const suggestion = e.target.closest("button.suggest");
+    if (suggestion) {
+      e.preventDefault();
+      ask(suggestion.textContent.trim());
+      return;
+    }
+    if (e.target.closest(".drawer-close")) {
+      closeDrawer();
+      return;
+    }
+    const bubble = e.target.closest("#chat .message-row, #chat .message");
+    const answer = bubble && bubble.querySelector(".answer");
+    const m = answer && /\bex-(\d+)\b/.exec(answer.className);
+    if (m) showGroup(m[1]);
+  });
+
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && document.body.classList.contains("drawer-open")) closeDrawer();
+  });
+
+  // Keep each new question at the top of the chat while its answer comes in (instead of scrolling away).
+  function scroller(el) {
+    for (let node = el.parentElement; node; node = node.parentElement) {
+      const style = getComputedStyle(node);
+      if (/(auto|scroll)/.test(style.overflowY) && node.scrollHeight > node.clientHeight) return node;
+    }
+    return null;
+  }
+  let questions = 0;
+  const watchChat = () => {
+    const chat = document.getElementById("chat");
+    if (!chat) return setTimeout(watchChat, 200);
+    new MutationObserver(() => {
+      const users = chat.querySelectorAll("[data-testid='user']");
+      if (users.length > questions) {
+        const last = users[users.length - 1];
+        requestAnimationFrame(() => {
+          const box = scroller(last);
+          if (box) box.scrollTop += last.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
+        });
+      }
+      questions = users.length;
+    }).observe(chat, { childList: true, subtree: true });
+  };
+  watchChat();
+})();
