@@ -468,7 +468,7 @@ def test_every_button_has_a_name(page):
     unnamed = page.evaluate(
         """() => [...document.querySelectorAll('button, [role=button], a[href]')]
           .filter(b => b.offsetParent !== null)
-          .filter(b => !(b.getAttribute('aria-label') || b.innerText.trim() || b.getAttribute('title')))
+          .filter(b => !(b.getAttribute('aria-label') || b.textContent.trim() || b.getAttribute('title')))
           .map(b => b.outerHTML.slice(0, 120))"""
     )
     assert unnamed == []
@@ -478,7 +478,8 @@ def _axe(page, axe_source: str) -> list[dict]:
     page.add_script_tag(content=axe_source)
     found = page.evaluate(
         "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-        ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length, target: v.nodes[0].target.join(' ')}))"
+        ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' ') + ': '"
+        " + (n.any[0] || n.all[0] || {}).message)}))"
     )
     OUTPUT.mkdir(exist_ok=True)
     return found
@@ -533,7 +534,7 @@ def test_exports_are_private_to_their_session(server):
     def session(i: int) -> tuple[str, str]:
         client = Client(server["url"], verbose=False)
         question = f"{questions[i]} (session {i})"
-        result = client.predict(question, {"users": {}}, None, 5, api_name="/ask")
+        result = client.predict(question, {"users": {}}, 5, api_name="/ask")
         export = next(v["value"] for v in result if isinstance(v, dict) and str(v.get("value")).endswith(".md"))
         return question, httpx.get(f"{server['url']}/gradio_api/file={export}", timeout=30).text
 

@@ -93,10 +93,13 @@
   window.__advisorPage = true;
 
   // On a phone the conversations sidebar starts closed (its toggle button opens it).
-  if (narrow()) {
+  const closeSidebarOnPhone = (tries) => {
+    if (!narrow()) return;
     const toggle = document.querySelector("#sidebar.open .toggle-button");
     if (toggle) toggle.click();
-  }
+    else if (tries > 0 && !document.querySelector("#sidebar")) setTimeout(() => closeSidebarOnPhone(tries - 1), 100);
+  };
+  closeSidebarOnPhone(30);
 
   document.addEventListener("click", (e) => {
     const cite = e.target.closest("a.cite");

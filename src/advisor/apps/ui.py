@@ -161,13 +161,21 @@ def _cite_link(ex: int, n: int) -> str:
     return f"<a class='cite' href='#src-{ex}-{n}'>[{n}]</a>"
 
 
-def _collapse(body: str, limit: int, label: str) -> str:
-    """Keep the first `limit` characters in view (cut at a paragraph or a space), the rest behind a summary."""
+def _collapse(body: str, limit: int, label: str, lines: bool = False) -> str:
+    """Keep the first `limit` characters in view, the rest behind a summary.
+
+    Plain text is cut at a paragraph or a space; HTML (`lines=True`) only between lines, never inside a tag.
+    """
     if len(body) <= limit:
         return body
-    cut = body.rfind("\n\n", 0, limit)
-    cut = cut if cut > limit // 3 else body.rfind(" ", 0, limit)
-    cut = cut if cut > 0 else limit
+    if lines:
+        cut = body.rfind("\n", 0, limit)
+        if cut <= 0:
+            return body
+    else:
+        cut = body.rfind("\n\n", 0, limit)
+        cut = cut if cut > limit // 3 else body.rfind(" ", 0, limit)
+        cut = cut if cut > 0 else limit
     return f"{body[:cut]}\n\n<details class='more'><summary>{label}</summary>\n\n{body[cut:]}\n\n</details>"
 
 
@@ -190,7 +198,7 @@ def answer_html(exchange: dict, ex: int) -> str:
     body = MARKER.sub(
         lambda m: _cite_link(ex, int(m.group(1))) if 1 <= int(m.group(1)) <= n_passages else "", _escape(text)
     )
-    body = _collapse(body, LONG_ANSWER, "Show the rest of the answer")
+    body = _collapse(body, LONG_ANSWER, "Show the rest of the answer", lines=True)
     notes = "".join(f"<p class='notice'>{_escape(n)}</p>" for n in answer.get("notices") or [])
     cited = [p for p in answer.get("passages", []) if p.get("rank") in (answer.get("cited") or [])]
     items = "".join(
@@ -481,6 +489,8 @@ def documents_of(advisor: Advisor, profile: _Profile) -> list[tuple[str, str]]:
             docs.append((str(d.get("title") or d.get("source")), str(d.get("source") or "")))
         elif isinstance(d, str):
             docs.append((d, ""))
+        elif isinstance(d, list | tuple) and len(d) == 2:  # Profile.documents: (source, title)
+            docs.append((str(d[1] or d[0]), str(d[0])))
         else:
             docs.append((str(getattr(d, "title", "") or getattr(d, "source", "")), str(getattr(d, "source", "") or "")))
     if docs:
@@ -609,6 +619,19 @@ def _user(request: gr.Request | None) -> str:
 
 def _asset(name: str) -> str:
     return (HERE / name).read_text(encoding="utf-8")
+
+
+def theme() -> gr.themes.Base:
+    """Gradio's Soft theme with darker blues, so text on buttons and labels keeps a 4.5:1 contrast."""
+    return gr.themes.Soft(primary_hue="blue").set(
+        button_primary_background_fill="*primary_700",
+        button_primary_background_fill_hover="*primary_800",
+        button_primary_text_color="white",
+        block_label_text_color="*primary_800",
+        block_title_text_color="*primary_800",
+        checkbox_label_background_fill_selected="*primary_700",
+        checkbox_label_text_color_selected="white",
+    )
 
 
 def page_head() -> str:
@@ -1059,7 +1082,7 @@ def serve(settings: Settings | None = None, host: str | None = None, port: int |
         share=False,
         auth=auth,
         show_error=False,
-        theme=gr.themes.Soft(primary_hue="blue"),
+        theme=theme(),
         head=page_head(),
         footer_links=[],
         app_kwargs={"middleware": [Middleware(LoginGate)]},
