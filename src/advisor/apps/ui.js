@@ -6,6 +6,15 @@
   const narrow = () => window.matchMedia("(max-width: 900px)").matches;
   const panel = () => document.getElementById("sources-panel");
 
+  // The nearest ancestor that scrolls: the sources panel, the phone drawer, or the chat.
+  function scroller(el) {
+    for (let node = el.parentElement; node; node = node.parentElement) {
+      const style = getComputedStyle(node);
+      if (/(auto|scroll)/.test(style.overflowY) && node.scrollHeight > node.clientHeight) return node;
+    }
+    return null;
+  }
+
   function showGroup(ex) {
     let found = null;
     sourcesRoot.querySelectorAll(".src-group").forEach((g) => {
@@ -39,7 +48,9 @@
     openDrawer();
     sourcesRoot.querySelectorAll(".source-card.flash").forEach((c) => c.classList.remove("flash"));
     card.classList.add("flash");
-    card.scrollIntoView({ block: "start", behavior: "instant" });
+    const box = scroller(card);
+    if (box) box.scrollTop += card.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
+    else card.scrollIntoView({ block: "start", behavior: "instant" });
     card.focus({ preventScroll: true });
   }
 
@@ -130,18 +141,14 @@
   });
 
   // Keep each new question at the top of the chat while its answer comes in (instead of scrolling away).
-  function scroller(el) {
-    for (let node = el.parentElement; node; node = node.parentElement) {
-      const style = getComputedStyle(node);
-      if (/(auto|scroll)/.test(style.overflowY) && node.scrollHeight > node.clientHeight) return node;
-    }
-    return null;
-  }
   let questions = 0;
   const watchChat = () => {
     const chat = document.getElementById("chat");
     if (!chat) return setTimeout(watchChat, 200);
+    chat.querySelectorAll(".examples[role]").forEach((el) => el.removeAttribute("role"));
     new MutationObserver(() => {
+      // Gradio marks the example chips' container as a list holding buttons; axe-core rightly objects.
+      chat.querySelectorAll(".examples[role]").forEach((el) => el.removeAttribute("role"));
       const users = chat.querySelectorAll("[data-testid='user']");
       if (users.length > questions) {
         const last = users[users.length - 1];

@@ -214,6 +214,9 @@ def answer_html(exchange: dict, ex: int) -> str:
     )
     checked = f"<p class='who'>{_escape(exchange['verification'])}</p>" if exchange.get("verification") else ""
     who = f"<p class='who'>{generator_in_words(answer.get('generator', ''))}</p>"
+    standalone = str(answer.get("standalone_question") or "")
+    if standalone and standalone != answer.get("question"):
+        who = f"<p class='who understood'>Understood as: “{_escape(standalone)}”</p>{who}"
     return f"<div class='answer ex-{ex}'>\n\n{notes}{body}\n\n{foot}{who}{checked}</div>"
 
 
@@ -829,6 +832,8 @@ def create_app(advisor: Advisor) -> gr.Blocks:
             report = advisor.reindex()
         except IndexUnavailable as exc:
             return knowledge_markdown(advisor, profile), technical_markdown(advisor), banner_html([str(exc)])
+        fresh = _Profile(advisor)  # the index rewrote the profile (documents, subjects)
+        profile.__dict__.update(fresh.__dict__)
         note = "; ".join(report.warnings)
         done = f"Updated: {report.added} new and {report.updated} changed passages, {report.deleted} removed."
         return (
@@ -951,14 +956,14 @@ def create_app(advisor: Advisor) -> gr.Blocks:
 
 
 def _verification(answer: Answer) -> str:
-    """How the answer was checked, in one plain line (generators that verify set `Answer.verification`)."""
+    """How an LLM draft was checked against the sources, in one plain line ("" for quoted answers)."""
     v = getattr(answer, "verification", None)
-    if not v:
+    if v is None:
         return ""
-    if isinstance(v, str):
-        return v
-    summary = getattr(v, "summary", None)
-    return str(summary() if callable(summary) else summary or "")
+    if getattr(v, "fallback", None):
+        return "The language model's draft did not hold up against the sources, so the answer quotes them instead."
+    kept, drafted = getattr(v, "kept", 0), getattr(v, "drafted", 0)
+    return f"{kept} of {drafted} drafted sentences were kept: each one is backed by the passage it cites."
 
 
 # -- login: nothing but the login page answers without a session ------------------------------------------------------
