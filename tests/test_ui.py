@@ -214,6 +214,7 @@ def _open(browser, url: str, size: str = "desktop", storage: dict | None = None)
     page.goto(url)
     page.wait_for_selector("#question textarea")
     page.wait_for_function("() => document.querySelector('#sources .hint, #sources .src-group')")
+    page.wait_for_selector("#conversations label")  # the page has loaded the stored conversations
     page.wait_for_timeout(300)
     page.errors = errors
     return context, page
@@ -635,6 +636,7 @@ def test_a_broken_index_shows_a_banner_not_a_traceback(browser, built, tmp_path)
     try:
         context, page = _open(browser, url)
         page.size = "desktop"
+        assert "advisor index --full" in page.locator("#banner").inner_text()  # shown on load
         page.fill("#question textarea", "What does a staff AI engineer own?")
         page.click("#ask")
         page.wait_for_selector("#banner .banner", timeout=60_000)

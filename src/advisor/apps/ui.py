@@ -545,6 +545,8 @@ def index_problems(advisor: Advisor) -> list[str]:
     check = getattr(advisor.index, "check", None)
     try:
         problems = list(check()) if callable(check) else []
+        if hasattr(advisor.retriever, "snapshot"):
+            _ = advisor.retriever.snapshot  # what answering reads first: loaded once, then cached
         if not advisor.index.status().get("chunks"):
             problems.append("The index is empty: add documents to the corpus folder, then press “Update”.")
     except IndexUnavailable as exc:
