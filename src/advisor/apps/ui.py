@@ -225,7 +225,7 @@ def _refusal_html(text: str, ex: int) -> str:
     lines, suggestions = [], []
     for line in text.splitlines():
         item = line.strip()
-        if item.startswith(("- ", "* ")) and item.rstrip().endswith("?"):
+        if item.startswith(("- ", "* ")):
             suggestions.append(item[2:].strip())
         else:
             lines.append(line)
