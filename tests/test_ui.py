@@ -395,15 +395,15 @@ def test_trash_new_regenerate_and_edit_keep_feedback_export_and_sources_consiste
     assert page.locator("#chat [data-testid='user']").count() == 1
     assert page.locator("#chat .answer").inner_text() == before  # same question, same sources, same answer
     page.locator("#chat button[aria-label='Edit']").click()
-    page.locator("#chat textarea").fill("Which certifications help an aspiring AI architect?")
+    page.locator("#chat textarea").fill("Which certifications help AI architects?")
     page.locator("#chat button[aria-label='Submit']").click()
     page.wait_for_function("() => document.querySelector('#sources .src-q')?.innerText.includes('certifications')")
     answered(page, 1)
-    assert "certification" in page.locator("#chat .answer").inner_text().lower()
+    assert "certif" in page.locator("#chat .answer").inner_text().lower()
     with page.expect_download() as download:
         page.click("#export")
     exported = Path(download.value.path()).read_text()
-    assert "certifications help" in exported and "principal engineer" not in exported
+    assert "certifications help AI architects" in exported and "principal engineer" not in exported
     assert exported.count("**You:**") == 1 and "Sources of this answer:" in exported
     page.click("#new")
     answered(page, 0)

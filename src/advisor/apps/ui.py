@@ -888,7 +888,7 @@ def create_app(advisor: Advisor) -> gr.Blocks:
                     sanitize_html=True,
                     feedback_options=("Like", "Dislike"),
                     buttons=["copy"],
-                    placeholder=f"**{_escape(profile.name)}**\n\n{_escape(profile.description)}",
+                    placeholder="Ask a question" + (", or pick one of these:" if profile.examples else "."),
                     examples=[{"text": q} for q in profile.examples] or None,
                 )
                 with gr.Row(elem_id="ask-row"):
