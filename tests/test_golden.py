@@ -332,6 +332,21 @@ def test_ci_gate_on_the_golden_set(golden_runs, name):
     assert not failures, (name, failures, s["failures"])
 
 
+@pytest.mark.parametrize("name", ["dev", "test", "other-careers"])
+def test_no_answer_states_an_ungrounded_number_or_an_invalid_marker(golden_runs, name):
+    """The hard guarantee behind citation_valid and numbers_grounded, on every answer that was given.
+
+    The metrics also count refused answerable items (a refusal that names the number of documents
+    has a number no passage holds); those are false refusals and are gated as such."""
+    checks = ("numbers_grounded", "citation_valid")
+    bad = [
+        (r["id"], r["answer"])
+        for r in golden_runs(name).results
+        if not r["refused"] and any(r["scores"].get(c, 1.0) < 1.0 for c in checks)
+    ]
+    assert not bad, bad
+
+
 def test_reports_are_written_and_escaped(golden_runs, tmp_path):
     golden_run = copy.deepcopy(golden_runs("dev"))
     golden_run.results[0]["answer"] += " <script>alert(1)</script>"
