@@ -203,6 +203,9 @@ def format_answer(answer) -> str:
     """An answer for the terminal: notices, the text, then numbered sources."""
     lines = [f"note: {n}" for n in answer.notices]
     lines.append(answer.text)
+    v = answer.verification
+    if v is not None and answer.generator != "extractive":
+        lines.append(f"\n(written by {v.model}; {v.kept} of {v.drafted} drafted sentences passed the source checks)")
     if answer.passages and not answer.refused:
         lines.append("\nSources:")
         for p in answer.passages:

@@ -108,7 +108,10 @@ def _rss_peak_mb(pid: int) -> float:
 
 # Topic benchmarks, each a module with `run(work: Path, log) -> dict` and `markdown(results: dict) -> str`;
 # `advisor bench --only NAME` runs one and merges its results into results.json under NAME.
-SECTIONS: dict[str, str] = {"load": "advisor.evaluation.bench_load"}
+SECTIONS: dict[str, str] = {
+    "load": "advisor.evaluation.bench_load",
+    "llm": "advisor.evaluation.bench_llm",
+}
 
 
 def run_benchmarks(
