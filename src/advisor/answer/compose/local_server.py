@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import secrets
 import select
 import socket
@@ -145,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     server = serve(args.model, args.port, args.ctx, args.threads, api_key or None)
     print(json.dumps({"url": server.listening_address}), flush=True)
     sys.stdin.read()  # returns when the parent closes the pipe or exits
-    return 0
+    os._exit(0)  # at once: a normal exit would wait for an in-flight generation nobody reads any more
 
 
 if __name__ == "__main__":
