@@ -106,6 +106,8 @@ ELECTRICIAN_PAY = "In the United Kingdom, a newly qualified electrician earns ar
         # an acronym a passage spells out is mentioned
         ("What do electricians earn in the UK?", [ELECTRICIAN_PAY], [], "missing_names", ()),
         ("What do electricians earn in the US?", [ELECTRICIAN_PAY], [], "missing_names", ()),
+        ("What is the UK's median pay for electricians?", [ELECTRICIAN_PAY], [], "missing_names", ()),
+        ("What do electricians earn in the U.S.?", [ELECTRICIAN_PAY], [], "missing_names", ()),
         # the first word of a sentence is no name
         ("Electricians in the UK: what do they earn?", [ELECTRICIAN_PAY], [], "missing_names", ()),
         # a combination of known words no passage and no subject names

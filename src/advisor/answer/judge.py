@@ -199,6 +199,8 @@ def _names(text: str) -> list[str]:
         if not before or before.endswith((".", "?", "!", ":", '"')):
             continue
         name = re.sub(r"^(?:the\s+)", "", m.group(1), flags=re.I)
+        name = re.sub(r"['’]s$", "", name)  # "the UK's" -> "UK"
+        name = name.replace(".", "") if re.fullmatch(r"(?:[A-Z]\.)+[A-Z]?", name) else name  # "U.S." -> "US"
         if name not in ("I", "I'm", "I've", "I'd"):
             out.append(name)
     return out
