@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from advisor.advisor import Advisor
+from advisor.evaluation.bench_scaleout import chroma_server as chroma_server_at
+from advisor.evaluation.bench_scaleout import postgres
 from advisor.evaluation.golden import scratch_settings
 from advisor.settings import Settings
 from advisor.store.embedding import OnnxEmbedder
@@ -61,3 +63,17 @@ def built_both(tmp_path_factory, built, embedder) -> Settings:
 @pytest.fixture(scope="session")
 def advisor_both(built_both, embedder) -> Advisor:
     return Advisor(built_both, CorpusIndex(built_both, embedder))
+
+
+@pytest.fixture
+def chroma_server(tmp_path):
+    """A real `chroma run` server on a free loopback port; yields its URL."""
+    with chroma_server_at(tmp_path / "chroma-server") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A real PostgreSQL server (Debian's packages) on a free loopback port, data in a temp dir."""
+    with postgres() as url:
+        yield url

@@ -93,10 +93,13 @@ def test_control_characters_are_removed():
     assert clean_question("What\x00 do\x1b architects\u200b earn?")[0] == "What do architects earn?"
 
 
-def test_missing_index_is_built_on_first_use(tmp_path, embedder, built):
-    from advisor.store.index import CorpusIndex
+def test_a_missing_index_is_a_clear_error_and_answering_builds_nothing(tmp_path, embedder, built):
+    from advisor.store.index import CorpusIndex, IndexUnavailable
 
     settings = built.with_(data_dir=tmp_path / "fresh-index")
     a = Advisor(settings, CorpusIndex(settings, embedder))
-    answer = a.ask("What does a staff AI engineer own?")
-    assert answer.cited and (tmp_path / "fresh-index" / "manifest.json").exists()
+    with pytest.raises(IndexUnavailable, match="run `advisor index`"):
+        a.ask("What does a staff AI engineer own?")
+    with pytest.raises(IndexUnavailable, match="run `advisor index`"):
+        a.warm_up()
+    assert not (tmp_path / "fresh-index").exists()

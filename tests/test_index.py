@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -18,7 +20,7 @@ from advisor.evaluation.bench import free_port, wait_for_port
 from advisor.ingest.chunk import chunk_document
 from advisor.ingest.load import load_corpus
 from advisor.store.embedding import OnnxEmbedder, SentenceTransformerEmbedder
-from advisor.store.index import CorpusIndex
+from advisor.store.index import CorpusIndex, IndexUnavailable
 
 SUBSET = ("ai-architect-career-ladder.md", "ai-engineering-architect-career-guide.md")
 BIN = Path(sys.executable).parent
@@ -26,7 +28,8 @@ BIN = Path(sys.executable).parent
 
 @pytest.fixture
 def small(tmp_path, embedder):
-    """A fresh index of two real documents (fast to rebuild), sharing the loaded model."""
+    """A fresh index of two real documents (fast to rebuild), sharing the loaded model; subprocesses
+    on its data dir find the exported model."""
     src = tmp_path / "src"
     src.mkdir()
     for name in SUBSET:
@@ -34,6 +37,8 @@ def small(tmp_path, embedder):
     settings = make_settings(tmp_path, corpus=src)
     index = CorpusIndex(settings, embedder)
     first = index.update(progress=False)
+    (settings.data_dir / "models").mkdir(exist_ok=True)
+    shutil.copy(embedder.path, settings.data_dir / "models" / embedder.path.name)
     return settings, index, first
 
 
@@ -246,3 +251,186 @@ def test_onnx_and_sentence_transformers_give_the_same_vectors(embedder):
     onnx = embedder.embed_batch(texts)
     reference = SentenceTransformerEmbedder().embed_batch(texts)
     assert float((onnx * reference).sum(axis=1).min()) > 0.9999
+
+
+# -- issue 9: the index is either right or says what is wrong ---------------------------------------
+def cli_env(settings) -> dict:
+    return {
+        **os.environ,
+        "ADVISOR_CORPUS_DIR": str(settings.corpus_dir),
+        "ADVISOR_DATA_DIR": str(settings.data_dir),
+    }
+
+
+def stored(index: CorpusIndex) -> list[tuple[str, str]]:
+    """(source, chunk_id) of every chunk in the served collection, read from Chroma."""
+    fresh = CorpusIndex(index.settings, index.embedder)
+    got = fresh.collection().get(include=["metadatas"])
+    return sorted((m["source"], m["chunk_id"]) for m in got["metadatas"])
+
+
+def expected_chunks(settings) -> list[tuple[str, str]]:
+    docs, _ = load_corpus(settings.corpus_dir)
+    return sorted(
+        (c.source, c.id) for d in docs for c in chunk_document(d, settings.chunk_tokens, settings.chunk_overlap)
+    )
+
+
+def test_deleted_chroma_stops_ask_with_the_fix_and_index_rebuilds_it(small):
+    settings, index, first = small
+    shutil.rmtree(settings.chroma_dir)
+    with pytest.raises(IndexUnavailable, match=r"chroma is missing.*advisor index --full"):
+        Advisor(settings, CorpusIndex(settings, index.embedder)).ask("What does a staff AI/ML engineer own?")
+    assert not settings.chroma_dir.exists()  # the read created nothing
+    # a new process, as in use (this one's Chroma client still holds the deleted files open)
+    run = subprocess.run([str(BIN / "advisor"), "index", "--json"], env=cli_env(settings), capture_output=True)
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    assert report["rebuilt"] and "held no index" in report["reason"] and report["chunks"] == first.chunks
+    check = subprocess.run([str(BIN / "advisor"), "index", "--check"], env=cli_env(settings), capture_output=True)
+    assert check.returncode == 0, check.stdout
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage"])
+def test_damaged_records_file_is_reported_then_rebuilt_and_an_edit_leaves_no_orphan(small, damage):
+    settings, index, _ = small
+    records = settings.data_dir / "records.sqlite"
+    raw = records.read_bytes()
+    records.write_bytes(raw[: len(raw) // 3] if damage == "truncated" else b"not a database" * 100)
+    problems = CorpusIndex(settings, index.embedder).check()
+    assert any("records.sqlite" in p for p in problems), problems
+    ladder = settings.corpus_dir / SUBSET[0]
+    ladder.write_text(ladder.read_text().replace("Principal", "Distinguished", 1))
+    report = CorpusIndex(settings, index.embedder).update(progress=False)
+    assert any("records.sqlite" in n for n in report.notices), report.notices
+    assert stored(index) == expected_chunks(settings)  # no orphan, no duplicate
+    texts = " ".join(c.text for c in CorpusIndex(settings, index.embedder).load_snapshot().chunks)
+    assert "Distinguished" in texts
+    assert CorpusIndex(settings, index.embedder).check() == []
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("sentences.npz", b"PK\x03\x04garbage"),
+        ("sentences.npz", b""),
+        ("snapshot.jsonl", b"\xff\xfe\x00 not utf-8"),
+        ("snapshot.jsonl", b'{"stamp": 1}\n{"uid": 3}\n'),
+    ],
+)
+def test_garbage_snapshot_files_are_named_served_around_and_repaired(small, name, content, caplog):
+    settings, index, first = small
+    (settings.data_dir / name).write_bytes(content)
+    problems = CorpusIndex(settings, index.embedder).check()
+    assert len(problems) == 1 and name in problems[0], problems
+    answer = Advisor(settings, CorpusIndex(settings, index.embedder)).ask("What does a staff AI/ML engineer own?")
+    assert answer.cited and not answer.refused  # served from Chroma meanwhile
+    assert (settings.data_dir / name).read_bytes() == content  # the read wrote nothing
+    report = CorpusIndex(settings, index.embedder).update(progress=False)
+    assert any(name in n for n in report.notices), report.notices
+    assert report.embedded == 0 and report.chunks == first.chunks
+    assert CorpusIndex(settings, index.embedder).check() == []
+
+
+def _kill_while_embedding(settings, *args: str) -> None:
+    """Start `advisor index ARGS` and kill -9 it once it has started embedding."""
+    proc = subprocess.Popen(
+        [str(BIN / "advisor"), "index", *args],
+        env=cli_env(settings),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    seen = b""
+    while b"embedding" not in seen and proc.poll() is None:
+        seen += proc.stderr.read1(4096)
+    assert proc.poll() is None, seen.decode(errors="replace")
+    time.sleep(1.0)
+    assert proc.poll() is None, "the build finished before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+
+def _big_document(path: Path, sections: int = 600) -> None:
+    parts = ["---\ntitle: Ghost handbook\n---\n"]
+    for i in range(sections):
+        parts.append(f"## Ghost topic {i}\n\nGhost paragraph {i} talks about lanterns and corridors number {i}. " * 3)
+    path.write_text("\n\n".join(parts))
+
+
+def test_interrupted_index_of_a_new_file_then_deleted_leaves_no_ghost_chunks(small):
+    settings, index, _ = small
+    ghost = settings.corpus_dir / "ghost.md"
+    _big_document(ghost)
+    version = index.current(refresh=True).version
+    _kill_while_embedding(settings)
+    assert CorpusIndex(settings, index.embedder).current().version == version  # killed midway
+    ghost.unlink()
+    CorpusIndex(settings, index.embedder).update(progress=False)
+    assert stored(index) == expected_chunks(settings)
+    assert not any("ghost" in c.source for c in CorpusIndex(settings, index.embedder).load_snapshot().chunks)
+    assert CorpusIndex(settings, index.embedder).check() == []
+
+
+def test_lost_manifest_and_a_deleted_file_still_remove_its_chunks(small):
+    settings, index, _ = small
+    (settings.data_dir / "manifest.json").unlink()
+    (settings.corpus_dir / SUBSET[1]).unlink()
+    report = CorpusIndex(settings, index.embedder).update(progress=False)
+    assert report.files_deleted == [f"corpus/{SUBSET[1]}"]
+    assert stored(index) == expected_chunks(settings)
+    assert CorpusIndex(settings, index.embedder).check() == []
+
+
+def test_killed_full_rebuild_leaves_the_old_index_serving(small):
+    settings, index, first = small
+    _big_document(settings.corpus_dir / "ghost.md")  # long enough to be killed midway
+    version = CorpusIndex(settings, index.embedder).current().version
+    _kill_while_embedding(settings, "--full")
+    reader = CorpusIndex(settings, index.embedder)
+    assert reader.current().version == version
+    answer = Advisor(settings, reader).ask("What does a staff AI/ML engineer own?")
+    assert answer.cited and not answer.refused
+    assert len(reader.load_snapshot().chunks) == first.chunks
+    problems = reader.check()
+    assert problems and all("leftover" in p or "orphaned" in p for p in problems), problems
+    (settings.corpus_dir / "ghost.md").unlink()
+    CorpusIndex(settings, index.embedder).update(progress=False)
+    assert CorpusIndex(settings, index.embedder).check() == []
+
+
+def _segment_dirs(chroma_dir: Path) -> tuple[set[str], set[str]]:
+    """(segment directories on disk, segment ids Chroma's catalogue references)."""
+    import sqlite3
+
+    on_disk = {p.name for p in chroma_dir.iterdir() if p.is_dir() and len(p.name) == 36}
+    con = sqlite3.connect(chroma_dir / "chroma.sqlite3")
+    live = {r[0] for r in con.execute("SELECT id FROM segments")}
+    con.close()
+    return on_disk, live
+
+
+def test_full_rebuilds_leave_no_orphaned_segment_directories(small):
+    settings, index, first = small
+    for _ in range(3):
+        assert index.update(full=True, progress=False).chunks == first.chunks
+    on_disk, live = _segment_dirs(settings.chroma_dir)
+    assert on_disk <= live and len(on_disk) <= 2  # the active version and the previous one
+    assert stored(index) == expected_chunks(settings)
+
+
+def test_check_reports_consistency_on_the_command_line(small):
+    settings, _, _ = small
+    check = [str(BIN / "advisor"), "index", "--check"]
+    ok = subprocess.run(check, env=cli_env(settings), capture_output=True, text=True)
+    assert ok.returncode == 0 and "consistent" in ok.stdout, ok.stderr
+    (settings.data_dir / "snapshot.jsonl").write_text("{broken")
+    bad = subprocess.run(check, env=cli_env(settings), capture_output=True, text=True)
+    assert bad.returncode == 1 and "snapshot.jsonl" in bad.stdout and "Traceback" not in bad.stderr
+
+
+def test_ask_without_an_index_is_one_line_and_builds_nothing(tmp_path):
+    settings = make_settings(tmp_path)
+    ask = [str(BIN / "advisor"), "ask", "What do AI architects earn?"]
+    run = subprocess.run(ask, env=cli_env(settings), capture_output=True, text=True)
+    assert run.returncode == 2 and run.stderr.count("\n") == 1 and "advisor index" in run.stderr
+    assert not (settings.data_dir / "chroma").exists() and not (settings.data_dir / "manifest.json").exists()

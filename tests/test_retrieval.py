@@ -1,7 +1,17 @@
-"""Retrieval ranking on real questions over the real index."""
+"""Retrieval ranking on real questions over the real index; a running reader picks up a reindex."""
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
 
 import pytest
+from conftest import CORPUS, make_settings
 
+from advisor.advisor import Advisor
 from advisor.ingest.chunk import count_tokens
 from advisor.retrieval import HybridRetriever, near_duplicate, rrf
 from advisor.store.index import CorpusIndex
@@ -75,3 +85,72 @@ def test_near_duplicate_by_containment():
     a = frozenset({("a", "b", "c"), ("b", "c", "d"), ("c", "d", "e")})
     assert near_duplicate(a, a | {("x", "y", "z")})
     assert not near_duplicate(a, frozenset({("q", "r", "s")}))
+
+
+class CountingEmbedder:
+    """The real embedder, counting every text it is asked to embed."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.texts: list[str] = []
+        self.name = inner.name
+
+    @property
+    def loaded(self) -> bool:
+        return self.inner.loaded
+
+    def embed_batch(self, texts):
+        self.texts += list(texts)
+        return self.inner.embed_batch(texts)
+
+
+def test_a_cli_reindex_is_picked_up_by_a_running_reader_without_it_embedding(tmp_path, embedder):
+    """The server case of issue 9: a reader (what `advisor serve` holds) keeps answering while the
+    CLI reindexes, then its dense search finds the new chunk; no request re-embeds anything."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("ai-architect-career-ladder.md", "ai-engineering-architect-career-guide.md"):
+        shutil.copy(CORPUS / name, src / name)
+    settings = make_settings(tmp_path, corpus=src, poll_seconds=1)
+    CorpusIndex(settings, embedder).update(progress=False)
+    (settings.data_dir / "models").mkdir(exist_ok=True)
+    shutil.copy(embedder.path, settings.data_dir / "models" / embedder.path.name)
+
+    counting = CountingEmbedder(embedder)
+    reader = Advisor(settings, CorpusIndex(settings, counting))
+    question = "How long do apprentice lighthouse keepers shadow a mentor?"
+    reader.ask(question)
+    ladder = settings.corpus_dir / "ai-architect-career-ladder.md"
+    added = "\n## Lighthouse keepers\n\nApprentice lighthouse keepers shadow a mentor.\n"
+    ladder.write_text(ladder.read_text() + added)
+    errors: list[Exception] = []
+    asked = 0
+    done = threading.Event()
+
+    def keep_asking() -> None:
+        nonlocal asked
+        while not done.is_set():
+            try:
+                reader.ask(question)
+                asked += 1
+            except Exception as exc:  # any failure while the writer works is a bug
+                errors.append(exc)
+
+    threads = [threading.Thread(target=keep_asking) for _ in range(3)]
+    for t in threads:
+        t.start()
+    env = {**os.environ, "ADVISOR_CORPUS_DIR": str(settings.corpus_dir), "ADVISOR_DATA_DIR": str(settings.data_dir)}
+    run = subprocess.run(
+        [str(Path(sys.executable).parent / "advisor"), "index"], env=env, capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    deadline = time.monotonic() + 60  # a failure timeout, not a measurement
+    found = False
+    while not found and time.monotonic() < deadline:
+        found = any("lighthouse" in p.chunk.text for p in reader.retriever.retrieve(question, mode="dense").passages)
+        time.sleep(0.2)
+    done.set()
+    for t in threads:
+        t.join()
+    assert found and not errors and asked > 0, errors[:3]
+    assert all(t in (question, "warm up") for t in counting.texts), set(counting.texts) - {question}

@@ -8,6 +8,8 @@ cheap: the index, the model and the snapshot load on first use.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
 import threading
 import time
@@ -24,8 +26,7 @@ from advisor.ingest.profile import PROFILE, derive_profile, load_profile, subjec
 from advisor.retrieval import HybridRetriever, Mode, Retriever
 from advisor.schema import Answer, Composition, Profile, Turn
 from advisor.settings import Settings
-from advisor.store.index import CorpusIndex, IndexReport
-from advisor.store.snapshot import SNAPSHOT
+from advisor.store.index import CorpusIndex, IndexReport, IndexUnavailable
 
 MAX_QUESTION_CHARS = 2000
 
@@ -119,19 +120,28 @@ class Advisor:
 
     @property
     def profile(self) -> Profile:
-        """What the indexed corpus is about (`profile.json`, written by the index), reloaded when it changes.
+        """What the indexed corpus is about, reloaded when it changes: `profile.json` of a writer's
+        data dir, else the profile published with the index version (stateless readers).
 
-        Without that file (an index built before profiles existed) it is derived from the loaded
-        snapshot's chunks, without writing anything; with no index at all it is the empty profile.
+        An index built before profiles existed gets one derived from the loaded snapshot's chunks,
+        without writing anything; with no index at all it is the empty profile.
         """
         path = self.settings.data_dir / PROFILE
-        stamp = path.stat().st_mtime if path.exists() else 0.0
+        pointer = None
+        if not path.exists():
+            with contextlib.suppress(IndexUnavailable):
+                pointer = self.index.current()
+        stamp = path.stat().st_mtime if path.exists() else (pointer.stamp, pointer.profile) if pointer else 0.0
         if self._profile is None or self._profile[0] != stamp:
             profile = load_profile(self.settings.data_dir)
-            if profile is None:
-                built = (self.settings.data_dir / SNAPSHOT).exists()
-                profile = derive_profile([], self.index.load_snapshot().chunks) if built else Profile()
-            self._profile = (stamp, profile)
+            if profile is None and pointer is not None:
+                published = json.loads(pointer.profile) if pointer.profile else None
+                profile = (
+                    Profile.from_json(published)
+                    if published
+                    else derive_profile([], self.index.load_snapshot(pointer).chunks)
+                )
+            self._profile = (stamp, profile or Profile())
         return self._profile[1]
 
     @property
@@ -156,8 +166,9 @@ class Advisor:
             close()
 
     def warm_up(self) -> None:
-        """Load the index snapshot and the embedding model now rather than on the first question."""
-        self.index.ensure()
+        """Load the index snapshot and the embedding model now rather than on the first question.
+
+        Never builds: a missing index raises `IndexUnavailable` (run `advisor index`)."""
         self.retriever.retrieve("warm up", k=1)
 
     def ask(self, question: str, history: Sequence[Turn | dict] = (), **options) -> Answer:
@@ -183,7 +194,6 @@ class Advisor:
         t_start = time.perf_counter()
         cleaned, notices = clean_question(question)
         turns = parse_history(history)
-        self.index.ensure()
 
         t0 = time.perf_counter()
         standalone = self.condenser.condense(cleaned, turns) if use_history else cleaned
@@ -235,9 +245,16 @@ class Advisor:
         )
 
     def reindex(self, full: bool = False) -> IndexReport:
-        """Incremental reindex; the retriever picks the new snapshot up on its next question."""
+        """Reindex under the writer lock (`IndexBusy` when another writer holds it); the next
+        question is answered from the new version."""
+        if self.settings.read_only:
+            raise IndexUnavailable("this advisor is read-only (a reader of a shared index): reindex on the writer")
         with self._reindex_lock:
-            return self.index.update(full=full, progress=False)
+            report = self.index.update(full=full, progress=False)
+        refresh = getattr(self.retriever, "refresh", None)
+        if refresh is not None:
+            refresh()
+        return report
 
 
 def _ms(t0: float) -> float:

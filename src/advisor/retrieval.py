@@ -1,8 +1,9 @@
 """Hybrid retrieval: dense search in Chroma plus BM25 (bm25s) over the same chunks, fused with
 reciprocal rank fusion, near-duplicates dropped, and the context kept inside a token budget.
 
-BM25 and sentence vectors come from the index snapshot, which is rebuilt from Chroma whenever it
-changes; the retriever reloads it when the manifest changes, so a reindex is picked up live.
+BM25 and sentence vectors come from the snapshot of the published index version. The retriever polls
+the version pointer (`ADVISOR_POLL_SECONDS`) and loads a new version in the background while the old
+one keeps serving, so a reindex by any writer is picked up live and no request waits for it.
 """
 
 from __future__ import annotations
@@ -19,17 +20,19 @@ import numpy as np
 
 from advisor.ingest.chunk import count_tokens
 from advisor.schema import Passage, Retrieval
-from advisor.store.index import MANIFEST, CorpusIndex, Snapshot
+from advisor.store.chroma import Pointer
+from advisor.store.index import CorpusIndex, Snapshot
 
 Mode = Literal["hybrid", "dense", "bm25"]
 RRF_K = 60
 _WORD = re.compile(r"[a-z0-9]+(?:[/'][a-z0-9]+)*")
+log = logging.getLogger(__name__)
 
 
 class _Loaded:
     """Snapshot plus structures derived from it (BM25 index, chunk vectors, vocabulary)."""
 
-    def __init__(self, snapshot: Snapshot, stamp: float) -> None:
+    def __init__(self, snapshot: Snapshot, stamp: str) -> None:
         import bm25s
 
         logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets DEBUG on import
@@ -106,15 +109,41 @@ class HybridRetriever:
         self.subjects = subjects or (lambda text: [])
         self._loaded: _Loaded | None = None
         self._lock = threading.Lock()
+        self._reloading: threading.Thread | None = None
 
     def _state(self) -> _Loaded:
-        """The loaded snapshot, reloaded when the manifest says the index changed."""
-        manifest = self.settings.data_dir / MANIFEST
-        stamp = manifest.stat().st_mtime if manifest.exists() else 0.0
+        """The loaded version; a newer published one is loaded in the background meanwhile."""
+        pointer = self.index.current()
         with self._lock:
-            if self._loaded is None or self._loaded.stamp != stamp:
-                self._loaded = _Loaded(self.index.load_snapshot(), stamp)
+            if self._loaded is None:
+                self._swap(_Loaded(self.index.load_snapshot(pointer), pointer.stamp), pointer)
+            elif self._loaded.stamp != pointer.stamp and self._reloading is None:
+                self._reloading = threading.Thread(target=self._reload, args=(pointer,), name="reload", daemon=True)
+                self._reloading.start()
             return self._loaded
+
+    def _swap(self, loaded: _Loaded, pointer: Pointer) -> None:
+        self._loaded = loaded
+        self.index.serving = pointer
+
+    def _reload(self, pointer: Pointer) -> None:
+        try:
+            loaded = _Loaded(self.index.load_snapshot(pointer), pointer.stamp)
+        except Exception as exc:  # keep serving the version we have
+            log.warning("could not load index version %s (%s); still serving the previous one", pointer.version, exc)
+        else:
+            with self._lock:
+                self._swap(loaded, pointer)
+        finally:
+            self._reloading = None
+
+    def refresh(self) -> None:
+        """Load the published version now (after this process wrote it)."""
+        pointer = self.index.current(refresh=True)
+        if self._loaded is None or self._loaded.stamp != pointer.stamp:
+            loaded = _Loaded(self.index.load_snapshot(pointer), pointer.stamp)
+            with self._lock:
+                self._swap(loaded, pointer)
 
     @property
     def snapshot(self) -> Snapshot:

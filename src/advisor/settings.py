@@ -23,6 +23,9 @@ class Settings:
     data_dir: Path = DEFAULT_ROOT / "index"
     chroma_url: str | None = None
     collection: str = "advisor"
+    records_url: str | None = None
+    read_only: bool = False
+    poll_seconds: int = 2
     embedding_backend: str = "onnx"
     embedding_model: str = "all-MiniLM-L6-v2"
     embedding_batch_size: int = 32
@@ -63,6 +66,8 @@ class Settings:
         if values.get("llm") and "generator" not in values:
             values["generator"] = "llm"  # ADVISOR_LLM alone turns LLM answers on
         values.update({k: v for k, v in overrides.items() if v is not None})
+        if "read_only" not in values and values.get("chroma_url") and "corpus_dir" not in values:
+            values["read_only"] = True  # a stateless reader of a shared index unless told otherwise
         return cls(**values)
 
     def with_(self, **changes: object) -> Settings:

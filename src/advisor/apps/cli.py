@@ -30,7 +30,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="advisor: %(message)s", stream=sys.stderr)
     try:
-        settings = Settings.from_env(k=getattr(args, "k", None), generator=getattr(args, "generator", None))
+        settings = Settings.from_env(
+            k=getattr(args, "k", None),
+            generator=getattr(args, "generator", None),
+            read_only=getattr(args, "read_only", None),
+        )
         return args.func(args, settings)
     except KeyboardInterrupt:
         print(file=sys.stderr)
@@ -58,7 +62,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     ix = sub.add_parser("index", help="index corpus/ incrementally (only changed files are embedded)")
-    ix.add_argument("--full", action="store_true", help="rebuild the index from scratch")
+    ix.add_argument("--full", action="store_true", help="rebuild beside the old index, then switch to it")
+    ix.add_argument("--check", action="store_true", help="report whether the parts of the index agree (exit 1 if not)")
     ix.add_argument("--json", action="store_true", help="print the report as JSON")
     ix.add_argument("--watch", action="store_true", help="keep reindexing as corpus/ changes")
     ix.set_defaults(func=cmd_index)
@@ -78,6 +83,12 @@ def _parser() -> argparse.ArgumentParser:
     sv = sub.add_parser("serve", help="serve the chat in the browser (default http://127.0.0.1:7860)")
     sv.add_argument("--host", help="interface to bind (default 127.0.0.1)")
     sv.add_argument("--port", type=int, help="port (default 7860)")
+    sv.add_argument(
+        "--read-only",
+        action="store_true",
+        default=None,
+        help="never reindex (default when ADVISOR_CHROMA_URL is set and ADVISOR_CORPUS_DIR is not)",
+    )
     sv.set_defaults(func=cmd_serve)
 
     bn = sub.add_parser("bench", help="measure speed, memory and scaling; write benchmarks/results.{md,json}")
@@ -152,9 +163,17 @@ def cmd_models_install(args: argparse.Namespace, settings: Settings) -> int:
 
 # -- index -------------------------------------------------------------------------------------------
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
-    from advisor.store.index import CorpusIndex
+    from advisor.store.index import CorpusIndex, IndexBusy
 
     index = CorpusIndex(settings)
+    if args.check:
+        problems = index.check()
+        for p in problems:
+            print(f"problem: {p}")
+        if not problems:
+            st = index.status()
+            print(f"consistent: version {st['version']}, {st['documents']} documents, {st['chunks']} chunks")
+        return 1 if problems else 0
     report = index.update(full=args.full, progress=not args.json)
     _print_report(report, args.json)
     if args.watch:
@@ -162,7 +181,10 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
         print(f"watching {settings.corpus_dir} (Ctrl-C to stop)", file=sys.stderr)
         for _changes in watch(settings.corpus_dir, raise_interrupt=False):
-            _print_report(index.update(progress=not args.json), args.json)
+            try:
+                _print_report(index.update(progress=not args.json), args.json)
+            except IndexBusy as exc:
+                print(f"advisor: {exc}; will retry on the next change", file=sys.stderr)
     return 0
 
 
@@ -172,6 +194,8 @@ def _print_report(report, as_json: bool) -> None:
         return
     for w in report.warnings:
         print(f"warning: {w}", file=sys.stderr)
+    for n in report.notices:
+        print(f"repaired: {n}", file=sys.stderr)
     print(report.summary(), flush=True)
 
 

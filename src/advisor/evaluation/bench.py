@@ -7,6 +7,7 @@ Medians and ratios from one run (these machines are shared and noisy); never ass
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 import os
 import platform
@@ -111,6 +112,7 @@ def _rss_peak_mb(pid: int) -> float:
 SECTIONS: dict[str, str] = {
     "load": "advisor.evaluation.bench_load",
     "llm": "advisor.evaluation.bench_llm",
+    "scaleout": "advisor.evaluation.bench_scaleout",
 }
 
 
@@ -129,7 +131,9 @@ def run_benchmarks(
     for name in only or SECTIONS:
         work = Path(tempfile.mkdtemp(prefix=f"advisor-bench-{name}-"))
         try:
-            results[name] = importlib.import_module(SECTIONS[name]).run(work, log)
+            section = importlib.import_module(SECTIONS[name]).run
+            wants_scales = "scales" in inspect.signature(section).parameters  # sizes from --scale
+            results[name] = section(work, log, scales=scales) if wants_scales else section(work, log)
         finally:
             shutil.rmtree(work, ignore_errors=True)
     out_dir.mkdir(parents=True, exist_ok=True)

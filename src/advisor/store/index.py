@@ -1,13 +1,18 @@
 """The index: chunks in Chroma (embedded or a `chroma run` server), kept incremental by LangChain's
-indexing API, plus a local snapshot of every stored chunk with precomputed sentence vectors.
+indexing API, published as immutable versions that readers switch to atomically.
 
-`CorpusIndex.update()` loads and chunks the corpus and hands the chunks to `langchain_core.indexing.
-index()` with a `SQLRecordManager`: unchanged chunks are skipped (and never embedded), changed ones
-replaced, chunks of deleted files removed. `manifest.json` records the embedding and chunker
-settings; when they change, the index is rebuilt from scratch instead of mixing vectors.
+Writing (`CorpusIndex.update`, one writer at a time under the writer lock): the corpus is loaded and
+chunked; chunk ids hash content and place in the document, never the corpus's location on disk. When
+anything changed, a new version collection `<collection>-v<N+1>` is built beside the active one:
+unchanged chunks are copied with their vectors, new ones go through `langchain_core.indexing.index()`
+with a `SQLRecordManager` (only they are embedded); chunks of edited documents, and of files deleted
+from this writer's corpus, are left out. Then the pointer (`<collection>-meta`'s metadata) is switched
+in one call, and versions older than the previous one are deleted with their records and segment
+directories. A killed build leaves the old version serving; the next run removes the leftovers.
 
-The snapshot (`snapshot.jsonl` + `sentences.npz`) is what BM25 and the extractive generator read.
-It is rebuilt from Chroma's own contents whenever they change, so the two never disagree.
+Reading (`current`, `load_snapshot`, `collection`): never builds or repairs. Everything a reader
+holds in memory (chunks, BM25, sentence vectors) comes from the collection itself, or from the
+writer's cache in the data dir when it was written for the same version. `check()` lists problems.
 """
 
 from __future__ import annotations
@@ -16,9 +21,11 @@ import contextlib
 import hashlib
 import json
 import logging
+import re
+import socket
+import threading
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -28,27 +35,63 @@ from advisor.ingest.load import corpus_files, load_corpus, source_name
 from advisor.ingest.profile import overrides_stamp, profile_stamp, write_profile
 from advisor.schema import Chunk
 from advisor.settings import Settings
-from advisor.store.chroma import ChromaUnavailable, connect
+from advisor.store.chroma import (
+    ChromaUnavailable,
+    Pointer,
+    _not_found,
+    connect,
+    embedded_collection_names,
+    orphan_segment_dirs,
+    read_pointer,
+    version_collections,
+    version_name,
+    write_pointer,
+)
 from advisor.store.embedding import Embedder, LangChainEmbeddings, make_embedder
-from advisor.store.manifest import MANIFEST, read_manifest, write_atomic, write_manifest
-from advisor.store.records import RECORDS, record_manager
+from advisor.store.lock import LOCK_FILE, FileLock, LockHeld, SqlLock
+from advisor.store.manifest import MANIFEST, read_manifest, write_manifest
+from advisor.store.records import (
+    drop_namespaces,
+    local_records_file,
+    namespaces,
+    record_manager,
+    records_url,
+    sqlite_count,
+    sqlite_problem,
+)
 from advisor.store.snapshot import (
     SENTENCES,
     SNAPSHOT,
+    BadRows,
     Snapshot,
+    cache_stamp,
     chunk_from_row,
+    chunk_key,
     chunk_metadata,
+    decode_vectors,
+    doc_key,
+    encode_vectors,
     ids_fingerprint,
-    sentence_key,
-    snapshot_header,
-    snapshot_lines,
+    read_cache,
+    snapshot_from_rows,
+    write_cache,
 )
+
+__all__ = ["CorpusIndex", "IndexBusy", "IndexReport", "IndexUnavailable", "MANIFEST", "SNAPSHOT", "Snapshot"]
 
 log = logging.getLogger(__name__)
 
+LAYOUT = 2  # manifest layout: versioned collections behind a pointer
+PAGE = 1000  # rows per Chroma request
+FULL_FIX = "run `advisor index --full`"
+
 
 class IndexUnavailable(RuntimeError):
-    """The index cannot be built or reached (one-line message for users)."""
+    """The index cannot be read, built or reached (one-line message for users)."""
+
+
+class IndexBusy(IndexUnavailable):
+    """Another writer holds the writer lock."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +110,9 @@ class IndexReport:
     embedded: int = 0
     files_deleted: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    version: int = 0
+    corpus_documents: int = 0
 
     @property
     def changed(self) -> bool:
@@ -77,8 +123,11 @@ class IndexReport:
 
     def summary(self) -> str:
         head = "rebuilt from scratch" + (f" ({self.reason})" if self.reason else "") if self.rebuilt else "indexed"
+        others = (
+            f" ({self.corpus_documents} from this corpus)" if self.corpus_documents not in (0, self.documents) else ""
+        )
         return (
-            f"{head}: {self.documents} documents, {self.chunks} chunks; "
+            f"{head}: {self.documents} documents{others}, {self.chunks} chunks; "
             f"added {self.added}, updated {self.updated}, skipped {self.skipped}, deleted {self.deleted}; "
             f"{self.seconds:.2f} s"
         )
@@ -96,61 +145,257 @@ class CorpusIndex:
             settings.embedding_model,
             settings.models_path,
         )
+        self.serving: Pointer | None = None  # the version whose snapshot the retriever holds
         self._client = None
+        self._pointer: tuple[float, Pointer | None] | None = None
+        self._handles: dict[str, object] = {}
+        self._guard = threading.Lock()
 
     # -- Chroma -----------------------------------------------------------------------------
-    def client(self):
-        """A Chroma client: HTTP when `chroma_url` is set, otherwise persistent under the data dir."""
+    def client(self, create: bool = True):
+        """A Chroma client: HTTP when `chroma_url` is set, otherwise persistent under the data dir.
+
+        With `create=False` (reads) an embedded index that does not exist is an error, not created.
+        """
+        s = self.settings
         if self._client is None:
+            if not create and not s.chroma_url and not (s.chroma_dir / "chroma.sqlite3").exists():
+                raise IndexUnavailable(self._missing())
             try:
-                self._client = connect(self.settings)
+                self._client = connect(s)
             except ChromaUnavailable as exc:
                 raise IndexUnavailable(str(exc)) from None
         return self._client
 
-    def collection(self):
-        """The raw Chroma collection (cosine space, no embedding function: we always pass vectors)."""
-        return self.client().get_or_create_collection(
-            name=self.settings.collection,
-            embedding_function=None,
-            configuration={"hnsw": {"space": "cosine"}},
-        )
+    def _missing(self) -> str:
+        s = self.settings
+        if not s.chroma_url and read_manifest(s.data_dir) is not None:
+            return f"{s.chroma_dir} is missing or damaged: {FULL_FIX}"
+        return f"no index in {s.chroma_url or s.data_dir} yet: run `advisor index`"
 
-    def _vector_store(self, progress: Callable[[int], None] | None):
-        from langchain_chroma import Chroma
+    def current(self, refresh: bool = False) -> Pointer:
+        """The published version, re-read from Chroma at most every `poll_seconds` (or now)."""
+        now = time.monotonic()
+        with self._guard:
+            if refresh or self._pointer is None or now - self._pointer[0] >= self.settings.poll_seconds:
+                try:
+                    pointer = read_pointer(self.client(create=False), self.settings.collection)
+                except IndexUnavailable:
+                    raise
+                except Exception as exc:
+                    raise IndexUnavailable(f"cannot read the index pointer from Chroma: {exc}") from None
+                self._pointer = (now, pointer)
+            pointer = self._pointer[1]
+        if pointer is None:
+            raise IndexUnavailable(self._missing())
+        return pointer
 
-        return Chroma(
-            collection_name=self.settings.collection,
-            client=self.client(),
-            embedding_function=LangChainEmbeddings(self.embedder, progress),
-            collection_configuration={"hnsw": {"space": "cosine"}},
-        )
+    def collection(self, name: str | None = None):
+        """The chunk collection being served (or the one called `name`)."""
+        name = name or (self.serving or self.current()).active
+        handle = self._handles.get(name)
+        if handle is None:
+            try:
+                handle = self.client(create=False).get_collection(name, embedding_function=None)
+            except IndexUnavailable:
+                raise
+            except Exception as exc:
+                if _not_found(exc):
+                    raise IndexUnavailable(f"Chroma collection {name} is missing: {FULL_FIX}") from None
+                raise IndexUnavailable(f"cannot open Chroma collection {name}: {exc}") from None
+            self._handles[name] = handle
+        return handle
 
-    def _record_manager(self):
-        return record_manager(self.settings, f"chroma/{self.settings.collection}")
+    def _rows(self, name: str, include: list[str]) -> tuple[list[str], list, list]:
+        """Every row of a collection, paged: ids, then the two `include` fields (or empty lists)."""
+        col = self.collection(name)
+        ids: list[str] = []
+        first: list = []
+        second: list = []
+        offset = 0
+        while True:
+            got = col.get(include=include, limit=PAGE, offset=offset)
+            ids += got["ids"]
+            if include:
+                first += list(got[include[0]])
+            if len(include) > 1:
+                second += list(got[include[1]])
+            if len(got["ids"]) < PAGE:
+                return ids, first, second
+            offset += PAGE
 
-    # -- manifest ---------------------------------------------------------------------------
+    # -- reading ------------------------------------------------------------------------------
+    def load_snapshot(self, pointer: Pointer | None = None) -> Snapshot:
+        """The snapshot of the published version: the writer's cache when it matches, else read from
+        the collection (nothing is embedded or written)."""
+        pointer = pointer or self.current()
+        snap, why = read_cache(self.settings.data_dir, pointer.stamp)
+        if snap is not None:
+            return snap
+        if why and ("damaged" in why or "does not match" in why):
+            log.warning("%s; reading the index from Chroma instead (`advisor index` rewrites it)", why)
+        return self._snapshot_from_collection(pointer)
+
+    def _snapshot_from_collection(self, pointer: Pointer) -> Snapshot:
+        ids, docs, metas = self._rows(pointer.active, ["documents", "metadatas"])
+        if len(ids) != pointer.count or ids_fingerprint(ids) != pointer.ids:
+            raise IndexUnavailable(
+                f"Chroma collection {pointer.active} holds {len(ids)} chunks, its version says {pointer.count}: "
+                f"{FULL_FIX}"
+            )
+        try:
+            return snapshot_from_rows(ids, docs, metas, pointer.stamp)
+        except (BadRows, KeyError, TypeError, ValueError) as exc:
+            raise IndexUnavailable(f"Chroma collection {pointer.active} is damaged ({exc}): {FULL_FIX}") from None
+
     def manifest(self) -> dict | None:
-        """The manifest of the last successful build, or None."""
+        """The manifest of this data dir's last successful build, or None."""
         return read_manifest(self.settings.data_dir)
 
-    def _rebuild_reason(self, manifest: dict | None) -> str | None:
-        if manifest is None:
-            return None
-        if manifest.get("fingerprint") != self.settings.fingerprint():
-            return "embedding or chunker settings changed"
-        if manifest.get("chroma") != (self.settings.chroma_url or "embedded"):
-            return "Chroma location changed"
-        return None
+    def status(self) -> dict:
+        """Documents, chunks, version and build time of the published index (never builds)."""
+        out = {
+            "documents": 0,
+            "chunks": 0,
+            "built_at": None,
+            "version": None,
+            "chroma": self.settings.chroma_url or "embedded",
+            "embedding_model": self.embedder.name,
+            "problem": None,
+        }
+        try:
+            p = self.current()
+        except IndexUnavailable as exc:
+            return {**out, "problem": str(exc)}
+        return {**out, "documents": p.documents, "chunks": p.count, "built_at": p.built_at, "version": p.version}
+
+    def check(self) -> list[str]:
+        """Every way the parts disagree (Chroma count and ids, pointer, records, manifest, snapshot
+        cache, leftovers), one line each with its fix; empty when the index is healthy."""
+        s = self.settings
+        try:
+            pointer = self.current(refresh=True)
+        except IndexUnavailable as exc:
+            return [str(exc)]
+        problems: list[str] = []
+        try:
+            ids, _, _ = self._rows(pointer.active, [])
+            if len(ids) != pointer.count or ids_fingerprint(ids) != pointer.ids:
+                problems.append(
+                    f"Chroma collection {pointer.active} holds {len(ids)} chunks, its version says "
+                    f"{pointer.count}: {FULL_FIX}"
+                )
+        except IndexUnavailable as exc:
+            problems.append(str(exc))
+        if pointer.settings != _settings_key(s):
+            problems.append("the index was built with other embedding or chunker settings: run `advisor index`")
+        manifest = read_manifest(s.data_dir)
+        rec_file = local_records_file(s)
+        writer_dir = manifest is not None or any(
+            (s.data_dir / n).exists() for n in (SNAPSHOT, SENTENCES, rec_file.name if rec_file else MANIFEST)
+        )
+        if writer_dir:  # this data dir belongs to a writer: its caches must match the published version
+            if manifest is None:
+                problems.append(f"{s.data_dir / MANIFEST} is missing or unreadable: run `advisor index` (repairs it)")
+            elif manifest.get("stamp") != pointer.stamp:
+                problems.append(f"{s.data_dir / MANIFEST} describes another index version: run `advisor index`")
+            _, why = read_cache(s.data_dir, pointer.stamp)
+            if why:
+                problems.append(f"{why}: run `advisor index` (repairs it)")
+            problem = sqlite_problem(rec_file) if rec_file else None
+            if problem:
+                problems.append(f"{problem}: run `advisor index` (repairs it)")
+            else:
+                try:
+                    n = len(record_manager(s, _namespace(pointer.active)).list_keys())
+                except Exception as exc:
+                    n, problem = -1, f"cannot read the record store {records_url(s)}: {exc}"
+                    problems.append(problem)
+                if not problem and n != pointer.count:
+                    problems.append(
+                        f"the record store ({rec_file or records_url(s)}) holds {n} records for "
+                        f"{pointer.count} chunks: run `advisor index` (repairs it)"
+                    )
+        try:
+            extra = set(version_collections(self.client(create=False), s.collection))
+            extra -= {pointer.active, pointer.previous}
+        except Exception:
+            extra = set()
+        if extra:
+            problems.append(f"leftover Chroma collections {', '.join(sorted(extra))}: `advisor index` removes them")
+        if not s.chroma_url and (orphans := orphan_segment_dirs(s.chroma_dir)):
+            problems.append(
+                f"{len(orphans)} orphaned segment directories in {s.chroma_dir}: `advisor index` removes them"
+            )
+        return problems
+
+    # -- writing ------------------------------------------------------------------------------
+    def writer_lock(self):
+        """The lock every writer takes: a file lock for an embedded index, a row in the record store
+        for a Chroma server (shared by every machine that writes to it)."""
+        s = self.settings
+        if s.chroma_url:
+            return SqlLock(records_url(s), name=f"{s.chroma_url}#{s.collection}")
+        return FileLock(s.data_dir / LOCK_FILE)
+
+    def update(self, full: bool = False, progress: bool = True) -> IndexReport:
+        """Bring the index in line with the corpus; rebuild from scratch if `full` or settings changed."""
+        start = time.perf_counter()
+        s = self.settings
+        s.data_dir.mkdir(parents=True, exist_ok=True)
+        set_tiktoken_cache(s.tiktoken_cache_dir)
+        manifest = read_manifest(s.data_dir)
+        if not full and manifest is not None and self._unchanged(manifest):
+            if profile_stamp(s.data_dir) != overrides_stamp(s.corpus_dir):  # advisor.yaml edited, or no profile
+                docs, _ = load_corpus(s.corpus_dir, s.max_file_mb)
+                chunks = [c for d in docs for c in chunk_document(d, s.chunk_tokens, s.chunk_overlap)]
+                write_profile(s.corpus_dir, s.data_dir, docs, chunks)
+            return IndexReport(
+                documents=manifest["documents"],
+                chunks=manifest["chunks"],
+                added=0,
+                updated=0,
+                skipped=manifest["chunks"],
+                deleted=0,
+                seconds=time.perf_counter() - start,
+                version=manifest["version"],
+                corpus_documents=len(manifest.get("sources", {})),
+            )
+        lock = self.writer_lock()
+        try:
+            lock.acquire()
+        except LockHeld as exc:
+            raise IndexBusy(str(exc)) from None
+        try:
+            return self._update(full, progress, manifest, start)
+        finally:
+            lock.release()
 
     def _unchanged(self, manifest: dict) -> bool:
-        """Every corpus file is byte-identical to what was indexed, and the stored index is in place.
-
-        This is the no-op path: it needs neither Chroma, LangChain nor the model. Any difference
-        goes through `index()` and the record manager.
-        """
+        """The no-op path (embedded only): every corpus file is byte-identical to what was indexed and
+        the local parts agree with the manifest. Needs neither Chroma, LangChain nor the model."""
         s = self.settings
-        if not (s.data_dir / SNAPSHOT).exists() or (not s.chroma_url and not s.chroma_dir.exists()):
+        if s.chroma_url or manifest.get("layout") != LAYOUT or manifest.get("fingerprint") != s.fingerprint():
+            return False
+        if cache_stamp(s.data_dir) != manifest.get("stamp"):
+            return False
+        names = embedded_collection_names(s.chroma_dir)  # leftovers of a killed build need the slow path
+        ours = re.compile(rf"{re.escape(s.collection)}(-v\d+)?")
+        if names is None or {n for n in names if ours.fullmatch(n)} != {
+            manifest.get("active"),
+            manifest.get("previous"),
+        } - {""}:
+            return False
+        if orphan_segment_dirs(s.chroma_dir):
+            return False
+        try:
+            with np.load(s.data_dir / SENTENCES, allow_pickle=False) as f:
+                if len(f["owner"]) != manifest.get("sentences"):
+                    return False
+        except Exception:
+            return False
+        rec_file = local_records_file(s)
+        if rec_file and sqlite_count(rec_file, _namespace(manifest.get("active", ""))) != manifest["chunks"]:
             return False
         files = corpus_files(s.corpus_dir)
         known = manifest.get("sources", {})
@@ -165,47 +410,167 @@ class CorpusIndex:
                 return False
         return True
 
-    def _wipe(self) -> None:
-        with contextlib.suppress(Exception):
-            self.client().delete_collection(self.settings.collection)
-        for name in (RECORDS, MANIFEST, SNAPSHOT, SENTENCES):
-            (self.settings.data_dir / name).unlink(missing_ok=True)
+    def _update(self, full: bool, progress: bool, manifest: dict | None, start: float) -> IndexReport:
+        s = self.settings
+        notices: list[str] = []
+        rec_file = local_records_file(s)
+        if rec_file and (problem := sqlite_problem(rec_file)):
+            rec_file.unlink()
+            notices.append(f"{problem}; rebuilt it from Chroma")
+        client = self.client()
+        self._handles.clear()
+        pointer = read_pointer(client, s.collection)
+        reason = None
+        base: dict[str, dict] = {}  # id -> metadata of the active version's chunks
+        if full:
+            reason = "--full"
+        elif pointer is None:
+            if manifest is not None:
+                reason = f"{s.chroma_url or s.chroma_dir} held no index"
+            elif s.collection in version_collections(client, s.collection):
+                reason = "index layout changed"
+        elif pointer.settings != _settings_key(s):
+            reason = "embedding or chunker settings changed"
+        else:
+            try:
+                ids, metas, _ = self._rows(pointer.active, ["metadatas"])
+            except IndexUnavailable:
+                ids, metas = [], []
+            if len(ids) != pointer.count or ids_fingerprint(ids) != pointer.ids:
+                reason = f"Chroma collection {pointer.active} was damaged ({len(ids)} of {pointer.count} chunks)"
+            else:
+                base = dict(zip(ids, metas, strict=True))
 
-    # -- building -----------------------------------------------------------------------------
-    def update(self, full: bool = False, progress: bool = True) -> IndexReport:
-        """Bring the index in line with the corpus; rebuild from scratch if `full` or settings changed."""
+        docs, warnings = load_corpus(s.corpus_dir, s.max_file_mb)
+        files = corpus_files(s.corpus_dir)
+        if not docs and not files and not base:
+            raise IndexUnavailable(f"no documents in {s.corpus_dir} (supported: .md .txt .html .pdf)")
+        chunks = [c for d in docs for c in chunk_document(d, s.chunk_tokens, s.chunk_overlap)]
+        uids = [chunk_key(c) for c in chunks]
+        mine = set(uids)
+        origin = f"{socket.gethostname()}:{s.corpus_dir.resolve()}"
+        loaded = {doc_key(d.source) for d in docs}
+        present = {doc_key(source_name(p, s.corpus_dir)) for p in files}
+        # Edited documents lose their old chunks; documents deleted from this writer's corpus lose
+        # theirs. Chunks first written by another writer (another corpus location: `origin`) are
+        # never deleted because this corpus lacks their file; only `--full` starts from nothing.
+        edited = {u for u, m in base.items() if m.get("doc") in loaded and u not in mine}
+        deleted = {u for u, m in base.items() if m.get("doc") not in present and m.get("origin") == origin}
+        drop = edited | deleted
+        gone = sorted({base[u]["source"] for u in drop if base[u].get("doc") not in present})
+        new = [i for i, u in enumerate(uids) if u not in base]
+
+        if pointer is not None and reason is None and not drop and not new:
+            notices += self._repair(pointer)
+            profile = self._profile_json(docs, chunks)
+            if profile != pointer.profile:
+                pointer = replace(pointer, profile=profile)
+                write_pointer(client, s.collection, pointer)
+            self._write_manifest(pointer, docs, chunks, manifest)
+            self._pointer = (time.monotonic(), pointer)
+            return IndexReport(
+                documents=pointer.documents,
+                chunks=pointer.count,
+                added=0,
+                updated=0,
+                skipped=len(uids),
+                deleted=0,
+                seconds=time.perf_counter() - start,
+                warnings=warnings,
+                notices=notices,
+                version=pointer.version,
+                corpus_documents=len(docs),
+            )
+
+        keep = {pointer.active, pointer.previous} - {""} if pointer else set()
+        self._cleanup(keep)
+        version = max([pointer.version if pointer else 0, *self._versions_in_use()]) + 1
+        name = version_name(s.collection, version)
+        col = client.create_collection(name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
+        self._handles[name] = col
+        kept = [u for u in base if u not in drop]
+        records = record_manager(s, _namespace(name))
+        self._copy(pointer.active if pointer else "", col, kept)
+        for i in range(0, len(kept), PAGE):
+            batch = kept[i : i + PAGE]
+            records.update(batch, group_ids=[base[u]["doc"] for u in batch])
+
+        embedded = self._add(name, pointer.active if base else "", records, chunks, uids, new, base, origin, progress)
+        ids, docs_, metas = self._rows(name, ["documents", "metadatas"])
+        try:
+            snap = snapshot_from_rows(ids, docs_, metas, "")
+        except BadRows as exc:
+            raise IndexUnavailable(f"the new version {name} is inconsistent ({exc}); {FULL_FIX}") from None
+        published = Pointer(
+            version=version,
+            active=name,
+            count=len(ids),
+            ids=ids_fingerprint(ids),
+            settings=_settings_key(s),
+            built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            previous=pointer.active if pointer else "",
+            documents=len({m["doc"] for m in metas}),
+            profile=self._profile_json(docs, chunks),
+        )
+        write_cache(s.data_dir, replace(snap, fingerprint=published.stamp))
+        write_pointer(client, s.collection, published)  # the switch: readers move to the new version
+        self._pointer = (time.monotonic(), published)
+        self._write_manifest(published, docs, chunks, manifest, sentences=len(snap.sentences))
+        self._cleanup({published.active, published.previous} - {""})
+        return IndexReport(
+            documents=published.documents,
+            chunks=published.count,
+            added=len(new),
+            updated=0,
+            skipped=len(uids) - len(new),
+            deleted=len(drop),
+            seconds=time.perf_counter() - start,
+            rebuilt=bool(reason),
+            reason=reason,
+            embedded=embedded,
+            files_deleted=gone,
+            warnings=warnings,
+            notices=notices,
+            version=version,
+            corpus_documents=len(docs),
+        )
+
+    def _copy(self, source: str, target, ids: list[str]) -> None:
+        """Copy rows (vectors included) from the active version into the new one."""
+        if not ids:
+            return
+        old = self.collection(source)
+        for i in range(0, len(ids), PAGE):
+            got = old.get(ids=ids[i : i + PAGE], include=["embeddings", "documents", "metadatas"])
+            target.add(
+                ids=got["ids"], embeddings=got["embeddings"], documents=got["documents"], metadatas=got["metadatas"]
+            )
+
+    def _add(
+        self,
+        name: str,
+        active: str,
+        records,
+        chunks: list[Chunk],
+        uids: list[str],
+        new: list[int],
+        base: dict[str, dict],
+        origin: str,
+        progress: bool,
+    ) -> int:
+        """Index this corpus's chunks into version `name` through LangChain's `index()`: chunks the
+        records already hold are skipped, new ones embedded (with their sentences) and added."""
+        from langchain_chroma import Chroma
         from langchain_core.documents import Document
         from langchain_core.indexing import index
 
-        start = time.perf_counter()
-        s = self.settings
-        s.data_dir.mkdir(parents=True, exist_ok=True)
-        set_tiktoken_cache(s.tiktoken_cache_dir)
-        manifest = self.manifest()
-        reason = "--full" if full else self._rebuild_reason(manifest)
-        if reason:
-            self._wipe()
-            manifest = None
-        elif manifest is not None and self._unchanged(manifest):
-            if profile_stamp(s.data_dir) != overrides_stamp(s.corpus_dir):  # advisor.yaml edited, or no profile
-                docs, _ = load_corpus(s.corpus_dir, s.max_file_mb)
-                chunks = [c for d in docs for c in chunk_document(d, s.chunk_tokens, s.chunk_overlap)]
-                write_profile(s.corpus_dir, s.data_dir, docs, chunks)
-            return IndexReport(
-                documents=manifest["documents"],
-                chunks=manifest["chunks"],
-                added=0,
-                updated=0,
-                skipped=manifest["chunks"],
-                deleted=0,
-                seconds=time.perf_counter() - start,
-            )
-
-        docs, warnings = load_corpus(s.corpus_dir, s.max_file_mb)
-        if not docs and not corpus_files(s.corpus_dir) and not (manifest or {}).get("sources"):
-            raise IndexUnavailable(f"no documents in {s.corpus_dir} (supported: .md .txt .html .pdf)")
-        chunks = [c for d in docs for c in chunk_document(d, s.chunk_tokens, s.chunk_overlap)]
-        lc_docs = [Document(page_content=c.embed_text, metadata=chunk_metadata(c)) for c in chunks]
+        vectors = self._sentence_vectors([chunks[i] for i in new], base, active)
+        lc_docs = []
+        for c in chunks:
+            meta = {**chunk_metadata(c), "origin": origin}
+            lc_docs.append(Document(page_content=c.embed_text, metadata=meta))
+        for i, j in enumerate(new):
+            lc_docs[j].metadata.update(vectors[i])
 
         bar = None
         embedded = 0
@@ -214,160 +579,154 @@ class CorpusIndex:
             nonlocal embedded, bar
             embedded += n
             if progress and bar is None:
-                bar = _progress_bar(len(lc_docs))
+                bar = _progress_bar(len(new))
             if bar is not None:
                 bar.update(n)
 
-        store = self._vector_store(on_batch)
-        records = self._record_manager()
+        store = Chroma(
+            collection_name=name,
+            client=self.client(),
+            embedding_function=LangChainEmbeddings(self.embedder, on_batch),
+            collection_configuration={"hnsw": {"space": "cosine"}},
+        )
         try:
-            result = index(
+            index(
                 lc_docs,
                 records,
                 store,
                 cleanup="incremental",
-                source_id_key="source",
-                key_encoder="sha256",
+                source_id_key=lambda d: d.metadata["doc"],
+                key_encoder=lambda d: chunk_key(chunk_from_row(d.page_content, d.metadata)),
                 batch_size=256,
             )
         finally:
             if bar is not None:
                 bar.close()
+        return embedded
 
-        # Files gone from corpus/ (not merely unreadable) lose their chunks.
-        present = {source_name(p, s.corpus_dir) for p in corpus_files(s.corpus_dir)}
-        known = set((manifest or {}).get("sources", {}))
-        gone = sorted(known - present)
-        deleted = result["num_deleted"]
-        for source in gone:
-            keys = records.list_keys(group_ids=[source])
-            if keys:
-                store.delete(keys)
-                records.delete_keys(keys)
-                deleted += len(keys)
+    def _sentence_vectors(self, chunks: list[Chunk], base: dict[str, dict], active: str) -> dict[int, dict]:
+        """Metadata fields holding each new chunk's sentence vectors; sentences already stored with
+        chunks of the same documents are reused, only the others embedded."""
+        docs = {doc_key(c.source) for c in chunks}
+        known: dict[str, np.ndarray] = {}
+        rows = [m for m in base.values() if m.get("doc") in docs and m.get("sentence_vectors")]
+        if rows and active:
+            ids = [u for u, m in base.items() if m.get("doc") in docs]
+            got = self.collection(active).get(ids=ids, include=["documents", "metadatas"])
+            for doc, meta in zip(got["documents"], got["metadatas"], strict=True):
+                c = chunk_from_row(doc, meta)
+                sents = split_sentences(c.text, c.section)
+                with contextlib.suppress(KeyError, ValueError):
+                    vecs = decode_vectors(meta["sentence_vectors"], int(meta["dim"]))
+                    if len(vecs) == len(sents):
+                        known.update(zip(sents, vecs, strict=True))
+        per_chunk = [split_sentences(c.text, c.section) for c in chunks]
+        missing = sorted({t for sents in per_chunk for t in sents if t not in known})
+        if missing:
+            known.update(zip(missing, self.embedder.embed_batch(missing), strict=True))
+        out: dict[int, dict] = {}
+        for i, sents in enumerate(per_chunk):
+            vecs = np.stack([known[t] for t in sents]) if sents else np.zeros((0, self.embedder.dim), dtype=np.float32)
+            out[i] = {"sentence_vectors": encode_vectors(vecs), "dim": int(vecs.shape[1]), "sentences": len(sents)}
+        return out
 
-        sources = dict((manifest or {}).get("sources", {}))
-        for source in gone:
-            sources.pop(source, None)
+    def _profile_json(self, docs, chunks) -> str:
+        """Save the corpus profile (`profile.json`) and return it to publish with the version, so
+        readers without the corpus have it too."""
+        profile = write_profile(self.settings.corpus_dir, self.settings.data_dir, docs, chunks)
+        return json.dumps(profile.to_json(), ensure_ascii=False, sort_keys=True)
+
+    def _versions_in_use(self) -> list[int]:
+        names = version_collections(self.client(), self.settings.collection)
+        return [int(n.rsplit("-v", 1)[1]) for n in names if "-v" in n[len(self.settings.collection) :]]
+
+    def _write_manifest(self, pointer: Pointer, docs, chunks: list[Chunk], old: dict | None, sentences=None) -> None:
+        s = self.settings
         per_source: dict[str, int] = {}
         for c in chunks:
             per_source[c.source] = per_source.get(c.source, 0) + 1
-        for d in docs:
-            sources[d.source] = {"sha256": d.sha256, "title": d.title, "chunks": per_source.get(d.source, 0)}
-
-        total = self.collection().count()
-        changed = bool(result["num_added"] or result["num_updated"] or deleted or reason)
-        if changed or not self._snapshot_current():
-            self.refresh_snapshot()
         now = datetime.now(UTC).isoformat(timespec="seconds")
-        new_manifest = {
-            "fingerprint": s.fingerprint(),
-            "chroma": s.chroma_url or "embedded",
-            "collection": s.collection,
-            "sources": sources,
-            "documents": len(sources),
-            "chunks": total,
-            "built_at": now if (changed or manifest is None) else manifest.get("built_at", now),
-            "checked_at": now,
-        }
-        write_profile(s.corpus_dir, s.data_dir, docs, chunks)
-        write_manifest(s.data_dir, new_manifest)
-        return IndexReport(
-            documents=len(sources),
-            chunks=total,
-            added=result["num_added"],
-            updated=result["num_updated"],
-            skipped=result["num_skipped"],
-            deleted=deleted,
-            seconds=time.perf_counter() - start,
-            rebuilt=bool(reason),
-            reason=reason,
-            embedded=embedded,
-            files_deleted=gone,
-            warnings=warnings,
+        if sentences is None:
+            _, snap_why = read_cache(s.data_dir, pointer.stamp)
+            sentences = (old or {}).get("sentences") if not snap_why else None
+            if sentences is None:
+                snap, _ = read_cache(s.data_dir, pointer.stamp)
+                sentences = len(snap.sentences) if snap else 0
+        write_manifest(
+            s.data_dir,
+            {
+                "layout": LAYOUT,
+                "fingerprint": s.fingerprint(),
+                "chroma": s.chroma_url or "embedded",
+                "collection": s.collection,
+                "version": pointer.version,
+                "active": pointer.active,
+                "previous": pointer.previous,
+                "stamp": pointer.stamp,
+                "sources": {
+                    d.source: {"sha256": d.sha256, "title": d.title, "chunks": per_source.get(d.source, 0)}
+                    for d in docs
+                },
+                "documents": pointer.documents,
+                "chunks": pointer.count,
+                "sentences": sentences,
+                "built_at": pointer.built_at,
+                "checked_at": now,
+            },
         )
 
-    def ensure(self, progress: bool = True) -> IndexReport | None:
-        """Build the index if it has never been built; otherwise do nothing."""
-        if self.manifest() is None or not (self.settings.data_dir / SNAPSHOT).exists():
-            return self.update(progress=progress)
-        return None
+    def _repair(self, pointer: Pointer) -> list[str]:
+        """Make the writer's local parts agree with the published version (nothing re-embedded)."""
+        s = self.settings
+        notices = []
+        _, why = read_cache(s.data_dir, pointer.stamp)
+        if why:
+            write_cache(s.data_dir, self._snapshot_from_collection(pointer))
+            notices.append(f"{why}; rewrote it from Chroma")
+        ns = _namespace(pointer.active)
+        records = record_manager(s, ns)
+        keys = set(records.list_keys())
+        ids, metas, _ = self._rows(pointer.active, ["metadatas"])
+        if keys != set(ids):
+            drop_namespaces(s, {ns})
+            records = record_manager(s, ns)
+            for i in range(0, len(ids), PAGE):
+                records.update(ids[i : i + PAGE], group_ids=[m["doc"] for m in metas[i : i + PAGE]])
+            notices.append(f"the record store held {len(keys)} records for {len(ids)} chunks; rebuilt it from Chroma")
+        removed = self._cleanup({pointer.active, pointer.previous} - {""})
+        if removed:
+            notices.append(f"removed leftovers of interrupted or replaced builds: {', '.join(removed)}")
+        return notices
 
-    # -- snapshot ---------------------------------------------------------------------------------
-    def _stored_ids(self) -> list[str]:
-        return sorted(self.collection().get(include=[])["ids"])
+    def _cleanup(self, keep: set[str]) -> list[str]:
+        """Delete chunk collections, record namespaces and segment directories not in `keep`."""
+        s = self.settings
+        client = self.client()
+        removed = []
+        for name in version_collections(client, s.collection):
+            if name not in keep:
+                client.delete_collection(name)
+                self._handles.pop(name, None)
+                removed.append(name)
+        ours = re.compile(rf"chroma/{re.escape(s.collection)}(-v\d+)?")
+        stale = {n for n in namespaces(s, f"chroma/{s.collection}") if ours.fullmatch(n)}
+        stale -= {_namespace(n) for n in keep}
+        drop_namespaces(s, stale)
+        if not s.chroma_url:
+            import shutil
 
-    def _snapshot_current(self) -> bool:
-        header = snapshot_header(self.settings.data_dir / SNAPSHOT)
-        return header is not None and header.get("fingerprint") == ids_fingerprint(self._stored_ids())
+            for path in orphan_segment_dirs(s.chroma_dir):
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(f"{path.name}/")
+        return removed
 
-    def refresh_snapshot(self) -> None:
-        """Rewrite the snapshot from Chroma's contents, embedding only sentences not seen before."""
-        got = self.collection().get(include=["documents", "metadatas"])
-        rows = sorted(
-            zip(got["ids"], got["documents"], got["metadatas"], strict=True),
-            key=lambda r: (r[2]["source"], r[2]["position"]),
-        )
-        chunks = [chunk_from_row(doc, meta) for _, doc, meta in rows]
-        sentences: list[str] = []
-        owner: list[int] = []
-        for i, c in enumerate(chunks):
-            for sent in split_sentences(c.text, c.section):
-                sentences.append(sent)
-                owner.append(i)
-        vectors = self._sentence_vectors(sentences)
-        path = self.settings.data_dir / SNAPSHOT
-        header = {"fingerprint": ids_fingerprint([r[0] for r in rows]), "embedder": self.embedder.name}
-        np.savez(
-            self.settings.data_dir / SENTENCES,
-            vectors=vectors.astype(np.float32),
-            owner=np.asarray(owner, dtype=np.int32),
-            keys=np.asarray([sentence_key(t) for t in sentences]),
-        )
-        write_atomic(path, snapshot_lines(header, [r[0] for r in rows], chunks))
 
-    def _sentence_vectors(self, sentences: list[str]) -> np.ndarray:
-        cache: dict[str, np.ndarray] = {}
-        old = self.settings.data_dir / SENTENCES
-        if old.exists():
-            with contextlib.suppress(Exception), np.load(old) as f:
-                cache = dict(zip(f["keys"].tolist(), f["vectors"], strict=True))
-        keys = [sentence_key(t) for t in sentences]
-        missing = sorted({k: t for k, t in zip(keys, sentences, strict=True) if k not in cache}.items())
-        if missing:
-            fresh = self.embedder.embed_batch([t for _, t in missing])
-            cache.update({k: v for (k, _), v in zip(missing, fresh, strict=True)})
-        if not keys:
-            return np.zeros((0, self.embedder.dim), dtype=np.float32)
-        return np.stack([cache[k] for k in keys])
+def _namespace(collection_name: str) -> str:
+    return f"chroma/{collection_name}"
 
-    def load_snapshot(self) -> Snapshot:
-        """The snapshot as last written (building the index first if there is none)."""
-        path = self.settings.data_dir / SNAPSHOT
-        if not path.exists():
-            self.update()
-        with path.open() as f:
-            header = json.loads(f.readline())
-            records = [json.loads(line) for line in f if line.strip()]
-        uids = [r.pop("uid") for r in records]
-        chunks = [Chunk(**r) for r in records]
-        sentences = [s for c in chunks for s in split_sentences(c.text, c.section)]
-        with np.load(self.settings.data_dir / SENTENCES) as f:
-            vectors, owner = f["vectors"], f["owner"]
-        if len(vectors) != len(sentences):
-            raise IndexUnavailable("the index snapshot is inconsistent; run `advisor index --full`")
-        return Snapshot(chunks, uids, sentences, owner, vectors, header["fingerprint"])
 
-    def status(self) -> dict:
-        """Documents, chunks and build time from the manifest (no Chroma access)."""
-        m = self.manifest() or {}
-        return {
-            "documents": m.get("documents", 0),
-            "chunks": m.get("chunks", 0),
-            "built_at": m.get("built_at"),
-            "chroma": m.get("chroma", self.settings.chroma_url or "embedded"),
-            "embedding_model": self.embedder.name,
-        }
+def _settings_key(s: Settings) -> str:
+    return json.dumps(s.fingerprint(), sort_keys=True)
 
 
 def _progress_bar(total: int):

@@ -1,0 +1,216 @@
+"""Scale-out benchmark: one writer and two stateless readers on a `chroma run` server, with the
+record store and the writer lock in PostgreSQL, over the largest `--scale` synthetic corpus (100x).
+
+Measures the readers' start-up (process start to first answer, embedding no document), their warm
+latency through the HTTP API, and the time from the writer's commit of an edit to both readers
+serving it. `advisor bench --only scaleout`; heavy (the 100x index takes minutes on 2 cores).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+from advisor.evaluation.bench import BIN, free_port, p, synthetic_corpus, wait_for_port
+from advisor.settings import Settings
+from advisor.store.embedding import OnnxEmbedder
+from advisor.store.index import CorpusIndex
+
+QUESTIONS = (
+    "What does a staff AI/ML engineer own?",
+    "Do I need a PhD to become an AI engineering architect?",
+    "What do AI architects earn?",
+    "When should I move from AI engineer to AI architect?",
+    "Which certification is good for Microsoft-focused organizations?",
+)
+MARKER = "Apprentice lighthouse keepers shadow a mentor for exactly eleven weeks."
+
+
+@contextlib.contextmanager
+def postgres() -> Iterator[str]:
+    """A throw-away PostgreSQL server (Debian's packages) on a free loopback port; yields its URL.
+
+    Its data lives in a temp dir; as root, initdb and the server run as the `postgres` user."""
+    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+    if not bins:
+        raise RuntimeError("PostgreSQL is not installed: run `make system` (scripts/system-deps.sh)")
+    bindir = Path(bins[-1]).parent
+    root = Path(tempfile.mkdtemp(prefix="advisor-pg-"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres", "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    data, port = root / "data", free_port()
+    try:
+        init = [*as_user, str(bindir / "initdb"), "-D", str(data), "-U", "advisor", "--auth=trust"]
+        subprocess.run(init, check=True, capture_output=True)
+        options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
+        start = [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"), "-w"]
+        subprocess.run([*start, "start"], check=True, capture_output=True)
+        yield f"postgresql+psycopg://advisor@127.0.0.1:{port}/postgres"
+    finally:
+        stop = [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]
+        subprocess.run(stop, capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def chroma_server(path: Path) -> Iterator[str]:
+    """`chroma run` on a free loopback port; yields its URL."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(BIN / "chroma"), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+    )
+    try:
+        if not wait_for_port(port, proc, timeout=300):  # seconds when idle; a loaded machine is slower
+            raise RuntimeError("chroma run did not start")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+class Reader:
+    """`advisor serve` with an empty data dir (but the exported model), talking to the Chroma server."""
+
+    def __init__(self, work: Path, name: str, chroma_url: str, collection: str, model: Path) -> None:
+        self.data = work / name
+        (self.data / "models").mkdir(parents=True)
+        shutil.copy(model, self.data / "models" / model.name)
+        self.port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ADVISOR_")}
+        env.update(
+            {
+                "ADVISOR_CHROMA_URL": chroma_url,
+                "ADVISOR_COLLECTION": collection,
+                "ADVISOR_DATA_DIR": str(self.data),
+                "GRADIO_ANALYTICS_ENABLED": "False",
+            }
+        )
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(
+            [str(BIN / "advisor"), "serve", "--port", str(self.port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.client = None
+
+    def first_answer(self) -> float:
+        """Seconds from process start to the first answer."""
+        from gradio_client import Client
+
+        if not wait_for_port(self.port, self.proc, timeout=900):
+            raise RuntimeError(f"reader {self.data.name} did not start")
+        self.client = Client(f"http://127.0.0.1:{self.port}/", verbose=False)
+        self.ask(QUESTIONS[0])
+        return time.perf_counter() - self.started
+
+    def ask(self, question: str) -> str:
+        return str(self.client.predict(question, api_name="/ask"))
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+def run(work: Path, log: Callable[[str], None], scales: Sequence[int] = (100,)) -> dict:
+    """One writer indexes the largest `--scale` edition (100x by default); two readers start,
+    answer, and follow an edit."""
+    factor = max(scales)
+    corpus = work / "corpus"
+    synthetic_corpus(Settings.from_env().corpus_dir, corpus, factor)
+    embedder = OnnxEmbedder(work / "models")
+    results: dict = {"factor": factor, "readers": 2}
+    with postgres() as records_url, chroma_server(work / "chroma") as chroma_url:
+        writer = Settings.from_env(
+            {}, corpus_dir=corpus, data_dir=work / "writer", chroma_url=chroma_url, records_url=records_url
+        )
+        log(f"scaleout: writer indexes {factor}x into {chroma_url}")
+        t0 = time.perf_counter()
+        report = CorpusIndex(writer, embedder).update(progress=False)
+        results.update({"chunks": report.chunks, "writer_index_s": round(time.perf_counter() - t0, 1)})
+        readers = [Reader(work, f"reader{i}", chroma_url, writer.collection, embedder.path) for i in (1, 2)]
+        try:
+            starts: dict[int, float] = {}
+            threads = [
+                threading.Thread(target=lambda i=i, r=r: starts.__setitem__(i, r.first_answer()))
+                for i, r in enumerate(readers)
+            ]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            for i, r in enumerate(readers, 1):
+                results[f"reader{i}_startup_s"] = round(starts[i - 1], 2)
+                results[f"reader{i}_files"] = sorted(x.name for x in r.data.iterdir())
+                times = []
+                for _ in range(4):
+                    for q in QUESTIONS:
+                        t = time.perf_counter()
+                        r.ask(q)
+                        times.append((time.perf_counter() - t) * 1000)
+                results[f"reader{i}_warm_p50_ms"] = p(times, 50)
+                results[f"reader{i}_warm_p95_ms"] = p(times, 95)
+            log("scaleout: the writer commits an edit")
+            doc = sorted(corpus.glob("*.md"))[0]
+            doc.write_text(doc.read_text() + f"\n## Lighthouse keepers\n\n{MARKER}\n")
+            t0 = time.perf_counter()
+            edit = CorpusIndex(writer, embedder).update(progress=False)
+            committed = time.perf_counter()
+            results["writer_edit_s"] = round(committed - t0, 2)
+            results["writer_edit_embedded"] = edit.embedded
+            question = "How long do apprentice lighthouse keepers shadow a mentor?"
+            seen: dict[int, float] = {}
+            deadline = committed + 600
+            while len(seen) < len(readers) and time.perf_counter() < deadline:
+                for i, r in enumerate(readers):
+                    if i not in seen and "eleven weeks" in r.ask(question):
+                        seen[i] = time.perf_counter() - committed
+                time.sleep(0.1)
+            for i in range(len(readers)):
+                results[f"reader{i + 1}_commit_to_serving_s"] = round(seen[i], 2) if i in seen else None
+            results["poll_seconds"] = Settings().poll_seconds
+        finally:
+            for r in readers:
+                r.stop()
+    return results
+
+
+def markdown(r: dict) -> str:
+    """The scale-out table of results.md and the README."""
+    rows = [
+        "## Scale-out (one writer, two readers, one `chroma run` server, PostgreSQL records)",
+        "",
+        "| measure | reader 1 | reader 2 |",
+        "|---|---|---|",
+        f"| start-up: process start to first answer (s) | {r['reader1_startup_s']} | {r['reader2_startup_s']} |",
+        f"| warm answer p50 / p95 via the HTTP API (ms) | {r['reader1_warm_p50_ms']} / {r['reader1_warm_p95_ms']} "
+        f"| {r['reader2_warm_p50_ms']} / {r['reader2_warm_p95_ms']} |",
+        f"| writer's commit to serving the edit (s; poll every {r['poll_seconds']} s) "
+        f"| {r['reader1_commit_to_serving_s']} | {r['reader2_commit_to_serving_s']} |",
+        f"| files in the reader's data dir | {', '.join(r['reader1_files'])} | {', '.join(r['reader2_files'])} |",
+        "",
+        f"Corpus: {r['factor']}x synthetic, {r['chunks']} chunks. The writer's first index took "
+        f"{r['writer_index_s']} s; the edit took {r['writer_edit_s']} s and embedded "
+        f"{r['writer_edit_embedded']} chunk(s). Readers embedded no document: they read chunks, "
+        "sentence vectors and the profile from the collection.",
+        "",
+    ]
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":  # pragma: no cover - `advisor bench --only scaleout` is the entry point
+    sys.exit("run: advisor bench --only scaleout")
