@@ -127,7 +127,9 @@ def run(work: Path, log: Callable[[str], None]) -> dict:
                     "advisor_wall_s": round(advisor_s, 2),
                     "raw_ttft_s": round(ttft or 0.0, 2),
                     "advisor_ttft_s": round((v.ttft_ms or 0) / 1000, 2) if v else None,
-                    "first_checked_sentence_s": round((v.first_sentence_ms or 0) / 1000, 2) if v else None,
+                    "first_checked_sentence_s": (
+                        round(v.first_sentence_ms / 1000, 2) if v and v.first_sentence_ms is not None else None
+                    ),
                     "raw_tokens": tokens,
                     "raw_tokens_per_s": round(tokens / max(raw_s - (ttft or 0), 1e-6), 1),
                 }
@@ -163,7 +165,8 @@ def markdown(results: dict) -> str:
     for r in results["rows"]:
         lines.append(
             f"| {r['question']} | {r['retrieval_ms']} | {r['prompt_ms']} | {r['checks_ms']} | {r['raw_model_s']} | "
-            f"{r['overhead_pct']}% | {r['raw_ttft_s']} / {r['advisor_ttft_s']} | {r['first_checked_sentence_s']} | "
+            f"{r['overhead_pct']}% | {r['raw_ttft_s']} / {r['advisor_ttft_s']} | "
+            f"{r['first_checked_sentence_s'] or '—'} | "
             f"{r['raw_tokens_per_s']} | {r['drafted']} / {r['kept']} | {r['generator']} |"
         )
     return "\n".join(lines) + "\n"
