@@ -49,3 +49,11 @@ def test_readme_configuration_table_lists_every_setting_and_nothing_else():
     documented = {m.lower() for m in re.findall(r"^\|[^|\n]*?`ADVISOR_(\w+)`", table, re.M)}
     documented |= {m.lower() for m in re.findall(r"^\|[^|\n]*/ `ADVISOR_(\w+)`", table, re.M)}
     assert documented == {f.name for f in fields(Settings)}
+
+
+def test_a_chroma_url_without_a_corpus_makes_a_read_only_reader():
+    url = {"ADVISOR_CHROMA_URL": "http://chroma:8000"}
+    assert Settings.from_env(url).read_only
+    assert not Settings.from_env({**url, "ADVISOR_CORPUS_DIR": "/srv/corpus"}).read_only
+    assert not Settings.from_env({**url, "ADVISOR_READ_ONLY": "0"}).read_only
+    assert not Settings.from_env({}).read_only and Settings.from_env({}, read_only=True).read_only
