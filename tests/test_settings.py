@@ -30,6 +30,29 @@ def test_bad_integer_is_one_clear_error():
         Settings.from_env({"ADVISOR_K": "many"})
 
 
+def test_bad_number_is_one_clear_error():
+    with pytest.raises(ValueError, match="ADVISOR_LLM_TIMEOUT must be a number"):
+        Settings.from_env({"ADVISOR_LLM_TIMEOUT": "soon"})
+
+
+@pytest.mark.parametrize(
+    "env, overrides, generator",
+    [
+        ({"ADVISOR_LLM": "local:smollm2-135m"}, {}, "llm"),  # ADVISOR_LLM alone turns LLM answers on
+        ({"ADVISOR_LLM": "local:smollm2-135m", "ADVISOR_GENERATOR": "extractive"}, {}, "extractive"),
+        ({"ADVISOR_LLM": "local:smollm2-135m"}, {"generator": "extractive"}, "extractive"),  # --generator wins
+        ({}, {}, "extractive"),
+    ],
+)
+def test_generator_follows_advisor_llm_unless_chosen(env, overrides, generator):
+    assert Settings.from_env(env, **overrides).generator == generator
+
+
+def test_models_dir_defaults_under_the_data_dir(tmp_path):
+    assert Settings.from_env({}, data_dir=tmp_path).models_path == tmp_path / "models"
+    assert Settings.from_env({"ADVISOR_MODELS_DIR": str(tmp_path / "m")}).models_path == tmp_path / "m"
+
+
 def test_fingerprint_tracks_what_vectors_depend_on():
     a = Settings.from_env({})
     assert a.fingerprint() == a.with_(k=9).fingerprint()
