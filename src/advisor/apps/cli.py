@@ -256,7 +256,7 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     from advisor.advisor import Advisor, InvalidQuestion
 
     advisor = Advisor(settings)
-    advisor.index.ensure()  # the greeting describes the indexed documents
+    advisor.warm_up()  # no index: one line, exit 2; the greeting describes the indexed documents
     history: list[dict] = []
     print(greeting(advisor.profile))
     while True:
