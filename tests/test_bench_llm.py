@@ -33,6 +33,14 @@ def test_markdown_has_one_row_per_question_with_the_overhead():
     assert len(rows) == 2 and "| 0.22% |" in rows[0] and "| 4 / 3 | llm |" in rows[0]
 
 
-def test_the_model_comes_from_a_local_setting_else_the_best_installed(tmp_path):
+def test_the_model_comes_from_a_local_setting_else_smollm2():
     assert bench_llm._model_name(Settings.from_env({}, llm="local:qwen2.5-coder-0.5b")) == "qwen2.5-coder-0.5b"
-    assert bench_llm._model_name(Settings.from_env({}, models_dir=tmp_path)) == "smollm2-135m"
+    assert bench_llm._model_name(Settings.from_env({}, llm="openai:gpt-4o-mini")) == "smollm2-135m"
+
+
+def test_a_model_not_installed_skips_the_section_without_downloading(tmp_path, monkeypatch):
+    monkeypatch.setenv("ADVISOR_MODELS_DIR", str(tmp_path / "none"))
+    monkeypatch.setenv("ADVISOR_LLM", "local:qwen2.5-coder-0.5b")
+    results = bench_llm.run(tmp_path / "work", lambda m: None)
+    assert "not installed" in results["skipped"] and not (tmp_path / "none").exists()
+    assert "Skipped:" in bench_llm.markdown(results)

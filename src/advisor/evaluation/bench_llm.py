@@ -1,13 +1,13 @@
 """Benchmark section `llm`: the advisor's own overhead on the LLM path next to the raw model.
 
-One xllamacpp server (the model of ADVISOR_LLM if it is `local:<name>`, else qwen2.5-coder-1.5b if
-installed, else smollm2-135m). For each question: the advisor's full streamed answer (retrieval, prompt,
-model, per-sentence checks), then the raw model on the very same messages. The advisor's own work is
-timed piece by piece: condense + retrieve + judge (its `timings_ms`), building the prompt, and the
-checks, replayed over the recorded draft with a fake model so the model's time is not in it. Overhead %
-= that work / the raw model's time for the same prompt (target at most 5%). Also: time to first token,
-tokens/s, time to the first checked sentence, and the wall-clock difference advisor vs raw (noisy: the
-machine is shared).
+One xllamacpp server: the registry model of ADVISOR_LLM=local:<name>, else smollm2-135m; the section
+is skipped when that model is not installed (nothing is downloaded at run time). For each question:
+the advisor's full streamed answer (retrieval, prompt, model, per-sentence checks), then the raw model
+on the very same messages. The advisor's own work is condense + retrieve (its `timings_ms`) plus judge,
+prompt and checks, replayed over the recorded draft with a fake model so that no model time is in it.
+Overhead % = that work / the raw model's time for the same prompt (target at most 5%). Also: time to
+first token, tokens/s, time to the first checked sentence, and the wall-clock difference advisor vs raw
+(noisy: the machine is shared).
 
     advisor bench --only llm
 """
@@ -31,9 +31,10 @@ QUESTIONS = (
 
 
 def _model_name(settings: Settings) -> str:
+    """The registry model of ADVISOR_LLM=local:<name>, else the small SmolLM2 (`make test` installs it)."""
     if settings.llm and settings.llm.startswith("local:") and settings.llm[6:] in models.REGISTRY:
         return settings.llm[6:]
-    return "qwen2.5-coder-1.5b" if models.path_of("qwen2.5-coder-1.5b", settings.models_path) else "smollm2-135m"
+    return "smollm2-135m"
 
 
 def run(work: Path, log: Callable[[str], None]) -> dict:
@@ -48,7 +49,10 @@ def run(work: Path, log: Callable[[str], None]) -> dict:
 
     env = Settings.from_env()
     name = _model_name(env)
-    path = models.path_of(name, env.models_path) or models.install(name, env.models_path)
+    path = models.path_of(name, env.models_path)
+    if path is None:  # nothing is downloaded at run time
+        log(f"llm: skipped, {name} is not installed (advisor models install {name})")
+        return {"skipped": f"{name} is not installed in {env.models_path}: run `advisor models install {name}`"}
     shutil.copytree(env.corpus_dir, work / "corpus")
     settings = env.with_(
         corpus_dir=work / "corpus",
@@ -149,6 +153,8 @@ def run(work: Path, log: Callable[[str], None]) -> dict:
 
 
 def markdown(results: dict) -> str:
+    if "skipped" in results:
+        return f"## LLM path: the advisor's overhead next to the raw model\n\nSkipped: {results['skipped']}.\n"
     lines = [
         "## LLM path: the advisor's overhead next to the raw model",
         "",
