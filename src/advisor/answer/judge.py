@@ -222,7 +222,8 @@ def suggestions(question: str, profile: Profile, n: int = SUGGESTIONS) -> list[s
     def overlap(example: str) -> int:
         return len(asked & content(example))
 
-    ranked = sorted(enumerate(profile.examples), key=lambda e: (-overlap(e[1]), e[0]))
+    plain = [q for q in profile.examples if not re.search(r"\d", q)]  # a refusal states no number
+    ranked = sorted(enumerate(plain), key=lambda e: (-overlap(e[1]), e[0]))
     return [q for _, q in ranked[:n]]
 
 
@@ -233,6 +234,9 @@ def refusal_text(question: str, verdict: Verdict, profile: Profile) -> str:
         missing = ", ".join(plural(singular(m)) for m in verdict.missing)
         head = f"I can't answer that from my sources: they have nothing on {missing}."
     elif verdict.kind == "name" and missing:
+        # a year is not repeated: the refusal cites nothing, so it states no number
+        year = re.compile(r"(?:in\s+)?\b(?:19|20)\d\d\b")
+        missing = ", ".join(year.sub("the year you asked about", m) for m in verdict.missing)
         head = f"I can't answer that from my sources: they have no figures or facts for {missing}."
     elif verdict.reason.startswith("asks to set"):
         head = "I can't answer that: I only answer from my sources, with citations."

@@ -300,8 +300,8 @@ def _description(n_docs: int, subjects: list[str], facets: list[str]) -> str:
     if not n_docs:
         return "No documents are indexed yet."
     about = _join([plural(s) for s in subjects[:8]]) if subjects else "the indexed topics"
-    head = f"{n_docs} document{'s' if n_docs != 1 else ''} about {about}"
-    topics = _dedupe([f.lower() for f in facets])[:3]
+    head = f"Documents about {about}"  # no digits: a refusal quotes it, and states no number it cannot cite
+    topics = _dedupe([f.lower() for f in facets if not re.search(r"\d", f)])[:3]
     return head + (f" ({'; '.join(topics)})." if topics else ".")
 
 
