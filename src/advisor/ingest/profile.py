@@ -32,7 +32,7 @@ from advisor.schema import Chunk, Profile, SourceDocument
 log = logging.getLogger(__name__)
 
 PROFILE = "profile.json"
-PROFILE_VERSION = "1"  # bump when derivation changes: the next `advisor index` re-derives
+PROFILE_VERSION = "2"  # bump when derivation changes: the next `advisor index` re-derives
 OVERRIDES = "advisor.yaml"
 MIN_COUNT = 2  # a phrase must occur this often in the documents to count as a subject
 MAX_SUBJECTS = 60
