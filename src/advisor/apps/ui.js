@@ -49,7 +49,8 @@
     sourcesRoot.querySelectorAll(".source-card.flash").forEach((c) => c.classList.remove("flash"));
     card.classList.add("flash");
     const box = scroller(card);
-    if (box) box.scrollTop += card.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
+    const gap = narrow() ? 64 : 8; // on a phone the drawer's header stays on top
+    if (box) box.scrollTop += card.getBoundingClientRect().top - box.getBoundingClientRect().top - gap;
     else card.scrollIntoView({ block: "start", behavior: "instant" });
     card.focus({ preventScroll: true });
   }
