@@ -535,7 +535,7 @@ def test_exports_are_private_to_their_session(server):
     def session(i: int) -> tuple[str, str]:
         client = Client(server["url"], verbose=False)
         question = f"{questions[i]} (session {i})"
-        result = client.predict(question, {"users": {}}, 5, api_name="/ask")
+        result = client.predict(question, [], 5, api_name="/ask")
         export = next(v["value"] for v in result if isinstance(v, dict) and str(v.get("value")).endswith(".md"))
         return question, httpx.get(f"{server['url']}/gradio_api/file={export}", timeout=30).text
 

@@ -599,6 +599,37 @@ def document_html(advisor: Advisor, source: str, chunk_id: str) -> str:
     return f"{head}{note}{markdown_html(text, quotes)}"
 
 
+def message_text(content: object) -> str:
+    """The text of a chat message; Gradio 6 hands content back as a list of typed parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict):
+        return str(content.get("text") or "")
+    if isinstance(content, list):
+        return "".join(message_text(part) for part in content)
+    return ""
+
+
+def history_from_chat(chat: object) -> list[dict]:
+    """Earlier turns from a chat value sent to the `ask` API (messages with text or HTML content)."""
+    out = []
+    for m in chat if isinstance(chat, list) else []:
+        if isinstance(m, dict) and m.get("role") in ("user", "assistant"):
+            text = html.unescape(re.sub(r"<[^>]+>", "", message_text(m.get("content"))))
+            out.append({"role": m["role"], "content": text.strip()})
+    return out
+
+
+def _api_exchanges(history: list[dict]) -> list[dict]:
+    """Earlier turns as exchanges (question and answer text) for the API's export."""
+    out = []
+    for i in range(0, len(history) - 1, 2):
+        if history[i]["role"] == "user" and history[i + 1]["role"] == "assistant":
+            answer = {"answer": history[i + 1]["content"], "cited": [], "passages": []}
+            out.append({"id": f"api-{i}", "question": history[i]["content"], "answer": answer})
+    return out
+
+
 # -- the app ----------------------------------------------------------------------------------------------------
 
 
@@ -852,6 +883,29 @@ def create_app(advisor: Advisor) -> gr.Blocks:
         except Exception as exc:  # the viewer says what went wrong, never a traceback
             return f"<p>This document cannot be shown ({_escape(type(exc).__name__)}).</p>"
 
+    def api_ask(message, chat, k, previous):
+        """The programmatic `ask` endpoint (gradio_client): question + chat so far -> chat, sources, export.
+
+        It keeps the earlier contract (`predict(question, chat, k, api_name="/ask")`, result[0] is the chat)
+        and stores nothing in any browser; its export is private to the calling session.
+        """
+        history = history_from_chat(chat)
+        exchange = {"id": uuid.uuid4().hex, "question": str(message or ""), "answer": None, "time": _now()}
+        try:
+            answer = advisor.ask(str(message or ""), history, k=int(k or settings.k))
+            exchange["answer"] = answer.to_json()
+            reply = answer.text
+        except (InvalidQuestion, IndexUnavailable) as exc:
+            exchange["error"] = reply = str(exc)
+        except Exception as exc:  # one line for the caller, the traceback in the log
+            log.exception("answering failed")
+            exchange["error"] = reply = f"The index could not be read ({type(exc).__name__})."
+        turns = [*(chat if isinstance(chat, list) else []), {"role": "user", "content": str(message or "")}]
+        turns.append({"role": "assistant", "content": reply})
+        conv = {"id": "api", "title": "", "exchanges": [*_api_exchanges(history), exchange]}
+        path = write_export(conv, previous)
+        return turns, sources_html([exchange]), path, path
+
     title = profile.name
     with gr.Blocks(title=title, analytics_enabled=False, delete_cache=(3600, 3600)) as app:
         state = gr.BrowserState({"users": {}}, storage_key="advisor-conversations", secret=_secret(settings))
@@ -922,12 +976,25 @@ def create_app(advisor: Advisor) -> gr.Blocks:
                     server_functions=[read_document],
                 )
 
+        with gr.Column(visible=False):
+            api_question = gr.Textbox(label="question")
+            api_chat = gr.Chatbot(label="chat")
+            api_sources = gr.HTML()
+            api_export = gr.File(label="export")
+            api_trigger = gr.Button("ask (API)")
+        api_trigger.click(
+            api_ask,
+            [api_question, api_chat, k, export_file],
+            [api_chat, api_sources, api_export, export_file],
+            api_name="ask",
+            concurrency_id="answer",
+        )
         base = [state, export_file]
         drawn = [state, chatbot, sources, export, export_file, convs, rename_box, box, banner]
         liked = [*drawn, rated, comment_row, comment_label, comment_box]
         ask_inputs = [box, state, export_file, k]
         asking = [
-            box.submit(ask, ask_inputs, drawn, api_name="ask", concurrency_id="answer"),
+            box.submit(ask, ask_inputs, drawn, api_name=False, concurrency_id="answer"),
             send.click(ask, ask_inputs, drawn, api_name=False, concurrency_id="answer"),
             chatbot.retry(on_retry, [state, export_file, k], drawn, api_name=False, concurrency_id="answer"),
             chatbot.edit(on_edit, [state, export_file, k], drawn, api_name=False, concurrency_id="answer"),
@@ -951,7 +1018,7 @@ def create_app(advisor: Advisor) -> gr.Blocks:
             [knowledge, technical, banner],
             concurrency_limit=1,
             concurrency_id="reindex",
-            api_name=False,
+            api_name="on_reindex",
         )
         app.load(on_load, base, drawn, api_name=False)
     return app
