@@ -353,6 +353,9 @@ def test_reload_keeps_conversations_which_the_sidebar_starts_switches_renames_an
     labels = page.locator("#conversations label").all_inner_texts()
     assert len(labels) == 2 and "certifications" in labels[0]
     page.locator("#conversations label", has_text="staff AI engineer").click()
+    page.wait_for_function(
+        "() => document.querySelector('#chat [data-testid=\"user\"]')?.innerText.includes('staff AI engineer')"
+    )
     answered(page, 1)
     assert "staff AI engineer own" in page.locator("#chat [data-testid='user']").inner_text()
     page.fill("#rename-box textarea, #rename-box input", "Staff role")
