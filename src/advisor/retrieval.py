@@ -192,8 +192,11 @@ class HybridRetriever:
 
         t0 = time.perf_counter()
         if mode == "hybrid":
-            # A comparison: the question as asked, plus one retrieval per subject, so both sides have evidence.
-            fused = rrf([rrf([d, b]) for d, b in zip(dense, bm25, strict=True)])
+            fused = rrf([dense[0], bm25[0]])
+            if focused:  # a comparison: each side's best passage makes the top k
+                sides = [rrf([d, b]) for d, b in zip(dense[1:], bm25[1:], strict=True)]
+                names = [name_pattern(s) for s in self.subjects(query)[:2]]
+                fused = cover_sides(fused, sides, names, lambda i: state.snapshot.chunks[i].embed_text, k)
         else:
             fused = dense[0] or bm25[0]
         sims = state.chunk_vectors @ qvec if len(state.chunk_vectors) else np.zeros(0)
@@ -248,6 +251,24 @@ def subject_queries(query: str, subjects: list[str]) -> list[str]:
             if other.lower() != keep.lower():
                 q = name_pattern(other).sub(" ", q)
         out.append(re.sub(r"\s+", " ", q).strip())
+    return out
+
+
+def cover_sides(
+    ranking: list[int], sides: list[list[int]], names: list[re.Pattern], text: Callable[[int], str], k: int
+) -> list[int]:
+    """`ranking` with, for each side whose name no passage of its top `k` mentions, that side's best
+    passage naming it moved up to the last place of the top `k` (pure; the rest keeps its order)."""
+    out = list(ranking)
+    for side, name in zip(sides, names, strict=True):
+        if any(name.search(text(i)) for i in out[:k]):
+            continue
+        best = next((i for i in side if name.search(text(i))), None)
+        if best is None:
+            continue
+        if best in out:
+            out.remove(best)
+        out.insert(max(0, min(k, len(out)) - 1), best)
     return out
 
 

@@ -113,6 +113,7 @@ SECTIONS: dict[str, str] = {
     "load": "advisor.evaluation.bench_load",
     "llm": "advisor.evaluation.bench_llm",
     "scaleout": "advisor.evaluation.bench_scaleout",
+    "embedders": "advisor.evaluation.bench_embedders",
 }
 
 
