@@ -141,3 +141,56 @@ def test_comparison_covers_both_sides(advisor):
     lines = _sentences(answer)
     assert any(re.search(r"\bengineers?\b", ln, re.I) and "architect" not in ln.lower() for ln in lines)
     assert any("architect" in ln.lower() for ln in lines)
+
+
+def _quoted(advisor, answer):
+    """Every line carrying a marker is a verbatim sentence (or list item) of the passage it cites."""
+    for line in _sentences(answer):
+        n = int(MARKER.findall(line)[-1])
+        quote = MARKER.sub("", line).lstrip("- ").strip().rstrip(".:").strip()
+        units = advisor.retriever.sentences(answer.passages[n - 1].chunk.id)[0]
+        text = answer.passages[n - 1].chunk.text
+        assert any(quote.rstrip(" .") in s for s in units) or quote in text, (quote, units)
+
+
+def test_a_which_question_is_answered_with_the_list_and_one_citation(advisor):
+    answer = advisor.ask("What vector databases and search tools do AI engineers use for RAG?")
+    items = [ln[2:] for ln in answer.text.splitlines() if ln.startswith("- ")]
+    assert "ChromaDB" in items and "Pinecone" in items  # one-word items are kept
+    assert len(answer.cited) == 1
+    _quoted(advisor, answer)
+
+
+def test_three_careers_pay_is_not_a_disagreement(advisor_both):
+    answer = advisor_both.ask("How much do electricians, actuaries and UX designers earn?")
+    assert not answer.text.startswith("The sources give different figures")
+    assert numbers_in(answer.text) and not answer.refused
+    _quoted(advisor_both, answer)
+
+
+def test_the_asked_figure_comes_first(advisor):
+    answer = advisor.ask("How much can a senior AI architect with over 12 years make in India?")
+    first = _sentences(answer)[0]
+    assert "12+" in first and "Crore" in first
+
+
+def test_a_decision_sets_the_users_facts_against_cited_criteria(advisor_both):
+    answer = advisor_both.ask(
+        "I have 3 years of experience as a gardener and I love drawing. Should I become a landscape architect?"
+    )
+    lines = answer.text.splitlines()
+    assert "On your years of experience:" in lines and "On what you love (drawing):" in lines
+    # each of the user's facts is followed by at least one cited source sentence
+    for label in ("On your years of experience:", "On what you love (drawing):"):
+        assert MARKER.search(lines[lines.index(label) + 1])
+    # nothing but framing lines and quotes: every other line carries a citation
+    framing = {ln for ln in lines if ln.startswith(("Here is what", "On ", "Other points")) or not ln.strip()}
+    assert all(MARKER.search(ln) for ln in lines if ln not in framing)
+    _quoted(advisor_both, answer)
+
+
+def test_a_comparison_of_two_careers_covers_both(advisor_both):
+    answer = advisor_both.ask("How does the training of an electrician compare with that of an actuary?")
+    text = answer.text.lower()
+    assert "electrician" in text and "actuar" in text
+    _quoted(advisor_both, answer)

@@ -13,7 +13,7 @@ from conftest import CORPUS, make_settings
 
 from advisor.advisor import Advisor
 from advisor.ingest.chunk import count_tokens
-from advisor.retrieval import HybridRetriever, near_duplicate, rrf
+from advisor.retrieval import HybridRetriever, cover_sides, name_pattern, near_duplicate, rrf, subject_queries
 from advisor.store.index import CorpusIndex
 
 
@@ -154,3 +154,53 @@ def test_a_cli_reindex_is_picked_up_by_a_running_reader_without_it_embedding(tmp
         t.join()
     assert found and not errors and asked > 0, errors[:3]
     assert all(t in (question, "warm up") for t in counting.texts), set(counting.texts) - {question}
+
+
+@pytest.mark.parametrize(
+    ("query", "subjects", "expected"),
+    [
+        (
+            "Compare electricians and actuaries pay",
+            ["electrician", "actuary"],
+            ["Compare electricians and pay", "Compare and actuaries pay"],
+        ),
+        ("What does an electrician earn?", ["electrician"], []),
+        (
+            "UX designer or landscape architect: which needs a license?",
+            ["UX designer", "landscape architect"],
+            ["UX designer or : which needs a license?", "or landscape architect: which needs a license?"],
+        ),
+    ],
+)
+def test_subject_queries_keep_one_subject_each(query, subjects, expected):
+    assert subject_queries(query, subjects) == expected
+
+
+@pytest.mark.parametrize(
+    ("subject", "text", "found"),
+    [
+        ("actuary", "Actuaries price risk", True),
+        ("AI/ML engineer", "an AI/ML Engineers' week", True),
+        ("UX designer", "UX  designers test", True),
+        ("electrician", "electrical work", False),
+    ],
+)
+def test_name_pattern_matches_any_number_and_spacing(subject, text, found):
+    assert bool(name_pattern(subject).search(text)) is found
+
+
+def test_cover_sides_moves_a_missing_side_into_the_top_k():
+    texts = {1: "about x", 2: "about x again", 3: "more x", 4: "y here", 5: "y there", 9: "nothing"}
+    names = [name_pattern("x"), name_pattern("y")]
+    # y is missing from the top 3: its side's best passage naming y takes the third place
+    assert cover_sides([1, 2, 3, 5], [[1], [9, 4, 5]], names, texts.get, 3)[:3] == [1, 2, 4]
+    # both sides present: the ranking is untouched
+    assert cover_sides([1, 4, 2], [[1], [4]], names, texts.get, 3) == [1, 4, 2]
+    # a side with no passage naming it changes nothing
+    assert cover_sides([1, 2, 3], [[1], [2]], names, texts.get, 3) == [1, 2, 3]
+
+
+def test_a_comparison_across_two_documents_retrieves_both_sides(advisor_both):
+    passages = advisor_both.retriever.retrieve("How does an electrician's training compare with an actuary's?").passages
+    sources = {p.chunk.source.rsplit("/", 1)[-1] for p in passages}
+    assert "electrician-career-guide.md" in sources and "actuary-career-guide.md" in sources

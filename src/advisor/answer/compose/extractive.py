@@ -40,7 +40,10 @@ def no_subjects(text: str) -> list[str]:
 
 _CURRENCY = r"[$€£¥₹]\s?\d|\b\d[\d,.]*\s?(?:usd|eur|gbp|dollars?|euros?|pounds?)\b"
 _PERCENT = r"\d\s?%|\b\d+(?:\.\d+)?\s?percent\b"
-_DURATION = r"\b\d[\d.,]*(?:\s?[-–]\s?\d[\d.,]*)?\+?\s*(?:years?|yrs?|months?|weeks?|days?|hours?)\b"
+_COUNT = r"(?:\d[\d.,]*|one|two|three|four|five|six|seven|eight|nine|ten|twelve)"
+_DURATION = (
+    rf"\b{_COUNT}(?:\s?(?:[-–]|to|or)\s?{_COUNT})?\+?\s*(?:more\s+)?(?:years?|yrs?|months?|weeks?|days?|hours?)\b"
+)
 FIGURE_KINDS: dict[str, re.Pattern] = {
     "currency": re.compile(_CURRENCY, re.I),
     "percent": re.compile(_PERCENT, re.I),
@@ -116,6 +119,7 @@ class Intent:
     subjects: tuple[str, ...] = ()
     numbers: frozenset[str] = frozenset()
     facts: tuple[Fact, ...] = ()
+    at_least: frozenset[str] = frozenset()  # numbers the question puts a floor on ("over 12 years")
 
 
 _FACTS = (
@@ -218,6 +222,7 @@ def detect_intent(question: str, subjects: Subjects = no_subjects) -> Intent:
         subjects=found,
         numbers=question_numbers(question),
         facts=facts,
+        at_least=frozenset(re.findall(r"\b(?:over|more\s+than|at\s+least|above)\s+(\d+)", question, re.I)),
     )
 
 
@@ -400,6 +405,8 @@ class ExtractiveGenerator:
                     score += 0.2
                     if intent.numbers and intent.numbers & question_numbers(text):
                         score += 0.1  # the figure for the asked case ("3-5 years", "12+ years")
+                    if any(re.search(rf"\b{n}\s?\+", text) for n in intent.at_least):
+                        score += 0.1  # "over 12 years" is the "12+" row, not the "8-12" one
                 if intent.decision and _DECISION_CUES.search(text):
                     score += 0.12
                 if len(words) > 60:
@@ -550,7 +557,7 @@ def _lead(intent: Intent, conflict: bool) -> str | None:
     if intent.decision:
         return "Here is what the sources say that bears on your decision:"
     if intent.comparison and len(intent.subjects) >= 2:
-        return f"How the sources compare {intent.subjects[0]} and {intent.subjects[1]}:"
+        return f"How the sources compare {', '.join(intent.subjects[:-1])} and {intent.subjects[-1]}:"
     if intent.comparison:
         return "How the sources compare them:"
     return None
