@@ -91,6 +91,7 @@ _NUMBER_WORDS = {
     w: str(i) for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())
 }
 _WORD = re.compile(r"[a-z0-9$₹€£%]+")
+FIT = 0.06  # score added (or taken) when a passage's section names the asked subject (or only others); dev
 _STOP = frozenset(
     """
     a an the of to in on for and or is are do does i my me you your what how which who should
@@ -391,7 +392,7 @@ class ExtractiveGenerator:
         for p in passages:
             texts, vectors = self.sentences(p.chunk.id)
             context = _terms(f"{p.chunk.title} {p.chunk.section or ''}")
-            fit = 0.12 * subject_fit(intent.subjects, self.subjects(p.chunk.section or ""))
+            fit = FIT * subject_fit(intent.subjects, self.subjects(p.chunk.section or ""))
             for order, (text, vec) in enumerate(zip(texts, vectors, strict=True)):
                 words = text.split()
                 if len(words) < 4 or text.rstrip().endswith("?"):
