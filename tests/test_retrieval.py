@@ -93,7 +93,7 @@ class CountingEmbedder:
     def __init__(self, inner) -> None:
         self.inner = inner
         self.texts: list[str] = []
-        self.name = inner.name
+        self.name, self.dim = inner.name, inner.dim
 
     @property
     def loaded(self) -> bool:
