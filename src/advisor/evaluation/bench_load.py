@@ -130,14 +130,13 @@ def converse(url: str, conversation: int, questions: Sequence[str], t0: float, p
     from gradio_client import Client
 
     client = Client(url, verbose=False, httpx_kwargs=HTTPX)
-    store: dict = {"users": {}}  # the UI keeps each user's conversations in this browser store
+    chat: list = []
     out = []
     for q in questions:
         start = time.perf_counter()
         req = Request(conversation, q, start - t0, 0.0)
         try:
-            result = client.predict(q, store, 5, api_name="/ask")
-            store = next((v for v in result if isinstance(v, dict) and "users" in v), store)
+            result = client.predict(q, chat, 5, api_name="/ask")  # question, chat so far, k -> chat, ...
             chat = next((m for v in result if (m := _messages(v))), [])
             req.answer = _last_answer(chat)
             if not req.answer.strip() or any(e in req.answer for e in UI_ERRORS):
