@@ -165,8 +165,8 @@ def reindex_button(url: str, t0: float) -> Reindex:
 
     start = time.perf_counter()
     try:
-        status, report = Client(url, verbose=False, httpx_kwargs=HTTPX).predict(api_name="/on_reindex")
-        ok, detail = "documents" in str(status), f"{status} | {report}"
+        outputs = Client(url, verbose=False, httpx_kwargs=HTTPX).predict(api_name="/on_reindex")
+        ok, detail = "documents" in str(outputs), str(outputs)
     except Exception as exc:
         ok, detail = False, f"{type(exc).__name__}: {exc}"
     return Reindex("ui button", start - t0, time.perf_counter() - start, ok, detail[-500:])
