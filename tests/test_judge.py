@@ -84,6 +84,15 @@ ELECTRICIAN_PAY = "In the United Kingdom, a newly qualified electrician earns ar
             "unknown_subjects",
             ("marine electrician",),
         ),
+        # a word for where a person stands is no new subject: an aspiring electrician is an electrician
+        (
+            "How does an aspiring electrician start?",
+            ["Electricians train for years."],
+            ["aspiring"],
+            "unknown_subjects",
+            (),
+        ),
+        ("How does an aspiring electrician start?", ["Electricians train."], ["aspiring"], "uncovered_subjects", ()),
         # a known qualifier: not a new subject
         ("What does a master electrician do?", ["A master electrician pulls permits."], [], "unknown_subjects", ()),
         # an unknown person noun

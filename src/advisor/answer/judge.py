@@ -44,6 +44,8 @@ SUGGESTIONS = 4
 
 # English person-noun endings: an unknown word shaped like one names a subject the corpus lacks.
 _PERSON = re.compile(r"^[a-z]{3,}(?:er|or|ist|ian|ant|eer|ee)s?$")
+# Words that say where a person stands, not what they do: "an aspiring X" is still an X.
+STAGE_WORDS = frozenset("aspiring prospective future would-be budding new young experienced successful".split())
 _PEOPLE = re.compile(r"^[a-z]{3,}(?:ists|ians|ants|eers)$")  # plural, and rarely anything but people
 _NAME = re.compile(r"(?<![\w'])([A-Z][\w&'.-]*[\w&](?:\s+(?:of\s+|the\s+)?[A-Z][\w&'.-]*[\w&])*)")
 _WORD = re.compile(r"[a-z0-9]+")
@@ -102,14 +104,15 @@ def signals(question: str, retrieval: Retrieval, profile: Profile) -> Signals:
     uncovered: list[str] = []
     listed = {normalize(s).lower() for s in profile.subjects}
     for m in found:
-        qualifier = [w.lower() for w in m.qualifier.split()]
+        qualifier = [w.lower() for w in m.qualifier.split() if w.lower() not in STAGE_WORDS]
+        subject = " ".join(w for w in m.subject.split() if w.lower() not in STAGE_WORDS)
         # (a hyphenated word is never "unknown": the retriever's vocabulary check misses its parts)
         if qualifier and all(
             w in unknown and "-" not in w and not any(_contains(t, w) for t in texts) for w in qualifier
         ):
             unknown_subjects.append(f"{m.qualifier} {m.subject}")  # "vegan chef"
-        elif m.subject.lower() not in listed and not any(_speaks_about(m.subject, words) for words in texts):
-            uncovered.append(m.subject)  # a combination the corpus never names ("executive cook")
+        elif subject.lower() not in listed and not any(_speaks_about(subject, words) for words in texts):
+            uncovered.append(subject)  # a combination the corpus never names ("executive cook")
     spans = [(m.start, m.end) for m in found]
     text = normalize(question)
     if not found and retrieval.top_dense < CONFIDENT_SIMILARITY:  # "What do pharmacists earn?"

@@ -27,7 +27,7 @@ import numpy as np
 from advisor.advisor import Advisor
 from advisor.evaluation.golden import first_hit_rank, load_golden
 from advisor.ingest.chunk import chunk_document, split_sentences
-from advisor.ingest.load import load_corpus
+from advisor.ingest.load import corpus_files, load_corpus
 from advisor.settings import Settings
 from advisor.store.embedding import OnnxEmbedder, SentenceTransformerEmbedder
 from advisor.store.index import CorpusIndex
@@ -105,6 +105,13 @@ def _rss_peak_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return round(int(line.split()[1]) / 1024, 1)
     return 0.0
+
+
+def golden_questions(limit: int | None = None) -> list[str]:
+    """Single-turn questions of the dev golden set: benchmarks ask what the evals ask, not words of our own."""
+    root = Path(__file__).resolve().parents[3]
+    golden = load_golden([root / "evals" / "dev" / "golden.jsonl"])
+    return [g["question"] for g in golden if not g.get("history") and g.get("answerable", True)][:limit]
 
 
 # Topic benchmarks, each a module with `run(work: Path, log) -> dict` and `markdown(results: dict) -> str`;
@@ -199,7 +206,7 @@ def _core(scales: Sequence[int], log: Callable[[str], None]) -> dict:
         st_raw_s = time.perf_counter() - t0
         env = {**os.environ, "ADVISOR_CORPUS_DIR": str(settings.corpus_dir), "ADVISOR_DATA_DIR": str(settings.data_dir)}
         noop_s = _wall([str(BIN / "advisor"), "index"], env, runs=5)
-        target = settings.corpus_dir / "ai-architect-career-ladder.md"
+        target = corpus_files(settings.corpus_dir)[0]
         target.write_text(target.read_text() + "\n## Bench\n\nA benchmark paragraph about staff engineers.\n")
         t0 = time.perf_counter()
         one = index.update(progress=False)
@@ -229,7 +236,7 @@ def _core(scales: Sequence[int], log: Callable[[str], None]) -> dict:
 
         # -- cold start --
         log("cold start: advisor ask as a fresh process; server until first answer")
-        results["cold_ask_s"] = _wall([str(BIN / "advisor"), "ask", "What do AI architects earn?"], env, runs=3)
+        results["cold_ask_s"] = _wall([str(BIN / "advisor"), "ask", questions[0]], env, runs=3)
         results.update(_server_measurements(env, questions))
 
         # -- baseline --
@@ -260,7 +267,7 @@ def _server_measurements(env: dict, questions: Sequence[str]) -> dict:
     try:
         _started(port, proc, "advisor serve")
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
-        client.predict("What do AI architects earn?", api_name="/ask")
+        client.predict(questions[0], api_name="/ask")
         first = time.perf_counter() - t0
         for q in questions:
             client.predict(q, api_name="/ask")

@@ -21,13 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from advisor import models
+from advisor.evaluation.bench import golden_questions
 from advisor.settings import Settings
-
-QUESTIONS = (
-    "What does a staff AI engineer own?",
-    "Should I become an AI architect? I have 2 years of experience and love coding.",
-    "How long does it take to move from engineer to architect?",
-)
 
 
 def _model_name(settings: Settings) -> str:
@@ -86,7 +81,7 @@ def run(work: Path, log: Callable[[str], None]) -> dict:
         advisor = Advisor(settings, index, generator=llm_generator(lambda: model))
         next(iter(model.stream([("human", "Say OK.")])))  # warm the server
         rows = []
-        for q in QUESTIONS:
+        for q in golden_questions(3):
             log(f"llm: {q}")
             t0 = time.perf_counter()
             answer = advisor.ask(q)

@@ -20,18 +20,11 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from advisor.evaluation.bench import BIN, free_port, p, synthetic_corpus, wait_for_port
+from advisor.evaluation.bench import BIN, free_port, golden_questions, p, synthetic_corpus, wait_for_port
 from advisor.settings import Settings
 from advisor.store.embedding import OnnxEmbedder
 from advisor.store.index import CorpusIndex
 
-QUESTIONS = (
-    "What does a staff AI/ML engineer own?",
-    "Do I need a PhD to become an AI engineering architect?",
-    "What do AI architects earn?",
-    "When should I move from AI engineer to AI architect?",
-    "Which certification is good for Microsoft-focused organizations?",
-)
 MARKER = "Apprentice lighthouse keepers shadow a mentor for exactly eleven weeks."
 
 
@@ -115,7 +108,7 @@ class Reader:
         if not wait_for_port(self.port, self.proc, timeout=900):
             raise RuntimeError(f"reader {self.data.name} did not start")
         self.client = Client(f"http://127.0.0.1:{self.port}/", verbose=False)
-        self.ask(QUESTIONS[0])
+        self.ask(golden_questions(1)[0])
         return time.perf_counter() - self.started
 
     def ask(self, question: str) -> str:
@@ -158,7 +151,7 @@ def run(work: Path, log: Callable[[str], None], scales: Sequence[int] = (100,)) 
                 results[f"reader{i}_files"] = sorted(x.name for x in r.data.iterdir())
                 times = []
                 for _ in range(4):
-                    for q in QUESTIONS:
+                    for q in golden_questions(5):
                         t = time.perf_counter()
                         r.ask(q)
                         times.append((time.perf_counter() - t) * 1000)
