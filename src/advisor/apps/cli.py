@@ -94,7 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     bn = sub.add_parser("bench", help="measure speed, memory and scaling; write benchmarks/results.{md,json}")
     bn.add_argument("--out", type=Path, default=Path("benchmarks"), help="where results go (default benchmarks/)")
     bn.add_argument("--scale", type=int, action="append", help="synthetic corpus sizes (default 1, 10 and 100)")
-    bn.add_argument("--only", action="append", default=[], help="run only this topic section (repeatable)")
+    bn.add_argument("--only", action="append", default=[], help="run only this section: core or a topic (repeatable)")
     bn.set_defaults(func=cmd_bench)
 
     ev = sub.add_parser("eval", help="run golden Q&A through the advisor and write reports")

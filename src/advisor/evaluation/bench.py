@@ -131,12 +131,13 @@ def run_benchmarks(
     only: Sequence[str] = (),
 ) -> dict:
     """Measure the core numbers (or only the named topic sections); write results.json and results.md."""
-    unknown = [name for name in only if name not in SECTIONS]
+    unknown = [name for name in only if name != "core" and name not in SECTIONS]
     if unknown:
-        raise ValueError(f"unknown benchmark {', '.join(unknown)} (available: {', '.join(SECTIONS) or 'none'})")
+        raise ValueError(f"unknown benchmark {', '.join(unknown)} (available: core, {', '.join(SECTIONS)})")
     path = out_dir / "results.json"
-    results = json.loads(path.read_text()) if only and path.exists() else _core(scales, log)
-    for name in only or SECTIONS:
+    earlier = json.loads(path.read_text()) if only and path.exists() else {}
+    results = _core(scales, log) if not only or "core" in only else earlier
+    for name in [n for n in only if n != "core"] if only else SECTIONS:
         work = Path(tempfile.mkdtemp(prefix=f"advisor-bench-{name}-"))
         try:
             section = importlib.import_module(SECTIONS[name]).run
