@@ -80,21 +80,6 @@ def _chunk_vectors(snap: Snapshot) -> np.ndarray:
 class Retriever(Protocol):
     """Finds the passages for a (standalone) question, with the signals the judge reads."""
 
-    def _dense(self, vectors: np.ndarray, state: _Loaded, n: int) -> list[list[int]]:
-        """Chroma's ranking (chunk indices) for each query vector, in one request."""
-        res = self.index.collection().query(
-            query_embeddings=vectors.tolist(), n_results=min(n, len(state.snapshot.chunks)), include=[]
-        )
-        return [[state.uid_to_idx[u] for u in ids if u in state.uid_to_idx] for ids in res["ids"]]
-
-    @staticmethod
-    def _bm25(query: str, state: _Loaded, n: int) -> list[int]:
-        terms = _query_terms(query)
-        if not terms:
-            return []
-        docs, scores = state.bm25.retrieve([terms], k=min(n, len(state.snapshot.chunks)), show_progress=False)
-        return [int(d) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
-
     def retrieve(self, query: str, k: int | None = None, mode: Mode = "hybrid") -> Retrieval: ...
 
     def sentences(self, chunk_id: str) -> tuple[list[str], np.ndarray]: ...

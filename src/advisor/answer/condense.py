@@ -12,10 +12,10 @@ previous question are carried over; the history is never pasted into the query.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Protocol
 
-from advisor.ingest.profile import Mention, mentions, normalize, plural, singular, subjects_in
+from advisor.ingest.profile import Mention, ProfileBound, mentions, normalize, plural, singular, subjects_in
 from advisor.schema import Profile, Turn
 
 __all__ = ["Condenser", "RuleCondenser", "condense", "subjects_in"]
@@ -189,10 +189,7 @@ class Condenser(Protocol):
     def condense(self, question: str, history: Sequence[Turn]) -> str: ...
 
 
-ProfileSource = Profile | Callable[[], Profile]
-
-
-class RuleCondenser:
+class RuleCondenser(ProfileBound):
     """The rule-based default: pronouns, ellipsis and "which one" resolved against the corpus's subjects.
 
     `profile` is the corpus profile or a function returning the current one (the `Advisor` binds
@@ -200,22 +197,6 @@ class RuleCondenser:
     """
 
     name = "rules"
-
-    def __init__(self, profile: ProfileSource | None = None) -> None:
-        self._profile = profile
-
-    @property
-    def has_profile(self) -> bool:
-        return self._profile is not None
-
-    def bind_profile(self, profile: ProfileSource) -> None:
-        """Use this profile (or function returning it) from now on."""
-        self._profile = profile
-
-    @property
-    def profile(self) -> Profile:
-        source = self._profile
-        return (source() if callable(source) else source) or Profile()
 
     def condense(self, question: str, history: Sequence[Turn]) -> str:
         return condense(question, history, self.profile)

@@ -19,11 +19,10 @@ example questions closest to the one asked.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from advisor.ingest.profile import STOPWORDS, mentions, normalize, plural, singular
+from advisor.ingest.profile import STOPWORDS, ProfileBound, mentions, normalize, plural, singular
 from advisor.schema import Passage, Profile, Retrieval, Verdict
 
 INJECTION = re.compile(
@@ -270,32 +269,13 @@ class Judge(Protocol):
     def refusal(self, question: str, verdict: Verdict) -> str: ...
 
 
-ProfileSource = Profile | Callable[[], Profile]
-
-
-class RuleJudge:
+class RuleJudge(ProfileBound):
     """The rule-based default: the signals above against thresholds calibrated on the dev split.
 
     `profile` is the corpus profile or a function returning the current one (the `Advisor` binds its own).
     """
 
     name = "rules"
-
-    def __init__(self, profile: ProfileSource | None = None) -> None:
-        self._profile = profile
-
-    @property
-    def has_profile(self) -> bool:
-        return self._profile is not None
-
-    def bind_profile(self, profile: ProfileSource) -> None:
-        """Use this profile (or function returning it) from now on."""
-        self._profile = profile
-
-    @property
-    def profile(self) -> Profile:
-        source = self._profile
-        return (source() if callable(source) else source) or Profile()
 
     def judge(self, question: str, retrieval: Retrieval) -> Verdict:
         return decide(signals(question, retrieval, self.profile))

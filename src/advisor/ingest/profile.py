@@ -23,7 +23,7 @@ import json
 import logging
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -488,3 +488,26 @@ def subjects_in(text: str, profile: Profile) -> list[str]:
         if m.subject.lower() not in (s.lower() for s in out):
             out.append(m.subject)
     return out
+
+
+ProfileSource = Profile | Callable[[], Profile]
+
+
+class ProfileBound:
+    """A rule-based stage that reads the corpus profile: given one, or a function returning the current one."""
+
+    def __init__(self, profile: ProfileSource | None = None) -> None:
+        self._profile = profile
+
+    @property
+    def has_profile(self) -> bool:
+        return self._profile is not None
+
+    def bind_profile(self, profile: ProfileSource) -> None:
+        """Use this profile (or function returning it) from now on."""
+        self._profile = profile
+
+    @property
+    def profile(self) -> Profile:
+        source = self._profile
+        return (source() if callable(source) else source) or Profile()
