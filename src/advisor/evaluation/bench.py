@@ -176,7 +176,7 @@ def _core(scales: Sequence[int], log: Callable[[str], None]) -> dict:
         # indexing, not one-off module imports.
         warm = Settings.from_env({}, corpus_dir=work / "warm-corpus", data_dir=work / "warm-index")
         warm.corpus_dir.mkdir(parents=True)
-        (warm.corpus_dir / "w.md").write_text("# Warm\n\nA warm-up document about staff engineers.\n")
+        (warm.corpus_dir / "w.md").write_text("# Warm\n\nA warm-up document with one paragraph.\n")
         CorpusIndex(warm, embedder).update(progress=False)
 
         # -- indexing --
@@ -208,7 +208,7 @@ def _core(scales: Sequence[int], log: Callable[[str], None]) -> dict:
         env = {**os.environ, "ADVISOR_CORPUS_DIR": str(settings.corpus_dir), "ADVISOR_DATA_DIR": str(settings.data_dir)}
         noop_s = _wall([str(BIN / "advisor"), "index"], env, runs=5)
         target = corpus_files(settings.corpus_dir)[0]
-        target.write_text(target.read_text() + "\n## Bench\n\nA benchmark paragraph about staff engineers.\n")
+        target.write_text(target.read_text() + "\n## Bench\n\nA benchmark paragraph added to one file.\n")
         t0 = time.perf_counter()
         one = index.update(progress=False)
         one_s = time.perf_counter() - t0

@@ -130,7 +130,7 @@ _WORD = re.compile(r"[^\W\d_]+")
 
 
 def _stem(word: str) -> str:
-    """A light plural folding, so 'architects' and 'architect' meet."""
+    """A light plural folding, so 'teachers' and 'teacher' meet."""
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
     if len(word) > 4 and word.endswith(("ches", "shes", "sses", "xes")):

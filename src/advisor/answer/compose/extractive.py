@@ -250,7 +250,7 @@ _ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
 def list_blocks(text: str, section: str | None = None) -> list[ListBlock]:
     """The Markdown lists in a passage, each with the line that introduces it (pure).
 
-    The label is the line just above the list when it ends with ":" ("Modern AI Engineers use:"),
+    The label is the line just above the list when it ends with ":" ("Typical tools include:"),
     else the passage's own heading. Lists of fewer than two items are not lists.
     """
     blocks: list[ListBlock] = []
@@ -302,7 +302,7 @@ def _words(subject: str) -> frozenset[str]:
 
 
 def same_subject(a: str, b: str) -> bool:
-    """One subject's words contain the other's ("AI architect" / "AI engineering architect")."""
+    """One subject's words contain the other's ("nurse" / "nurse practitioner")."""
     wa, wb = _words(a), _words(b)
     return bool(wa and wb) and (wa <= wb or wb <= wa)
 
