@@ -18,8 +18,9 @@ from advisor.evaluation.golden import numbers_in
 @pytest.mark.parametrize(
     ("question", "figure", "comparison", "decision"),
     [
-        ("How much do AI architects earn?", "currency", False, False),
-        ("AI engineer vs AI architect: which pays more?", "currency", True, False),
+        ("How much do AI architects earn?", "any", False, False),  # which figure: from the corpus profile
+        ("AI engineer vs AI architect: which pays more?", None, True, False),
+        ("Which trade pays better?", None, True, False),
         ("Should I become an architect? I have 2 years of experience", None, False, True),
         ("What does a staff engineer own?", None, False, False),
         ("What is the difference between an AI engineer and an AI architect?", None, True, False),
@@ -33,6 +34,15 @@ def test_detect_intent(question, figure, comparison, decision):
     assert (i.figure, i.comparison, i.decision) == (figure, comparison, decision)
 
 
+def test_the_profile_measure_names_the_asked_figure():
+    def measure(text: str) -> str | None:
+        return "currency" if "earn" in text else None
+
+    assert detect_intent("What do potters earn?", measure=measure).figure == "currency"
+    assert detect_intent("How long until potters earn?", measure=measure).figure == "duration"  # the words win
+    assert detect_intent("What do potters do?", measure=measure).figure is None
+
+
 @pytest.mark.parametrize(
     ("question", "nouns"),
     [
@@ -41,6 +51,7 @@ def test_detect_intent(question, figure, comparison, decision):
         ("What does a staff engineer own?", ()),
         ("What comes after that level?", ()),
         ("How much do they earn?", ()),
+        ("Which role pays more?", ()),
     ],
 )
 def test_list_nouns(question, nouns):

@@ -249,6 +249,29 @@ def test_answer_json_reports_the_generator_and_the_verification(built, embedder)
     assert [s["reason"] for s in v["sentences"]] == [None, "unsupported"]
 
 
+def test_a_refusal_with_an_llm_configured_says_the_rule_based_path_wrote_it(built, embedder):
+    """The refusal text is the judge's; the model is never asked, and `generator` says so."""
+    from advisor.store.index import CorpusIndex
+
+    index = CorpusIndex(built, embedder)
+    plain_advisor = Advisor(built, index)
+    asked: list[str] = []
+
+    def factory():
+        asked.append("model")
+        return fake("Anything [1].")
+
+    gen = LLMGenerator(
+        built.with_(llm="openai:fake"),
+        plain_advisor.retriever.sentences,
+        embedder.embed_batch,
+        ExtractiveGenerator(plain_advisor.retriever.sentences),
+        model_factory=factory,
+    )
+    answer = Advisor(built, index, generator=gen).ask("What is the capital of Peru?")
+    assert answer.refused and answer.generator == "extractive" and not asked
+
+
 # -- the real path: xllamacpp + SmolLM2-135M on 127.0.0.1 -----------------------------------------------------------
 @pytest.fixture(scope="session")
 def smollm2() -> Path:

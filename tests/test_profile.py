@@ -16,13 +16,14 @@ from advisor.ingest.profile import (
     PROFILE,
     derive_profile,
     load_profile,
+    measure_in,
     phrase_pattern,
     plural,
     read_overrides,
     save_profile,
     singular,
 )
-from advisor.schema import Profile
+from advisor.schema import Chunk, Profile
 from advisor.settings import Settings
 from advisor.store.index import CorpusIndex
 
@@ -83,6 +84,34 @@ def test_description_names_the_subjects_of_that_corpus_only(own, other):
     assert "electrician" not in own.description
 
 
+def _chunk(source: str, heading: str, text: str) -> Chunk:
+    return Chunk(f"{source}:{heading}", source, source, f"Guide > {heading}", text, 0)
+
+
+def test_measures_are_words_headings_use_over_one_kind_of_figure():
+    chunks = [
+        _chunk("baker", "How Much Bakers Earn", "Bakers earn about $30,000 a year. Tips add more."),
+        _chunk("potter", "What Potters Earn", "A potter earns £25,000 at first."),
+        _chunk("potter", "Earn Their Trust", "Clients come back when you listen."),
+        _chunk("baker", "Training Time", "Training takes two years. Most finish in 3 years."),
+        _chunk("potter", "Training Time", "An apprenticeship lasts four years."),
+        _chunk("baker", "Hours", "Bakers start at 4 am; 10% work nights."),  # one heading only: no measure
+    ]
+    profile = Profile(subjects=("baker", "potter"), measures=tuple(derive_profile([], chunks).measures))
+    assert dict(profile.measures) == {"earn": "currency", "train": "duration", "time": "duration"}
+    assert measure_in("What do potters earn?", profile) == "currency"
+    assert measure_in("Are their earnings good?", profile) == "currency"
+    assert measure_in("How long do they train?", profile) == "duration"
+    assert measure_in("What are the hours like?", profile) is None
+    assert measure_in("What does a baker do?", profile) is None
+
+
+def test_measures_of_the_second_corpus_come_from_its_own_headings(other):
+    assert measure_in("What do electricians earn?", other) == "currency"
+    assert measure_in("How is an actuary's pay?", other) == "currency"
+    assert measure_in("What does a UX designer do?", other) is None
+
+
 def test_documents_and_synonyms(other):
     assert len(other.documents) == 4
     assert all(src.startswith("corpus/") and title for src, title in other.documents)
@@ -126,6 +155,7 @@ def test_overrides_replace_name_and_description_and_add_to_lists(tmp_path):
         "examples:\n  - What does a plumber do?\n"
         "subjects: [plumber]\n"
         "synonyms: {sparky: electrician}\n"
+        "measures: {currency: [wage, salary], nonsense: [x]}\n"
     )
     profile = derive_profile(*corpus(OTHER), read_overrides(tmp_path))
     assert profile.name == "Trades advisor"
@@ -133,6 +163,8 @@ def test_overrides_replace_name_and_description_and_add_to_lists(tmp_path):
     assert profile.examples[0] == "What does a plumber do?" and len(profile.examples) > 1
     assert profile.subjects[0] == "plumber" and "electrician" in profile.subjects
     assert ("sparky", "electrician") in profile.synonyms
+    assert measure_in("What wages do plumbers get?", profile) == "currency"
+    assert measure_in("Is the x good?", profile) is None  # not a kind of figure: ignored
 
 
 @pytest.mark.parametrize("text", ["name: [unclosed\n", "- just\n- a list\n"])

@@ -550,6 +550,35 @@ def test_exports_are_private_to_their_session(server):
     assert not list(server["data"].glob("exports/*"))
 
 
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        ('["What \\ud800 do they do?", [], 5, null]', "not valid text"),  # a lone surrogate, as JSON allows
+        ('["And then?", [{"role": "user", "content": "x\\udc00"}], 5, null]', "not valid text"),
+        ('["And then?", "not a list", 5, null]', "must be a list"),
+        ('["And then?", [1, {"role": "system"}], 5, null]', "chat message 1 must be"),
+        ('["And then?", ' + "[" * 900 + "]" * 900 + ", 5, null]", "chat message 1 must be"),
+        ('["And then?", {"role": "user"}, 5, null]', "must be a list"),
+    ],
+)
+def test_bad_input_through_the_http_api_gets_one_line(server, body, said):
+    """Raw HTTP calls of the `ask` API with bad text or a malformed chat: the reply is our one-line error."""
+    import httpx
+
+    headers = {"content-type": "application/json"}
+    call = httpx.post(f"{server['url']}/gradio_api/call/ask", content='{"data": ' + body + "}", headers=headers)
+    assert call.status_code == 200, call.text
+    events = httpx.get(f"{server['url']}/gradio_api/call/ask/{call.json()['event_id']}", timeout=120).text
+    assert "event: complete" in events, events[:500]
+    data = json.loads(events.split("data: ", 1)[1].splitlines()[0])
+    reply = data[0][-1]
+    assert reply["role"] == "assistant"
+    text = reply["content"][0]["text"] if isinstance(reply["content"], list) else reply["content"]
+    assert said in text and "\n" not in text and "Traceback" not in text
+    assert "\\ud" not in json.dumps(data)  # nothing invalid is echoed back
+
+
 # -- other servers: another corpus, login, a broken index ------------------------------------------------------------
 
 

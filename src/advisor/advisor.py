@@ -22,7 +22,7 @@ from advisor.answer.citations import cited_numbers, drop_invalid_markers
 from advisor.answer.compose import Generator, make_generator
 from advisor.answer.condense import Condenser, RuleCondenser
 from advisor.answer.judge import Judge, RuleJudge
-from advisor.ingest.profile import PROFILE, derive_profile, load_profile, subjects_in
+from advisor.ingest.profile import PROFILE, derive_profile, load_profile, measure_in, subjects_in
 from advisor.retrieval import HybridRetriever, Mode, Retriever
 from advisor.schema import Answer, Composition, Profile, Turn
 from advisor.settings import Settings
@@ -148,7 +148,12 @@ class Advisor:
     def generator(self) -> Generator:
         if self._generator is None:
             self._generator = make_generator(
-                self.settings.generator, self.retriever.sentences, self.settings, self._embed, self._subjects
+                self.settings.generator,
+                self.retriever.sentences,
+                self.settings,
+                self._embed,
+                self._subjects,
+                lambda text: measure_in(text, self.profile),
             )
         return self._generator
 
@@ -231,7 +236,8 @@ class Advisor:
             passages=retrieval.passages,
             cited=[] if refused else cited_numbers(text),
             refused=refused,
-            generator=composition.generator if composition else self.generator.name,
+            # a refusal is the judge's own rule-based text, whatever generator is configured
+            generator="extractive" if refused else composition.generator if composition else self.generator.name,
             timings_ms={
                 "condense": t_condense,
                 "retrieve": t_retrieve,

@@ -94,6 +94,7 @@ class Profile:
     examples: tuple[str, ...] = ()  # questions the corpus answers (its FAQ questions)
     synonyms: tuple[tuple[str, str], ...] = ()  # (alias, canonical)
     documents: tuple[tuple[str, str], ...] = ()  # (source, title)
+    measures: tuple[tuple[str, str], ...] = ()  # (word stem, figure kind): "earn" asks for currency
 
     def to_json(self) -> dict:
         return {
@@ -103,6 +104,7 @@ class Profile:
             "examples": list(self.examples),
             "synonyms": [list(p) for p in self.synonyms],
             "documents": [list(p) for p in self.documents],
+            "measures": [list(p) for p in self.measures],
         }
 
     @classmethod
@@ -114,6 +116,7 @@ class Profile:
             examples=tuple(str(s) for s in data.get("examples", ())),
             synonyms=tuple((str(a), str(b)) for a, b in data.get("synonyms", ())),
             documents=tuple((str(a), str(b)) for a, b in data.get("documents", ())),
+            measures=tuple((str(a), str(b)) for a, b in data.get("measures", ())),
         )
 
 

@@ -24,9 +24,10 @@ _LEVEL_NOUN = r"level|role|position|job|track|path|career|stage|grade|profession
 _POINTER = re.compile(rf"\b(?:that|this|the\s+same)\s+({_LEVEL_NOUN})s?\b", re.I)
 _BOTH = re.compile(rf"\b(?:both(?:\s+(?:{_LEVEL_NOUN})s)?|(?:these|those|the)\s+two(?:\s+(?:{_LEVEL_NOUN})s)?)\b", re.I)
 _THEY = re.compile(r"\b(they|them|their|theirs|themselves)\b", re.I)
+_COMPARATIVE = r"(?:more|less|most|least|better|worse|higher|lower|longer|shorter|faster)"
 _WHICH_ONE = re.compile(
-    r"\b(which\s+one|which\s+of\s+(?:the\s+)?(?:two|them|these|those|both)|which\s+(?:\w+\s+)?(?:pays|earns|is|has|needs)"
-    r"|who\s+(?:earns|makes|gets\s+paid))\b",
+    r"\b(which\s+one|which\s+of\s+(?:the\s+)?(?:two|them|these|those|both)|which\s+(?:\w+\s+)?(?:is|has|needs)"
+    rf"|(?:which|who)\s+(?:\w+\s+){{1,2}}{_COMPARATIVE})\b",
     re.I,
 )
 _ELLIPSIS = re.compile(r"^\s*(?:and|but|so)?\s*,?\s*(?:what|how)\s+about\s+|^\s*(?:and|but|also)\s*,?\s+(?=\S)", re.I)

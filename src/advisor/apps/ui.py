@@ -32,7 +32,7 @@ from typing import Any
 import gradio as gr
 from markdown_it import MarkdownIt
 
-from advisor.advisor import Advisor, InvalidQuestion
+from advisor.advisor import HISTORY_SHAPE, Advisor, InvalidHistory, InvalidQuestion
 from advisor.answer.citations import MARKER
 from advisor.schema import Answer
 from advisor.settings import Settings
@@ -611,13 +611,26 @@ def message_text(content: object) -> str:
 
 
 def history_from_chat(chat: object) -> list[dict]:
-    """Earlier turns from a chat value sent to the `ask` API (messages with text or HTML content)."""
+    """Earlier turns from a chat value sent to the `ask` API (messages with text or HTML content).
+
+    Raises `InvalidHistory` naming the first message that is not {"role": "user"|"assistant", "content": ...}.
+    """
+    if chat is None:
+        return []
+    if not isinstance(chat, list):
+        raise InvalidHistory(f"the chat must be a list of {HISTORY_SHAPE} messages, not {type(chat).__name__}")
     out = []
-    for m in chat if isinstance(chat, list) else []:
-        if isinstance(m, dict) and m.get("role") in ("user", "assistant"):
-            text = html.unescape(re.sub(r"<[^>]+>", "", message_text(m.get("content"))))
-            out.append({"role": m["role"], "content": text.strip()})
+    for n, m in enumerate(chat, 1):
+        if not isinstance(m, dict) or m.get("role") not in ("user", "assistant"):
+            raise InvalidHistory(f"chat message {n} must be {HISTORY_SHAPE}")
+        text = html.unescape(re.sub(r"<[^>]+>", "", message_text(m.get("content"))))
+        out.append({"role": m["role"], "content": text.strip()})
     return out
+
+
+def shown(text: str) -> str:
+    """`text` safe to send back and to write (a lone surrogate from a bad JSON escape becomes "?")."""
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _api_exchanges(history: list[dict]) -> list[dict]:
@@ -889,10 +902,12 @@ def create_app(advisor: Advisor) -> gr.Blocks:
         It keeps the earlier contract (`predict(question, chat, k, api_name="/ask")`, result[0] is the chat)
         and stores nothing in any browser; its export is private to the calling session.
         """
-        history = history_from_chat(chat)
-        exchange = {"id": uuid.uuid4().hex, "question": str(message or ""), "answer": None, "time": _now()}
+        question = message if isinstance(message, str) else ""
+        exchange = {"id": uuid.uuid4().hex, "question": shown(question), "answer": None, "time": _now()}
+        history: list[dict] = []
         try:
-            answer = advisor.ask(str(message or ""), history, k=int(k or settings.k))
+            history = history_from_chat(chat)
+            answer = advisor.ask(question, history, k=int(k or settings.k))
             exchange["answer"] = answer.to_json()
             reply = answer.text
         except (InvalidQuestion, IndexUnavailable) as exc:
@@ -900,8 +915,8 @@ def create_app(advisor: Advisor) -> gr.Blocks:
         except Exception as exc:  # one line for the caller, the traceback in the log
             log.exception("answering failed")
             exchange["error"] = reply = f"The index could not be read ({type(exc).__name__})."
-        turns = [*(chat if isinstance(chat, list) else []), {"role": "user", "content": str(message or "")}]
-        turns.append({"role": "assistant", "content": reply})
+        turns = [{"role": t["role"], "content": shown(t["content"])} for t in history]
+        turns += [{"role": "user", "content": exchange["question"]}, {"role": "assistant", "content": reply}]
         conv = {"id": "api", "title": "", "exchanges": [*_api_exchanges(history), exchange]}
         path = write_export(conv, previous)
         return turns, sources_html([exchange]), path, path
@@ -978,13 +993,14 @@ def create_app(advisor: Advisor) -> gr.Blocks:
 
         with gr.Column(visible=False):
             api_question = gr.Textbox(label="question")
+            api_history = gr.JSON(label="chat")  # any JSON: a malformed chat gets our one-line error, not Gradio's
             api_chat = gr.Chatbot(label="chat")
             api_sources = gr.HTML()
             api_export = gr.File(label="export")
             api_trigger = gr.Button("ask (API)")
         api_trigger.click(
             api_ask,
-            [api_question, api_chat, k, export_file],
+            [api_question, api_history, k, export_file],
             [api_chat, api_sources, api_export, export_file],
             api_name="ask",
             concurrency_id="answer",

@@ -9,6 +9,8 @@ The pipeline must not know any domain's words, yet condensing ("how much do they
   repeatedly ("senior pastry chef", "executive chef": levels and variants);
 - examples: the FAQ questions of the documents that stand alone (no "it"/"this" pointing elsewhere);
 - synonyms: acronyms the documents define ("Point of sale (POS)" -> alias of "POS");
+- measures: the words the documents' headings use for a kind of figure ("How Much Electricians
+  Earn" over a body of amounts -> "earn" asks for currency);
 - description: one sentence built from the subjects and the titles' topics.
 
 An optional `corpus/advisor.yaml` overrides or adds to it (name, description, examples, subjects,
@@ -27,12 +29,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from advisor.figures import figure_kind
 from advisor.schema import Chunk, Profile, SourceDocument
 
 log = logging.getLogger(__name__)
 
 PROFILE = "profile.json"
-PROFILE_VERSION = "2"  # bump when derivation changes: the next `advisor index` re-derives
+PROFILE_VERSION = "3"  # bump when derivation changes: the next `advisor index` re-derives
 OVERRIDES = "advisor.yaml"
 MIN_COUNT = 2  # a phrase must occur this often in the documents to count as a subject
 MAX_SUBJECTS = 60
@@ -50,7 +53,7 @@ STOPWORDS = frozenset(
     one two three four five six seven eight nine ten become becoming became get gets got want need
     while because although though whereas since until unless whether after before during without within
     across through toward towards like unlike including against among
-    compare contrast tell show describe explain list give name define help make makes pay pays earn earns
+    compare contrast tell show describe explain list give name define help make makes
     """.split()
 )
 _DEICTIC = re.compile(r"\b(it(?!\s+takes?\b)|this|that|these|those|here|there)\b", re.I)
@@ -122,6 +125,7 @@ def derive_profile(
         examples=tuple(examples),
         synonyms=tuple(synonyms),
         documents=tuple(documents),
+        measures=tuple(_measures(chunks, subjects)),
     )
     return apply_overrides(profile, overrides or {})
 
@@ -142,7 +146,72 @@ def apply_overrides(profile: Profile, overrides: Mapping) -> Profile:
         examples=tuple(_dedupe(strings("examples") + list(profile.examples))),
         synonyms=tuple(dict([*profile.synonyms, *pairs]).items()),
         documents=profile.documents,
+        measures=tuple(dict([*profile.measures, *_measure_overrides(overrides.get("measures"))]).items()),
     )
+
+
+def _measure_overrides(value: object) -> list[tuple[str, str]]:
+    """`measures: {currency: [wage, salary], duration: [...]}` from advisor.yaml as (stem, kind) pairs."""
+    if not isinstance(value, Mapping):
+        return []
+    return [
+        (word_stem(str(w).strip().lower()), str(kind))
+        for kind, words in value.items()
+        if str(kind) in ("currency", "percent", "duration")
+        for w in (words if isinstance(words, list) else [words])
+        if str(w).strip()
+    ]
+
+
+def word_stem(word: str) -> str:
+    """A crude English stem that makes "earnings", "earning" and "earns" one word ("earn")."""
+    for suffix, repl in (("ies", "y"), ("ings", ""), ("ing", ""), ("ed", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith(("ss", "us", "is")):
+            stem = word[: -len(suffix)] + repl
+            return stem[:-1] if suffix == "s" and stem.endswith(("sse", "xe", "che", "she")) else stem
+    return word
+
+
+MIN_MEASURE_HEADINGS = 2  # headings that must use a word over figures of one kind before it names that kind
+
+
+def _measures(chunks: Sequence[Chunk], subjects: Sequence[str]) -> list[tuple[str, str]]:
+    """(stem, kind) for words the headings use over bodies holding one kind of figure (pure).
+
+    A heading (or FAQ question) is the author's own label for what follows it: when at least
+    `MIN_MEASURE_HEADINGS` headings with a word head bodies whose figures are mostly of one kind,
+    and most headings with that word do, a question using the word asks for that kind of figure.
+    Subjects' words are left out (they say who, not what is measured).
+    """
+    bodies: dict[tuple[str, str], list[str]] = {}
+    for c in chunks:
+        heading = (c.section or "").split(" > ")[-1]
+        if heading:
+            bodies.setdefault((c.source, heading), []).append(c.text)
+    taken = {word_stem(w) for s in subjects for w in re.findall(r"[a-z]+", s.lower())}
+    votes: dict[str, Counter] = {}
+    for (_, heading), texts in bodies.items():
+        kinds = Counter(k for t in texts for line in re.split(r"(?<=[.!?])\s+|\n", t) if (k := figure_kind(line)))
+        kind = kinds.most_common(1)[0][0] if kinds else ""
+        for w in {word_stem(w) for w in re.findall(r"[a-z]{3,}", heading.lower()) if w not in STOPWORDS} - taken:
+            votes.setdefault(w, Counter())[kind] += 1
+    out = []
+    for w, count in sorted(votes.items()):
+        kind, n = max(((k, n) for k, n in count.items() if k), key=lambda x: x[1], default=("", 0))
+        if kind and n >= MIN_MEASURE_HEADINGS and n * 2 > sum(count.values()):
+            out.append((w, kind))
+    return out
+
+
+def measure_in(text: str, profile: Profile) -> str | None:
+    """The kind of figure `text` asks for by a word its corpus uses for one ("earn" -> currency), else None."""
+    if not profile.measures:
+        return None
+    kinds = dict(profile.measures)
+    for w in re.findall(r"[a-z]{3,}", text.lower()):
+        if kind := kinds.get(word_stem(w)):
+            return kind
+    return None
 
 
 def _documents(docs: Sequence[SourceDocument], chunks: Sequence[Chunk]) -> list[tuple[str, str]]:

@@ -31,12 +31,14 @@ def make_generator(
     settings: Settings | None = None,
     embed: Callable[[Sequence[str]], np.ndarray] | None = None,
     subjects: Callable[[str], list[str]] | None = None,
+    measure: Callable[[str], str | None] | None = None,
 ) -> Generator:
     """The generator named in settings (`llm` needs the settings and the sentence embedder);
-    `subjects` finds the corpus's subjects in a text (from the corpus profile)."""
-    from advisor.answer.compose.extractive import ExtractiveGenerator, no_subjects
+    `subjects` finds the corpus's subjects in a text and `measure` the kind of figure its words ask for
+    (both from the corpus profile)."""
+    from advisor.answer.compose.extractive import ExtractiveGenerator, no_measure, no_subjects
 
-    extractive = ExtractiveGenerator(sentences, subjects=subjects or no_subjects)
+    extractive = ExtractiveGenerator(sentences, subjects=subjects or no_subjects, measure=measure or no_measure)
     if name == "extractive":
         return extractive
     if name == "llm" and settings is not None and embed is not None:

@@ -15,7 +15,8 @@ asks for, and the answer is laid out for that kind of question:
 - otherwise: the best sentences, picked with maximal marginal relevance, in passage order.
 
 Nothing here knows a particular corpus: subjects (roles, careers, ...) come from a `subjects`
-function the caller derives from the corpus profile; figures are recognised by generic patterns.
+function, and the words that ask for a kind of figure ("earn") from a `measure` function, both
+derived from the corpus profile; figures are recognised by generic patterns (`advisor.figures`).
 Every line holding a `[n]` is a verbatim sentence of passage n.
 """
 
@@ -28,9 +29,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from advisor.answer.citations import attach_marker
+from advisor.figures import figure_kind
 from advisor.schema import Passage, Turn
 
 Subjects = Callable[[str], list[str]]
+Measure = Callable[[str], str | None]  # the kind of figure a question's words ask for (from the corpus profile)
 
 
 def no_subjects(text: str) -> list[str]:
@@ -38,22 +41,11 @@ def no_subjects(text: str) -> list[str]:
     return []
 
 
-_CURRENCY = r"[$€£¥₹]\s?\d|\b\d[\d,.]*\s?(?:usd|eur|gbp|dollars?|euros?|pounds?)\b"
-_PERCENT = r"\d\s?%|\b\d+(?:\.\d+)?\s?percent\b"
-_COUNT = r"(?:\d[\d.,]*|one|two|three|four|five|six|seven|eight|nine|ten|twelve)"
-_DURATION = (
-    rf"\b{_COUNT}(?:\s?(?:[-–]|to|or)\s?{_COUNT})?\+?\s*(?:more\s+)?(?:years?|yrs?|months?|weeks?|days?|hours?)\b"
-)
-FIGURE_KINDS: dict[str, re.Pattern] = {
-    "currency": re.compile(_CURRENCY, re.I),
-    "percent": re.compile(_PERCENT, re.I),
-    "duration": re.compile(_DURATION, re.I),
-}
-_MONEY_WORDS = re.compile(
-    r"\b(earn\w*|pay|pays|paid|salar\w*|wages?|income|compensation|cost\w*|price\w*|fees?|"
-    r"how\s+much\b.*\bmake|what\s+(?:does|do)\b.*\bmake\??$)",
-    re.I,
-)
+def no_measure(text: str) -> str | None:
+    """The measure function when no corpus profile is known: no word names a kind of figure."""
+    return None
+
+
 _FIGURE_Q = re.compile(
     r"\b(how\s+(?:much|many|long|often)|what\s+percent\w*|what\s+share|what\s+(?:is|are)\s+the\s+"
     r"(?:\w+\s+)?(?:range|median|average|rate|number|figure)s?)\b",
@@ -63,7 +55,7 @@ _DURATION_Q = re.compile(r"\bhow\s+long\b|\bhow\s+many\s+(?:years|months|weeks|d
 _PERCENT_Q = re.compile(r"\bpercent\w*|\bshare\b|\brate\b|%", re.I)
 _COMPARE = re.compile(
     r"\b(vs\.?|versus|difference|differ\w*|compare\w*|comparison|better|which\s+(?:one|of\s+the\s+\w+)|"
-    r"which\s+\w+\s+(?:pays|earns|has|is)\s+more)\b",
+    r"which\s+\w+\s+\w+\s+(?:more|less|better|worse|higher|lower))\b",
     re.I,
 )
 _DECIDE = re.compile(
@@ -77,10 +69,11 @@ _LIST_Q = re.compile(
 _AUX = frozenset("do does did are is was were should can could would will have has must might".split())
 _NOT_NOUNS = frozenset(
     """
-    does is was has comes goes pays earns makes means takes needs looks seems gets helps matters
+    does is was has comes goes makes means takes needs looks seems gets helps matters
     us this its yes less plus thus always perhaps sometimes towards across always various
     """.split()
 )
+_COMPARATIVES = frozenset("more less most least better worse higher lower".split())
 _DECISION_CUES = re.compile(
     r"\b(if\s+you|you\s+should|stay|choose|pursue|consider|signs?|ready|typically\s+after|early\s+in|"
     r"love|enjoy|prefer|depends|first|start|before|right\s+(?:path|fit|choice))\b",
@@ -172,14 +165,6 @@ def stated_facts(question: str) -> tuple[Fact, ...]:
     return tuple(out)
 
 
-def figure_kind(text: str) -> str | None:
-    """The first kind of figure a text holds (currency, percent, duration), else None."""
-    for kind, pattern in FIGURE_KINDS.items():
-        if pattern.search(text):
-            return kind
-    return None
-
-
 def question_numbers(question: str) -> frozenset[str]:
     """Numbers in a question, number words as digits ("three to five years" -> {"3", "5"})."""
     words = re.sub(
@@ -193,25 +178,26 @@ def list_nouns(question: str, subjects: Sequence[str] = ()) -> tuple[str, ...]:
     taken = {w.lower() for s in subjects for w in re.findall(r"[a-z/-]+", s.lower())}
     words = re.findall(r"[A-Za-z][\w/-]*", question)
     out = []
-    for w in words[1:]:
+    for i, w in enumerate(words[1:], start=1):
         low = w.lower()
         if low in _AUX and out:
             break  # what comes after the verb is who does it, not what is listed
         stem = low[:-1]
         plural = len(low) > 3 and low.endswith("s") and not low.endswith(("ss", "us", "is"))
-        if plural and low not in _NOT_NOUNS and low not in taken and stem not in taken:
+        verb = i + 1 < len(words) and words[i + 1].lower() in _COMPARATIVES  # "which role pays more"
+        if plural and not verb and low not in _NOT_NOUNS and low not in taken and stem not in taken:
             out.append(low)
     return tuple(out)
 
 
-def detect_intent(question: str, subjects: Subjects = no_subjects) -> Intent:
+def detect_intent(question: str, subjects: Subjects = no_subjects, measure: Measure = no_measure) -> Intent:
     """What kind of answer the question wants (pure; table-tested)."""
     found = tuple(subjects(question))
     figure: str | None = None
     if _DURATION_Q.search(question):
         figure = "duration"
-    elif _MONEY_WORDS.search(question):
-        figure = "currency"
+    elif kind := measure(question):
+        figure = kind  # "what do they earn?": a word the corpus uses for one kind of figure
     elif _FIGURE_Q.search(question):
         figure = "percent" if _PERCENT_Q.search(question) else "any"
     facts = stated_facts(question)
@@ -347,16 +333,18 @@ class ExtractiveGenerator:
         sentences: Callable[[str], tuple[list[str], np.ndarray]],
         max_sentences: int = 5,
         subjects: Subjects = no_subjects,
+        measure: Measure = no_measure,
     ) -> None:
         self.sentences = sentences
         self.max_sentences = max_sentences
         self.subjects = subjects
+        self.measure = measure
 
     def generate(
         self, question: str, passages: list[Passage], query_vector: np.ndarray, history: Sequence[Turn] = ()
     ) -> Iterator[str]:
         """Yield the answer in pieces (a lead line, then one cited sentence or bullet at a time)."""
-        intent = detect_intent(question, self.subjects)
+        intent = detect_intent(question, self.subjects, self.measure)
         candidates = self._candidates(question, passages, query_vector, intent)
         if not candidates:
             return

@@ -70,8 +70,14 @@ class LocalServer:
             self._proc = subprocess.Popen(
                 cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, text=True
             )
-            self._proc.stdin.write(self.api_key + "\n")  # the key goes by pipe, never on the command line
-            self._proc.stdin.flush()
+            try:
+                self._proc.stdin.write(self.api_key + "\n")  # the key goes by pipe, never on the command line
+                self._proc.stdin.flush()
+            except OSError:  # the child died at once (BrokenPipe): say why, as for any failed start
+                self._proc.wait(timeout=10)
+                tail = self._stderr_tail()
+                self._stop_locked()
+                raise LocalServerError(f"the local model server exited at start: {tail}") from None
             deadline = time.monotonic() + self.load_timeout
             while time.monotonic() < deadline:
                 ready, _, _ = select.select([self._proc.stdout], [], [], 0.2)
