@@ -87,6 +87,23 @@ def test_answer_html_links_every_valid_marker_and_refusals_offer_buttons():
     assert re.findall(r"<button type='button' class='suggest'>([^<]+)</button>", html) == ["What is X?", "How do I Y?"]
 
 
+@pytest.mark.parametrize(
+    "generator, model, says",
+    [
+        ("extractive", "", "Quoted word for word from the sources (no language model)."),
+        ("extractive", "local:m", "the draft of the language model (local:m) was not used"),
+        ("llm", "openai:gpt-x", "Written by a language model (openai:gpt-x)"),
+    ],
+)
+def test_who_answered_names_the_model_that_drafted(generator, model, says):
+    answer = {"answer": "- one [1]\n- two [1]", "refused": False, "cited": [1], "generator": generator}
+    answer |= {"passages": [{"rank": 1, "id": "c", "source": "a.md", "title": "A", "text": "one two"}]}
+    answer |= {"verification": {"model": model} if model else None, "notices": ["Draft not used."]}
+    html = ui.answer_html({"question": "q", "answer": answer}, 0)
+    assert says in html
+    assert "Draft not used.</p>\n\n- one" in html  # the list starts a Markdown block of its own after the notice
+
+
 def test_long_messages_are_collapsed():
     html = ui.question_html("word " * 1000)
     visible, _, hidden = html.partition("<details")
@@ -126,6 +143,9 @@ def test_each_user_sees_only_their_conversations():
     bob = ui.user_space(store, "bob")
     assert all(not c["exchanges"] for c in bob["conversations"])
     assert ui.user_space("garbage", "ann")["conversations"]  # malformed browser data starts afresh
+    handed_back = {"users": {}, "__type__": "update"}  # how the page returns the store after a stopped stream
+    ui.user_space(handed_back, "ann")
+    assert "__type__" not in handed_back and "ann" in handed_back["users"]
 
 
 def test_document_viewer_opens_only_indexed_documents(advisor):
@@ -138,7 +158,8 @@ def test_document_viewer_opens_only_indexed_documents(advisor):
 # -- the real server in Chromium ------------------------------------------------------------------------------------
 
 
-def _serve(tmp: Path, corpus: Path, data: Path, **env) -> tuple[subprocess.Popen, str, Path]:
+def _serve(tmp: Path, corpus: Path, data: Path, command: list[str] | None = None, **env):
+    """Start `advisor serve` (or `command` + the port) on a free loopback port: (process, URL, log path)."""
     port = free_port()
     log = tmp / "server.log"
     environ = {
@@ -148,8 +169,9 @@ def _serve(tmp: Path, corpus: Path, data: Path, **env) -> tuple[subprocess.Popen
         "GRADIO_ANALYTICS_ENABLED": "False",
         **env,
     }
+    command = command or [str(Path(sys.executable).parent / "advisor"), "serve", "--port"]
     proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "advisor"), "serve", "--port", str(port)],
+        [*command, str(port)],
         env=environ,
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
@@ -243,22 +265,22 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(OUTPUT / f"ui-{name}-{page.size}.png"))
 
 
-def answered(page, n: int) -> None:
+def answered(page, n: int, timeout: float = 60_000) -> None:
     """Wait until the chat shows `n` finished answers and the sources panel one group per answer."""
     page.wait_for_function(
         "n => document.querySelectorAll('#chat .answer').length === n"
         " && document.querySelectorAll('#sources .src-group').length === n",
         arg=n,
-        timeout=60_000,
+        timeout=timeout,
     )
     page.wait_for_timeout(300)
 
 
-def ask(page, question: str) -> str:
+def ask(page, question: str, timeout: float = 60_000) -> str:
     n = page.locator("#chat .answer").count()
     page.fill("#question textarea", question)
     page.click("#ask")
-    answered(page, n + 1)
+    answered(page, n + 1, timeout)
     return page.locator("#chat .answer").last.inner_text()
 
 
@@ -441,6 +463,75 @@ def test_refusal_suggestions_ask_when_clicked(sized):
     answered(sized, 2)
     assert sized.locator("#chat [data-testid='user']").last.inner_text().strip() == question
     assert "Not covered" not in sized.locator("#chat .answer").last.inner_text()
+    assert sized.locator("#chat .answer.ex-1 a.cite").count() >= 1  # answered, with its sources
+    assert sized.locator("#sources .src-group[data-ex='1'] .source-card.cited").count() >= 1
+    shot(sized, "suggestion-answered")
+
+
+@pytest.mark.browser
+def test_an_example_chip_asks_its_question(sized):
+    chip = sized.locator("#chat .examples button").first
+    question = chip.inner_text().strip()
+    assert question
+    chip.click()
+    answered(sized, 1)
+    assert sized.locator("#chat [data-testid='user']").inner_text().strip() == question
+    assert sized.locator("#chat .answer.ex-0 a.cite").count() >= 1
+    group = sized.locator("#sources .src-group[data-ex='0']")
+    assert question[:40] in group.locator(".src-q").text_content()
+    assert group.locator(".source-card.cited").count() >= 1
+    assert sized.input_value("#question textarea") == ""  # asked, not just put in the box
+    shot(sized, "example-chip-answered")
+
+
+def _chat_covering_drawer(page) -> list[str]:
+    """Buttons and links of the chat whose centre lies under the open sources drawer and still shows through it."""
+    return page.evaluate(
+        """() => { const d = document.getElementById('sources-panel').getBoundingClientRect(); const out = [];
+        for (const el of document.querySelectorAll('#chat button, #chat a')) {
+          const r = el.getBoundingClientRect(); if (!r.width || !r.height) continue;
+          const x = r.x + r.width / 2, y = r.y + r.height / 2;
+          if (x < d.left || x > d.right || y < d.top || y > d.bottom) continue;
+          const hit = document.elementFromPoint(x, y);
+          if (hit && !hit.closest('#sources-panel'))
+            out.push(el.getAttribute('aria-label') || el.textContent.trim().slice(0, 40)); }
+        return out; }"""
+    )
+
+
+@pytest.mark.browser
+def test_opening_a_source_moves_neither_the_page_nor_lets_the_chat_show_through(sized):
+    """Desktop: a citation scrolls only the sources panel, never the page. Phone: nothing of the chat (Gradio's
+    scroll-down arrow sits on its top layer) shows through the drawer a citation opens."""
+    ask(sized, "Should I become an AI architect? I have 2 years of experience and love coding")
+    ask(sized, TABLE_QUESTION)
+    if sized.size == "desktop":
+        for cite in ("#chat .answer.ex-1 a.cite", "#chat .answer.ex-0 a.cite"):
+            for i in range(min(sized.locator(cite).count(), 3)):
+                link = sized.locator(cite).nth(i)
+                if not link.is_visible():  # folded into the "Sources (n)" list
+                    continue
+                before = sized.evaluate("() => scrollY")
+                link.click()
+                sized.wait_for_timeout(300)
+                assert sized.evaluate("() => scrollY") == before, f"the page scrolled opening {cite} #{i}"
+                assert in_view(sized, "#sources .source-card.flash")
+        shot(sized, "citation-page-still")
+        return
+    chat = sized.locator("#chat [role='log']")
+    chat.hover()
+    sized.mouse.wheel(0, -300)  # the reader scrolls back up: Gradio shows its scroll-down arrow
+    arrow = "#chat .scroll-down-button-container button"
+    sized.wait_for_selector(arrow, state="visible")
+    sized.locator("#chat .answer.ex-0 a.cite").first.evaluate("a => a.click()")
+    sized.wait_for_selector("#sources-panel.open")
+    sized.wait_for_timeout(400)  # the drawer slides in
+    assert _chat_covering_drawer(sized) == []
+    assert in_view(sized, "#sources .source-card.flash")
+    shot(sized, "drawer-over-scrolled-chat")
+    sized.click(".drawer-close")
+    sized.wait_for_timeout(300)
+    assert sized.locator(arrow).is_visible()  # the arrow is back once the drawer is closed
 
 
 @pytest.mark.browser
@@ -577,6 +668,212 @@ def test_bad_input_through_the_http_api_gets_one_line(server, body, said):
     text = reply["content"][0]["text"] if isinstance(reply["content"], list) else reply["content"]
     assert said in text and "\n" not in text and "Traceback" not in text
     assert "\\ud" not in json.dumps(data)  # nothing invalid is echoed back
+
+
+# -- other servers: a slow answer to stop, a real LLM, another corpus, login, a broken index ---------------------------
+
+SLOW_QUESTION = "Should I become an AI architect? I have 2 years of experience and love coding"
+STOPPED = "Stopped before the answer was finished."
+
+
+@pytest.fixture(scope="module")
+def slow_server(built, tmp_path_factory):
+    """The UI over an Advisor whose generator streams the usual answer one word every 0.4 s
+    (tests/ui_slow_server.py); `progress` logs each word sent and how each answer ended."""
+    tmp = tmp_path_factory.mktemp("ui-slow")
+    shutil.copytree(built.corpus_dir, tmp / "corpus")
+    shutil.copytree(built.data_dir, tmp / "index")
+    progress = tmp / "progress.jsonl"
+    command = [sys.executable, str(Path(__file__).parent / "ui_slow_server.py"), "0.4", str(progress)]
+    proc, url, log = _serve(tmp, tmp / "corpus", tmp / "index", command)
+    yield {"url": url, "data": tmp / "index", "log": log, "progress": progress}
+    _stop(proc)
+
+
+def progress_of(server, question: str) -> list[dict]:
+    path = server["progress"]
+    records = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+    return [r for r in records if question.startswith(r["question"][:40])]
+
+
+def last_bot_text(page) -> str:
+    return page.evaluate(
+        "() => { const b = document.querySelectorAll('#chat [data-testid=\"bot\"]');"
+        " return b.length ? b[b.length - 1].innerText : ''; }"
+    )
+
+
+def error_badges(page) -> int:
+    """Gradio's red "Error" status badges shown on the page (a cancelled event used to leave them)."""
+    return page.evaluate(
+        "() => [...document.querySelectorAll('body *')].filter(e => !e.childElementCount"
+        " && e.textContent.trim() === 'Error' && e.getClientRects().length"
+        " && getComputedStyle(e).visibility !== 'hidden').length"
+    )
+
+
+def wait_until_streaming(page, words: int = 3) -> str:
+    """Wait until the last answer shows at least `words` words of streamed text; return that text."""
+    page.wait_for_function(
+        "n => { const b = document.querySelectorAll('#chat [data-testid=\"bot\"]');"
+        " const t = b.length ? b[b.length - 1].innerText.trim() : '';"
+        " return !t.includes('Looking through') && t.split(/\\s+/).length >= n; }",
+        arg=words,
+        timeout=90_000,
+    )
+    return last_bot_text(page)
+
+
+@pytest.mark.browser
+def test_stop_halts_a_slow_answer_and_the_next_question_works(browser, slow_server):
+    context, page = _open(browser, slow_server["url"])
+    page.size = "desktop"
+    page.fill("#question textarea", SLOW_QUESTION)
+    page.click("#ask")
+    shown = wait_until_streaming(page)
+    shot(page, "stop-while-streaming")
+    page.click("#stop")
+    page.wait_for_function(f"() => document.querySelector('#chat').innerText.includes({STOPPED!r})", timeout=20_000)
+    # the server stopped writing: the generator was closed part-way and sends nothing more
+    ended = wait_for(lambda: [r for r in progress_of(slow_server, SLOW_QUESTION) if r["state"] != "streaming"])
+    assert [r["state"] for r in ended] == ["closed"]
+    sent = ended[0]["sent"]
+    assert sent >= len(shown.split()) - 1
+    time.sleep(2)
+    assert max(r["sent"] for r in progress_of(slow_server, SLOW_QUESTION)) == sent
+    answered(page, 1)
+    assert last_bot_text(page).strip() == STOPPED  # no half answer left behind
+    assert error_badges(page) == 0
+    assert page.locator("#chat a.cite").count() == 0
+    assert "No sources for this message" in page.locator("#sources .src-group[data-ex='0']").inner_text()
+    shot(page, "stopped")
+    likes = page.locator("#chat button[aria-label='Like']")
+    if likes.count():  # a stopped answer cannot be rated: nothing is saved
+        likes.last.click()
+        page.wait_for_timeout(1000)
+    assert not [r for r in feedback_records(slow_server) if r["question"] == SLOW_QUESTION]
+    with page.expect_download() as download:
+        page.click("#export")
+    exported = Path(download.value.path()).read_text()
+    assert SLOW_QUESTION in exported and STOPPED in exported and "Sources of this answer" not in exported
+    page.reload()  # the stored conversation says the same
+    answered(page, 1)
+    assert last_bot_text(page).strip() == STOPPED
+
+    text = ask(page, TABLE_QUESTION)  # the next question works, in the same conversation
+    assert "[1]" in text and "LPA" in text
+    assert [r["state"] for r in progress_of(slow_server, TABLE_QUESTION) if r["state"] != "streaming"] == ["finished"]
+    assert page.locator("#chat [data-testid='user']").count() == 2
+    assert page.locator("#chat .answer.ex-1 a.cite").count() >= 1
+    assert page.locator("#sources .src-group[data-ex='1'] .source-card.cited").count() >= 1
+    assert "Understood as" not in text  # the stopped exchange is not history for the next question
+    page.locator("#chat button[aria-label='Like']").last.click()
+    record = wait_for(lambda: [r for r in feedback_records(slow_server) if r["question"] == TABLE_QUESTION])[-1]
+    assert record["rating"] == "up" and record["citations"] and "LPA" in record["answer"]
+    with page.expect_download() as download:
+        page.click("#export")
+    exported = Path(download.value.path()).read_text()
+    assert exported.count("**You:**") == 2 and STOPPED in exported
+    assert exported.count("Sources of this answer:") == 1 and "LPA" in exported
+    shot(page, "answered-after-stop")
+    assert not page.errors, page.errors
+    context.close()
+
+
+@pytest.mark.browser
+def test_stop_halts_an_answer_an_example_chip_started(browser, slow_server):
+    context, page = _open(browser, slow_server["url"])
+    page.size = "desktop"
+    chip = page.locator("#chat .examples button").first
+    question = chip.inner_text().strip()
+    chip.click()
+    wait_until_streaming(page)
+    page.click("#stop")
+    page.wait_for_function(f"() => document.querySelector('#chat').innerText.includes({STOPPED!r})", timeout=20_000)
+    ended = wait_for(lambda: [r for r in progress_of(slow_server, question) if r["state"] != "streaming"])
+    assert [r["state"] for r in ended] == ["closed"]  # the chip's answer was cancelled, not only hidden
+    time.sleep(2)
+    assert last_bot_text(page).strip() == STOPPED and error_badges(page) == 0
+    assert not page.errors, page.errors
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def smollm2() -> Path:
+    """SmolLM2-135M from the registry (`make test` installs it; installed here if missing)."""
+    from advisor import models
+    from advisor.settings import Settings
+
+    store = Settings.from_env().models_path
+    return models.path_of("smollm2-135m", store) or models.install("smollm2-135m", store)
+
+
+@pytest.mark.browser
+@pytest.mark.llm
+def test_an_llm_answer_streams_with_its_sources_and_says_who_wrote_it(browser, built, smollm2, tmp_path):
+    """`ADVISOR_LLM=local:smollm2-135m advisor serve`: the real xllamacpp server drafts; SmolLM2 is incoherent,
+    so its sentences mostly fail the checks and the quoted answer replaces the draft with a notice."""
+    shutil.copytree(built.corpus_dir, tmp_path / "corpus")
+    shutil.copytree(built.data_dir, tmp_path / "index")
+    llm = {
+        "ADVISOR_LLM": "local:smollm2-135m",
+        "ADVISOR_MODELS_DIR": str(smollm2.parent.parent),
+        "ADVISOR_LLM_THREADS": "1",
+        "ADVISOR_LLM_PASSAGES": "2",
+        "ADVISOR_LLM_MAX_TOKENS": "60",
+        "ADVISOR_LLM_CONTEXT": "2048",
+        "ADVISOR_LLM_FIRST_TOKEN_TIMEOUT": "180",
+        "ADVISOR_LLM_TIMEOUT": "300",
+    }
+    proc, url, log = _serve(tmp_path, tmp_path / "corpus", tmp_path / "index", **llm)
+    try:
+        context, page = _open(browser, url)
+        page.size = "desktop"
+        page.evaluate(
+            """() => { window.__seen = []; new MutationObserver(() => {
+              const b = document.querySelectorAll('#chat [data-testid="bot"]');
+              const t = b.length ? b[b.length - 1].innerText.trim() : '';
+              if (t && window.__seen[window.__seen.length - 1] !== t) window.__seen.push(t);
+            }).observe(document.getElementById('chat'), {childList: true, subtree: true, characterData: true}); }"""
+        )
+        page.fill("#question textarea", "What does a staff AI engineer own?")
+        page.click("#ask")
+        answered(page, 1, timeout=600_000)  # the model loads, then drafts on one thread
+        seen = page.evaluate("() => window.__seen")
+        assert len(seen) >= 2 and "Looking through the sources" in seen[0]  # progress showed while it drafted
+        answer = page.locator("#chat .answer.ex-0")
+        who = " ".join(answer.locator(".who").all_inner_texts())
+        notices = " ".join(answer.locator(".notice").all_inner_texts())
+        assert "no language model" not in who and "local:smollm2-135m" in who  # names the model that drafted
+        if "Written by a language model" in who:
+            assert "drafted sentences were kept" in who and "LLM answer not used" not in notices
+        else:
+            assert "the draft of the language model (local:smollm2-135m) was not used" in who
+            assert "LLM answer not used (" in notices and "showing the extractive answer instead" in notices
+        assert answer.locator("a.cite").count() >= 1  # sources attached to the answer shown
+        cited = page.locator("#sources .src-group[data-ex='0'] .source-card.cited")
+        assert cited.count() >= 1 and cited.locator("mark, .quoted").count() >= 1
+        assert not re.search(r"(^|\n|\. )- \w", answer.inner_text())  # a list below a notice renders as a list
+        answer.locator("a.cite").first.click()
+        assert in_view(page, "#sources .source-card.flash")
+        shot(page, "llm-answer")
+
+        page.fill("#question textarea", "What do AI architects earn?")  # Stop while the model drafts
+        page.click("#ask")
+        page.wait_for_function("() => document.querySelectorAll('#chat [data-testid=\"user\"]').length === 2")
+        page.click("#stop")
+        page.wait_for_function(f"() => document.querySelector('#chat').innerText.includes({STOPPED!r})")
+        answered(page, 2)
+        assert error_badges(page) == 0
+        shot(page, "llm-stopped")
+        text = ask(page, "Which certifications help an aspiring AI architect?", 600_000)  # the model still answers
+        assert "[1]" in text and "local:smollm2-135m" in text
+        assert page.locator("#sources .src-group[data-ex='2'] .source-card.cited").count() >= 1
+        assert not page.errors, page.errors
+        context.close()
+    finally:
+        _stop(proc)
+    assert "Traceback" not in log.read_text()
 
 
 # -- other servers: another corpus, login, a broken index ------------------------------------------------------------

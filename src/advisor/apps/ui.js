@@ -48,11 +48,22 @@
     openDrawer();
     sourcesRoot.querySelectorAll(".source-card.flash").forEach((c) => c.classList.remove("flash"));
     card.classList.add("flash");
-    const box = scroller(card);
+    // Only the sources panel (the drawer on a phone) scrolls: the page and the chat stay where they are.
+    const box = panel();
     const gap = narrow() ? 64 : 8; // on a phone the drawer's header stays on top
     if (box) box.scrollTop += card.getBoundingClientRect().top - box.getBoundingClientRect().top - gap;
-    else card.scrollIntoView({ block: "start", behavior: "instant" });
     card.focus({ preventScroll: true });
+  }
+
+  // On a wide screen the sources panel ends at the bottom of the window (it starts below the header and
+  // banner, whose height varies), so it scrolls on its own and opening a source never scrolls the page.
+  function fitPanel() {
+    const row = document.getElementById("main");
+    if (!row) return;
+    const top = Math.round(row.getBoundingClientRect().top + window.scrollY);
+    const value = `${Math.min(Math.max(top, 8), Math.round(window.innerHeight / 2)) + 8}px`;
+    const root = document.documentElement.style;
+    if (root.getPropertyValue("--sources-top") !== value) root.setProperty("--sources-top", value);
   }
 
   function ask(question) {
@@ -103,6 +114,10 @@
 
   if (window.__advisorPage) return;
   window.__advisorPage = true;
+
+  fitPanel();
+  window.addEventListener("resize", fitPanel);
+  new ResizeObserver(fitPanel).observe(document.body);
 
   // On a phone the conversations sidebar starts closed (its toggle button opens it).
   const closeSidebarOnPhone = (tries) => {

@@ -18,11 +18,13 @@ import html
 import json
 import logging
 import os
+import queue
 import re
 import secrets
 import shutil
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -43,6 +45,8 @@ HERE = Path(__file__).parent
 LONG_QUESTION = 400  # characters of a question shown before "Show the whole question"
 LONG_ANSWER = 1500  # characters of an answer shown before "Show the rest of the answer"
 MAX_CONVERSATIONS = 50  # kept per user in the browser; the oldest go first
+STOPPED = "Stopped before the answer was finished."
+BEAT_SECONDS = 0.25  # while an answer is being written, the page gets control back this often (for Stop)
 
 # -- small text helpers ---------------------------------------------------------------------------------------
 
@@ -150,11 +154,21 @@ def _mark_inline(inline, wanted: list[tuple[str, str]]) -> bool:
 # -- one answer in the chat --------------------------------------------------------------------------------------
 
 
-def generator_in_words(name: str) -> str:
-    """Which generator answered, for people: quoted from the sources, or written by a local language model."""
+def generator_in_words(name: str, model: str = "") -> str:
+    """Which generator answered, for people: quoted from the sources, or written by the named language model.
+
+    `model` is the LLM that drafted (`verification.model`): with `name` "extractive" its draft was not used.
+    """
     if not name or name == "extractive":
+        if model:
+            return (
+                "Quoted word for word from the sources: "
+                f"the draft of the language model ({_escape(model)}) was not used."
+            )
         return "Quoted word for word from the sources (no language model)."
-    return f"Written by a local language model ({_escape(name)}) from the sources, each sentence checked against them."
+    return (
+        f"Written by a language model ({_escape(model or name)}) from the sources, each sentence checked against them."
+    )
 
 
 def _cite_link(ex: int, n: int) -> str:
@@ -213,11 +227,12 @@ def answer_html(exchange: dict, ex: int) -> str:
         else ""
     )
     checked = f"<p class='who'>{_escape(exchange['verification'])}</p>" if exchange.get("verification") else ""
-    who = f"<p class='who'>{generator_in_words(answer.get('generator', ''))}</p>"
+    model = str((answer.get("verification") or {}).get("model") or "")
+    who = f"<p class='who'>{generator_in_words(answer.get('generator', ''), model)}</p>"
     standalone = str(answer.get("standalone_question") or "")
     if standalone and standalone != answer.get("question"):
         who = f"<p class='who understood'>Understood as: “{_escape(standalone)}”</p>{who}"
-    return f"<div class='answer ex-{ex}'>\n\n{notes}{body}\n\n{foot}{who}{checked}</div>"
+    return f"<div class='answer ex-{ex}'>\n\n{notes}\n\n{body}\n\n{foot}{who}{checked}</div>"
 
 
 def _refusal_html(text: str, ex: int) -> str:
@@ -303,7 +318,14 @@ def new_conversation() -> dict:
 
 
 def user_space(store: Any, user: str) -> dict:
-    """This user's conversations inside the browser store (created when missing; malformed data is dropped)."""
+    """This user's conversations inside the browser store (created when missing; malformed data is dropped).
+
+    Gradio's page hands the store back with `"__type__": "update"` merged in after a streamed step that left
+    it unchanged (the case when Stop interrupts an answer); that key is dropped here, or the store returned
+    would be taken for a component update.
+    """
+    if isinstance(store, dict):
+        store.pop("__type__", None)
     if not isinstance(store, dict) or not isinstance(store.get("users"), dict):
         store = {"users": {}} if not isinstance(store, dict) else store | {"users": {}}
     space = store["users"].get(user)
@@ -360,6 +382,50 @@ def chat_messages(exchanges: list[dict]) -> list[dict]:
 
 def feedback_values(exchanges: list[dict]) -> list[str | None]:
     return [{"up": "Like", "down": "Dislike"}.get(e.get("rating")) for e in exchanges]
+
+
+_END = object()
+
+
+def in_background(items: Iterator, beat: float = BEAT_SECONDS) -> Iterator:
+    """The items of `items`, produced in a worker thread; `None` whenever `beat` seconds pass without one.
+
+    An answer is written in steps that can block for long (a model's first token takes seconds); here the
+    caller gets control back every `beat` seconds, so it notices Stop at once. Once this is closed, the
+    worker stops after its current item and closes `items` (a model stops drafting). Errors are raised here.
+    """
+    out: queue.Queue = queue.Queue()
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            for item in items:
+                out.put(item)
+                if stop.is_set():
+                    break
+        except BaseException as exc:  # handed to the consumer, which reports it
+            out.put(exc)
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+            out.put(_END)
+
+    threading.Thread(target=work, daemon=True, name="advisor-answer").start()
+    try:
+        while True:
+            try:
+                item = out.get(timeout=beat)
+            except queue.Empty:
+                yield None
+                continue
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
 
 
 # -- export and feedback ---------------------------------------------------------------------------------------------
@@ -723,8 +789,17 @@ def create_app(advisor: Advisor) -> gr.Blocks:
                     e["error"] = "This answer was interrupted."
         return draw(store, user, previous, {banner: banner_html(index_problems(advisor))})
 
-    def answer_into(store, user, previous, k, question: str, exchanges_before: int) -> Iterator[dict]:
-        """Ask `question` after the first `exchanges_before` exchanges of the current conversation."""
+    answering: dict[str, float] = {}  # session -> when its running answer started
+    stop_asked: dict[str, float] = {}  # session -> when Stop was last pressed there
+
+    def answer_into(store, request, previous, k, question: str, exchanges_before: int) -> Iterator[dict]:
+        """Ask `question` after the first `exchanges_before` exchanges of the current conversation.
+
+        Stop is a request this answer honours within `BEAT_SECONDS` (it finishes as stopped), not a cancel of
+        the Gradio event: a cancelled event can leave "Error" badges on the page and keeps Ask busy until
+        the step it interrupted returns.
+        """
+        user, session = _user(request), str(getattr(request, "session_hash", "") or "")
         space = user_space(store, user)
         conv = current(space)
         if not (question or "").strip():
@@ -736,9 +811,16 @@ def create_app(advisor: Advisor) -> gr.Blocks:
         history = history_of(conv["exchanges"][:-1])
         yield draw(store, user, previous, {box: ""})
         problem = None
+        started = answering[session] = time.monotonic()
+        items = in_background(advisor.stream(question, history, k=int(k)))
         try:
             partial = ""
-            for item in advisor.stream(question, history, k=int(k)):
+            for item in items:
+                if stop_asked.get(session, 0.0) > started:
+                    exchange["error"] = STOPPED
+                    break
+                if item is None:  # nothing new yet
+                    continue
                 if isinstance(item, Answer):
                     exchange["answer"] = item.to_json()
                     exchange["verification"] = _verification(item)
@@ -755,15 +837,18 @@ def create_app(advisor: Advisor) -> gr.Blocks:
             log.exception("answering failed")
             exchange["error"] = "Something went wrong while answering."
             problem = f"The index could not be read ({type(exc).__name__}); run `advisor index --full`."
+        finally:
+            items.close()  # a stopped answer's worker closes the stream after its current step
+            if answering.get(session) == started:
+                del answering[session]
         exchange.pop("partial", None)
         if exchange["answer"] is None and not exchange.get("error"):
             exchange["error"] = "No answer came back."
         yield draw(store, user, previous, {banner: banner_html([problem])} if problem else None)
 
     def ask(message, store, previous, k, request: gr.Request):
-        user = _user(request)
-        n = len(current(user_space(store, user))["exchanges"])
-        yield from answer_into(store, user, previous, k, message, n)
+        n = len(current(user_space(store, _user(request)))["exchanges"])
+        yield from answer_into(store, request, previous, k, message, n)
 
     def on_retry(data: gr.RetryData, store, previous, k, request: gr.Request):
         user = _user(request)
@@ -772,7 +857,7 @@ def create_app(advisor: Advisor) -> gr.Blocks:
         if ex < 0:
             yield draw(store, user, previous)
             return
-        yield from answer_into(store, user, previous, k, conv["exchanges"][ex]["question"], ex)
+        yield from answer_into(store, request, previous, k, conv["exchanges"][ex]["question"], ex)
 
     def on_edit(data: gr.EditData, store, previous, k, request: gr.Request):
         user = _user(request)
@@ -782,7 +867,7 @@ def create_app(advisor: Advisor) -> gr.Blocks:
         if not 0 <= ex < len(conv["exchanges"]) or not text.strip():
             yield draw(store, user, previous)
             return
-        yield from answer_into(store, user, previous, k, html.unescape(text), ex)
+        yield from answer_into(store, request, previous, k, html.unescape(text), ex)
 
     def on_undo(data: gr.UndoData, store, previous, request: gr.Request):
         user = _user(request)
@@ -793,11 +878,17 @@ def create_app(advisor: Advisor) -> gr.Blocks:
         return draw(store, user, previous, {box: question})
 
     def on_stop(store, previous, request: gr.Request):
+        """Ask the running answer to stop (it then draws itself as stopped); with none running, mark any
+        unfinished answer of the stored conversation as stopped."""
+        session = str(getattr(request, "session_hash", "") or "")
+        if session in answering:
+            stop_asked[session] = time.monotonic()
+            return {box: gr.skip()}
         user = _user(request)
         for e in current(user_space(store, user))["exchanges"]:
             if e.get("answer") is None and not e.get("error"):
                 e.pop("partial", None)
-                e["error"] = "Stopped before the answer was finished."
+                e["error"] = STOPPED
         return draw(store, user, previous)
 
     def on_clear(store, previous, request: gr.Request):
@@ -1009,16 +1100,14 @@ def create_app(advisor: Advisor) -> gr.Blocks:
         drawn = [state, chatbot, sources, export, export_file, convs, rename_box, box, banner]
         liked = [*drawn, rated, comment_row, comment_label, comment_box]
         ask_inputs = [box, state, export_file, k]
-        asking = [
-            box.submit(ask, ask_inputs, drawn, api_name=False, concurrency_id="answer"),
-            send.click(ask, ask_inputs, drawn, api_name=False, concurrency_id="answer"),
-            chatbot.retry(on_retry, [state, export_file, k], drawn, api_name=False, concurrency_id="answer"),
-            chatbot.edit(on_edit, [state, export_file, k], drawn, api_name=False, concurrency_id="answer"),
-        ]
+        box.submit(ask, ask_inputs, drawn, api_name=False, concurrency_id="answer")
+        send.click(ask, ask_inputs, drawn, api_name=False, concurrency_id="answer")
+        chatbot.retry(on_retry, [state, export_file, k], drawn, api_name=False, concurrency_id="answer")
+        chatbot.edit(on_edit, [state, export_file, k], drawn, api_name=False, concurrency_id="answer")
         chatbot.example_select(on_example, None, box, api_name=False).then(
             ask, ask_inputs, drawn, api_name=False, concurrency_id="answer"
         )
-        stop.click(on_stop, base, drawn, cancels=asking, api_name=False)
+        stop.click(on_stop, base, drawn, api_name=False)  # every answer above honours it (answer_into)
         chatbot.undo(on_undo, base, drawn, api_name=False)
         chatbot.clear(on_clear, base, drawn, api_name=False)
         chatbot.like(on_like, base, liked, api_name=False)
@@ -1041,12 +1130,11 @@ def create_app(advisor: Advisor) -> gr.Blocks:
 
 
 def _verification(answer: Answer) -> str:
-    """How an LLM draft was checked against the sources, in one plain line ("" for quoted answers)."""
+    """How an LLM draft was checked against the sources, in one plain line ("" for quoted answers, and for a
+    draft that was not used: the answer's notice says why)."""
     v = getattr(answer, "verification", None)
-    if v is None:
+    if v is None or getattr(v, "fallback", None):
         return ""
-    if getattr(v, "fallback", None):
-        return "The language model's draft did not hold up against the sources, so the answer quotes them instead."
     kept, drafted = getattr(v, "kept", 0), getattr(v, "drafted", 0)
     return f"{kept} of {drafted} drafted sentences were kept: each one is backed by the passage it cites."
 
@@ -1153,14 +1241,19 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
     return user, password
 
 
-def serve(settings: Settings | None = None, host: str | None = None, port: int | None = None) -> None:
-    """Warm the advisor up, then serve the UI (blocking). Binds 127.0.0.1 unless told otherwise."""
+def serve(
+    settings: Settings | None = None, host: str | None = None, port: int | None = None, advisor: Advisor | None = None
+) -> None:
+    """Warm the advisor up, then serve the UI (blocking). Binds 127.0.0.1 unless told otherwise.
+
+    `advisor` serves one built with other stages (tests slot a slow generator in); by default one from `settings`.
+    """
     from starlette.middleware import Middleware
 
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
-    settings = settings or Settings.from_env()
+    settings = settings or (advisor.settings if advisor else Settings.from_env())
     auth = parse_auth(settings.auth)
-    advisor = Advisor(settings)
+    advisor = advisor or Advisor(settings)
     try:
         advisor.warm_up()
     except Exception as exc:  # the page opens and shows what is wrong in its banner
