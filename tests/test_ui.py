@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import threading
 import time
 from pathlib import Path
 
@@ -102,6 +103,34 @@ def test_who_answered_names_the_model_that_drafted(generator, model, says):
     html = ui.answer_html({"question": "q", "answer": answer}, 0)
     assert says in html
     assert "Draft not used.</p>\n\n- one" in html  # the list starts a Markdown block of its own after the notice
+
+
+def test_in_background_beats_while_waiting_raises_errors_and_closes_its_source_when_closed():
+    closed = threading.Event()
+
+    def slow(fail: bool = False):
+        try:
+            yield "a"
+            time.sleep(0.6)
+            yield "b"
+            if fail:
+                raise ValueError("broken")
+            time.sleep(2)
+            yield "late"
+        finally:
+            closed.set()
+
+    items = ui.in_background(slow(), beat=0.1)
+    seen = []
+    for item in items:
+        seen.append(item)
+        if item == "b":
+            break
+    assert seen[0] == "a" and seen[-1] == "b" and None in seen[1:-1]  # control came back while "b" was due
+    items.close()
+    assert closed.wait(timeout=10)  # the worker stopped after its current item and closed the source
+    with pytest.raises(ValueError, match="broken"):
+        list(ui.in_background(slow(fail=True), beat=0.1))
 
 
 def test_long_messages_are_collapsed():
