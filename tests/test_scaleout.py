@@ -16,6 +16,7 @@ import pytest
 from conftest import CORPUS
 from test_retrieval import CountingEmbedder
 
+import advisor.store.index as index_module
 from advisor.advisor import Advisor
 from advisor.settings import Settings
 from advisor.store.index import CorpusIndex, IndexBusy
@@ -121,6 +122,27 @@ def test_an_edited_document_is_served_by_both_readers_after_the_writer_commits(t
     assert not pending
     for r in readers:
         assert r.index.serving.version == report.version
+
+
+def test_an_edit_keeps_every_sentence_vector_when_documents_straddle_index_batches(
+    tmp_path, shared, embedder, monkeypatch
+):
+    """At 10x the bench's edit failed ("new version ... is inconsistent (chunk ... has no readable
+    sentence vectors)"): LangChain's per-batch incremental cleanup deleted the not-yet-seen chunks of a
+    document straddling a batch boundary and re-added them without their sentence vectors. Small
+    batches put such boundaries inside this small corpus's documents, as 256 did at 10x."""
+    writer, first = shared
+    monkeypatch.setattr(index_module, "INDEX_BATCH", 7)
+    ladder = writer.corpus_dir / DOCS[0]
+    ladder.write_text(ladder.read_text() + "\n## Lighthouse keepers\n\nApprentice lighthouse keepers shadow a mentor.\n")
+    report = CorpusIndex(writer, embedder).update(progress=False)
+    assert (report.added, report.embedded, report.deleted) == (1, 1, 0)  # nothing unchanged was re-embedded
+    reader = CorpusIndex(reader_settings(tmp_path, "reader", writer), embedder)
+    snap = reader.load_snapshot()  # from the collection: every chunk must carry its sentence vectors
+    assert len(snap.chunks) == first.chunks + 1 == report.chunks
+    assert len(snap.sentence_vectors) == len(snap.sentences) > report.chunks
+    assert any("lighthouse" in t for t in snap.sentences)
+    assert reader.check() == []
 
 
 def test_a_second_writer_is_refused_by_the_lock(tmp_path, shared, embedder):

@@ -83,6 +83,7 @@ log = logging.getLogger(__name__)
 
 LAYOUT = 2  # manifest layout: versioned collections behind a pointer
 PAGE = 1000  # rows per Chroma request
+INDEX_BATCH = 256  # chunks per batch of LangChain's `index()` (embedded and added together)
 FULL_FIX = "run `advisor index --full`"
 
 
@@ -495,7 +496,8 @@ class CorpusIndex:
             batch = kept[i : i + PAGE]
             records.update(batch, group_ids=[base[u]["doc"] for u in batch])
 
-        embedded = self._add(name, pointer.active if base else "", records, chunks, uids, new, base, origin, progress)
+        fresh = [chunks[i] for i in new]
+        embedded = self._add(name, pointer.active if base else "", records, fresh, base, origin, progress)
         ids, docs_, metas = self._rows(name, ["documents", "metadatas"])
         try:
             snap = snapshot_from_rows(ids, docs_, metas, "")
@@ -551,26 +553,22 @@ class CorpusIndex:
         name: str,
         active: str,
         records,
-        chunks: list[Chunk],
-        uids: list[str],
-        new: list[int],
+        fresh: list[Chunk],
         base: dict[str, dict],
         origin: str,
         progress: bool,
     ) -> int:
-        """Index this corpus's chunks into version `name` through LangChain's `index()`: chunks the
-        records already hold are skipped, new ones embedded (with their sentences) and added."""
+        """Embed this corpus's new chunks (with their sentences) and add them to version `name` through
+        LangChain's `index()`, which writes their records; the kept chunks were copied already."""
         from langchain_chroma import Chroma
         from langchain_core.documents import Document
         from langchain_core.indexing import index
 
-        vectors = self._sentence_vectors([chunks[i] for i in new], base, active)
-        lc_docs = []
-        for c in chunks:
-            meta = {**chunk_metadata(c), "origin": origin}
-            lc_docs.append(Document(page_content=c.embed_text, metadata=meta))
-        for i, j in enumerate(new):
-            lc_docs[j].metadata.update(vectors[i])
+        vectors = self._sentence_vectors(fresh, base, active)
+        lc_docs = [
+            Document(page_content=c.embed_text, metadata={**chunk_metadata(c), "origin": origin, **vectors[i]})
+            for i, c in enumerate(fresh)
+        ]
 
         bar = None
         embedded = 0
@@ -579,7 +577,7 @@ class CorpusIndex:
             nonlocal embedded, bar
             embedded += n
             if progress and bar is None:
-                bar = _progress_bar(len(new))
+                bar = _progress_bar(len(fresh))
             if bar is not None:
                 bar.update(n)
 
@@ -590,14 +588,18 @@ class CorpusIndex:
             collection_configuration={"hnsw": {"space": "cosine"}},
         )
         try:
+            # Only the new chunks, and no cleanup: the version starts empty and already holds exactly
+            # the kept chunks, so nothing is left to delete. (`cleanup="incremental"` deleted, per
+            # batch, the not-yet-seen chunks of a document that straddles a batch boundary, then
+            # re-added them without their sentence vectors: langchain-ai/langchain#32612.)
             index(
                 lc_docs,
                 records,
                 store,
-                cleanup="incremental",
+                cleanup=None,
                 source_id_key=lambda d: d.metadata["doc"],
                 key_encoder=lambda d: chunk_key(chunk_from_row(d.page_content, d.metadata)),
-                batch_size=256,
+                batch_size=INDEX_BATCH,
             )
         finally:
             if bar is not None:
