@@ -14,6 +14,7 @@ from advisor.ingest.chunk import chunk_document
 from advisor.ingest.load import load_corpus
 from advisor.ingest.profile import (
     PROFILE,
+    _PhraseCounter,
     derive_profile,
     load_profile,
     measure_in,
@@ -146,6 +147,22 @@ def test_singular_and_plural(word, singular_form, plural_form):
 )
 def test_phrase_pattern(phrase, text, hit):
     assert bool(re.search(phrase_pattern(phrase), text, re.I)) is hit
+
+
+@pytest.mark.parametrize(
+    ("phrase", "low", "count"),
+    [
+        ("AI/ML engineer", "senior ai / ml engineers own; an ai/ml engineer", 2),
+        ("actuary", "actuaries, an actuary, actuarial", 2),
+        ("engineer", "engineering engineers/engineer", 0),  # no word bound at a slash
+        ("data engineer", "data-engineers and data  engineer", 2),
+        ("x", "x-ray, xs and x", 3),  # a one-letter word
+        ("ai ai", "ai ai ai", 1),  # matches do not overlap
+        ("chef", "", 0),
+    ],
+)
+def test_phrase_counter_counts_matches_of_the_phrase_pattern(phrase, low, count):
+    assert _PhraseCounter(low).count(phrase) == count
 
 
 def test_overrides_replace_name_and_description_and_add_to_lists(tmp_path):

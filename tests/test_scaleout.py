@@ -134,9 +134,11 @@ def test_an_edit_keeps_every_sentence_vector_when_documents_straddle_index_batch
     writer, first = shared
     monkeypatch.setattr(index_module, "INDEX_BATCH", 7)
     ladder = writer.corpus_dir / DOCS[0]
-    ladder.write_text(ladder.read_text() + "\n## Lighthouse keepers\n\nApprentice lighthouse keepers shadow a mentor.\n")
+    added = "\n## Lighthouse keepers\n\nApprentice lighthouse keepers shadow a mentor.\n"
+    ladder.write_text(ladder.read_text() + added)
     report = CorpusIndex(writer, embedder).update(progress=False)
     assert (report.added, report.embedded, report.deleted) == (1, 1, 0)  # nothing unchanged was re-embedded
+    assert report.copied == first.chunks  # the unchanged chunks came from the previous version
     reader = CorpusIndex(reader_settings(tmp_path, "reader", writer), embedder)
     snap = reader.load_snapshot()  # from the collection: every chunk must carry its sentence vectors
     assert len(snap.chunks) == first.chunks + 1 == report.chunks

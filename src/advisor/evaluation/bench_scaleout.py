@@ -24,6 +24,7 @@ from advisor.evaluation.bench import BIN, free_port, golden_questions, p, synthe
 from advisor.settings import Settings
 from advisor.store.embedding import OnnxEmbedder
 from advisor.store.index import CorpusIndex
+from advisor.store.snapshot import ids_fingerprint
 
 MARKER = "Apprentice lighthouse keepers shadow a mentor for exactly eleven weeks."
 
@@ -114,6 +115,11 @@ class Reader:
     def ask(self, question: str) -> str:
         return str(self.client.predict(question, api_name="/ask"))
 
+    def cpu_seconds(self) -> float:
+        """CPU time the reader process has used so far (user + system, all threads)."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return round((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), 2)
+
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(timeout=30)
@@ -126,15 +132,22 @@ def run(work: Path, log: Callable[[str], None], scales: Sequence[int] = (100,)) 
     corpus = work / "corpus"
     synthetic_corpus(Settings.from_env().corpus_dir, corpus, factor)
     embedder = OnnxEmbedder(work / "models")
-    results: dict = {"factor": factor, "readers": 2}
+    results: dict = {"factor": factor, "readers": 2, "load_average_start": _load_average()}
     with postgres() as records_url, chroma_server(work / "chroma") as chroma_url:
         writer = Settings.from_env(
             {}, corpus_dir=corpus, data_dir=work / "writer", chroma_url=chroma_url, records_url=records_url
         )
         log(f"scaleout: writer indexes {factor}x into {chroma_url}")
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         report = CorpusIndex(writer, embedder).update(progress=False)
-        results.update({"chunks": report.chunks, "writer_index_s": round(time.perf_counter() - t0, 1)})
+        results.update(
+            {
+                "chunks": report.chunks,
+                "writer_index_s": round(time.perf_counter() - t0, 1),
+                "writer_index_cpu_s": round(time.process_time() - cpu0, 1),
+            }
+        )
+        before = _published(writer)
         readers = [Reader(work, f"reader{i}", chroma_url, writer.collection, embedder.path) for i in (1, 2)]
         try:
             starts: dict[int, float] = {}
@@ -148,6 +161,7 @@ def run(work: Path, log: Callable[[str], None], scales: Sequence[int] = (100,)) 
                 t.join()
             for i, r in enumerate(readers, 1):
                 results[f"reader{i}_startup_s"] = round(starts[i - 1], 2)
+                results[f"reader{i}_startup_cpu_s"] = r.cpu_seconds()
                 results[f"reader{i}_files"] = sorted(x.name for x in r.data.iterdir())
                 times = []
                 for _ in range(4):
@@ -157,6 +171,8 @@ def run(work: Path, log: Callable[[str], None], scales: Sequence[int] = (100,)) 
                         times.append((time.perf_counter() - t) * 1000)
                 results[f"reader{i}_warm_p50_ms"] = p(times, 50)
                 results[f"reader{i}_warm_p95_ms"] = p(times, 95)
+            # readers write nothing: the published version and its chunk collection are as the writer left them
+            results["readers_left_index_unchanged"] = _published(writer) == before
             log("scaleout: the writer commits an edit")
             doc = sorted(corpus.glob("*.md"))[0]
             doc.write_text(doc.read_text() + f"\n## Lighthouse keepers\n\n{MARKER}\n")
@@ -165,6 +181,8 @@ def run(work: Path, log: Callable[[str], None], scales: Sequence[int] = (100,)) 
             committed = time.perf_counter()
             results["writer_edit_s"] = round(committed - t0, 2)
             results["writer_edit_embedded"] = edit.embedded
+            results["writer_edit_copied"] = edit.copied
+            results["writer_edit_copy_s"] = edit.copy_seconds
             question = "How long do apprentice lighthouse keepers shadow a mentor?"
             seen: dict[int, float] = {}
             deadline = committed + 600
@@ -179,7 +197,21 @@ def run(work: Path, log: Callable[[str], None], scales: Sequence[int] = (100,)) 
         finally:
             for r in readers:
                 r.stop()
+    results["load_average_end"] = _load_average()
     return results
+
+
+def _load_average() -> list[float]:
+    """The machine's 1/5/15-minute load averages (the numbers above depend on them: shared cores)."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def _published(settings: Settings) -> tuple:
+    """The published version and what its collection holds (count, ids fingerprint), read from Chroma."""
+    index = CorpusIndex(settings)
+    pointer = index.current(refresh=True)
+    ids = index.collection(pointer.active).get(include=[])["ids"]
+    return pointer.version, pointer.active, len(ids), ids_fingerprint(ids)
 
 
 def markdown(r: dict) -> str:
@@ -190,6 +222,7 @@ def markdown(r: dict) -> str:
         "| measure | reader 1 | reader 2 |",
         "|---|---|---|",
         f"| start-up: process start to first answer (s) | {r['reader1_startup_s']} | {r['reader2_startup_s']} |",
+        f"| CPU used by then (s) | {r.get('reader1_startup_cpu_s', '-')} | {r.get('reader2_startup_cpu_s', '-')} |",
         f"| warm answer p50 / p95 via the HTTP API (ms) | {r['reader1_warm_p50_ms']} / {r['reader1_warm_p95_ms']} "
         f"| {r['reader2_warm_p50_ms']} / {r['reader2_warm_p95_ms']} |",
         f"| writer's commit to serving the edit (s; poll every {r['poll_seconds']} s) "
@@ -197,9 +230,15 @@ def markdown(r: dict) -> str:
         f"| files in the reader's data dir | {', '.join(r['reader1_files'])} | {', '.join(r['reader2_files'])} |",
         "",
         f"Corpus: {r['factor']}x synthetic, {r['chunks']} chunks. The writer's first index took "
-        f"{r['writer_index_s']} s; the edit took {r['writer_edit_s']} s and embedded "
-        f"{r['writer_edit_embedded']} chunk(s). Readers embedded no document: they read chunks, "
-        "sentence vectors and the profile from the collection.",
+        f"{r['writer_index_s']} s ({r.get('writer_index_cpu_s', '-')} CPU s, nearly all of it embedding); the "
+        f"edit took {r['writer_edit_s']} s, embedded {r['writer_edit_embedded']} chunk(s) and copied "
+        f"{r.get('writer_edit_copied', '-')} unchanged chunks with their vectors into the new version over HTTP "
+        f"in {r.get('writer_edit_copy_s', '-')} s. Readers read chunks, sentence vectors and the profile from "
+        "the collection: their start-up CPU is a small fraction of the writer's embedding CPU, and the "
+        "published version was unchanged after they started "
+        f"({'yes' if r.get('readers_left_index_unchanged') else 'no'}); `tests/test_scaleout.py` counts "
+        "what a reader embeds (the questions only). Load average (1/5/15 min) at start "
+        f"{r.get('load_average_start', '-')}, at end {r.get('load_average_end', '-')}, on 2 shared cores.",
         "",
     ]
     return "\n".join(rows)

@@ -109,28 +109,23 @@ def _not_found(exc: Exception) -> bool:
 
 def live_segment_ids(chroma_dir: Path) -> set[str] | None:
     """Segment ids that embedded Chroma's catalogue still references (None when it cannot be read)."""
-    db = chroma_dir / "chroma.sqlite3"
-    if not db.exists():
-        return None
-    try:
-        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-        try:
-            return {r[0] for r in con.execute("SELECT id FROM segments")}
-        finally:
-            con.close()
-    except sqlite3.Error:
-        return None
+    return _catalogue(chroma_dir, "SELECT id FROM segments")
 
 
 def embedded_collection_names(chroma_dir: Path) -> set[str] | None:
     """Names of the collections in an embedded Chroma, read from its catalogue without Chroma."""
+    return _catalogue(chroma_dir, "SELECT name FROM collections")
+
+
+def _catalogue(chroma_dir: Path, query: str) -> set[str] | None:
+    """The first column of `query` over embedded Chroma's catalogue, read-only (None when unreadable)."""
     db = chroma_dir / "chroma.sqlite3"
     if not db.exists():
         return None
     try:
         con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
         try:
-            return {r[0] for r in con.execute("SELECT name FROM collections")}
+            return {r[0] for r in con.execute(query)}
         finally:
             con.close()
     except sqlite3.Error:

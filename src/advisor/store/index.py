@@ -114,6 +114,8 @@ class IndexReport:
     notices: list[str] = field(default_factory=list)
     version: int = 0
     corpus_documents: int = 0
+    copied: int = 0  # unchanged chunks copied from the previous version (vectors included)
+    copy_seconds: float = 0.0
 
     @property
     def changed(self) -> bool:
@@ -491,14 +493,16 @@ class CorpusIndex:
         self._handles[name] = col
         kept = [u for u in base if u not in drop]
         records = record_manager(s, _namespace(name))
-        self._copy(pointer.active if pointer else "", col, kept)
+        copy_start = time.perf_counter()
+        texts = self._copy(pointer.active if pointer else "", col, kept, base)
         for i in range(0, len(kept), PAGE):
             batch = kept[i : i + PAGE]
             records.update(batch, group_ids=[base[u]["doc"] for u in batch])
+        copy_seconds = time.perf_counter() - copy_start
 
         fresh = [chunks[i] for i in new]
         embedded = self._add(name, pointer.active if base else "", records, fresh, base, origin, progress)
-        ids, docs_, metas = self._rows(name, ["documents", "metadatas"])
+        ids, docs_, metas = self._written(name, kept, texts, base, [uids[i] for i in new])
         try:
             snap = snapshot_from_rows(ids, docs_, metas, "")
         except BadRows as exc:
@@ -535,18 +539,42 @@ class CorpusIndex:
             notices=notices,
             version=version,
             corpus_documents=len(docs),
+            copied=len(kept),
+            copy_seconds=round(copy_seconds, 2),
         )
 
-    def _copy(self, source: str, target, ids: list[str]) -> None:
-        """Copy rows (vectors included) from the active version into the new one."""
+    def _copy(self, source: str, target, ids: list[str], base: dict[str, dict]) -> dict[str, str]:
+        """Copy rows from the active version into the new one: vectors and documents read from it,
+        metadata (already read into `base`) not read again. Returns the copied documents by id."""
+        texts: dict[str, str] = {}
         if not ids:
-            return
+            return texts
         old = self.collection(source)
         for i in range(0, len(ids), PAGE):
-            got = old.get(ids=ids[i : i + PAGE], include=["embeddings", "documents", "metadatas"])
-            target.add(
-                ids=got["ids"], embeddings=got["embeddings"], documents=got["documents"], metadatas=got["metadatas"]
+            got = old.get(ids=ids[i : i + PAGE], include=["embeddings", "documents"])
+            metas = [base[u] for u in got["ids"]]
+            target.add(ids=got["ids"], embeddings=got["embeddings"], documents=got["documents"], metadatas=metas)
+            texts.update(zip(got["ids"], got["documents"], strict=True))
+        return texts
+
+    def _written(
+        self, name: str, kept: list[str], texts: dict[str, str], base: dict[str, dict], added: list[str]
+    ) -> tuple[list[str], list[str], list[dict]]:
+        """The rows of the new version `name`: the copied ones as copied, the added ones read back (only
+        they came through LangChain). Refuses a version whose ids are not exactly those."""
+        stored, _, _ = self._rows(name, [])
+        ids, docs, metas = list(kept), [texts[u] for u in kept], [base[u] for u in kept]
+        col = self.collection(name)
+        for i in range(0, len(added), PAGE):
+            got = col.get(ids=added[i : i + PAGE], include=["documents", "metadatas"])
+            ids += got["ids"]
+            docs += got["documents"]
+            metas += got["metadatas"]
+        if len(stored) != len(ids) or set(stored) != set(ids):
+            raise IndexUnavailable(
+                f"the new version {name} holds {len(stored)} chunks, {len(ids)} were written; {FULL_FIX}"
             )
+        return ids, docs, metas
 
     def _add(
         self,
