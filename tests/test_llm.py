@@ -73,7 +73,48 @@ def generate(draft_or_factory, question="What do architects do?", history=(), **
     )
     items = list(gen.generate(question, PASSAGES, HASH.embed_batch([question])[0], history))
     assert isinstance(items[-1], Composition) and all(isinstance(i, str) for i in items[:-1])
-    return items[:-1], items[-1]
+    return [i for i in items[:-1] if i], items[-1]  # "" pieces are beats while the model drafts
+
+
+class EndlessModel:
+    """A chat model that streams one short token every 10 ms forever, counting what it sent and when it was closed."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+        self.closed = threading.Event()
+
+    def stream(self, messages):
+        try:
+            while True:
+                time.sleep(0.01)
+                self.sent += 1
+                yield AIMessage(content="word ")
+        finally:
+            self.closed.set()
+
+
+def test_closing_the_answer_stops_the_model_within_a_token():
+    """Stop in the UI closes the answer; the draft (and its HTTP stream) must end then, not when the model is done."""
+    model = EndlessModel()
+    gen = LLMGenerator(
+        settings(llm_timeout=60.0),
+        sentences,
+        HASH.embed_batch,
+        ExtractiveGenerator(sentences),
+        model_factory=lambda: model,
+    )
+    question = "What do architects do?"
+    answer = gen.generate(question, PASSAGES, HASH.embed_batch([question])[0])
+    beats = 0
+    for piece in answer:
+        beats += piece == ""
+        if beats == 5:
+            break
+    answer.close()
+    assert model.closed.wait(5), "the model kept streaming after the answer was closed"
+    sent = model.sent
+    time.sleep(0.2)
+    assert model.sent == sent and sent < 50
 
 
 GOOD = "Architects design the overall system and align it with business goals [1]. "

@@ -819,7 +819,7 @@ def create_app(advisor: Advisor) -> gr.Blocks:
                 if stop_asked.get(session, 0.0) > started:
                     exchange["error"] = STOPPED
                     break
-                if item is None:  # nothing new yet
+                if not item:  # nothing new yet (None: no item for a while; "": a model token still drafting)
                     continue
                 if isinstance(item, Answer):
                     exchange["answer"] = item.to_json()

@@ -373,6 +373,7 @@ class LLMGenerator:
                     reported_tokens = used or reported_tokens
                     for sentence in splitter.feed(piece):
                         yield from release(sentence)
+                    yield ""  # a beat per token: a consumer that stops can close the draft (and the model) here
             except Exception as exc:
                 fault = describe_fault(exc, s)
             for sentence in splitter.flush():
