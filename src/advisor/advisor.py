@@ -110,7 +110,7 @@ class Advisor:
         self.index = index or CorpusIndex(self.settings)
         self.condenser = condenser or RuleCondenser()
         self.retriever = retriever or HybridRetriever(self.index, self._subjects)
-        self.judge = judge or RuleJudge()
+        self.judge = judge or RuleJudge(embed=self._embed)
         self._generator = generator
         self._reindex_lock = threading.Lock()
         self._profile: tuple[float, Profile] | None = None

@@ -8,7 +8,10 @@ Answerability is read from signals, not from lists of domain words (`signals` ->
   subjects whose qualifier the corpus never uses ("vegan chef"), or an unknown person noun?
 - do the top passages speak about the subjects it names (every word of the subject in one passage)?
 - does it name a place or employer (a capitalised name), or a year, that no top passage mentions
-  (with the asked subject)?
+  (with the asked subject)? A name counts as mentioned when a passage names it another way whose
+  embedding is as close as an alias is ("Britain" for "United Kingdom", "America" for "US"), with
+  `ALIAS_SIMILARITY` set from a table of place and employer names (`tests/test_judge.py`), not the
+  golden sets.
 - is anything in the corpus similar at all (best cosine), and does the corpus know its words?
 
 Thresholds were calibrated on evals/dev/golden.jsonl only (see README, "Refusal"). The refusal names
@@ -19,8 +22,11 @@ example questions closest to the one asked.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
+
+import numpy as np
 
 from advisor.ingest.profile import STOPWORDS, ProfileBound, mentions, normalize, plural, singular
 from advisor.schema import Passage, Profile, Retrieval, Verdict
@@ -33,6 +39,7 @@ INJECTION = re.compile(
     re.IGNORECASE,
 )
 
+ALIAS_SIMILARITY = 0.75  # two names this close are one place (aliases >= 0.77, different places <= 0.71)
 MIN_SIMILARITY = 0.30  # below this nothing in the corpus is about the question
 MIN_SIMILARITY_KNOWN = 0.20  # ... unless the corpus knows every word of it (terse questions: "What is X?")
 CONFIDENT_SIMILARITY = 0.55  # above this the question is in-domain even with unknown words
@@ -93,8 +100,25 @@ def decide(s: Signals) -> Verdict:
     return Verdict(False, "answerable")
 
 
-def signals(question: str, retrieval: Retrieval, profile: Profile) -> Signals:
-    """The judge's signals for a (standalone) question and what was retrieved for it."""
+Embed = Callable[[Sequence[str]], np.ndarray]
+
+
+def alias_of(name: str, others: Sequence[str], embed: Embed, threshold: float = ALIAS_SIMILARITY) -> str | None:
+    """The one of `others` that names what `name` names another way ("Britain": "United Kingdom"), if any."""
+    others = [o for o in dict.fromkeys(others) if o.lower() != name.lower()]
+    if not others:
+        return None
+    vectors = embed([name, *others])
+    sims = vectors[1:] @ vectors[0]
+    best = int(np.argmax(sims))
+    return others[best] if float(sims[best]) >= threshold else None
+
+
+def signals(question: str, retrieval: Retrieval, profile: Profile, embed: Embed | None = None) -> Signals:
+    """The judge's signals for a (standalone) question and what was retrieved for it.
+
+    `embed` (the index's embedder) lets a name the passages spell another way count as mentioned.
+    """
     unknown = {t.lower() for t in retrieval.unknown_terms}
     texts = [_passage_words(p) for p in retrieval.passages]
     raw = [normalize(f"{p.chunk.title} {p.chunk.section or ''} {p.chunk.text}") for p in retrieval.passages]
@@ -132,6 +156,8 @@ def signals(question: str, retrieval: Retrieval, profile: Profile) -> Signals:
             for i, (words, t) in enumerate(zip(texts, raw, strict=True))
             if _contains(words, name) or _spelled_out(name, t)
         ]
+        if not about and embed is not None and not name.isdigit():
+            about = [i for i, t in enumerate(raw) if alias_of(name, _bare_names(t), embed)]
         if not about:
             names.append(name)
         elif asked and not any(_speaks_about(_core(sub), texts[i]) for i in about for sub in asked):
@@ -208,6 +234,22 @@ def _names(text: str) -> list[str]:
     return out
 
 
+def _bare_names(text: str) -> list[str]:
+    """Every run of capitalised words in a passage, split at function words, sentence openers included
+    ("Guide In the United Kingdom" -> "Guide", "United Kingdom"): the candidates for an alias."""
+    out = []
+    for m in _NAME.finditer(text):
+        run: list[str] = []
+        for word in [*m.group(1).split(), "the"]:
+            if word.lower() in STOPWORDS and not (len(word) > 1 and word.isupper()):  # "US" is not "us"
+                if run:
+                    out.append(" ".join(run))
+                run = []
+            else:
+                run.append(word)
+    return out
+
+
 def _inside(text: str, word: str, spans: list[tuple[int, int]]) -> bool:
     i = text.lower().find(word.lower())
     return any(a <= i < b for a, b in spans)
@@ -277,8 +319,12 @@ class RuleJudge(ProfileBound):
 
     name = "rules"
 
+    def __init__(self, profile=None, embed: Embed | None = None) -> None:
+        super().__init__(profile)
+        self.embed = embed
+
     def judge(self, question: str, retrieval: Retrieval) -> Verdict:
-        return decide(signals(question, retrieval, self.profile))
+        return decide(signals(question, retrieval, self.profile, self.embed))
 
     def refusal(self, question: str, verdict: Verdict) -> str:
         return refusal_text(question, verdict, self.profile)
