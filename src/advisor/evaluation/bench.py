@@ -269,10 +269,10 @@ def _server_measurements(env: dict, questions: Sequence[str]) -> dict:
     try:
         _started(port, proc, "advisor serve")
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
-        client.predict(questions[0], api_name="/ask")
+        client.predict(questions[0], [], 5, api_name="/ask")  # question, chat so far, k
         first = time.perf_counter() - t0
         for q in questions:
-            client.predict(q, api_name="/ask")
+            client.predict(q, [], 5, api_name="/ask")
         return {"server_first_answer_s": round(first, 2), "server_peak_rss_mb": _rss_peak_mb(proc.pid)}
     finally:
         proc.terminate()

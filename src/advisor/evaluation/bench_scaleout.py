@@ -113,7 +113,7 @@ class Reader:
         return time.perf_counter() - self.started
 
     def ask(self, question: str) -> str:
-        return str(self.client.predict(question, api_name="/ask"))
+        return str(self.client.predict(question, [], 5, api_name="/ask"))  # question, chat so far, k
 
     def cpu_seconds(self) -> float:
         """CPU time the reader process has used so far (user + system, all threads)."""
