@@ -230,7 +230,7 @@ def markdown(r: dict) -> str:
         f"| files in the reader's data dir | {', '.join(r['reader1_files'])} | {', '.join(r['reader2_files'])} |",
         "",
         f"Corpus: {r['factor']}x synthetic, {r['chunks']} chunks. The writer's first index took "
-        f"{r['writer_index_s']} s ({r.get('writer_index_cpu_s', '-')} CPU s, nearly all of it embedding); the "
+        f"{r['writer_index_s']} s ({r.get('writer_index_cpu_s', '-')} CPU s); the "
         f"edit took {r['writer_edit_s']} s, embedded {r['writer_edit_embedded']} chunk(s) and copied "
         f"{r.get('writer_edit_copied', '-')} unchanged chunks with their vectors into the new version over HTTP "
         f"in {r.get('writer_edit_copy_s', '-')} s. Readers read chunks, sentence vectors and the profile from "
