@@ -671,6 +671,16 @@ def test_exports_are_private_to_their_session(server):
 
 
 @pytest.mark.browser
+def test_the_ask_api_takes_a_question_alone(server):
+    """The chat and k arguments of `/ask` are optional, as they were before the chat became free JSON."""
+    from gradio_client import Client
+
+    client = Client(server["url"], verbose=False)
+    chat, sources, _ = client.predict("What does a staff AI engineer own?", api_name="/ask")
+    assert chat[-1]["role"] == "assistant" and re.search(r"\[\d+\]", str(chat[-1]["content"])) and "<" in sources
+
+
+@pytest.mark.browser
 @pytest.mark.parametrize(
     ("body", "said"),
     [

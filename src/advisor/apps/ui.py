@@ -1084,7 +1084,7 @@ def create_app(advisor: Advisor) -> gr.Blocks:
 
         with gr.Column(visible=False):
             api_question = gr.Textbox(label="question")
-            api_history = gr.JSON(label="chat")  # any JSON: a malformed chat gets our one-line error, not Gradio's
+            api_history = gr.JSON([], label="chat")  # any JSON (a malformed chat gets our one-line error); optional
             api_chat = gr.Chatbot(label="chat")
             api_sources = gr.HTML()
             api_export = gr.File(label="export")
