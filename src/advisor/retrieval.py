@@ -213,7 +213,7 @@ class HybridRetriever:
 
 
 def name_pattern(subject: str) -> re.Pattern:
-    """A subject's name as written in running text: any spacing, singular or plural ("actuaries")."""
+    """A subject's name as written in running text: any spacing, singular or plural ("bakeries")."""
     words = [re.escape(w) for w in re.findall(r"[\w/]+", subject)]
     if not words:
         return re.compile(r"(?!)")
@@ -224,7 +224,7 @@ def name_pattern(subject: str) -> re.Pattern:
 def subject_queries(query: str, subjects: list[str]) -> list[str]:
     """For a question about two or more subjects, one query per subject (the others' names removed).
 
-    "Compare electrician and actuary pay" -> ["Compare electrician and pay", "Compare and actuary pay"]:
+    "Compare baker and potter pay" -> ["Compare baker and pay", "Compare and potter pay"]:
     each keeps the question's measure words and one subject, so each side finds its own evidence.
     """
     if len(subjects) < 2:

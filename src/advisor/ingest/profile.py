@@ -9,7 +9,7 @@ The pipeline must not know any domain's words, yet condensing ("how much do they
   repeatedly ("senior pastry chef", "executive chef": levels and variants);
 - examples: the FAQ questions of the documents that stand alone (no "it"/"this" pointing elsewhere);
 - synonyms: acronyms the documents define ("Point of sale (POS)" -> alias of "POS");
-- measures: the words the documents' headings use for a kind of figure ("How Much Electricians
+- measures: the words the documents' headings use for a kind of figure ("How Much Bakers
   Earn" over a body of amounts -> "earn" asks for currency);
 - description: one sentence built from the subjects and the titles' topics.
 
