@@ -216,6 +216,33 @@ def _stop(proc: subprocess.Popen) -> None:
     proc.wait(timeout=30)
 
 
+SLOW_PROBE = (
+    "import sys, gradio.networking as n; n.url_ok = lambda url: False; "  # as when its probe times out
+    "from advisor.apps.cli import main; sys.exit(main(['serve', '--port', sys.argv[1]]))"
+)
+
+
+@pytest.mark.browser
+def test_serve_survives_a_start_up_probe_that_times_out(built, tmp_path):
+    """On a busy machine Gradio's start-up probe of the page timed out and `advisor serve` exited."""
+    import httpx
+
+    shutil.copytree(built.corpus_dir, tmp_path / "corpus")
+    shutil.copytree(built.data_dir, tmp_path / "index")
+    command = [sys.executable, "-c", SLOW_PROBE]
+    proc, url, log = _serve(tmp_path, tmp_path / "corpus", tmp_path / "index", command=command)
+    try:
+        deadline = time.monotonic() + 60
+        while proc.poll() is None and "Running on local URL" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        time.sleep(3)  # Gradio probes (and gave up) right after printing the URL
+        assert proc.poll() is None, log.read_text()[-1000:]
+        assert httpx.get(url, timeout=30).status_code == 200
+    finally:
+        if proc.poll() is None:
+            _stop(proc)
+
+
 @pytest.fixture(scope="module")
 def server(built, tmp_path_factory):
     """`advisor serve` on a free loopback port, over a copy of the session's corpus and index."""

@@ -1269,4 +1269,7 @@ def serve(
         head=page_head(),
         footer_links=[],
         app_kwargs={"middleware": [Middleware(LoginGate)]},
+        # Gradio's start-up probe (one HEAD of the page, 3 s timeout) only decides whether a share link is
+        # needed; we never share, and on a busy machine the probe timed out and Gradio exited.
+        _frontend=False,
     )
