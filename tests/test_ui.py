@@ -187,8 +187,13 @@ def test_document_viewer_opens_only_indexed_documents(advisor):
 # -- the real server in Chromium ------------------------------------------------------------------------------------
 
 
-def _serve(tmp: Path, corpus: Path, data: Path, command: list[str] | None = None, **env):
-    """Start `advisor serve` (or `command` + the port) on a free loopback port: (process, URL, log path)."""
+def _serve(tmp: Path, command: list[str] | None = None, built=None, **env):
+    """Start `advisor serve` (or `command` + the port) over `tmp/corpus` and `tmp/index` on a free loopback port,
+    first copying the session's corpus and index there if `built` is given: (process, URL, log path)."""
+    corpus, data = tmp / "corpus", tmp / "index"
+    if built is not None:
+        shutil.copytree(built.corpus_dir, corpus)
+        shutil.copytree(built.data_dir, data)
     port = free_port()
     log = tmp / "server.log"
     environ = {
@@ -227,10 +232,8 @@ def test_serve_survives_a_start_up_probe_that_times_out(built, tmp_path):
     """On a busy machine Gradio's start-up probe of the page timed out and `advisor serve` exited."""
     import httpx
 
-    shutil.copytree(built.corpus_dir, tmp_path / "corpus")
-    shutil.copytree(built.data_dir, tmp_path / "index")
     command = [sys.executable, "-c", SLOW_PROBE]
-    proc, url, log = _serve(tmp_path, tmp_path / "corpus", tmp_path / "index", command=command)
+    proc, url, log = _serve(tmp_path, command, built)
     try:
         deadline = time.monotonic() + 60
         while proc.poll() is None and "Running on local URL" not in log.read_text() and time.monotonic() < deadline:
@@ -249,9 +252,7 @@ def server(built, tmp_path_factory):
     if not CHROMIUM.exists():
         pytest.fail("Debian chromium is missing: .ci/run installs it (apt-get install -y chromium)")
     tmp = tmp_path_factory.mktemp("ui")
-    shutil.copytree(built.corpus_dir, tmp / "corpus")
-    shutil.copytree(built.data_dir, tmp / "index")
-    proc, url, log = _serve(tmp, tmp / "corpus", tmp / "index")
+    proc, url, log = _serve(tmp, built=built)
     yield {"url": url, "corpus": tmp / "corpus", "data": tmp / "index", "log": log}
     _stop(proc)
 
@@ -747,11 +748,9 @@ def slow_server(built, tmp_path_factory):
     """The UI over an Advisor whose generator streams the usual answer one word every 0.4 s
     (tests/ui_slow_server.py); `progress` logs each word sent and how each answer ended."""
     tmp = tmp_path_factory.mktemp("ui-slow")
-    shutil.copytree(built.corpus_dir, tmp / "corpus")
-    shutil.copytree(built.data_dir, tmp / "index")
     progress = tmp / "progress.jsonl"
     command = [sys.executable, str(Path(__file__).parent / "ui_slow_server.py"), "0.4", str(progress)]
-    proc, url, log = _serve(tmp, tmp / "corpus", tmp / "index", command)
+    proc, url, log = _serve(tmp, command, built)
     yield {"url": url, "data": tmp / "index", "log": log, "progress": progress}
     _stop(proc)
 
@@ -879,8 +878,6 @@ def smollm2() -> Path:
 def test_an_llm_answer_streams_with_its_sources_and_says_who_wrote_it(browser, built, smollm2, tmp_path):
     """`ADVISOR_LLM=local:smollm2-135m advisor serve`: the real xllamacpp server drafts; SmolLM2 is incoherent,
     so its sentences mostly fail the checks and the quoted answer replaces the draft with a notice."""
-    shutil.copytree(built.corpus_dir, tmp_path / "corpus")
-    shutil.copytree(built.data_dir, tmp_path / "index")
     llm = {
         "ADVISOR_LLM": "local:smollm2-135m",
         "ADVISOR_MODELS_DIR": str(smollm2.parent.parent),
@@ -891,7 +888,7 @@ def test_an_llm_answer_streams_with_its_sources_and_says_who_wrote_it(browser, b
         "ADVISOR_LLM_FIRST_TOKEN_TIMEOUT": "180",
         "ADVISOR_LLM_TIMEOUT": "300",
     }
-    proc, url, log = _serve(tmp_path, tmp_path / "corpus", tmp_path / "index", **llm)
+    proc, url, log = _serve(tmp_path, built=built, **llm)
     try:
         context, page = _open(browser, url)
         page.size = "desktop"
@@ -956,7 +953,7 @@ def test_another_corpus_shows_its_own_profile_and_no_ai_career_words(browser, em
     CorpusIndex(settings, embedder).update(progress=False)
     (settings.data_dir / "models").mkdir(exist_ok=True)
     shutil.copy(embedder.path, settings.data_dir / "models" / embedder.path.name)
-    proc, url, _ = _serve(tmp_path, tmp_path / "corpus", tmp_path / "index")
+    proc, url, _ = _serve(tmp_path)
     try:
         context, page = _open(browser, url)
         page.size = "desktop"
@@ -978,9 +975,7 @@ def test_another_corpus_shows_its_own_profile_and_no_ai_career_words(browser, em
 def test_with_login_nothing_but_the_login_page_answers(browser, built, tmp_path):
     import httpx
 
-    shutil.copytree(built.corpus_dir, tmp_path / "corpus")
-    shutil.copytree(built.data_dir, tmp_path / "index")
-    proc, url, _ = _serve(tmp_path, tmp_path / "corpus", tmp_path / "index", ADVISOR_AUTH="ann:s3cret-pw")
+    proc, url, _ = _serve(tmp_path, built=built, ADVISOR_AUTH="ann:s3cret-pw")
     try:
         with httpx.Client(base_url=url, timeout=30) as anon:
             page = anon.get("/")
@@ -1027,7 +1022,7 @@ def test_a_broken_index_shows_a_banner_not_a_traceback(browser, built, tmp_path)
     shutil.copytree(built.data_dir, tmp_path / "index")
     (tmp_path / "index" / "sentences.npz").write_bytes(b"not a zip file")
     (tmp_path / "index" / "snapshot.jsonl").write_text("{garbage\n")
-    proc, url, _ = _serve(tmp_path, tmp_path / "corpus", tmp_path / "index")
+    proc, url, _ = _serve(tmp_path)
     try:
         context, page = _open(browser, url)
         page.size = "desktop"

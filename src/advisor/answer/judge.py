@@ -157,7 +157,9 @@ def signals(question: str, retrieval: Retrieval, profile: Profile, embed: Embed 
             if _contains(words, name) or _spelled_out(name, t)
         ]
         if not about and embed is not None and not name.isdigit():
-            about = [i for i, t in enumerate(raw) if alias_of(name, _bare_names(t), embed)]
+            named = [_bare_names(t) for t in raw]
+            alias = alias_of(name, [n for ns in named for n in ns], embed)  # one embedding call for all passages
+            about = [i for i, ns in enumerate(named) if alias in ns] if alias else []
         if not about:
             names.append(name)
         elif asked and not any(_speaks_about(_core(sub), texts[i]) for i in about for sub in asked):

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from advisor.figures import figure_kind
+from advisor.ingest.chunk import split_sentences
 from advisor.schema import Chunk, Profile, SourceDocument
 
 log = logging.getLogger(__name__)
@@ -152,7 +153,7 @@ def apply_overrides(profile: Profile, overrides: Mapping) -> Profile:
 
 
 def _measure_overrides(value: object) -> list[tuple[str, str]]:
-    """`measures: {currency: [wage, salary], duration: [...]}` from advisor.yaml as (stem, kind) pairs."""
+    """`measures: {currency: [...], duration: [...]}` from advisor.yaml as (stem, kind) pairs."""
     if not isinstance(value, Mapping):
         return []
     return [
@@ -192,7 +193,7 @@ def _measures(chunks: Sequence[Chunk], subjects: Sequence[str]) -> list[tuple[st
     taken = {word_stem(w) for s in subjects for w in re.findall(r"[a-z]+", s.lower())}
     votes: dict[str, Counter] = {}
     for (_, heading), texts in bodies.items():
-        kinds = Counter(k for t in texts for line in re.split(r"(?<=[.!?])\s+|\n", t) if (k := figure_kind(line)))
+        kinds = Counter(k for t in texts for line in split_sentences(t) if (k := figure_kind(line)))
         kind = kinds.most_common(1)[0][0] if kinds else ""
         for w in {word_stem(w) for w in re.findall(r"[a-z]{3,}", heading.lower()) if w not in STOPWORDS} - taken:
             votes.setdefault(w, Counter())[kind] += 1

@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 from pathlib import Path
+from typing import Self
 
 LOCK_FILE = "writer.lock"
 LOCK_TABLE = "advisor_writer_lock"
@@ -34,7 +35,24 @@ def _describe(holder: str, since: float) -> str:
     return f"another writer is indexing ({holder}, for {age} s); try again when it has finished"
 
 
-class FileLock:
+class _Held:
+    """`with lock:` acquires and releases (the two locks below implement `acquire` and `release`)."""
+
+    def acquire(self) -> None:
+        raise NotImplementedError
+
+    def release(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+class FileLock(_Held):
     """An exclusive `flock` on a file under the data dir (this machine's processes only)."""
 
     def __init__(self, path: Path) -> None:
@@ -63,15 +81,8 @@ class FileLock:
             os.close(self._fd)  # closing drops the flock
             self._fd = None
 
-    def __enter__(self) -> FileLock:
-        self.acquire()
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.release()
-
-
-class SqlLock:
+class SqlLock(_Held):
     """A lock row in a SQL database that every writing machine reaches (e.g. PostgreSQL).
 
     Taking it inserts the row; a row whose holder stopped renewing it for `ttl` seconds (a killed
@@ -151,10 +162,3 @@ class SqlLock:
                 conn.execute(delete(table).where(table.c.name == self.name, table.c.holder == self.me))
             self._engine.dispose()
             self._engine = None
-
-    def __enter__(self) -> SqlLock:
-        self.acquire()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
