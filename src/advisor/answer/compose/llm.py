@@ -13,6 +13,7 @@ little survives gives the extractive answer with a one-line notice; never a hang
 from __future__ import annotations
 
 import atexit
+import logging
 import queue
 import re
 import threading
@@ -33,6 +34,8 @@ from advisor.settings import Settings
 
 Embed = Callable[[Sequence[str]], np.ndarray]
 Sentences = Callable[[str], tuple[list[str], np.ndarray]]
+
+log = logging.getLogger(__name__)
 
 BACKENDS = ("openai", "ollama", "local")
 MIN_KEPT_SHARE = 0.5  # fall back when more than half of the drafted factual sentences fail the checks
@@ -132,16 +135,18 @@ def parse_spec(spec: str | None) -> tuple[str, str]:
 
 
 def chat_model(settings: Settings, base_url: str | None = None, api_key: str | None = None):
-    """The LangChain chat model of `settings.llm` (`base_url`/`api_key`: the local server's)."""
-    import httpx
+    """The LangChain chat model of `settings.llm` (`base_url`/`api_key`: the local server's).
 
+    Each client gets the timeout type of the HTTP library it is built on (ollama: httpx; openai:
+    its own `openai.Timeout`, which is httpx2's): handing one library's type to the other is
+    rejected (httpx2 2.17 raised "Invalid timeout" on an `httpx.Timeout`)."""
     backend, name = parse_spec(settings.llm)
-    timeout = httpx.Timeout(
-        settings.llm_timeout, connect=settings.llm_connect_timeout, read=settings.llm_first_token_timeout
-    )
+    limits = {"connect": settings.llm_connect_timeout, "read": settings.llm_first_token_timeout}
     if backend == "ollama":
+        import httpx
         from langchain_ollama import ChatOllama
 
+        timeout = httpx.Timeout(settings.llm_timeout, **limits)
         return ChatOllama(
             model=name,
             base_url=settings.llm_base_url,
@@ -150,8 +155,10 @@ def chat_model(settings: Settings, base_url: str | None = None, api_key: str | N
             num_ctx=settings.llm_context,
             client_kwargs={"timeout": timeout},
         )
+    import openai
     from langchain_openai import ChatOpenAI
 
+    timeout = openai.Timeout(settings.llm_timeout, **limits)
     extra = {"api_key": api_key} if api_key else {}
     return ChatOpenAI(
         model=name,
@@ -167,12 +174,16 @@ def chat_model(settings: Settings, base_url: str | None = None, api_key: str | N
 
 
 def describe_fault(exc: BaseException, settings: Settings) -> str:
-    """One line saying what went wrong with the backend, without a traceback."""
+    """One line in words saying what went wrong with the backend; the exception itself goes to the log.
+
+    A user never sees an exception's text (it can be a library's internals, or a server's page):
+    only our own messages (`LLMUnavailable`, our timeouts) are passed through as they are."""
     name = type(exc).__name__
-    text = " ".join(str(exc).split())[:200]
+    text = " ".join(str(exc).split())
     where = settings.llm_base_url or "its default address"
     if isinstance(exc, LLMUnavailable | TimeoutError):
-        return text
+        return text[:300]
+    log.warning("LLM call failed (%s): %s", settings.llm, name, exc_info=exc)
     if "api_key" in text.lower() or "OPENAI_API_KEY" in text:
         return "no API key: set OPENAI_API_KEY (any value for a local server without keys)"
     if "Authentication" in name or "401" in text:
@@ -182,8 +193,10 @@ def describe_fault(exc: BaseException, settings: Settings) -> str:
     if "Timeout" in name or "timed out" in text.lower():
         return f"the LLM did not answer in time ({settings.llm_first_token_timeout:g} s to first token)"
     if "Connect" in name or "connection" in text.lower():
-        return f"cannot reach the LLM at {where}"
-    return f"the LLM failed ({name}: {text})"
+        return f"cannot reach the LLM at {where}: the server did not answer"
+    if isinstance(exc, TypeError | ValueError | AttributeError | ImportError):
+        return "the LLM client rejected our request (an incompatible client library?): see the server log"
+    return f"the LLM server at {where} failed to answer: see the server log"
 
 
 # -- streaming with timeouts --------------------------------------------------------------------------------------
