@@ -32,12 +32,14 @@ test-fast: $(STAMP)
 	$(BIN)/ruff check src tests app.py
 	$(BIN)/python -m pytest $(PYTEST_FAST) -q
 
-# Refresh requirements.lock from pyproject.toml (run after changing a dependency there).
+# Refresh requirements.lock from pyproject.toml (after changing a dependency there); existing pins of
+# other packages are kept. Upgrade one transitive package: make lock LOCK_ARGS="--upgrade-package NAME".
+LOCK_ARGS ?=
 lock:
 	$(PY) -m venv .lock-venv
 	.lock-venv/bin/pip install --quiet pip-tools==7.6.2
 	.lock-venv/bin/pip-compile pyproject.toml --extra dev --generate-hashes --allow-unsafe --strip-extras \
-		--no-emit-find-links --no-emit-index-url --upgrade -o requirements.lock
+		--no-emit-find-links --no-emit-index-url $(LOCK_ARGS) -o requirements.lock
 
 index: $(STAMP)
 	$(BIN)/advisor index

@@ -77,3 +77,25 @@ def postgres_url():
     """A real PostgreSQL server (Debian's packages) on a free loopback port, data in a temp dir."""
     with postgres() as url:
         yield url
+
+
+# -- tiers --------------------------------------------------------------------------------------------------------
+# A test that uses a heavy fixture (directly or through another fixture) is marked for it, so that
+# `make test-fast` (-m "not model and not server and ...") runs only what needs no model, server,
+# browser or database. Tests that load a model without these fixtures carry the marker themselves.
+HEAVY_FIXTURES = {
+    "embedder": "model",
+    "built": "model",
+    "advisor": "model",
+    "built_both": "model",
+    "advisor_both": "model",
+    "chroma_server": "server",
+    "postgres_url": "postgres",
+    "smollm2": "llm",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        for fixture in set(getattr(item, "fixturenames", ())) & HEAVY_FIXTURES.keys():
+            item.add_marker(HEAVY_FIXTURES[fixture])

@@ -320,6 +320,7 @@ def test_every_gated_set_has_an_index_fixture():
     assert SETS["other-careers"]["corpora"] == ["corpus", str(OTHER_CAREERS.relative_to(ROOT) / "corpus")]
 
 
+@pytest.mark.model
 @pytest.mark.parametrize("name", ["dev", "test", "other-careers"])
 def test_ci_gate_on_the_golden_set(golden_runs, name):
     """The floors against regressions (evals/thresholds.json and the README): dev is tuned on, test and

@@ -162,6 +162,7 @@ def _guard_dir(tmp_path: Path) -> Path:
     return d
 
 
+@pytest.mark.model
 def test_index_and_ask_work_with_the_network_unreachable(tmp_path):
     settings = make_settings(tmp_path)
     attempts = tmp_path / "attempts.txt"

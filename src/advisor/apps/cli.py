@@ -95,6 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     bn.add_argument("--out", type=Path, default=Path("benchmarks"), help="where results go (default benchmarks/)")
     bn.add_argument("--scale", type=int, action="append", help="synthetic corpus sizes (default 1, 10 and 100)")
     bn.add_argument("--only", action="append", default=[], help="run only this section: core or a topic (repeatable)")
+    bn.add_argument("--questions", type=int, help="ask only the first N golden questions (default all)")
     bn.set_defaults(func=cmd_bench)
 
     ev = sub.add_parser("eval", help="run golden Q&A through the advisor and write reports")
@@ -302,6 +303,7 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         scales=args.scale or [1, 10, 100],
         log=lambda m: print(m, file=sys.stderr, flush=True),
         only=args.only,
+        questions=args.questions,
     )
     print((args.out / "results.md").read_text())
     return 0

@@ -129,14 +129,17 @@ def run_benchmarks(
     scales: Sequence[int] = (1, 10, 100),
     log: Callable[[str], None] = print,
     only: Sequence[str] = (),
+    questions: int | None = None,
 ) -> dict:
-    """Measure the core numbers (or only the named topic sections); write results.json and results.md."""
+    """Measure the core numbers (or only the named topic sections); write results.json and results.md.
+
+    `questions` limits the core numbers to the first N golden questions (a quick run; default all)."""
     unknown = [name for name in only if name != "core" and name not in SECTIONS]
     if unknown:
         raise ValueError(f"unknown benchmark {', '.join(unknown)} (available: core, {', '.join(SECTIONS)})")
     path = out_dir / "results.json"
     earlier = json.loads(path.read_text()) if only and path.exists() else {}
-    results = _core(scales, log) if not only or "core" in only else earlier
+    results = _core(scales, log, questions) if not only or "core" in only else earlier
     for name in [n for n in only if n != "core"] if only else SECTIONS:
         work = Path(tempfile.mkdtemp(prefix=f"advisor-bench-{name}-"))
         try:
@@ -153,11 +156,11 @@ def run_benchmarks(
     return results
 
 
-def _core(scales: Sequence[int], log: Callable[[str], None]) -> dict:
+def _core(scales: Sequence[int], log: Callable[[str], None], limit: int | None = None) -> dict:
     """Indexing, warm and cold latency, server memory, the LangChain baseline and scaling."""
     root = Path(__file__).resolve().parents[3]
     corpus = Settings.from_env().corpus_dir
-    golden = load_golden([root / "evals" / "dev" / "golden.jsonl"])
+    golden = load_golden([root / "evals" / "dev" / "golden.jsonl"])[:limit]
     questions = [g["question"] for g in golden if not g.get("history")]
     work = Path(tempfile.mkdtemp(prefix="advisor-bench-"))
     results: dict = {
