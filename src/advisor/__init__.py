@@ -5,3 +5,14 @@ snapshot) build the index; `retrieval` and `answer` (condense, judge, compose, c
 from it through `advisor.Advisor`. `apps` holds the CLI and the browser UI, `evaluation` the golden
 Q&A harness and the benchmarks. The values passed between stages live in `schema`.
 """
+
+__all__ = ["AdvisorRetriever", "answer_chain"]
+
+
+def __getattr__(name: str):
+    """`advisor.AdvisorRetriever` and `advisor.answer_chain`, imported on first use (no heavy import here)."""
+    if name in __all__:
+        from advisor import chains
+
+        return getattr(chains, name)
+    raise AttributeError(f"module 'advisor' has no attribute {name!r}")

@@ -28,6 +28,16 @@ TELEMETRY_OFF = {
 }
 
 
-def disable_telemetry() -> None:
-    """Set the variables that switch every known library telemetry off, in this process and its children."""
-    os.environ.update(TELEMETRY_OFF)
+TRACING = {name for name in TELEMETRY_OFF if name.startswith(("LANGSMITH", "LANGCHAIN"))}
+
+
+def disable_telemetry(keep_user_tracing: bool = False) -> None:
+    """Set the variables that switch every known library telemetry off, in this process and its children.
+
+    `keep_user_tracing` (the LangChain surface, `advisor.chains`): LangSmith tracing stays off unless
+    the user's environment turned it on themselves; everything else is forced off as always."""
+    for name, value in TELEMETRY_OFF.items():
+        if keep_user_tracing and name in TRACING:
+            os.environ.setdefault(name, value)
+        else:
+            os.environ[name] = value
