@@ -7,6 +7,7 @@ may be sent at all.
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import re
 import shutil
@@ -150,12 +151,25 @@ def test_the_tracer_sees_an_attempt_to_leave(tmp_path):
     assert any("192.0.2.7" in line for line in outside_attempts(log.read_text()))
 
 
+def dev_sample(each: int = 4) -> list[str]:
+    """Golden lines of the dev set: the first `each` single-turn, follow-up and unanswerable items."""
+    lines = (ROOT / "evals" / "dev" / "golden.jsonl").read_text().splitlines(keepends=True)
+    kinds = {"single": [], "follow-up": [], "refusal": []}
+    for line in lines:
+        item = json.loads(line)
+        kind = "refusal" if not item.get("answerable", True) else "follow-up" if item.get("history") else "single"
+        kinds[kind].append(line)
+    return [line for group in kinds.values() for line in group[:each]]
+
+
 def test_index_ask_and_eval_send_nothing_out(workspace):
     tmp, env = workspace["tmp"], workspace["env"]
+    golden = tmp / "golden.jsonl"  # a dozen dev items, follow-ups and refusals among them: every code path of eval
+    golden.write_text("".join(dev_sample()))
     commands = {
         "index": [ADVISOR, "index", "--full"],
         "ask": [ADVISOR, "ask", "--json", "What do AI architects earn?"],
-        "eval": [ADVISOR, "eval", "--golden", str(ROOT / "evals" / "dev" / "golden.jsonl"), "--out", str(tmp / "eval")],
+        "eval": [ADVISOR, "eval", "--golden", str(golden), "--out", str(tmp / "eval")],
     }
     for name, cmd in commands.items():
         log = tmp / f"{name}.trace"
