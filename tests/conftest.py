@@ -92,6 +92,7 @@ HEAVY_FIXTURES = {
     "chroma_server": "server",
     "postgres_url": "postgres",
     "smollm2": "llm",
+    "golden_runs": "model",  # tests/test_golden.py: runs golden sets through a real advisor
 }
 
 
