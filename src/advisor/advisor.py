@@ -29,6 +29,12 @@ from advisor.settings import Settings
 from advisor.store.index import CorpusIndex, IndexReport, IndexUnavailable
 
 MAX_QUESTION_CHARS = 2000
+# What earlier turns may hold: the question is capped when asked, but a history arrives whole (a browser's
+# store, an API caller's chat, a --history file); condensing reads every user turn, so one user with a
+# megabyte of history held an answer slot for an hour. Longer turns are cut, older turns dropped.
+MAX_TURN_CHARS = 4000  # one earlier turn (an answer is longer than a question)
+MAX_HISTORY_CHARS = 40_000  # all earlier turns together, the most recent kept
+MAX_HISTORY_TURNS = 100
 
 
 class InvalidQuestion(ValueError):
@@ -91,6 +97,37 @@ def parse_history(history: object) -> list[Turn]:
             raise InvalidHistory(f"history turn {n} is not valid text (invalid UTF-8 or a lone surrogate)")
         turns.append(Turn(role, content))
     return turns
+
+
+def cap_history(turns: Sequence[Turn]) -> tuple[list[Turn], list[str]]:
+    """The most recent turns within `MAX_HISTORY_TURNS` / `MAX_HISTORY_CHARS`, each cut to `MAX_TURN_CHARS`,
+    and a notice for each kind of cut (pure)."""
+    notices: list[str] = []
+    cut = [Turn(t.role, _cut(t.content, MAX_TURN_CHARS)) for t in turns]
+    longest = max((len(t.content) for t in turns), default=0)
+    if longest > MAX_TURN_CHARS:
+        notices.append(f"An earlier message was {longest:,} characters; only the first {MAX_TURN_CHARS:,} were read.")
+    kept: list[Turn] = []
+    total = 0
+    for t in reversed(cut[-MAX_HISTORY_TURNS:]):
+        total += len(t.content)
+        if total > MAX_HISTORY_CHARS:
+            break
+        kept.insert(0, t)
+    if len(kept) < len(cut):
+        notices.append(
+            f"The conversation is long: only its last {len(kept)} of {len(cut)} messages were read "
+            "to understand your question."
+        )
+    return kept, notices
+
+
+def _cut(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, at a space when there is one."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    return head.rsplit(" ", 1)[0] if " " in head else head
 
 
 class Advisor:
@@ -198,7 +235,8 @@ class Advisor:
         """Yield answer text as it is produced, then the finished `Answer`."""
         t_start = time.perf_counter()
         cleaned, notices = clean_question(question)
-        turns = parse_history(history)
+        turns, cut = cap_history(parse_history(history))
+        notices += cut
 
         t0 = time.perf_counter()
         standalone = self.condenser.condense(cleaned, turns) if use_history else cleaned

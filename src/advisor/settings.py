@@ -24,6 +24,7 @@ class Settings:
     chroma_url: str | None = None
     collection: str = "advisor"
     records_url: str | None = None
+    writer_id: str | None = None  # who a writer is on a shared Chroma (default: an id kept in the data dir)
     read_only: bool = False
     poll_seconds: int = 2
     embedding_backend: str = "onnx"

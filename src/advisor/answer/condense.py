@@ -55,12 +55,11 @@ def condense(question: str, history: Sequence[Turn | dict], profile: Profile | N
 
 def _subjects(text: str, profile: Profile) -> list[str]:
     """The conversation's subjects named in `text`, with their unknown qualifiers ("vegan chef")."""
-    out: list[str] = []
+    out: dict[str, str] = {}
     for m in mentions(text, profile):
         full = f"{m.qualifier} {m.subject}".strip()
-        if full.lower() not in (s.lower() for s in out):
-            out.append(full)
-    return out
+        out.setdefault(full.lower(), full)
+    return list(out.values())
 
 
 def _rewrite(question: str, previous: str | None, subjects: list[str], profile: Profile) -> str:

@@ -19,6 +19,7 @@ synonyms). The index writer saves the result as `profile.json` next to the index
 
 from __future__ import annotations
 
+import bisect
 import functools
 import hashlib
 import json
@@ -535,20 +536,29 @@ def _matcher(profile: Profile) -> tuple[re.Pattern | None, dict[str, str], re.Pa
 
 
 def mentions(text: str, profile: Profile) -> list[Mention]:
-    """Subjects named in `text`, in reading order (the text is matched after `normalize`)."""
+    """Subjects named in `text`, in reading order (the text is matched after `normalize`).
+
+    Linear in the number of matches: alias matches are found first (in order, never overlapping),
+    and each head-noun match consults only the aliases and earlier mentions within the few words
+    in front of it, never every earlier match (a history of 1,000 mentions took 10 s that way).
+    """
     alias_re, aliases, mention_re, modifiers = _matcher(profile)
     text = normalize(text)
-    found: list[Mention] = []
+    named: list[Mention] = []  # alias matches, by start, disjoint
     if alias_re is not None:
         for m in alias_re.finditer(text):
             subject = aliases.get(normalize(m.group(0)).lower(), "")
             if subject:
-                found.append(Mention(m.start(), m.end(), m.group(0), subject, _is_plural(m.group(0))))
+                named.append(Mention(m.start(), m.end(), m.group(0), subject, _is_plural(m.group(0))))
     if mention_re is None:
-        return found
+        return named
+    starts = [f.start for f in named]
+    swallowed: set[int] = set()  # indexes of alias matches inside a longer head-noun mention
+    heads: list[Mention] = []  # head-noun mentions, by start
     for m in mention_re.finditer(text):
-        if any(f.start < m.end() and m.start() < f.end for f in found):
-            continue
+        before = bisect.bisect_left(starts, m.end()) - 1  # the last alias starting before this match ends
+        if before >= 0 and named[before].end > m.start():
+            continue  # part of an alias
         lo = max(0, m.start() - 80)
         run: list[re.Match] = []
         for w in reversed(list(re.finditer(r"\S+", text[lo : m.start()]))[-3:]):
@@ -560,11 +570,15 @@ def mentions(text: str, profile: Profile) -> list[Mention]:
         while split > 0 and words[split - 1].lower() in modifiers:
             split -= 1
         start = lo + run[0].start() if run else m.start()
-        found = [f for f in found if not (start <= f.start and f.end <= m.end())]
+        for i in range(bisect.bisect_left(starts, start), before + 1):
+            swallowed.add(i)  # every alias from `start` on ends before this match (it does not overlap)
+        while heads and heads[-1].start >= start:
+            heads.pop()  # an earlier mention inside this one ("AI architect architect")
         subject = _canonical(" ".join([*words[split:], m.group(1)]))
         qualifier = " ".join(words[:split])
-        found.append(Mention(start, m.end(), text[start : m.end()], subject, _is_plural(m.group(1)), qualifier))
-    return sorted(found, key=lambda f: f.start)
+        heads.append(Mention(start, m.end(), text[start : m.end()], subject, _is_plural(m.group(1)), qualifier))
+    kept = [f for i, f in enumerate(named) if i not in swallowed]
+    return sorted(kept + heads, key=lambda f: f.start)
 
 
 def _is_plural(written: str) -> bool:
@@ -578,11 +592,10 @@ def subjects_in(text: str, profile: Profile) -> list[str]:
     Qualifiers the corpus does not use are left off ("aspiring pastry chef" -> "pastry chef"); see
     `mentions` for them.
     """
-    out: list[str] = []
+    out: dict[str, str] = {}
     for m in mentions(text, profile):
-        if m.subject.lower() not in (s.lower() for s in out):
-            out.append(m.subject)
-    return out
+        out.setdefault(m.subject.lower(), m.subject)
+    return list(out.values())
 
 
 ProfileSource = Profile | Callable[[], Profile]

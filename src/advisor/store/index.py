@@ -22,9 +22,9 @@ import hashlib
 import json
 import logging
 import re
-import socket
 import threading
 import time
+import uuid
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -451,14 +451,14 @@ class CorpusIndex:
         chunks = [c for d in docs for c in chunk_document(d, s.chunk_tokens, s.chunk_overlap)]
         uids = [chunk_key(c) for c in chunks]
         mine = set(uids)
-        origin = f"{socket.gethostname()}:{s.corpus_dir.resolve()}"
+        origin = writer_origin(s)
         loaded = {doc_key(d.source) for d in docs}
         present = {doc_key(source_name(p, s.corpus_dir)) for p in files}
         # Edited documents lose their old chunks; documents deleted from this writer's corpus lose
-        # theirs. Chunks first written by another writer (another corpus location: `origin`) are
-        # never deleted because this corpus lacks their file; only `--full` starts from nothing.
+        # theirs. Chunks written by another writer of a shared Chroma (another `origin`) are never
+        # deleted because this corpus lacks their file; only `--full` starts from nothing.
         edited = {u for u, m in base.items() if m.get("doc") in loaded and u not in mine}
-        deleted = {u for u, m in base.items() if m.get("doc") not in present and m.get("origin") == origin}
+        deleted = {u for u, m in base.items() if m.get("doc") not in present and owns(s, origin, m.get("origin"))}
         drop = edited | deleted
         gone = sorted({base[u]["source"] for u in drop if base[u].get("doc") not in present})
         new = [i for i, u in enumerate(uids) if u not in base]
@@ -749,6 +749,54 @@ class CorpusIndex:
                 shutil.rmtree(path, ignore_errors=True)
                 removed.append(f"{path.name}/")
         return removed
+
+
+WRITER_ID = "writer-id"
+
+
+def writer_origin(settings: Settings) -> str:
+    """Who writes the chunks of this run, stored as each new chunk's `origin`.
+
+    `ADVISOR_WRITER_ID` when set; an embedded Chroma lives in its data dir and has one writer, "local";
+    a writer of a shared Chroma server is the id it keeps in `<data dir>/writer-id` (made once). Never
+    the hostname or the corpus path: a container restart or a moved folder would make the writer a
+    stranger to its own chunks, and a deleted document would be served on.
+    """
+    if settings.writer_id:
+        return f"writer:{settings.writer_id}"
+    if not settings.chroma_url:
+        return "writer:local"
+    path = settings.data_dir / WRITER_ID
+    try:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("x", encoding="utf-8") as f:
+                f.write(uuid.uuid4().hex)
+            log.warning("this writer's id is new: %s (keep it, or set ADVISOR_WRITER_ID)", path)
+        value = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IndexUnavailable(f"cannot read this writer's id {path} ({type(exc).__name__}): {WRITER_FIX}") from None
+    if not re.fullmatch(r"[0-9a-f]{32}", value):
+        raise IndexUnavailable(f"this writer's id {path} is damaged: {WRITER_FIX}")
+    return f"writer:{value}"
+
+
+WRITER_FIX = "restore it from a backup, or set ADVISOR_WRITER_ID (a new id would leave this writer's chunks orphaned)"
+
+
+def owns(settings: Settings, origin: str, chunk_origin: object) -> bool:
+    """May the writer `origin` delete a chunk written by `chunk_origin`? (pure)
+
+    An embedded Chroma has one writer: every chunk is its own, whatever wrote it. On a shared server a
+    writer owns what it wrote, and what an older version wrote as `hostname:corpus path` for the same
+    corpus path on any host (so a renamed machine still deletes its documents).
+    """
+    if not settings.chroma_url or chunk_origin == origin:
+        return True
+    text = str(chunk_origin or "")
+    if text.startswith("writer:") or ":" not in text:
+        return False
+    return text.split(":", 1)[1] == str(settings.corpus_dir.resolve())
 
 
 def _namespace(collection_name: str) -> str:

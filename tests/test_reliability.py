@@ -1,0 +1,263 @@
+"""Issue 18: reliability and security round 3 — no slow-down by one user, no stale or forged data.
+
+Pure rules first (no model, no index), then the real index, then real servers and Chromium.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from test_scaleout import DOCS as SHARED_DOCS
+from test_scaleout import shared
+from test_ui import SLOW_QUESTION, _open, _serve, _stop, browser, progress_of, wait_for, wait_until_streaming
+
+from advisor.advisor import MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_TURN_CHARS, cap_history
+from advisor.ingest.profile import mentions
+from advisor.schema import Profile, Turn
+from advisor.settings import Settings
+from advisor.store.index import CorpusIndex, owns, writer_origin
+
+__all__ = ["browser", "shared"]  # fixtures: test_ui's Chromium, test_scaleout's writer of a shared server
+
+BIN = Path(sys.executable).parent
+HUGE = "AI architect " * 80_000  # 1 MB of subject mentions: condensing it took about an hour
+
+
+# -- 1. one user cannot stall everyone ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("turns", "kept", "notices"),
+    [
+        ([("user", "a"), ("assistant", "b")], [("user", "a"), ("assistant", "b")], 0),
+        ([("user", "word " * 2000)], [("user", ("word " * 2000)[:MAX_TURN_CHARS].rsplit(" ", 1)[0])], 1),
+        ([("user", "x" * (MAX_TURN_CHARS + 1))], [("user", "x" * MAX_TURN_CHARS)], 1),
+        (  # the total: the most recent turns are kept
+            [("user", f"{i} " + "y" * (MAX_TURN_CHARS - 10)) for i in range(MAX_HISTORY_CHARS // MAX_TURN_CHARS + 3)],
+            MAX_HISTORY_CHARS // (MAX_TURN_CHARS - 10 + 2),
+            1,
+        ),
+        ([("user", "q"), ("assistant", "a")] * MAX_HISTORY_TURNS, MAX_HISTORY_TURNS, 1),  # the number of turns
+    ],
+)
+def test_history_is_capped_per_turn_and_in_total_with_a_notice(turns, kept, notices):
+    capped, said = cap_history([Turn(r, c) for r, c in turns])
+    if isinstance(kept, int):
+        assert len(capped) == kept and capped == [Turn(r, c) for r, c in turns][-kept:]
+    else:
+        assert capped == [Turn(r, c) for r, c in kept]
+    assert len(said) == notices
+    assert sum(len(t.content) for t in capped) <= MAX_HISTORY_CHARS
+    assert all("\n" not in n for n in said)
+
+
+CHEF = Profile(subjects=("pastry chef", "chef", "sous chef"), synonyms=(("pc", "pastry chef"),))
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("a pastry chef and a chef", [("pastry chef", ""), ("chef", "")]),
+        ("vegan pastry chefs", [("pastry chef", "vegan")]),
+        ("chef chef", [("chef chef", "")]),  # the second swallows the first (qualifiers are subject words)
+        ("ask a pc or a sous chef", [("pastry chef", ""), ("sous chef", "")]),
+        ("pc chef", [("chef", "pc")]),  # an alias in front of a head noun is part of that mention
+    ],
+)
+def test_mentions_are_found_as_before(text, found):
+    assert [(m.subject, m.qualifier) for m in mentions(text, CHEF)] == found
+
+
+def test_mentions_of_a_long_text_are_all_found_each_once():
+    text = "a pastry chef, " * 5000
+    found = mentions(text, CHEF)
+    assert len(found) == 5000 and {m.subject for m in found} == {"pastry chef"}
+    assert all(a.end <= b.start for a, b in zip(found, found[1:], strict=False))
+
+
+def finishes(fn, ceiling: float = 120.0):
+    """Run `fn` in a thread; its result once it finishes, or fail when it is still working after `ceiling` s."""
+    out: list = []
+    worker = threading.Thread(target=lambda: out.append(fn()), daemon=True)
+    worker.start()
+    worker.join(ceiling)
+    assert out, f"still working after {ceiling:.0f} s"
+    return out[0]
+
+
+def test_a_megabyte_of_history_is_answered_with_a_notice(advisor):
+    """A 1 MB history turn made condensing run for about an hour (quadratic in its subject mentions)."""
+    history = [{"role": "user", "content": HUGE}, {"role": "assistant", "content": "An answer."}]
+    answer = finishes(lambda: advisor.ask("How much do they earn?", history))
+    assert not answer.refused and answer.cited
+    assert any("only the first 4,000 were read" in n for n in answer.notices)
+
+
+def call_ask(url: str, question: str, chat: list, timeout: float = 600) -> str:
+    """The `ask` API over raw HTTP, as any client can call it: the answer's text."""
+    body = json.dumps({"data": [question, chat, 5, None]})
+    call = httpx.post(f"{url}/gradio_api/call/ask", content=body, headers={"content-type": "application/json"})
+    assert call.status_code == 200, call.text
+    events = httpx.get(f"{url}/gradio_api/call/ask/{call.json()['event_id']}", timeout=timeout).text
+    assert "event: complete" in events, events[:300]
+    reply = json.loads(events.split("data: ", 1)[1].splitlines()[0])[0][-1]
+    return reply["content"][0]["text"] if isinstance(reply["content"], list) else reply["content"]
+
+
+@pytest.mark.browser
+def test_four_huge_histories_do_not_stall_a_normal_question(built, tmp_path):
+    """Four requests with 1 MB of history filled the four answer slots for an hour; a normal question waited."""
+    proc, url, log = _serve(tmp_path, built=built)
+    try:
+        huge = [{"role": "user", "content": HUGE}, {"role": "assistant", "content": "An answer."}]
+        hostile = [
+            threading.Thread(target=call_ask, args=(url, "How much do they earn?", huge), daemon=True) for _ in range(4)
+        ]
+        for t in hostile:
+            t.start()
+        time.sleep(1)  # the four are queued first
+        normal = finishes(lambda: call_ask(url, "What does a staff AI engineer own?", []), ceiling=90)
+        assert "[1]" in normal
+        for t in hostile:
+            t.join(90)
+            assert not t.is_alive()
+        assert "Traceback" not in log.read_text()
+    finally:
+        _stop(proc)
+
+
+@pytest.fixture
+def slow(built, tmp_path):
+    """The UI over a generator that streams one word every 0.4 s and logs each (tests/ui_slow_server.py)."""
+    progress = tmp_path / "progress.jsonl"
+    command = [sys.executable, str(Path(__file__).parent / "ui_slow_server.py"), "0.4", str(progress)]
+    proc, url, log = _serve(tmp_path, command, built)
+    yield {"url": url, "progress": progress, "log": log}
+    _stop(proc)
+
+
+@pytest.mark.browser
+def test_an_answer_stops_when_its_client_leaves(browser, slow):
+    """A closed tab's answer must not draft on to the end, holding an answer slot for nobody (Gradio closes
+    the answer's generator when its client leaves; the answer's worker then closes the model's stream)."""
+    context, page = _open(browser, slow["url"])
+    page.fill("#question textarea", SLOW_QUESTION)
+    page.click("#ask")
+    wait_until_streaming(page)
+    context.close()  # the client leaves
+    ended = wait_for(lambda: [r for r in progress_of(slow, SLOW_QUESTION) if r["state"] != "streaming"], 60)
+    assert [r["state"] for r in ended] == ["closed"], ended
+
+
+# -- 2. deletion follows the corpus, not the machine's name ----------------------------------------------------------
+
+DOCS = {
+    "alpha.md": "---\ntitle: Alpha guide\n---\n\n## Start\n\nThe alpha route starts with a workshop in Oslo.\n",
+    "beta.md": "---\ntitle: Beta guide\n---\n\n## Start\n\nThe beta route starts with a quiz about glaciers.\n",
+    "gamma.md": "---\ntitle: Gamma guide\n---\n\n## Start\n\nThe gamma route starts with a hike to a lighthouse.\n",
+}
+
+
+def small_index(root: Path, embedder, **overrides) -> Settings:
+    corpus = root / "corpus"
+    corpus.mkdir(parents=True)
+    for name, text in DOCS.items():
+        (corpus / name).write_text(text)
+    settings = Settings.from_env({}, corpus_dir=corpus, data_dir=root / "index", **overrides)
+    report = CorpusIndex(settings, embedder).update(progress=False)
+    assert report.documents == len(DOCS)
+    return settings
+
+
+def served_sources(settings: Settings, embedder) -> set[str]:
+    metas = CorpusIndex(settings, embedder).collection().get(include=["metadatas"])["metadatas"]
+    return {m["source"] for m in metas}
+
+
+@pytest.mark.parametrize("move", ["corpus folder", "data dir and corpus"])
+def test_a_deleted_document_is_deleted_after_the_corpus_or_data_dir_moved(tmp_path, embedder, move):
+    settings = small_index(tmp_path / "here", embedder)
+    there = tmp_path / "there"
+    shutil.move(settings.corpus_dir, there / "docs" if move == "corpus folder" else there / "corpus")
+    if move == "corpus folder":
+        moved = settings.with_(corpus_dir=there / "docs")
+    else:
+        shutil.move(settings.data_dir, there / "index")
+        moved = settings.with_(corpus_dir=there / "corpus", data_dir=there / "index")
+    (moved.corpus_dir / "beta.md").unlink()
+    report = CorpusIndex(moved, embedder).update(progress=False)
+    assert report.deleted == 1 and report.files_deleted == ["corpus/beta.md"]
+    assert served_sources(moved, embedder) == {"corpus/alpha.md", "corpus/gamma.md"}
+    assert CorpusIndex(moved, embedder).check() == []
+
+
+def test_a_deleted_document_is_deleted_after_the_hostname_changed(tmp_path, embedder):
+    """The probe: `unshare --uts` gives `advisor index` another hostname (as a container restart does)."""
+    if subprocess.run(["unshare", "--uts", "--map-root-user", "true"], capture_output=True).returncode:
+        pytest.skip("unshare --uts is not permitted here")
+    settings = small_index(tmp_path, embedder)
+    (settings.data_dir / "models").mkdir(exist_ok=True)
+    shutil.copy(embedder.path, settings.data_dir / "models" / embedder.path.name)
+    (settings.corpus_dir / "beta.md").unlink()
+    script = f'hostname renamed-host && exec "{BIN / "advisor"}" index --json'
+    env = {"ADVISOR_CORPUS_DIR": str(settings.corpus_dir), "ADVISOR_DATA_DIR": str(settings.data_dir)}
+    command = ["unshare", "--uts", "--map-root-user", "sh", "-c", script]
+    run = subprocess.run(command, env={**env, "PATH": "/usr/bin:/bin"}, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert json.loads(run.stdout)["deleted"] == 1
+    assert served_sources(settings, embedder) == {"corpus/alpha.md", "corpus/gamma.md"}
+
+
+@pytest.mark.server
+def test_a_shared_writer_restored_elsewhere_deletes_its_documents_and_no_others(tmp_path, shared, embedder):
+    """A writer of a shared Chroma server whose data dir and corpus moved (another path, as after a restore)."""
+    writer, first = shared
+    moved = tmp_path / "restored"
+    shutil.copytree(writer.corpus_dir, moved / "corpus")
+    shutil.copytree(writer.data_dir, moved / "index")
+    restored = writer.with_(corpus_dir=moved / "corpus", data_dir=moved / "index")
+    stranger = writer.with_(corpus_dir=tmp_path / "other" / "corpus", data_dir=tmp_path / "other" / "index")
+    stranger.corpus_dir.mkdir(parents=True)
+    shutil.copy(writer.corpus_dir / SHARED_DOCS[1], stranger.corpus_dir / SHARED_DOCS[1])
+    assert CorpusIndex(stranger, embedder).update(progress=False).deleted == 0  # not its documents
+    (restored.corpus_dir / SHARED_DOCS[0]).unlink()
+    report = CorpusIndex(restored, embedder).update(progress=False)
+    assert report.deleted > 0 and report.files_deleted == [f"corpus/{SHARED_DOCS[0]}"]
+    assert served_sources(writer, embedder) == {f"corpus/{d}" for d in SHARED_DOCS[1:]}
+
+
+@pytest.mark.parametrize(
+    ("chroma_url", "chunk_origin", "owned"),
+    [
+        (None, "old-host:/srv/elsewhere", True),  # an embedded Chroma has one writer: every chunk is its own
+        (None, "writer:someone", True),
+        ("http://c:8000", "writer:me", True),
+        ("http://c:8000", "writer:someone", False),  # another writer of the shared server
+        ("http://c:8000", "renamed-host:/srv/corpus", True),  # written before writer ids, same corpus path
+        ("http://c:8000", "writer-host:/srv/other", False),
+        ("http://c:8000", None, False),
+    ],
+)
+def test_who_may_delete_a_chunk(chroma_url, chunk_origin, owned):
+    settings = Settings.from_env({}, corpus_dir=Path("/srv/corpus"), chroma_url=chroma_url, writer_id="me")
+    assert owns(settings, writer_origin(settings), chunk_origin) is owned
+
+
+def test_a_shared_writers_id_is_kept_in_its_data_dir_and_a_damaged_one_is_an_error(tmp_path):
+    from advisor.store.index import IndexUnavailable
+
+    settings = Settings.from_env({}, data_dir=tmp_path, chroma_url="http://127.0.0.1:1")
+    first = writer_origin(settings)
+    assert first.startswith("writer:") and writer_origin(settings) == first
+    assert writer_origin(settings.with_(writer_id="w1")) == "writer:w1"
+    (tmp_path / "writer-id").write_text("")
+    with pytest.raises(IndexUnavailable, match="writer-id is damaged"):
+        writer_origin(settings)
