@@ -26,20 +26,30 @@ SUBSET = ("ai-architect-career-ladder.md", "ai-engineering-architect-career-guid
 BIN = Path(sys.executable).parent
 
 
-@pytest.fixture
-def small(tmp_path, embedder):
-    """A fresh index of two real documents (fast to rebuild), sharing the loaded model; subprocesses
-    on its data dir find the exported model."""
-    src = tmp_path / "src"
+@pytest.fixture(scope="session")
+def small_template(tmp_path_factory, embedder):
+    """An index of two real documents, built once per session; tests get their own copy (`small`)."""
+    tmp = tmp_path_factory.mktemp("small-template")
+    src = tmp / "src"
     src.mkdir()
     for name in SUBSET:
         shutil.copy(CORPUS / name, src / name)
-    settings = make_settings(tmp_path, corpus=src)
-    index = CorpusIndex(settings, embedder)
-    first = index.update(progress=False)
+    settings = make_settings(tmp, corpus=src)
+    first = CorpusIndex(settings, embedder).update(progress=False)
     (settings.data_dir / "models").mkdir(exist_ok=True)
     shutil.copy(embedder.path, settings.data_dir / "models" / embedder.path.name)
-    return settings, index, first
+    return settings, first
+
+
+@pytest.fixture
+def small(tmp_path, embedder, small_template):
+    """A fresh copy of the two-document index for a test that writes to it (corpus and data dir in
+    `tmp_path`), sharing the loaded model; subprocesses on its data dir find the exported model."""
+    template, first = small_template
+    shutil.copytree(template.corpus_dir, tmp_path / "corpus")
+    shutil.copytree(template.data_dir, tmp_path / "index")
+    settings = make_settings(tmp_path)
+    return settings, CorpusIndex(settings, embedder), first
 
 
 def ids_by_source(index: CorpusIndex) -> dict[str, set[str]]:
