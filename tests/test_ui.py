@@ -36,6 +36,7 @@ AXE_VERSION = "4.14.1"
 DESKTOP = {"width": 1400, "height": 1000}
 PHONE = {"width": 390, "height": 844}
 SIZES = {"desktop": DESKTOP, "phone": PHONE}
+WAIT_MS = 240_000  # the ceiling of any wait in a browser test (a condition, never a fixed pause)
 TABLE_QUESTION = "What does an AI architect with 5-8 years earn in India?"
 AI_CAREER_WORDS = ("AI architect", "AI engineer", "machine learning", "LPA", "Principal AI")
 XSS_DOC = """---
@@ -128,7 +129,7 @@ def test_in_background_beats_while_waiting_raises_errors_and_closes_its_source_w
             break
     assert seen[0] == "a" and seen[-1] == "b" and None in seen[1:-1]  # control came back while "b" was due
     items.close()
-    assert closed.wait(timeout=10)  # the worker stopped after its current item and closed the source
+    assert closed.wait(timeout=120)  # the worker stopped after its current item and closed the source
     with pytest.raises(ValueError, match="broken"):
         list(ui.in_background(slow(fail=True), beat=0.1))
 
@@ -287,6 +288,7 @@ def axe_source() -> str:
 
 def _open(browser, url: str, size: str = "desktop", storage: dict | None = None):
     context = browser.new_context(viewport=SIZES[size], accept_downloads=True, storage_state=storage)
+    context.set_default_timeout(WAIT_MS)  # every wait is for a condition, with a ceiling a loaded CI survives
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -322,7 +324,7 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(OUTPUT / f"ui-{name}-{page.size}.png"))
 
 
-def answered(page, n: int, timeout: float = 60_000) -> None:
+def answered(page, n: int, timeout: float = WAIT_MS) -> None:
     """Wait until the chat shows `n` finished answers and the sources panel one group per answer."""
     page.wait_for_function(
         "n => document.querySelectorAll('#chat .answer').length === n"
@@ -333,7 +335,7 @@ def answered(page, n: int, timeout: float = 60_000) -> None:
     page.wait_for_timeout(300)
 
 
-def ask(page, question: str, timeout: float = 60_000) -> str:
+def ask(page, question: str, timeout: float = WAIT_MS) -> str:
     n = page.locator("#chat .answer").count()
     page.fill("#question textarea", question)
     page.click("#ask")
@@ -360,7 +362,7 @@ def feedback_records(server) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
-def wait_for(predicate, timeout: float = 10.0):
+def wait_for(predicate, timeout: float = WAIT_MS / 1000):
     deadline = time.time() + timeout
     while time.time() < deadline:
         value = predicate()
@@ -376,8 +378,7 @@ def test_marker_opens_its_passage_highlighted_and_tables_render(sized):
     assert "[1]" in text
     shot(sized, "answer")
     sized.locator("#chat .answer a.cite").first.click()
-    sized.wait_for_timeout(400)
-    assert in_view(sized, "#sources .source-card.flash")
+    assert wait_for(lambda: in_view(sized, "#sources .source-card.flash"))
     card = sized.locator("#sources .source-card.flash")
     assert card.get_attribute("id") == "src-0-1"
     assert card.locator("table").count() == 1 and card.locator("tr.quoted").count() >= 1
@@ -386,8 +387,7 @@ def test_marker_opens_its_passage_highlighted_and_tables_render(sized):
         assert sized.locator("#sources-panel.open").count() == 1  # the drawer opened from the citation
         shot(sized, "citation-drawer")
         sized.click(".drawer-close")
-        sized.wait_for_timeout(300)
-        assert sized.locator("#sources-panel.open").count() == 0
+        assert wait_for(lambda: sized.locator("#sources-panel.open").count() == 0)
     else:
         assert in_view(sized, "#chat .answer")  # the answer stays beside its sources
         shot(sized, "citation")
@@ -400,8 +400,8 @@ def test_earlier_answers_keep_their_sources_and_documents_open(page):
     ask(page, TABLE_QUESTION)
     assert page.locator("#sources .src-group[data-ex='0']").is_hidden()
     page.locator("#chat .answer.ex-0 a.cite").first.click()
-    page.wait_for_timeout(300)
     group = page.locator("#sources .src-group[data-ex='0']")
+    group.wait_for(state="visible")
     assert group.is_visible() and page.locator("#sources .src-group[data-ex='1']").is_hidden()
     assert group.locator(".source-card.cited h4").all_inner_texts() == first_titles
     assert page.locator("#sources .source-card.flash").get_attribute("id") == "src-0-1"
@@ -570,9 +570,8 @@ def test_opening_a_source_moves_neither_the_page_nor_lets_the_chat_show_through(
                     continue
                 before = sized.evaluate("() => scrollY")
                 link.click()
-                sized.wait_for_timeout(300)
+                assert wait_for(lambda: in_view(sized, "#sources .source-card.flash"))
                 assert sized.evaluate("() => scrollY") == before, f"the page scrolled opening {cite} #{i}"
-                assert in_view(sized, "#sources .source-card.flash")
         shot(sized, "citation-page-still")
         return
     chat = sized.locator("#chat [role='log']")
@@ -582,13 +581,11 @@ def test_opening_a_source_moves_neither_the_page_nor_lets_the_chat_show_through(
     sized.wait_for_selector(arrow, state="visible")
     sized.locator("#chat .answer.ex-0 a.cite").first.evaluate("a => a.click()")
     sized.wait_for_selector("#sources-panel.open")
-    sized.wait_for_timeout(400)  # the drawer slides in
+    assert wait_for(lambda: in_view(sized, "#sources .source-card.flash"))  # the drawer has slid in
     assert _chat_covering_drawer(sized) == []
-    assert in_view(sized, "#sources .source-card.flash")
     shot(sized, "drawer-over-scrolled-chat")
     sized.click(".drawer-close")
-    sized.wait_for_timeout(300)
-    assert sized.locator(arrow).is_visible()  # the arrow is back once the drawer is closed
+    sized.locator(arrow).wait_for(state="visible")  # the arrow is back once the drawer is closed
 
 
 @pytest.mark.browser
@@ -642,7 +639,7 @@ def test_axe_finds_no_critical_or_serious_violation(sized, axe_source):
     before = _axe(sized, axe_source)
     ask(sized, TABLE_QUESTION)
     sized.locator("#chat .answer a.cite").first.click()
-    sized.wait_for_timeout(300)
+    sized.wait_for_selector("#sources .source-card.flash")
     after = _axe(sized, axe_source)
     report = {"before": before, "after": after}
     (OUTPUT / f"axe-{sized.size}.json").write_text(json.dumps(report, indent=2))
@@ -656,7 +653,7 @@ def test_reindex_picks_up_a_new_file_and_its_html_renders_as_text(page, server):
     page.click("#know-panel button")
     page.click("#reindex")
     page.wait_for_function(
-        "() => document.querySelector('#knowledge').innerText.includes('6 documents')", timeout=120_000
+        "() => document.querySelector('#knowledge').innerText.includes('6 documents')", timeout=WAIT_MS
     )
     text = ask(page, "What is the Zephyr certification path recommended for?")
     assert "Zephyr" in text and "edge inference" in text
@@ -784,7 +781,7 @@ def wait_until_streaming(page, words: int = 3) -> str:
         " const t = b.length ? b[b.length - 1].innerText.trim() : '';"
         " return !t.includes('Looking through') && t.split(/\\s+/).length >= n; }",
         arg=words,
-        timeout=90_000,
+        timeout=WAIT_MS,
     )
     return last_bot_text(page)
 
@@ -798,7 +795,7 @@ def test_stop_halts_a_slow_answer_and_the_next_question_works(browser, slow_serv
     shown = wait_until_streaming(page)
     shot(page, "stop-while-streaming")
     page.click("#stop")
-    page.wait_for_function(f"() => document.querySelector('#chat').innerText.includes({STOPPED!r})", timeout=20_000)
+    page.wait_for_function(f"() => document.querySelector('#chat').innerText.includes({STOPPED!r})")
     # the server stopped writing: the generator was closed part-way and sends nothing more
     ended = wait_for(lambda: [r for r in progress_of(slow_server, SLOW_QUESTION) if r["state"] != "streaming"])
     assert [r["state"] for r in ended] == ["closed"]
@@ -854,7 +851,7 @@ def test_stop_halts_an_answer_an_example_chip_started(browser, slow_server):
     chip.click()
     wait_until_streaming(page)
     page.click("#stop")
-    page.wait_for_function(f"() => document.querySelector('#chat').innerText.includes({STOPPED!r})", timeout=20_000)
+    page.wait_for_function(f"() => document.querySelector('#chat').innerText.includes({STOPPED!r})")
     ended = wait_for(lambda: [r for r in progress_of(slow_server, question) if r["state"] != "streaming"])
     assert [r["state"] for r in ended] == ["closed"]  # the chip's answer was cancelled, not only hidden
     time.sleep(2)
@@ -958,7 +955,7 @@ def test_another_corpus_shows_its_own_profile_and_no_ai_career_words(browser, em
         context, page = _open(browser, url)
         page.size = "desktop"
         page.click("#know-panel button")
-        page.wait_for_timeout(300)
+        wait_for(lambda: "lectrician" in page.locator("body").inner_text())
         visible = page.locator("body").inner_text()
         assert "Electrician" in visible or "electrician" in visible
         for word in AI_CAREER_WORDS:
@@ -1008,7 +1005,7 @@ def test_with_login_nothing_but_the_login_page_answers(browser, built, tmp_path)
         page.fill("input[type='text']", "ann")
         page.fill("input[type='password']", "s3cret-pw")
         page.keyboard.press("Enter")
-        page.wait_for_selector("#question textarea", timeout=30_000)
+        page.wait_for_selector("#question textarea")
         ask(page, "What does a staff AI engineer own?")
         context.close()
     finally:
@@ -1031,7 +1028,7 @@ def test_a_broken_index_shows_a_banner_not_a_traceback(browser, built, tmp_path)
         page.fill("#question textarea", "What does a staff AI engineer own?")
         page.click("#ask")
         page.wait_for_function("() => document.querySelectorAll('#chat .message-row, #chat .message').length >= 2")
-        page.wait_for_function("() => /\\[1\\]/.test(document.querySelector('#chat').innerText)", timeout=60_000)
+        page.wait_for_function("() => /\\[1\\]/.test(document.querySelector('#chat').innerText)")
         assert "Traceback" not in page.locator("body").inner_text()
         shot(page, "broken-index")
         context.close()
