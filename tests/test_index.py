@@ -226,7 +226,7 @@ def test_against_a_real_chroma_server(tmp_path, embedder):
         env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
     )
     try:
-        if not wait_for_port(port, server, timeout=60):
+        if not wait_for_port(port, server):
             pytest.fail("chroma run did not start")
         src = tmp_path / "src"
         src.mkdir()

@@ -81,7 +81,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 180) -> bool:
+def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 600) -> bool:
     """True once something listens on 127.0.0.1:`port`; False if `proc` exits or time runs out."""
     deadline = time.time() + timeout
     while time.time() < deadline:
