@@ -174,7 +174,11 @@ def _guard_dir(tmp_path: Path) -> Path:
 
 @pytest.mark.model
 def test_index_and_ask_work_with_the_network_unreachable(tmp_path):
-    settings = make_settings(tmp_path)
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in SUBSET:
+        shutil.copy(CORPUS / name, src / name)
+    settings = make_settings(tmp_path, corpus=src)
     attempts = tmp_path / "attempts.txt"
     env = {
         **os.environ,
@@ -192,7 +196,7 @@ def test_index_and_ask_work_with_the_network_unreachable(tmp_path):
     )
     run = subprocess.run([*prefix, str(BIN / "advisor"), "index", "--json"], env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
-    assert json.loads(run.stdout)["chunks"] > 50
+    assert json.loads(run.stdout)["chunks"] > 10
     run = subprocess.run(
         [*prefix, str(BIN / "advisor"), "ask", "--json", "What do AI architects earn?"],
         env=env,
