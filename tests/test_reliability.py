@@ -19,7 +19,9 @@ from test_scaleout import DOCS as SHARED_DOCS
 from test_scaleout import shared
 from test_ui import SLOW_QUESTION, _open, _serve, _stop, browser, progress_of, wait_for, wait_until_streaming
 
-from advisor.advisor import MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_TURN_CHARS, cap_history
+from advisor.advisor import MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_TURN_CHARS, Advisor, cap_history
+from advisor.answer.citations import cited_numbers, neutral_markers
+from advisor.ingest.load import load_document
 from advisor.ingest.profile import mentions
 from advisor.schema import Profile, Turn
 from advisor.settings import Settings
@@ -261,3 +263,35 @@ def test_a_shared_writers_id_is_kept_in_its_data_dir_and_a_damaged_one_is_an_err
     (tmp_path / "writer-id").write_text("")
     with pytest.raises(IndexUnavailable, match="writer-id is damaged"):
         writer_origin(settings)
+
+
+# -- 3. a document's own [n] is never a citation ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["as the survey [2] found", "[1](https://example.org) and [x][3]\n\n[3]: https://example.org", "[12] [0]"],
+)
+def test_a_documents_markers_are_inert_but_read_the_same(text):
+    inert = neutral_markers(text)
+    assert cited_numbers(inert) == [] and inert.replace("\u2060", "") == text
+
+
+def test_loaded_documents_hold_no_markers(tmp_path):
+    path = tmp_path / "notes.md"
+    path.write_text("---\ntitle: Notes [1]\n---\n\n## Start\n\nSee the survey [2].\n")
+    doc = load_document(path, "corpus/notes.md")
+    assert cited_numbers(doc.title) == cited_numbers(doc.text) == []
+
+
+def test_a_literal_marker_in_a_document_is_not_a_citation(tmp_path, embedder):
+    """A document's "[2]" quoted in an answer was read as a citation of passage 2, another document."""
+    settings = small_index(tmp_path, embedder)
+    (settings.corpus_dir / "alpha.md").write_text(
+        "---\ntitle: Alpha guide\n---\n\n## Start\n\nThe alpha route starts with a workshop in Oslo [2].\n"
+    )
+    CorpusIndex(settings, embedder).update(progress=False)
+    answer = Advisor(settings, CorpusIndex(settings, embedder)).ask("Where does the alpha route start?", k=3)
+    assert "workshop in Oslo" in answer.text and len(answer.passages) == 3
+    alpha = next(p.rank for p in answer.passages if p.chunk.source == "corpus/alpha.md")
+    assert answer.cited == [alpha], (answer.text, answer.cited)

@@ -11,6 +11,7 @@ import hashlib
 import re
 from pathlib import Path
 
+from advisor.answer.citations import neutral_markers
 from advisor.schema import SourceDocument
 from advisor.settings import DEFAULT_MAX_FILE_MB
 
@@ -112,12 +113,12 @@ def load_document(path: Path, source: str) -> SourceDocument:
         raise
     except Exception as exc:  # a parser's own error: report it, keep indexing the rest
         raise UnreadableDocument(f"{type(exc).__name__}: {exc}".strip()) from None
-    text = text.replace("\r\n", "\n").strip()
+    text = neutral_markers(text.replace("\r\n", "\n").strip())
     if not text:
         raise UnreadableDocument("no text found")
     return SourceDocument(
         source=source,
-        title=title or _first_heading(text) or _title_from_name(path),
+        title=neutral_markers(title or _first_heading(text) or _title_from_name(path)),
         text=text,
         meta=meta,
         sha256=hashlib.sha256(raw).hexdigest(),
