@@ -21,6 +21,17 @@ from test_ui import SLOW_QUESTION, _open, _serve, _stop, browser, progress_of, w
 
 from advisor.advisor import MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_TURN_CHARS, Advisor, cap_history
 from advisor.answer.citations import cited_numbers, neutral_markers
+from advisor.apps.feedback import (
+    MAX_COMMENT,
+    FeedbackNotSaved,
+    answer_key,
+    append_record,
+    current_feedback,
+    feedback_record,
+    save_feedback,
+    seal,
+    sealed,
+)
 from advisor.ingest.load import load_document
 from advisor.ingest.profile import mentions
 from advisor.schema import Profile, Turn
@@ -295,3 +306,133 @@ def test_a_literal_marker_in_a_document_is_not_a_citation(tmp_path, embedder):
     assert "workshop in Oslo" in answer.text and len(answer.passages) == 3
     alpha = next(p.rank for p in answer.passages if p.chunk.source == "corpus/alpha.md")
     assert answer.cited == [alpha], (answer.text, answer.cited)
+
+
+# -- 4. feedback is bounded and only for answers this server gave ----------------------------------------------------
+
+EXCHANGE = {
+    "id": "a1",
+    "question": "Q?",
+    "answer": {
+        "answer": "A [1].",
+        "cited": [1],
+        "refused": False,
+        "passages": [{"rank": 1, "id": "c1", "source": "corpus/a.md", "text": "A."}],
+    },
+}
+
+
+def test_only_an_unchanged_sealed_answer_counts_as_given_by_the_server():
+    key = b"k" * 32
+    given = {**EXCHANGE, "seal": seal(key, EXCHANGE)}
+    assert sealed(key, given) and sealed(key, json.loads(json.dumps(given)))  # survives the browser's store
+    assert not sealed(b"x" * 32, given)  # another server's
+    assert not sealed(key, EXCHANGE)  # never sealed
+    assert not sealed(key, {**given, "id": "a2"})
+    assert not sealed(key, {**given, "answer": {**EXCHANGE["answer"], "answer": "Forged [1]."}})
+    assert sealed(key, {**given, "rating": "up", "comment": "ok"})  # what the user adds is not sealed
+
+
+def test_a_feedback_record_is_bounded_whatever_the_exchange_holds():
+    huge = "x" * 10_000_000
+    exchange = {**EXCHANGE, "comment": huge, "question": huge, "rating": "up"}
+    exchange["answer"] = {**EXCHANGE["answer"], "answer": huge, "passages": [{"rank": 1, "text": huge}] * 50}
+    record = feedback_record(exchange)
+    assert len(record["comment"]) == MAX_COMMENT and len(json.dumps(record)) < 100_000
+
+
+def test_the_answer_key_is_made_once_and_an_empty_one_is_replaced(tmp_path, caplog):
+    path = tmp_path / "answer-key"
+    key = answer_key(path)
+    assert answer_key(path) == key and path.stat().st_mode & 0o777 == 0o600
+    path.write_text("")
+    fresh = answer_key(path)
+    assert fresh != key and answer_key(path) == fresh and "empty or damaged" in caplog.text
+
+
+def dependency(config: dict, trigger: str) -> tuple[int, int]:
+    """(fn_index, trigger id) of the page's event handler for `trigger` (as the page itself calls it)."""
+    for dep in config["dependencies"]:
+        for target, event in dep["targets"]:
+            if event == trigger:
+                return dep["id"], target
+    raise AssertionError(f"no {trigger} handler")
+
+
+def call_event(url: str, fn_index: int, trigger: int, data: list, event_data: dict) -> list[dict]:
+    """Call an event handler as the page does (queue/join, then its event stream); the messages."""
+    session = f"s{time.monotonic_ns()}"
+    body = {"data": data, "event_data": event_data, "fn_index": fn_index, "trigger_id": trigger}
+    body["session_hash"] = session
+    joined = httpx.post(f"{url}/gradio_api/queue/join", json=body, timeout=60)
+    assert joined.status_code == 200, joined.text[:300]
+    messages = []
+    with httpx.stream("GET", f"{url}/gradio_api/queue/data", params={"session_hash": session}, timeout=120) as r:
+        for line in r.iter_lines():
+            if line.startswith("data: "):
+                messages.append(json.loads(line[6:]))
+                if messages[-1].get("msg") == "process_completed":
+                    break
+    return messages
+
+
+@pytest.mark.browser
+def test_a_forged_rating_is_refused_and_stores_nothing(built, tmp_path):
+    """The like handler stored whatever the browser's store held, any size, for any answer id."""
+    proc, url, log = _serve(tmp_path, built=built)
+    try:
+        fn_index, trigger = dependency(httpx.get(f"{url}/config").json(), "like")
+        forged = {**EXCHANGE, "id": "forged", "comment": "c" * 5_000_000, "seal": "0" * 64}
+        store = {"users": {"": {"current": "c1", "conversations": [{"id": "c1", "title": "", "exchanges": [forged]}]}}}
+        messages = call_event(url, fn_index, trigger, [store, None], {"index": [1, 0], "value": "A", "liked": True})
+        assert messages[-1]["msg"] == "process_completed" and messages[-1]["success"], messages[-1]
+        feedback = tmp_path / "index" / "feedback.jsonl"
+        assert not feedback.exists() or "forged" not in feedback.read_text()
+        assert "Traceback" not in log.read_text()
+    finally:
+        _stop(proc)
+
+
+# -- 5. a full disk neither corrupts feedback nor hides that a rating was lost ----------------------------------------
+
+FULL_DISK = """
+import json, resource, signal, sys
+from pathlib import Path
+from advisor.apps.feedback import FeedbackNotSaved, save_feedback
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG, as on a full disk
+path, exchange = Path(sys.argv[1]), json.loads(sys.argv[2])
+save_feedback(path, {**exchange, "id": "a1"})
+resource.setrlimit(resource.RLIMIT_FSIZE, (path.stat().st_size + 40, resource.RLIM_INFINITY))
+try:
+    save_feedback(path, {**exchange, "id": "a2", "comment": "x" * 500})
+    print("saved")
+except FeedbackNotSaved as exc:
+    print(f"not saved: {exc}")
+resource.setrlimit(resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+save_feedback(path, {**exchange, "id": "a3"})
+"""
+
+
+def test_a_rating_that_does_not_fit_leaves_no_partial_line_and_says_so(tmp_path):
+    """A failed write left half a line, and the next rating was glued to it and lost."""
+    path = tmp_path / "feedback.jsonl"
+    exchange = json.dumps({**EXCHANGE, "rating": "up"})
+    run = subprocess.run([sys.executable, "-c", FULL_DISK, str(path), exchange], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-1500:]
+    assert run.stdout.strip() == "not saved: the feedback file is as large as the server allows"
+    assert [json.loads(line)["answer_id"] for line in path.read_text().splitlines()] == ["a1", "a3"]
+
+
+def test_a_torn_last_line_is_not_glued_to_the_next_record(tmp_path):
+    path = tmp_path / "feedback.jsonl"
+    save_feedback(path, {**EXCHANGE, "rating": "up"})
+    with path.open("a") as f:
+        f.write('{"answer_id": "torn", "rat')  # a crash mid-write
+    save_feedback(path, {**EXCHANGE, "id": "a2", "rating": "down"})
+    assert set(current_feedback(path)) == {"a1", "a2"}
+
+
+def test_a_write_error_is_a_sentence_for_the_user(tmp_path):
+    (tmp_path / "ro").mkdir()
+    with pytest.raises(FeedbackNotSaved, match="cannot be written"):
+        append_record(tmp_path / "ro", {"a": 1})  # a directory: cannot be opened for writing

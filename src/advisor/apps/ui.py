@@ -15,7 +15,6 @@ share link and analytics off. Corpus text is rendered as Markdown without raw HT
 from __future__ import annotations
 
 import html
-import json
 import logging
 import os
 import queue
@@ -36,6 +35,14 @@ from markdown_it import MarkdownIt
 
 from advisor.advisor import HISTORY_SHAPE, Advisor, InvalidHistory, InvalidQuestion
 from advisor.answer.citations import MARKER
+from advisor.apps.feedback import (
+    FeedbackNotSaved,
+    answer_key,
+    current_feedback,  # noqa: F401 (advisor.apps.ui.current_feedback, as documented)
+    save_feedback,
+    seal,
+    sealed,
+)
 from advisor.schema import Answer
 from advisor.settings import Settings
 from advisor.store.index import IndexUnavailable
@@ -480,52 +487,6 @@ def remove_export(path: str | None) -> None:
         shutil.rmtree(Path(path).parent, ignore_errors=True)
 
 
-_feedback_lock = threading.Lock()
-
-
-def save_feedback(path: Path, exchange: dict, user: str = "") -> None:
-    """Append the current rating of one answer (with question, answer, citations, comment) to the feedback JSONL.
-
-    The file is append-only; the last record of an `answer_id` is its current rating (`rating` null: withdrawn).
-    """
-    answer = exchange.get("answer") or {}
-    rating = exchange.get("rating")
-    record = {
-        "time": _now(),
-        "answer_id": exchange.get("id"),
-        "user": user or None,
-        "rating": rating,
-        "liked": {"up": True, "down": False}.get(rating),
-        "comment": exchange.get("comment") or "",
-        "question": exchange.get("question"),
-        "standalone_question": answer.get("standalone_question"),
-        "answer": answer.get("answer"),
-        "refused": answer.get("refused"),
-        "citations": [
-            {"n": p["rank"], "id": p.get("id"), "source": p.get("source"), "text": p.get("text")}
-            for p in answer.get("passages", [])
-            if p.get("rank") in (answer.get("cited") or [])
-        ],
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with _feedback_lock, path.open("a", encoding="utf-8") as f:
-        f.write(json.dumps(record, ensure_ascii=False) + "\n")
-
-
-def current_feedback(path: Path) -> dict[str, dict]:
-    """The current rating of every answer: the last record per `answer_id` (withdrawn ones left out)."""
-    latest: dict[str, dict] = {}
-    if path.exists():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(record, dict) and record.get("answer_id"):
-                latest[record["answer_id"]] = record
-    return {k: r for k, r in latest.items() if r.get("rating")}
-
-
 # -- what the advisor knows ------------------------------------------------------------------------------------------
 
 
@@ -789,6 +750,7 @@ def create_app(advisor: Advisor) -> gr.Blocks:
                     e["error"] = "This answer was interrupted."
         return draw(store, user, previous, {banner: banner_html(index_problems(advisor))})
 
+    key = answer_key(settings.data_dir / "answer-key")  # seals the answers given here (never sent out)
     answering: dict[str, float] = {}  # session -> when its running answer started
     stop_asked: dict[str, float] = {}  # session -> when Stop was last pressed there
 
@@ -824,6 +786,7 @@ def create_app(advisor: Advisor) -> gr.Blocks:
                 if isinstance(item, Answer):
                     exchange["answer"] = item.to_json()
                     exchange["verification"] = _verification(item)
+                    exchange["seal"] = seal(key, exchange)  # only a sealed answer can be rated
                     break
                 partial += item
                 exchange["partial"] = partial
@@ -928,16 +891,31 @@ def create_app(advisor: Advisor) -> gr.Blocks:
         user_space(store, user)
         return draw(store, user, previous)
 
+    def rate(exchange: dict, user: str, **change: object) -> bool:
+        """Store a rating or comment of an answer this server gave (sealed); tell the user when it was not."""
+        if not sealed(key, exchange):
+            gr.Warning("This answer cannot be rated: it was not given by this server (or was changed since).")
+            return False
+        try:
+            save_feedback(settings.feedback_file, {**exchange, **change}, user)
+        except FeedbackNotSaved as exc:
+            log.error("a rating was not saved: %s", exc)
+            gr.Warning(f"Your rating was not saved: {exc}. Please try again later.")
+            return False
+        exchange.update(change)
+        return True
+
     def on_like(data: gr.LikeData, store, previous, request: gr.Request):
         user = _user(request)
         conv = current(user_space(store, user))
-        ex = data.index[0] if isinstance(data.index, list | tuple) else data.index
-        ex = ex // 2
+        ex = data.index[0] if isinstance(data.index, list | tuple) and data.index else data.index
+        ex = ex // 2 if isinstance(ex, int) else -1
         if not 0 <= ex < len(conv["exchanges"]) or not conv["exchanges"][ex].get("answer"):
             return draw(store, user, previous)
         exchange = conv["exchanges"][ex]
-        exchange["rating"] = {True: "up", False: "down"}.get(data.liked) if isinstance(data.liked, bool) else None
-        save_feedback(settings.feedback_file, exchange, user)
+        rating = {True: "up", False: "down"}.get(data.liked) if isinstance(data.liked, bool) else None
+        if not rate(exchange, user, rating=rating):
+            return draw(store, user, previous)
         rated_label = {"up": "You found this answer helpful.", "down": "You found this answer not helpful."}
         label = rated_label.get(exchange["rating"], "")
         return draw(
@@ -955,9 +933,7 @@ def create_app(advisor: Advisor) -> gr.Blocks:
     def on_comment(text, exchange_id, store, previous, request: gr.Request):
         user = _user(request)
         for e in current(user_space(store, user))["exchanges"]:
-            if e["id"] == exchange_id:
-                e["comment"] = (text or "").strip()[:2000]
-                save_feedback(settings.feedback_file, e, user)
+            if e["id"] == exchange_id and rate(e, user, comment=(text or "").strip()[:2000]):
                 gr.Info("Thanks, your comment was saved with your rating.")
         return draw(store, user, previous, {comment_row: gr.Row(visible=False)})
 
