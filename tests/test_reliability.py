@@ -32,6 +32,7 @@ from advisor.apps.feedback import (
     seal,
     sealed,
 )
+from advisor.apps.throttle import FREE, LOCK_AFTER, LOCK_SECONDS, LoginThrottle
 from advisor.ingest.load import load_document
 from advisor.ingest.profile import mentions
 from advisor.schema import Profile, Turn
@@ -436,3 +437,46 @@ def test_a_write_error_is_a_sentence_for_the_user(tmp_path):
     (tmp_path / "ro").mkdir()
     with pytest.raises(FeedbackNotSaved, match="cannot be written"):
         append_record(tmp_path / "ro", {"a": 1})  # a directory: cannot be opened for writing
+
+
+# -- 7. failed logins slow down, then lock out -------------------------------------------------------------------------
+
+
+def test_failed_logins_slow_down_then_lock_out_per_client_and_per_user():
+    t = LoginThrottle()
+    now = 1000.0
+    for _ in range(FREE):
+        assert t.wait("1.1.1.1", "ann", now) == 0
+        assert t.failed("1.1.1.1", "ann", now) == []
+    assert t.wait("1.1.1.1", "ann", now) == 1.0  # the next guess waits 1 s, then 2 s, 4 s ...
+    assert t.wait("2.2.2.2", "ann", now) == 1.0  # per user, from any client
+    assert t.wait("1.1.1.1", "bob", now) == 1.0  # per client, for any user
+    assert t.wait("2.2.2.2", "bob", now) == 0
+    locked: list[str] = []
+    for _ in range(LOCK_AFTER - FREE):
+        now += t.wait("1.1.1.1", "ann", now)
+        locked += t.failed("1.1.1.1", "ann", now)
+    assert locked == ["client 1.1.1.1", "user ann"]
+    assert t.wait("3.3.3.3", "ann", now + 60) > 800 and t.wait("1.1.1.1", "cy", now + 60) > 800
+    assert t.wait("1.1.1.1", "ann", now + LOCK_SECONDS + 1) == 0
+    t.failed("4.4.4.4", "dan", now)
+    t.succeeded("4.4.4.4", "dan")
+    assert t.wait("4.4.4.4", "dan", now) == 0
+
+
+@pytest.mark.browser
+def test_repeated_wrong_passwords_are_slowed_down_on_the_real_server(built, tmp_path):
+    """200 wrong passwords were each checked at once (3 s in all)."""
+    proc, url, log = _serve(tmp_path, built=built, ADVISOR_AUTH="ann:s3cret-pw")
+    try:
+        with httpx.Client(base_url=url, timeout=30) as guesser:
+            guesses = [{"username": "ann", "password": f"guess{i}"} for i in range(20)]
+            codes = [guesser.post("/login", data=guess).status_code for guess in guesses]
+            assert codes[:FREE] == [codes[0]] * FREE and codes[0] in (400, 401)
+            assert codes.count(429) >= 20 - FREE - 1
+            refused = guesser.post("/login", data={"username": "ann", "password": "s3cret-pw"})
+            assert refused.status_code == 429 and "try again in" in refused.json()["detail"]
+            assert int(refused.headers["retry-after"]) >= 1
+        assert "Traceback" not in log.read_text()
+    finally:
+        _stop(proc)

@@ -15,6 +15,7 @@ share link and analytics off. Corpus text is rendered as Markdown without raw HT
 from __future__ import annotations
 
 import html
+import json
 import logging
 import os
 import queue
@@ -43,6 +44,7 @@ from advisor.apps.feedback import (
     seal,
     sealed,
 )
+from advisor.apps.throttle import LoginThrottle
 from advisor.schema import Answer
 from advisor.settings import Settings
 from advisor.store.index import IndexUnavailable
@@ -1132,11 +1134,15 @@ class LoginGate:
 
     def __init__(self, app) -> None:
         self.app = app
+        self.throttle = LoginThrottle()
 
     async def __call__(self, scope, receive, send) -> None:
         gradio_app = scope.get("app")
         if scope["type"] not in ("http", "websocket") or getattr(gradio_app, "auth", None) is None:
             await self.app(scope, receive, send)
+            return
+        if scope["type"] == "http" and scope.get("method") == "POST" and scope.get("path", "").endswith("/login"):
+            await self._login(scope, receive, send)
             return
         cookies = _cookies(scope)
         cookie_id = getattr(gradio_app, "cookie_id", "")
@@ -1152,6 +1158,56 @@ class LoginGate:
             await self.app(scope, receive, _without_api_info(send))
         else:
             await _refuse(scope, send)
+
+    async def _login(self, scope, receive, send) -> None:
+        """A login attempt, refused with 429 while its client or user must wait (see `throttle`); its outcome
+        is counted and a lock-out logged."""
+        body = bytearray()
+        while True:
+            message = await receive()
+            body.extend(message.get("body", b""))
+            if not message.get("more_body") or len(body) > 65_536:
+                break
+        client = str((scope.get("client") or ("?",))[0])
+        user = _login_user(bytes(body))
+        wait = self.throttle.wait(client, user, time.monotonic())
+        if wait > 0:
+            await _answer(send, 429, f"Too many failed logins: try again in {wait:.0f} s.", wait)
+            return
+        status: list[int] = []
+
+        async def replay():
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+        async def watch(message) -> None:
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+            await send(message)
+
+        await self.app(scope, replay, watch)
+        if status and status[0] in (400, 401, 403):
+            for key in self.throttle.failed(client, user, time.monotonic()):
+                log.warning("login locked out for %s after repeated failures", key)
+        elif status and status[0] < 400:
+            self.throttle.succeeded(client, user)
+
+
+def _login_user(body: bytes) -> str:
+    """The user name of a login form, urlencoded or multipart ("" when there is none)."""
+    from urllib.parse import parse_qs
+
+    m = re.search(rb'name="username"\r\n\r\n(.*?)\r\n', body, re.S)
+    if m:
+        return m.group(1).decode("utf-8", "replace")[:200]
+    return (parse_qs(body.decode("latin-1")).get("username") or [""])[0][:200]
+
+
+async def _answer(send, status: int, detail: str, retry_after: float) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    headers.append((b"retry-after", str(int(retry_after) + 1).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _cookies(scope) -> dict[str, str]:
