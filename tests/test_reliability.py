@@ -33,6 +33,7 @@ from advisor.apps.feedback import (
     sealed,
 )
 from advisor.apps.throttle import FREE, LOCK_AFTER, LOCK_SECONDS, LoginThrottle
+from advisor.apps.ui import may_reindex
 from advisor.ingest.load import load_document
 from advisor.ingest.profile import mentions
 from advisor.schema import Profile, Turn
@@ -478,5 +479,44 @@ def test_repeated_wrong_passwords_are_slowed_down_on_the_real_server(built, tmp_
             assert refused.status_code == 429 and "try again in" in refused.json()["detail"]
             assert int(refused.headers["retry-after"]) >= 1
         assert "Traceback" not in log.read_text()
+    finally:
+        _stop(proc)
+
+
+# -- 8. reindexing from the page is for an operator --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("host", "user", "operators", "allowed"),
+    [
+        ("127.0.0.1", "", None, True),
+        ("localhost", "", None, True),
+        ("::1", "", None, True),
+        ("0.0.0.0", "", None, False),
+        ("192.168.1.5", "ann", None, False),
+        ("example.org", "", None, False),
+        ("0.0.0.0", "ann", "ann, bob", True),
+        ("127.0.0.1", "cy", "ann,bob", False),
+        ("127.0.0.1", "", "ann", False),
+    ],
+)
+def test_who_may_reindex_from_the_page(host, user, operators, allowed):
+    assert may_reindex(host, user, operators) is allowed
+
+
+@pytest.mark.browser
+def test_a_user_who_is_not_an_operator_cannot_reindex(built, tmp_path):
+    """Anyone who reached the page could trigger a reindex through the `on_reindex` API."""
+    proc, url, log = _serve(tmp_path, built=built, ADVISOR_AUTH="ann:s3cret-pw", ADVISOR_OPERATORS="olga")
+    try:
+        (tmp_path / "corpus" / "zephyr.md").write_text("# Zephyr notes\n\n## Start\n\nZephyr routes start at dawn.\n")
+        with httpx.Client(base_url=url, timeout=60) as ann:
+            assert ann.post("/login", data={"username": "ann", "password": "s3cret-pw"}).status_code == 200
+            call = ann.post("/gradio_api/call/on_reindex", json={"data": []})
+            assert call.status_code == 200, call.text
+            events = ann.get(f"/gradio_api/call/on_reindex/{call.json()['event_id']}", timeout=300).text
+        assert "event: complete" in events and "is for an operator" in events, events[:500]
+        manifest = json.loads((tmp_path / "index" / "manifest.json").read_text())
+        assert set(manifest["sources"]) == set(json.loads((built.data_dir / "manifest.json").read_text())["sources"])
     finally:
         _stop(proc)

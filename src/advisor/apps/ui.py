@@ -15,6 +15,7 @@ share link and analytics off. Corpus text is rendered as Markdown without raw HT
 from __future__ import annotations
 
 import html
+import ipaddress
 import json
 import logging
 import os
@@ -717,9 +718,28 @@ def page_head() -> str:
     return f"<style>{_asset('ui.css')}</style>"
 
 
-def create_app(advisor: Advisor) -> gr.Blocks:
-    """Build the Gradio app around one `Advisor` (no launch; the index is read lazily)."""
+def may_reindex(host: str, user: str, operators: str | None) -> bool:
+    """May this page's user reindex? An operator named in `ADVISOR_OPERATORS` (login on) may; without any
+    named, only a server listening on loopback lets its page reindex (its users are on the machine) (pure)."""
+    if operators:
+        return bool(user) and user in {name.strip() for name in operators.split(",")}
+    try:
+        return ipaddress.ip_address("127.0.0.1" if host == "localhost" else host).is_loopback
+    except ValueError:
+        return False
+
+
+REINDEX_REFUSED = (
+    "Updating from the corpus folder is for an operator: run `advisor index` on the server"
+    " (or log in as a user named in ADVISOR_OPERATORS)."
+)
+
+
+def create_app(advisor: Advisor, host: str | None = None) -> gr.Blocks:
+    """Build the Gradio app around one `Advisor` (no launch; the index is read lazily); `host` is the address
+    the server listens on (default `ADVISOR_HOST`), which decides who may reindex (`may_reindex`)."""
     settings = advisor.settings
+    host = host or settings.host
     profile = _Profile(advisor)
 
     def draw(store: dict, user: str, previous: str | None, extra: dict | None = None) -> dict:
@@ -942,7 +962,10 @@ def create_app(advisor: Advisor) -> gr.Blocks:
     def on_example(data: gr.SelectData) -> str:
         return str(data.value.get("text", "")) if isinstance(data.value, dict) else str(data.value)
 
-    def on_reindex():
+    def on_reindex(request: gr.Request):
+        if not may_reindex(host, _user(request), settings.operators):
+            log.warning("a reindex from the page was refused (user %r, server on %s)", _user(request), host)
+            return knowledge_markdown(advisor, profile), technical_markdown(advisor), banner_html([REINDEX_REFUSED])
         try:
             report = advisor.reindex()
         except IndexUnavailable as exc:
@@ -1290,7 +1313,7 @@ def serve(
         advisor.warm_up()
     except Exception as exc:  # the page opens and shows what is wrong in its banner
         print(f"advisor: the index is not usable: {exc}")
-    app = create_app(advisor)
+    app = create_app(advisor, host=host or settings.host)
     app.queue(default_concurrency_limit=4).launch(
         server_name=host or settings.host,
         server_port=port or settings.port,
