@@ -6,9 +6,11 @@ Pure rules first (no model, no index), then the real index, then real servers an
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -19,7 +21,7 @@ from test_scaleout import DOCS as SHARED_DOCS
 from test_scaleout import shared
 from test_ui import SLOW_QUESTION, _open, _serve, _stop, browser, progress_of, wait_for, wait_until_streaming
 
-from advisor.advisor import MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_TURN_CHARS, Advisor, cap_history
+from advisor.advisor import MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_TURN_CHARS, Advisor, InvalidQuestion, cap_history
 from advisor.answer.citations import cited_numbers, neutral_markers
 from advisor.apps.feedback import (
     MAX_COMMENT,
@@ -33,7 +35,7 @@ from advisor.apps.feedback import (
     sealed,
 )
 from advisor.apps.throttle import FREE, LOCK_AFTER, LOCK_SECONDS, LoginThrottle
-from advisor.apps.ui import may_reindex
+from advisor.apps.ui import clean_stale_exports, may_reindex, parse_k
 from advisor.ingest.load import load_document
 from advisor.ingest.profile import mentions
 from advisor.schema import Profile, Turn
@@ -520,3 +522,77 @@ def test_a_user_who_is_not_an_operator_cannot_reindex(built, tmp_path):
         assert set(manifest["sources"]) == set(json.loads((built.data_dir / "manifest.json").read_text())["sources"])
     finally:
         _stop(proc)
+
+
+# -- 10. small ones: an unreadable folder, a bad k, export leftovers ------------------------------------------------
+
+
+def test_an_unreadable_folder_of_the_corpus_is_named_in_a_warning():
+    """Its documents vanished without a word (run as an unprivileged user: root reads any folder)."""
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        pytest.skip("needs root to run the scan as another user")
+    root = Path(tempfile.mkdtemp(prefix="advisor-perm-"))
+    try:
+        corpus = root / "corpus"
+        (corpus / "locked").mkdir(parents=True)
+        (corpus / "a.md").write_text("# A\n\nAlpha.\n")
+        (corpus / "locked" / "b.md").write_text("# B\n\nBeta.\n")
+        root.chmod(0o755)
+        (corpus / "locked").chmod(0o000)
+        script = "import sys, json; from pathlib import Path; from advisor.ingest.load import load_corpus; "
+        script += "docs, warnings = load_corpus(Path(sys.argv[1])); "
+        script += "print(json.dumps([[d.source for d in docs], warnings]))"
+        as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", script]
+        run = subprocess.run([*as_nobody, str(corpus)], capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr[-1500:]
+        docs, warnings = json.loads(run.stdout)
+        assert docs == ["corpus/a.md"]
+        assert warnings == ["skipped corpus/locked/: the folder cannot be read (Permission denied)"]
+    finally:
+        (root / "corpus" / "locked").chmod(0o755)
+        shutil.rmtree(root)
+
+
+@pytest.mark.parametrize(
+    ("value", "k"),
+    [(None, 5), ("", 5), (3, 3), (3.0, 3), ("7", 7), ("abc", None), (0, None), (2.5, None), (True, None)],
+)
+def test_passages_per_answer_is_a_whole_number_or_a_one_line_error(value, k):
+    if k is None:
+        with pytest.raises(InvalidQuestion, match="must be a whole number from 1 to 20"):
+            parse_k(value, 5)
+    else:
+        assert parse_k(value, 5) == k
+
+
+@pytest.mark.browser
+def test_a_bad_k_through_the_api_is_a_one_line_error(server_for_k):
+    """k="abc" gave Gradio's generic error and a traceback in the log."""
+    url, log = server_for_k
+    body = json.dumps({"data": ["What does a staff AI engineer own?", [], "abc", None]})
+    call = httpx.post(f"{url}/gradio_api/call/ask", content=body, headers={"content-type": "application/json"})
+    assert call.status_code == 200, call.text
+    events = httpx.get(f"{url}/gradio_api/call/ask/{call.json()['event_id']}", timeout=120).text
+    assert "event: complete" in events, events[:500]
+    reply = json.loads(events.split("data: ", 1)[1].splitlines()[0])[0][-1]
+    text = reply["content"][0]["text"] if isinstance(reply["content"], list) else reply["content"]
+    assert "must be a whole number" in text and "\n" not in text
+    assert "Traceback" not in log.read_text()
+
+
+@pytest.fixture
+def server_for_k(built, tmp_path):
+    proc, url, log = _serve(tmp_path, built=built)
+    yield url, log
+    _stop(proc)
+
+
+def test_export_folders_of_servers_that_are_gone_are_removed(tmp_path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    gone = tmp_path / f"advisor-exports-{dead.stdout.strip()}-abc"
+    alive = tmp_path / f"advisor-exports-{os.getpid()}-def"
+    for folder in (gone, alive):
+        (folder / "advisor-export-x").mkdir(parents=True)
+        (folder / "advisor-export-x" / "conversation.md").write_text("# Q")
+    assert clean_stale_exports(tmp_path) == 1
+    assert not gone.exists() and alive.exists()

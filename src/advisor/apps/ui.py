@@ -478,10 +478,41 @@ def write_export(conv: dict, previous: str | None) -> str | None:
     remove_export(previous)
     if not conv["exchanges"]:
         return None
-    folder = Path(tempfile.mkdtemp(prefix="advisor-export-"))
+    folder = Path(tempfile.mkdtemp(prefix="advisor-export-", dir=_export_root()))
     path = folder / f"advisor-conversation-{datetime.now(UTC):%Y-%m-%d-%H%M}.md"
     path.write_text(conversation_markdown(conv), encoding="utf-8")
     return str(path)
+
+
+_EXPORTS: list[Path] = []  # this process's folder of exports, made on first use
+
+
+def _export_root() -> Path:
+    """`<tmp>/advisor-exports-<pid>-*`: every export of this process, so a later start can tell leftovers."""
+    if not _EXPORTS:
+        _EXPORTS.append(Path(tempfile.mkdtemp(prefix=f"advisor-exports-{os.getpid()}-")))
+    return _EXPORTS[0]
+
+
+def clean_stale_exports(tmp: Path | None = None) -> int:
+    """Delete the export folders of servers that are gone (a crash leaves them in /tmp); how many were deleted."""
+    removed = 0
+    for folder in Path(tmp or tempfile.gettempdir()).glob("advisor-exports-*-*"):
+        pid = folder.name.split("-")[2]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # another user's process
+    return True
 
 
 def remove_export(path: str | None) -> None:
@@ -718,6 +749,24 @@ def page_head() -> str:
     return f"<style>{_asset('ui.css')}</style>"
 
 
+MAX_K = 20
+
+
+def parse_k(value: object, default: int) -> int:
+    """Passages per answer from the page or an API caller: a whole number from 1 to `MAX_K`, None for `default`;
+    anything else raises `InvalidQuestion` with a one-line message."""
+    if value is None or value == "":
+        return default
+    try:
+        number = float(value) if not isinstance(value, bool) else float("nan")
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not number.is_integer() or not 1 <= number <= MAX_K:
+        given = str(value)[:20]
+        raise InvalidQuestion(f"k (passages per answer) must be a whole number from 1 to {MAX_K}, not {given!r}")
+    return int(number)
+
+
 def may_reindex(host: str, user: str, operators: str | None) -> bool:
     """May this page's user reindex? An operator named in `ADVISOR_OPERATORS` (login on) may; without any
     named, only a server listening on loopback lets its page reindex (its users are on the machine) (pure)."""
@@ -796,7 +845,11 @@ def create_app(advisor: Advisor, host: str | None = None) -> gr.Blocks:
         yield draw(store, user, previous, {box: ""})
         problem = None
         started = answering[session] = time.monotonic()
-        items = in_background(advisor.stream(question, history, k=int(k)))
+        try:
+            passages = parse_k(k, settings.k)
+        except InvalidQuestion:  # the page's slider gives 1-8; anything else came from elsewhere
+            passages = settings.k
+        items = in_background(advisor.stream(question, history, k=passages))
         try:
             partial = ""
             for item in items:
@@ -999,7 +1052,7 @@ def create_app(advisor: Advisor, host: str | None = None) -> gr.Blocks:
         history: list[dict] = []
         try:
             history = history_from_chat(chat)
-            answer = advisor.ask(question, history, k=int(k or settings.k))
+            answer = advisor.ask(question, history, k=parse_k(k, settings.k))
             exchange["answer"] = answer.to_json()
             reply = answer.text
         except (InvalidQuestion, IndexUnavailable) as exc:
@@ -1086,13 +1139,14 @@ def create_app(advisor: Advisor, host: str | None = None) -> gr.Blocks:
         with gr.Column(visible=False):
             api_question = gr.Textbox(label="question")
             api_history = gr.JSON([], label="chat")  # any JSON (a malformed chat gets our one-line error); optional
+            api_k = gr.JSON(settings.k, label="k")  # any JSON too: a bad k gets our one-line error, not Gradio's
             api_chat = gr.Chatbot(label="chat")
             api_sources = gr.HTML()
             api_export = gr.File(label="export")
             api_trigger = gr.Button("ask (API)")
         api_trigger.click(
             api_ask,
-            [api_question, api_history, k, export_file],
+            [api_question, api_history, api_k, export_file],
             [api_chat, api_sources, api_export, export_file],
             api_name="ask",
             concurrency_id="answer",
@@ -1313,6 +1367,8 @@ def serve(
         advisor.warm_up()
     except Exception as exc:  # the page opens and shows what is wrong in its banner
         print(f"advisor: the index is not usable: {exc}")
+    if removed := clean_stale_exports():
+        log.info("removed %d export folders left by servers that are gone", removed)
     app = create_app(advisor, host=host or settings.host)
     app.queue(default_concurrency_limit=4).launch(
         server_name=host or settings.host,
