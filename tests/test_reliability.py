@@ -35,6 +35,7 @@ from advisor.apps.feedback import (
     sealed,
 )
 from advisor.apps.throttle import FREE, LOCK_AFTER, LOCK_SECONDS, LoginThrottle
+from advisor.apps.ui import _secret as ui_secret
 from advisor.apps.ui import clean_stale_exports, may_reindex, parse_k
 from advisor.ingest.load import load_document
 from advisor.ingest.profile import mentions
@@ -596,3 +597,25 @@ def test_export_folders_of_servers_that_are_gone_are_removed(tmp_path):
         (folder / "advisor-export-x" / "conversation.md").write_text("# Q")
     assert clean_stale_exports(tmp_path) == 1
     assert not gone.exists() and alive.exists()
+
+
+# -- 6. the browser store's key survives restarts, or the log says why not --------------------------------------------
+
+
+@pytest.mark.parametrize("content", ["", "  \n", "short"])
+def test_an_empty_or_damaged_ui_secret_is_replaced_once_and_logged(tmp_path, caplog, content):
+    """An empty key file meant a new random key at every start: every restart orphaned every conversation."""
+    settings = Settings.from_env({}, data_dir=tmp_path)
+    (tmp_path / "ui-secret").write_text(content)
+    first = ui_secret(settings)
+    assert len(first) >= 16 and "empty or damaged" in caplog.text
+    caplog.clear()
+    assert ui_secret(settings) == first and (tmp_path / "ui-secret").read_text() == first  # the next start
+    assert "ui-secret" not in caplog.text
+
+
+def test_a_ui_secret_that_cannot_be_kept_is_an_error_in_the_log(tmp_path, caplog):
+    settings = Settings.from_env({}, data_dir=tmp_path / "file")
+    (tmp_path / "file").write_text("a file where the data dir should be")
+    assert len(ui_secret(settings)) >= 16
+    assert "conversations are lost at every restart" in caplog.text

@@ -708,19 +708,32 @@ def _api_exchanges(history: list[dict]) -> list[dict]:
 
 
 def _secret(settings: Settings) -> str:
-    """A stable key for the browser store (kept in the data dir), so conversations survive a restart."""
+    """The key of the browser store, kept in `<data dir>/ui-secret` so conversations survive a restart.
+
+    An empty or unreadable file is replaced once, with a warning (conversations stored under the lost key
+    cannot be read back); a key that cannot be kept is logged as an error, as every restart then loses them.
+    """
     path = settings.data_dir / "ui-secret"
     try:
-        if path.exists():
-            return path.read_text().strip()
+        value = path.read_text(encoding="ascii").strip()
+        if len(value) >= 16:
+            return value
+        log.warning("%s was empty or damaged: made a new key (conversations stored before cannot be read)", path)
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError) as exc:
+        log.warning("%s was unreadable (%s): made a new key (conversations stored before are lost)", path, exc)
+    value = secrets.token_urlsafe(24)
+    try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        value = secrets.token_urlsafe(24)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        tmp = path.with_name("ui-secret.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(value)
-        return value
-    except OSError:
-        return secrets.token_urlsafe(24)
+        tmp.replace(path)
+    except OSError as exc:
+        log.error("cannot keep the browser store's key in %s (%s): conversations are lost at every restart", path, exc)
+    return value
 
 
 def _user(request: gr.Request | None) -> str:
