@@ -6,9 +6,11 @@ Pure rules first (no model, no index), then the real index, then real servers an
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -19,7 +21,23 @@ from test_scaleout import DOCS as SHARED_DOCS
 from test_scaleout import shared
 from test_ui import SLOW_QUESTION, _open, _serve, _stop, browser, progress_of, wait_for, wait_until_streaming
 
-from advisor.advisor import MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_TURN_CHARS, cap_history
+from advisor.advisor import MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_TURN_CHARS, Advisor, InvalidQuestion, cap_history
+from advisor.answer.citations import cited_numbers, neutral_markers
+from advisor.apps.feedback import (
+    MAX_COMMENT,
+    FeedbackNotSaved,
+    answer_key,
+    append_record,
+    current_feedback,
+    feedback_record,
+    save_feedback,
+    seal,
+    sealed,
+)
+from advisor.apps.throttle import FREE, LOCK_AFTER, LOCK_SECONDS, LoginThrottle
+from advisor.apps.ui import _secret as ui_secret
+from advisor.apps.ui import clean_stale_exports, may_reindex, parse_k
+from advisor.ingest.load import load_document
 from advisor.ingest.profile import mentions
 from advisor.schema import Profile, Turn
 from advisor.settings import Settings
@@ -261,3 +279,343 @@ def test_a_shared_writers_id_is_kept_in_its_data_dir_and_a_damaged_one_is_an_err
     (tmp_path / "writer-id").write_text("")
     with pytest.raises(IndexUnavailable, match="writer-id is damaged"):
         writer_origin(settings)
+
+
+# -- 3. a document's own [n] is never a citation ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["as the survey [2] found", "[1](https://example.org) and [x][3]\n\n[3]: https://example.org", "[12] [0]"],
+)
+def test_a_documents_markers_are_inert_but_read_the_same(text):
+    inert = neutral_markers(text)
+    assert cited_numbers(inert) == [] and inert.replace("\u2060", "") == text
+
+
+def test_loaded_documents_hold_no_markers(tmp_path):
+    path = tmp_path / "notes.md"
+    path.write_text("---\ntitle: Notes [1]\n---\n\n## Start\n\nSee the survey [2].\n")
+    doc = load_document(path, "corpus/notes.md")
+    assert cited_numbers(doc.title) == cited_numbers(doc.text) == []
+
+
+def test_a_literal_marker_in_a_document_is_not_a_citation(tmp_path, embedder):
+    """A document's "[2]" quoted in an answer was read as a citation of passage 2, another document."""
+    settings = small_index(tmp_path, embedder)
+    (settings.corpus_dir / "alpha.md").write_text(
+        "---\ntitle: Alpha guide\n---\n\n## Start\n\nThe alpha route starts with a workshop in Oslo [2].\n"
+    )
+    CorpusIndex(settings, embedder).update(progress=False)
+    answer = Advisor(settings, CorpusIndex(settings, embedder)).ask("Where does the alpha route start?", k=3)
+    assert "workshop in Oslo" in answer.text and len(answer.passages) == 3
+    alpha = next(p.rank for p in answer.passages if p.chunk.source == "corpus/alpha.md")
+    assert answer.cited == [alpha], (answer.text, answer.cited)
+
+
+# -- 4. feedback is bounded and only for answers this server gave ----------------------------------------------------
+
+EXCHANGE = {
+    "id": "a1",
+    "question": "Q?",
+    "answer": {
+        "answer": "A [1].",
+        "cited": [1],
+        "refused": False,
+        "passages": [{"rank": 1, "id": "c1", "source": "corpus/a.md", "text": "A."}],
+    },
+}
+
+
+def test_only_an_unchanged_sealed_answer_counts_as_given_by_the_server():
+    key = b"k" * 32
+    given = {**EXCHANGE, "seal": seal(key, EXCHANGE)}
+    assert sealed(key, given) and sealed(key, json.loads(json.dumps(given)))  # survives the browser's store
+    assert not sealed(b"x" * 32, given)  # another server's
+    assert not sealed(key, EXCHANGE)  # never sealed
+    assert not sealed(key, {**given, "id": "a2"})
+    assert not sealed(key, {**given, "answer": {**EXCHANGE["answer"], "answer": "Forged [1]."}})
+    assert sealed(key, {**given, "rating": "up", "comment": "ok"})  # what the user adds is not sealed
+
+
+def test_a_feedback_record_is_bounded_whatever_the_exchange_holds():
+    huge = "x" * 10_000_000
+    exchange = {**EXCHANGE, "comment": huge, "question": huge, "rating": "up"}
+    exchange["answer"] = {**EXCHANGE["answer"], "answer": huge, "passages": [{"rank": 1, "text": huge}] * 50}
+    record = feedback_record(exchange)
+    assert len(record["comment"]) == MAX_COMMENT and len(json.dumps(record)) < 100_000
+
+
+def test_the_answer_key_is_made_once_and_an_empty_one_is_replaced(tmp_path, caplog):
+    path = tmp_path / "answer-key"
+    key = answer_key(path)
+    assert answer_key(path) == key and path.stat().st_mode & 0o777 == 0o600
+    path.write_text("")
+    fresh = answer_key(path)
+    assert fresh != key and answer_key(path) == fresh and "empty or damaged" in caplog.text
+
+
+def dependency(config: dict, trigger: str) -> tuple[int, int]:
+    """(fn_index, trigger id) of the page's event handler for `trigger` (as the page itself calls it)."""
+    for dep in config["dependencies"]:
+        for target, event in dep["targets"]:
+            if event == trigger:
+                return dep["id"], target
+    raise AssertionError(f"no {trigger} handler")
+
+
+def call_event(url: str, fn_index: int, trigger: int, data: list, event_data: dict) -> list[dict]:
+    """Call an event handler as the page does (queue/join, then its event stream); the messages."""
+    session = f"s{time.monotonic_ns()}"
+    body = {"data": data, "event_data": event_data, "fn_index": fn_index, "trigger_id": trigger}
+    body["session_hash"] = session
+    joined = httpx.post(f"{url}/gradio_api/queue/join", json=body, timeout=60)
+    assert joined.status_code == 200, joined.text[:300]
+    messages = []
+    with httpx.stream("GET", f"{url}/gradio_api/queue/data", params={"session_hash": session}, timeout=120) as r:
+        for line in r.iter_lines():
+            if line.startswith("data: "):
+                messages.append(json.loads(line[6:]))
+                if messages[-1].get("msg") == "process_completed":
+                    break
+    return messages
+
+
+@pytest.mark.browser
+def test_a_forged_rating_is_refused_and_stores_nothing(built, tmp_path):
+    """The like handler stored whatever the browser's store held, any size, for any answer id."""
+    proc, url, log = _serve(tmp_path, built=built)
+    try:
+        fn_index, trigger = dependency(httpx.get(f"{url}/config").json(), "like")
+        forged = {**EXCHANGE, "id": "forged", "comment": "c" * 5_000_000, "seal": "0" * 64}
+        store = {"users": {"": {"current": "c1", "conversations": [{"id": "c1", "title": "", "exchanges": [forged]}]}}}
+        messages = call_event(url, fn_index, trigger, [store, None], {"index": [1, 0], "value": "A", "liked": True})
+        assert messages[-1]["msg"] == "process_completed" and messages[-1]["success"], messages[-1]
+        feedback = tmp_path / "index" / "feedback.jsonl"
+        assert not feedback.exists() or "forged" not in feedback.read_text()
+        assert "Traceback" not in log.read_text()
+    finally:
+        _stop(proc)
+
+
+# -- 5. a full disk neither corrupts feedback nor hides that a rating was lost ----------------------------------------
+
+FULL_DISK = """
+import json, resource, signal, sys
+from pathlib import Path
+from advisor.apps.feedback import FeedbackNotSaved, save_feedback
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG, as on a full disk
+path, exchange = Path(sys.argv[1]), json.loads(sys.argv[2])
+save_feedback(path, {**exchange, "id": "a1"})
+resource.setrlimit(resource.RLIMIT_FSIZE, (path.stat().st_size + 40, resource.RLIM_INFINITY))
+try:
+    save_feedback(path, {**exchange, "id": "a2", "comment": "x" * 500})
+    print("saved")
+except FeedbackNotSaved as exc:
+    print(f"not saved: {exc}")
+resource.setrlimit(resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+save_feedback(path, {**exchange, "id": "a3"})
+"""
+
+
+def test_a_rating_that_does_not_fit_leaves_no_partial_line_and_says_so(tmp_path):
+    """A failed write left half a line, and the next rating was glued to it and lost."""
+    path = tmp_path / "feedback.jsonl"
+    exchange = json.dumps({**EXCHANGE, "rating": "up"})
+    run = subprocess.run([sys.executable, "-c", FULL_DISK, str(path), exchange], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-1500:]
+    assert run.stdout.strip() == "not saved: the feedback file is as large as the server allows"
+    assert [json.loads(line)["answer_id"] for line in path.read_text().splitlines()] == ["a1", "a3"]
+
+
+def test_a_torn_last_line_is_not_glued_to_the_next_record(tmp_path):
+    path = tmp_path / "feedback.jsonl"
+    save_feedback(path, {**EXCHANGE, "rating": "up"})
+    with path.open("a") as f:
+        f.write('{"answer_id": "torn", "rat')  # a crash mid-write
+    save_feedback(path, {**EXCHANGE, "id": "a2", "rating": "down"})
+    assert set(current_feedback(path)) == {"a1", "a2"}
+
+
+def test_a_write_error_is_a_sentence_for_the_user(tmp_path):
+    (tmp_path / "ro").mkdir()
+    with pytest.raises(FeedbackNotSaved, match="cannot be written"):
+        append_record(tmp_path / "ro", {"a": 1})  # a directory: cannot be opened for writing
+
+
+# -- 7. failed logins slow down, then lock out -------------------------------------------------------------------------
+
+
+def test_failed_logins_slow_down_then_lock_out_per_client_and_per_user():
+    t = LoginThrottle()
+    now = 1000.0
+    for _ in range(FREE):
+        assert t.wait("1.1.1.1", "ann", now) == 0
+        assert t.failed("1.1.1.1", "ann", now) == []
+    assert t.wait("1.1.1.1", "ann", now) == 1.0  # the next guess waits 1 s, then 2 s, 4 s ...
+    assert t.wait("2.2.2.2", "ann", now) == 1.0  # per user, from any client
+    assert t.wait("1.1.1.1", "bob", now) == 1.0  # per client, for any user
+    assert t.wait("2.2.2.2", "bob", now) == 0
+    locked: list[str] = []
+    for _ in range(LOCK_AFTER - FREE):
+        now += t.wait("1.1.1.1", "ann", now)
+        locked += t.failed("1.1.1.1", "ann", now)
+    assert locked == ["client 1.1.1.1", "user ann"]
+    assert t.wait("3.3.3.3", "ann", now + 60) > 800 and t.wait("1.1.1.1", "cy", now + 60) > 800
+    assert t.wait("1.1.1.1", "ann", now + LOCK_SECONDS + 1) == 0
+    t.failed("4.4.4.4", "dan", now)
+    t.succeeded("4.4.4.4", "dan")
+    assert t.wait("4.4.4.4", "dan", now) == 0
+
+
+@pytest.mark.browser
+def test_repeated_wrong_passwords_are_slowed_down_on_the_real_server(built, tmp_path):
+    """200 wrong passwords were each checked at once (3 s in all)."""
+    proc, url, log = _serve(tmp_path, built=built, ADVISOR_AUTH="ann:s3cret-pw")
+    try:
+        with httpx.Client(base_url=url, timeout=30) as guesser:
+            guesses = [{"username": "ann", "password": f"guess{i}"} for i in range(20)]
+            codes = [guesser.post("/login", data=guess).status_code for guess in guesses]
+            assert codes[:FREE] == [codes[0]] * FREE and codes[0] in (400, 401)
+            assert codes.count(429) >= 20 - FREE - 1
+            refused = guesser.post("/login", data={"username": "ann", "password": "s3cret-pw"})
+            assert refused.status_code == 429 and "try again in" in refused.json()["detail"]
+            assert int(refused.headers["retry-after"]) >= 1
+        assert "Traceback" not in log.read_text()
+    finally:
+        _stop(proc)
+
+
+# -- 8. reindexing from the page is for an operator --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("host", "user", "operators", "allowed"),
+    [
+        ("127.0.0.1", "", None, True),
+        ("localhost", "", None, True),
+        ("::1", "", None, True),
+        ("0.0.0.0", "", None, False),
+        ("192.168.1.5", "ann", None, False),
+        ("example.org", "", None, False),
+        ("0.0.0.0", "ann", "ann, bob", True),
+        ("127.0.0.1", "cy", "ann,bob", False),
+        ("127.0.0.1", "", "ann", False),
+    ],
+)
+def test_who_may_reindex_from_the_page(host, user, operators, allowed):
+    assert may_reindex(host, user, operators) is allowed
+
+
+@pytest.mark.browser
+def test_a_user_who_is_not_an_operator_cannot_reindex(built, tmp_path):
+    """Anyone who reached the page could trigger a reindex through the `on_reindex` API."""
+    proc, url, log = _serve(tmp_path, built=built, ADVISOR_AUTH="ann:s3cret-pw", ADVISOR_OPERATORS="olga")
+    try:
+        (tmp_path / "corpus" / "zephyr.md").write_text("# Zephyr notes\n\n## Start\n\nZephyr routes start at dawn.\n")
+        with httpx.Client(base_url=url, timeout=60) as ann:
+            assert ann.post("/login", data={"username": "ann", "password": "s3cret-pw"}).status_code == 200
+            call = ann.post("/gradio_api/call/on_reindex", json={"data": []})
+            assert call.status_code == 200, call.text
+            events = ann.get(f"/gradio_api/call/on_reindex/{call.json()['event_id']}", timeout=300).text
+        assert "event: complete" in events and "is for an operator" in events, events[:500]
+        manifest = json.loads((tmp_path / "index" / "manifest.json").read_text())
+        assert set(manifest["sources"]) == set(json.loads((built.data_dir / "manifest.json").read_text())["sources"])
+    finally:
+        _stop(proc)
+
+
+# -- 10. small ones: an unreadable folder, a bad k, export leftovers ------------------------------------------------
+
+
+def test_an_unreadable_folder_of_the_corpus_is_named_in_a_warning():
+    """Its documents vanished without a word (run as an unprivileged user: root reads any folder)."""
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        pytest.skip("needs root to run the scan as another user")
+    root = Path(tempfile.mkdtemp(prefix="advisor-perm-"))
+    try:
+        corpus = root / "corpus"
+        (corpus / "locked").mkdir(parents=True)
+        (corpus / "a.md").write_text("# A\n\nAlpha.\n")
+        (corpus / "locked" / "b.md").write_text("# B\n\nBeta.\n")
+        root.chmod(0o755)
+        (corpus / "locked").chmod(0o000)
+        script = "import sys, json; from pathlib import Path; from advisor.ingest.load import load_corpus; "
+        script += "docs, warnings = load_corpus(Path(sys.argv[1])); "
+        script += "print(json.dumps([[d.source for d in docs], warnings]))"
+        as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", script]
+        run = subprocess.run([*as_nobody, str(corpus)], capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr[-1500:]
+        docs, warnings = json.loads(run.stdout)
+        assert docs == ["corpus/a.md"]
+        assert warnings == ["skipped corpus/locked/: the folder cannot be read (Permission denied)"]
+    finally:
+        (root / "corpus" / "locked").chmod(0o755)
+        shutil.rmtree(root)
+
+
+@pytest.mark.parametrize(
+    ("value", "k"),
+    [(None, 5), ("", 5), (3, 3), (3.0, 3), ("7", 7), ("abc", None), (0, None), (2.5, None), (True, None)],
+)
+def test_passages_per_answer_is_a_whole_number_or_a_one_line_error(value, k):
+    if k is None:
+        with pytest.raises(InvalidQuestion, match="must be a whole number from 1 to 20"):
+            parse_k(value, 5)
+    else:
+        assert parse_k(value, 5) == k
+
+
+@pytest.mark.browser
+def test_a_bad_k_through_the_api_is_a_one_line_error(server_for_k):
+    """k="abc" gave Gradio's generic error and a traceback in the log."""
+    url, log = server_for_k
+    body = json.dumps({"data": ["What does a staff AI engineer own?", [], "abc", None]})
+    call = httpx.post(f"{url}/gradio_api/call/ask", content=body, headers={"content-type": "application/json"})
+    assert call.status_code == 200, call.text
+    events = httpx.get(f"{url}/gradio_api/call/ask/{call.json()['event_id']}", timeout=120).text
+    assert "event: complete" in events, events[:500]
+    reply = json.loads(events.split("data: ", 1)[1].splitlines()[0])[0][-1]
+    text = reply["content"][0]["text"] if isinstance(reply["content"], list) else reply["content"]
+    assert "must be a whole number" in text and "\n" not in text
+    assert "Traceback" not in log.read_text()
+
+
+@pytest.fixture
+def server_for_k(built, tmp_path):
+    proc, url, log = _serve(tmp_path, built=built)
+    yield url, log
+    _stop(proc)
+
+
+def test_export_folders_of_servers_that_are_gone_are_removed(tmp_path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    gone = tmp_path / f"advisor-exports-{dead.stdout.strip()}-abc"
+    alive = tmp_path / f"advisor-exports-{os.getpid()}-def"
+    for folder in (gone, alive):
+        (folder / "advisor-export-x").mkdir(parents=True)
+        (folder / "advisor-export-x" / "conversation.md").write_text("# Q")
+    assert clean_stale_exports(tmp_path) == 1
+    assert not gone.exists() and alive.exists()
+
+
+# -- 6. the browser store's key survives restarts, or the log says why not --------------------------------------------
+
+
+@pytest.mark.parametrize("content", ["", "  \n", "short"])
+def test_an_empty_or_damaged_ui_secret_is_replaced_once_and_logged(tmp_path, caplog, content):
+    """An empty key file meant a new random key at every start: every restart orphaned every conversation."""
+    settings = Settings.from_env({}, data_dir=tmp_path)
+    (tmp_path / "ui-secret").write_text(content)
+    first = ui_secret(settings)
+    assert len(first) >= 16 and "empty or damaged" in caplog.text
+    caplog.clear()
+    assert ui_secret(settings) == first and (tmp_path / "ui-secret").read_text() == first  # the next start
+    assert "ui-secret" not in caplog.text
+
+
+def test_a_ui_secret_that_cannot_be_kept_is_an_error_in_the_log(tmp_path, caplog):
+    settings = Settings.from_env({}, data_dir=tmp_path / "file")
+    (tmp_path / "file").write_text("a file where the data dir should be")
+    assert len(ui_secret(settings)) >= 16
+    assert "conversations are lost at every restart" in caplog.text

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 
-from advisor.answer.citations import cited_numbers, drop_invalid_markers
+from advisor.answer.citations import cited_numbers, drop_invalid_markers, neutral_markers
 from advisor.answer.compose import Generator, make_generator
 from advisor.answer.condense import Condenser, RuleCondenser
 from advisor.answer.judge import Judge, RuleJudge
@@ -65,7 +65,7 @@ def clean_question(question: object) -> tuple[str, list[str]]:
         raise InvalidQuestion("the question is not valid text (invalid UTF-8 or a lone surrogate): retype it")
     notices: list[str] = []
     text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in question or "")
-    text = re.sub(r"\s+", " ", text).strip()
+    text = neutral_markers(re.sub(r"\s+", " ", text).strip())
     if not text:
         raise InvalidQuestion("the question is empty: type a question about the indexed documents")
     if len(text) > MAX_QUESTION_CHARS:

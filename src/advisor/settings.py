@@ -50,6 +50,7 @@ class Settings:
     llm_unsupported: str = "drop"
     llm_support_threshold: float = 0.61  # evals/support_threshold.json (calibrate_support on evals/dev)
     auth: str | None = None
+    operators: str | None = None  # user names (comma-separated) who may reindex from the page
     host: str = "127.0.0.1"
     port: int = 7860
     max_file_mb: int = DEFAULT_MAX_FILE_MB  # corpus files above this size are skipped with a warning; 0: no limit

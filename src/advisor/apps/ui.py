@@ -15,6 +15,7 @@ share link and analytics off. Corpus text is rendered as Markdown without raw HT
 from __future__ import annotations
 
 import html
+import ipaddress
 import json
 import logging
 import os
@@ -36,6 +37,15 @@ from markdown_it import MarkdownIt
 
 from advisor.advisor import HISTORY_SHAPE, Advisor, InvalidHistory, InvalidQuestion
 from advisor.answer.citations import MARKER
+from advisor.apps.feedback import (
+    FeedbackNotSaved,
+    answer_key,
+    current_feedback,  # noqa: F401 (advisor.apps.ui.current_feedback, as documented)
+    save_feedback,
+    seal,
+    sealed,
+)
+from advisor.apps.throttle import LoginThrottle
 from advisor.schema import Answer
 from advisor.settings import Settings
 from advisor.store.index import IndexUnavailable
@@ -468,62 +478,47 @@ def write_export(conv: dict, previous: str | None) -> str | None:
     remove_export(previous)
     if not conv["exchanges"]:
         return None
-    folder = Path(tempfile.mkdtemp(prefix="advisor-export-"))
+    folder = Path(tempfile.mkdtemp(prefix="advisor-export-", dir=_export_root()))
     path = folder / f"advisor-conversation-{datetime.now(UTC):%Y-%m-%d-%H%M}.md"
     path.write_text(conversation_markdown(conv), encoding="utf-8")
     return str(path)
+
+
+_EXPORTS: list[Path] = []  # this process's folder of exports, made on first use
+
+
+def _export_root() -> Path:
+    """`<tmp>/advisor-exports-<pid>-*`: every export of this process, so a later start can tell leftovers."""
+    if not _EXPORTS:
+        _EXPORTS.append(Path(tempfile.mkdtemp(prefix=f"advisor-exports-{os.getpid()}-")))
+    return _EXPORTS[0]
+
+
+def clean_stale_exports(tmp: Path | None = None) -> int:
+    """Delete the export folders of servers that are gone (a crash leaves them in /tmp); how many were deleted."""
+    removed = 0
+    for folder in Path(tmp or tempfile.gettempdir()).glob("advisor-exports-*-*"):
+        pid = folder.name.split("-")[2]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # another user's process
+    return True
 
 
 def remove_export(path: str | None) -> None:
     """Delete one session's export file and its folder (no-op when there is none)."""
     if path and Path(path).parent.name.startswith("advisor-export-"):
         shutil.rmtree(Path(path).parent, ignore_errors=True)
-
-
-_feedback_lock = threading.Lock()
-
-
-def save_feedback(path: Path, exchange: dict, user: str = "") -> None:
-    """Append the current rating of one answer (with question, answer, citations, comment) to the feedback JSONL.
-
-    The file is append-only; the last record of an `answer_id` is its current rating (`rating` null: withdrawn).
-    """
-    answer = exchange.get("answer") or {}
-    rating = exchange.get("rating")
-    record = {
-        "time": _now(),
-        "answer_id": exchange.get("id"),
-        "user": user or None,
-        "rating": rating,
-        "liked": {"up": True, "down": False}.get(rating),
-        "comment": exchange.get("comment") or "",
-        "question": exchange.get("question"),
-        "standalone_question": answer.get("standalone_question"),
-        "answer": answer.get("answer"),
-        "refused": answer.get("refused"),
-        "citations": [
-            {"n": p["rank"], "id": p.get("id"), "source": p.get("source"), "text": p.get("text")}
-            for p in answer.get("passages", [])
-            if p.get("rank") in (answer.get("cited") or [])
-        ],
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with _feedback_lock, path.open("a", encoding="utf-8") as f:
-        f.write(json.dumps(record, ensure_ascii=False) + "\n")
-
-
-def current_feedback(path: Path) -> dict[str, dict]:
-    """The current rating of every answer: the last record per `answer_id` (withdrawn ones left out)."""
-    latest: dict[str, dict] = {}
-    if path.exists():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(record, dict) and record.get("answer_id"):
-                latest[record["answer_id"]] = record
-    return {k: r for k, r in latest.items() if r.get("rating")}
 
 
 # -- what the advisor knows ------------------------------------------------------------------------------------------
@@ -713,19 +708,32 @@ def _api_exchanges(history: list[dict]) -> list[dict]:
 
 
 def _secret(settings: Settings) -> str:
-    """A stable key for the browser store (kept in the data dir), so conversations survive a restart."""
+    """The key of the browser store, kept in `<data dir>/ui-secret` so conversations survive a restart.
+
+    An empty or unreadable file is replaced once, with a warning (conversations stored under the lost key
+    cannot be read back); a key that cannot be kept is logged as an error, as every restart then loses them.
+    """
     path = settings.data_dir / "ui-secret"
     try:
-        if path.exists():
-            return path.read_text().strip()
+        value = path.read_text(encoding="ascii").strip()
+        if len(value) >= 16:
+            return value
+        log.warning("%s was empty or damaged: made a new key (conversations stored before cannot be read)", path)
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError) as exc:
+        log.warning("%s was unreadable (%s): made a new key (conversations stored before are lost)", path, exc)
+    value = secrets.token_urlsafe(24)
+    try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        value = secrets.token_urlsafe(24)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        tmp = path.with_name("ui-secret.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(value)
-        return value
-    except OSError:
-        return secrets.token_urlsafe(24)
+        tmp.replace(path)
+    except OSError as exc:
+        log.error("cannot keep the browser store's key in %s (%s): conversations are lost at every restart", path, exc)
+    return value
 
 
 def _user(request: gr.Request | None) -> str:
@@ -754,9 +762,46 @@ def page_head() -> str:
     return f"<style>{_asset('ui.css')}</style>"
 
 
-def create_app(advisor: Advisor) -> gr.Blocks:
-    """Build the Gradio app around one `Advisor` (no launch; the index is read lazily)."""
+MAX_K = 20
+
+
+def parse_k(value: object, default: int) -> int:
+    """Passages per answer from the page or an API caller: a whole number from 1 to `MAX_K`, None for `default`;
+    anything else raises `InvalidQuestion` with a one-line message."""
+    if value is None or value == "":
+        return default
+    try:
+        number = float(value) if not isinstance(value, bool) else float("nan")
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not number.is_integer() or not 1 <= number <= MAX_K:
+        given = str(value)[:20]
+        raise InvalidQuestion(f"k (passages per answer) must be a whole number from 1 to {MAX_K}, not {given!r}")
+    return int(number)
+
+
+def may_reindex(host: str, user: str, operators: str | None) -> bool:
+    """May this page's user reindex? An operator named in `ADVISOR_OPERATORS` (login on) may; without any
+    named, only a server listening on loopback lets its page reindex (its users are on the machine) (pure)."""
+    if operators:
+        return bool(user) and user in {name.strip() for name in operators.split(",")}
+    try:
+        return ipaddress.ip_address("127.0.0.1" if host == "localhost" else host).is_loopback
+    except ValueError:
+        return False
+
+
+REINDEX_REFUSED = (
+    "Updating from the corpus folder is for an operator: run `advisor index` on the server"
+    " (or log in as a user named in ADVISOR_OPERATORS)."
+)
+
+
+def create_app(advisor: Advisor, host: str | None = None) -> gr.Blocks:
+    """Build the Gradio app around one `Advisor` (no launch; the index is read lazily); `host` is the address
+    the server listens on (default `ADVISOR_HOST`), which decides who may reindex (`may_reindex`)."""
     settings = advisor.settings
+    host = host or settings.host
     profile = _Profile(advisor)
 
     def draw(store: dict, user: str, previous: str | None, extra: dict | None = None) -> dict:
@@ -789,6 +834,7 @@ def create_app(advisor: Advisor) -> gr.Blocks:
                     e["error"] = "This answer was interrupted."
         return draw(store, user, previous, {banner: banner_html(index_problems(advisor))})
 
+    key = answer_key(settings.data_dir / "answer-key")  # seals the answers given here (never sent out)
     answering: dict[str, float] = {}  # session -> when its running answer started
     stop_asked: dict[str, float] = {}  # session -> when Stop was last pressed there
 
@@ -812,7 +858,11 @@ def create_app(advisor: Advisor) -> gr.Blocks:
         yield draw(store, user, previous, {box: ""})
         problem = None
         started = answering[session] = time.monotonic()
-        items = in_background(advisor.stream(question, history, k=int(k)))
+        try:
+            passages = parse_k(k, settings.k)
+        except InvalidQuestion:  # the page's slider gives 1-8; anything else came from elsewhere
+            passages = settings.k
+        items = in_background(advisor.stream(question, history, k=passages))
         try:
             partial = ""
             for item in items:
@@ -824,6 +874,7 @@ def create_app(advisor: Advisor) -> gr.Blocks:
                 if isinstance(item, Answer):
                     exchange["answer"] = item.to_json()
                     exchange["verification"] = _verification(item)
+                    exchange["seal"] = seal(key, exchange)  # only a sealed answer can be rated
                     break
                 partial += item
                 exchange["partial"] = partial
@@ -928,16 +979,31 @@ def create_app(advisor: Advisor) -> gr.Blocks:
         user_space(store, user)
         return draw(store, user, previous)
 
+    def rate(exchange: dict, user: str, **change: object) -> bool:
+        """Store a rating or comment of an answer this server gave (sealed); tell the user when it was not."""
+        if not sealed(key, exchange):
+            gr.Warning("This answer cannot be rated: it was not given by this server (or was changed since).")
+            return False
+        try:
+            save_feedback(settings.feedback_file, {**exchange, **change}, user)
+        except FeedbackNotSaved as exc:
+            log.error("a rating was not saved: %s", exc)
+            gr.Warning(f"Your rating was not saved: {exc}. Please try again later.")
+            return False
+        exchange.update(change)
+        return True
+
     def on_like(data: gr.LikeData, store, previous, request: gr.Request):
         user = _user(request)
         conv = current(user_space(store, user))
-        ex = data.index[0] if isinstance(data.index, list | tuple) else data.index
-        ex = ex // 2
+        ex = data.index[0] if isinstance(data.index, list | tuple) and data.index else data.index
+        ex = ex // 2 if isinstance(ex, int) else -1
         if not 0 <= ex < len(conv["exchanges"]) or not conv["exchanges"][ex].get("answer"):
             return draw(store, user, previous)
         exchange = conv["exchanges"][ex]
-        exchange["rating"] = {True: "up", False: "down"}.get(data.liked) if isinstance(data.liked, bool) else None
-        save_feedback(settings.feedback_file, exchange, user)
+        rating = {True: "up", False: "down"}.get(data.liked) if isinstance(data.liked, bool) else None
+        if not rate(exchange, user, rating=rating):
+            return draw(store, user, previous)
         rated_label = {"up": "You found this answer helpful.", "down": "You found this answer not helpful."}
         label = rated_label.get(exchange["rating"], "")
         return draw(
@@ -955,16 +1021,17 @@ def create_app(advisor: Advisor) -> gr.Blocks:
     def on_comment(text, exchange_id, store, previous, request: gr.Request):
         user = _user(request)
         for e in current(user_space(store, user))["exchanges"]:
-            if e["id"] == exchange_id:
-                e["comment"] = (text or "").strip()[:2000]
-                save_feedback(settings.feedback_file, e, user)
+            if e["id"] == exchange_id and rate(e, user, comment=(text or "").strip()[:2000]):
                 gr.Info("Thanks, your comment was saved with your rating.")
         return draw(store, user, previous, {comment_row: gr.Row(visible=False)})
 
     def on_example(data: gr.SelectData) -> str:
         return str(data.value.get("text", "")) if isinstance(data.value, dict) else str(data.value)
 
-    def on_reindex():
+    def on_reindex(request: gr.Request):
+        if not may_reindex(host, _user(request), settings.operators):
+            log.warning("a reindex from the page was refused (user %r, server on %s)", _user(request), host)
+            return knowledge_markdown(advisor, profile), technical_markdown(advisor), banner_html([REINDEX_REFUSED])
         try:
             report = advisor.reindex()
         except IndexUnavailable as exc:
@@ -998,7 +1065,7 @@ def create_app(advisor: Advisor) -> gr.Blocks:
         history: list[dict] = []
         try:
             history = history_from_chat(chat)
-            answer = advisor.ask(question, history, k=int(k or settings.k))
+            answer = advisor.ask(question, history, k=parse_k(k, settings.k))
             exchange["answer"] = answer.to_json()
             reply = answer.text
         except (InvalidQuestion, IndexUnavailable) as exc:
@@ -1085,13 +1152,14 @@ def create_app(advisor: Advisor) -> gr.Blocks:
         with gr.Column(visible=False):
             api_question = gr.Textbox(label="question")
             api_history = gr.JSON([], label="chat")  # any JSON (a malformed chat gets our one-line error); optional
+            api_k = gr.JSON(settings.k, label="k")  # any JSON too: a bad k gets our one-line error, not Gradio's
             api_chat = gr.Chatbot(label="chat")
             api_sources = gr.HTML()
             api_export = gr.File(label="export")
             api_trigger = gr.Button("ask (API)")
         api_trigger.click(
             api_ask,
-            [api_question, api_history, k, export_file],
+            [api_question, api_history, api_k, export_file],
             [api_chat, api_sources, api_export, export_file],
             api_name="ask",
             concurrency_id="answer",
@@ -1156,11 +1224,15 @@ class LoginGate:
 
     def __init__(self, app) -> None:
         self.app = app
+        self.throttle = LoginThrottle()
 
     async def __call__(self, scope, receive, send) -> None:
         gradio_app = scope.get("app")
         if scope["type"] not in ("http", "websocket") or getattr(gradio_app, "auth", None) is None:
             await self.app(scope, receive, send)
+            return
+        if scope["type"] == "http" and scope.get("method") == "POST" and scope.get("path", "").endswith("/login"):
+            await self._login(scope, receive, send)
             return
         cookies = _cookies(scope)
         cookie_id = getattr(gradio_app, "cookie_id", "")
@@ -1176,6 +1248,56 @@ class LoginGate:
             await self.app(scope, receive, _without_api_info(send))
         else:
             await _refuse(scope, send)
+
+    async def _login(self, scope, receive, send) -> None:
+        """A login attempt, refused with 429 while its client or user must wait (see `throttle`); its outcome
+        is counted and a lock-out logged."""
+        body = bytearray()
+        while True:
+            message = await receive()
+            body.extend(message.get("body", b""))
+            if not message.get("more_body") or len(body) > 65_536:
+                break
+        client = str((scope.get("client") or ("?",))[0])
+        user = _login_user(bytes(body))
+        wait = self.throttle.wait(client, user, time.monotonic())
+        if wait > 0:
+            await _answer(send, 429, f"Too many failed logins: try again in {wait:.0f} s.", wait)
+            return
+        status: list[int] = []
+
+        async def replay():
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+        async def watch(message) -> None:
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+            await send(message)
+
+        await self.app(scope, replay, watch)
+        if status and status[0] in (400, 401, 403):
+            for key in self.throttle.failed(client, user, time.monotonic()):
+                log.warning("login locked out for %s after repeated failures", key)
+        elif status and status[0] < 400:
+            self.throttle.succeeded(client, user)
+
+
+def _login_user(body: bytes) -> str:
+    """The user name of a login form, urlencoded or multipart ("" when there is none)."""
+    from urllib.parse import parse_qs
+
+    m = re.search(rb'name="username"\r\n\r\n(.*?)\r\n', body, re.S)
+    if m:
+        return m.group(1).decode("utf-8", "replace")[:200]
+    return (parse_qs(body.decode("latin-1")).get("username") or [""])[0][:200]
+
+
+async def _answer(send, status: int, detail: str, retry_after: float) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    headers.append((b"retry-after", str(int(retry_after) + 1).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _cookies(scope) -> dict[str, str]:
@@ -1258,7 +1380,9 @@ def serve(
         advisor.warm_up()
     except Exception as exc:  # the page opens and shows what is wrong in its banner
         print(f"advisor: the index is not usable: {exc}")
-    app = create_app(advisor)
+    if removed := clean_stale_exports():
+        log.info("removed %d export folders left by servers that are gone", removed)
+    app = create_app(advisor, host=host or settings.host)
     app.queue(default_concurrency_limit=4).launch(
         server_name=host or settings.host,
         server_port=port or settings.port,

