@@ -59,7 +59,7 @@ def test_markdown_tables_render_as_tables_and_quoted_rows_are_highlighted():
     html = ui.markdown_html(text, ["AI Architect Salaries: 5-8 Years — Salary Range: ₹30–60 LPA"])
     assert "<table>" in html and "|" not in html
     rows = re.findall(r"<tr[^>]*>.*?</tr>", html, re.S)
-    quoted = [r for r in rows if 'class="quoted"' in r]
+    quoted = [r for r in rows if re.search(r'class="quoted\b', r)]
     assert len(quoted) == 1 and "5-8 Years" in quoted[0]
 
 
@@ -180,7 +180,7 @@ def test_each_user_sees_only_their_conversations():
 def test_document_viewer_opens_only_indexed_documents(advisor):
     chunk = advisor.retriever.snapshot.chunks[3]
     html = ui.document_html(advisor, chunk.source, chunk.id)
-    assert 'class="quoted"' in html or "<mark>" in html
+    assert 'class="quoted' in html or "<mark" in html
     assert "not in the index" in ui.document_html(advisor, "corpus/../../etc/passwd", "x")
 
 

@@ -39,7 +39,8 @@
     document.body.classList.remove("drawer-open");
   }
 
-  function showSource(ex, n) {
+  // Passage n of answer ex, flashed; `quote` (the marker's sentence) is the highlight pointed out in it.
+  function showSource(ex, n, quote) {
     const group = showGroup(ex);
     const card = group && group.querySelector(`.source-card[data-rank="${n}"]`);
     if (!card) return;
@@ -47,11 +48,21 @@
     if (folded) folded.open = true;
     openDrawer();
     sourcesRoot.querySelectorAll(".source-card.flash").forEach((c) => c.classList.remove("flash"));
+    sourcesRoot.querySelectorAll(".current-quote").forEach((c) => c.classList.remove("current-quote"));
     card.classList.add("flash");
+    const marks = quote === null ? [] : [...card.querySelectorAll(`.passage .q-${quote}`)];
+    marks.forEach((m) => m.classList.add("current-quote"));
     // Only the sources panel (the drawer on a phone) scrolls: the page and the chat stay where they are.
     const box = panel();
     const gap = narrow() ? 64 : 8; // on a phone the drawer's header stays on top
-    if (box) box.scrollTop += card.getBoundingClientRect().top - box.getBoundingClientRect().top - gap;
+    if (box) {
+      box.scrollTop += card.getBoundingClientRect().top - box.getBoundingClientRect().top - gap;
+      const mark = marks[0];
+      const bottom = box.getBoundingClientRect().bottom;
+      if (mark && mark.getBoundingClientRect().bottom > bottom - 8) {
+        box.scrollTop += mark.getBoundingClientRect().bottom - bottom + box.clientHeight / 3;
+      }
+    }
     card.focus({ preventScroll: true });
   }
 
@@ -133,7 +144,8 @@
     if (cite) {
       e.preventDefault();
       const m = /#src-(\d+)-(\d+)$/.exec(cite.getAttribute("href") || "");
-      if (m) showSource(m[1], m[2]);
+      const q = /\bq-(\d+)\b/.exec(cite.className);
+      if (m) showSource(m[1], m[2], q ? q[1] : null);
       return;
     }
     const suggestion = e.target.closest("button.suggest");

@@ -98,20 +98,22 @@ def supporting_quotes(text: str) -> dict[int, list[str]]:
 def markdown_html(text: str, quotes: list[str] = ()) -> str:
     """Markdown (tables included) as HTML with raw HTML escaped; what `quotes` came from is highlighted.
 
-    A quoted sentence found word for word inside one run of text is wrapped in `<mark>`; a paragraph or
+    Every quoted sentence found word for word inside one run of text is wrapped in `<mark>`; a paragraph or
     list item that holds a quote only after normalisation gets the class `quoted`, and so does a table row
-    whose every cell appears in one quote.
+    whose every cell appears in one quote. Each highlight also gets the class `q-K`, K the quote's index in
+    `quotes`, so the page can point out the sentence one particular marker cites.
     """
     tokens = _MD.parse(text or "")
-    wanted = [(q.strip(), _norm(q)) for q in quotes if len(_norm(q)) >= 8]
+    wanted = [(k, q.strip(), _norm(q)) for k, q in enumerate(quotes) if len(_norm(q)) >= 8]
     row_start, row_cells = None, []
     for i, tok in enumerate(tokens):
         if tok.type == "tr_open":
             row_start, row_cells = i, []
         elif tok.type == "tr_close" and row_start is not None:
             cells = [c for c in row_cells if c]
-            if cells and len("".join(cells)) >= 6 and any(all(c in q for c in cells) for _, q in wanted):
-                tokens[row_start].attrJoin("class", "quoted")
+            hit = next((k for k, _, q in wanted if all(c in q for c in cells)), None)
+            if cells and len("".join(cells)) >= 6 and hit is not None:
+                tokens[row_start].attrJoin("class", f"quoted q-{hit}")
             row_start = None
         elif tok.type == "inline":
             if row_start is not None:
@@ -120,33 +122,42 @@ def markdown_html(text: str, quotes: list[str] = ()) -> str:
             if _mark_inline(tok, wanted):
                 continue
             content = _norm(tok.content)
-            if content and any(q in content or (len(content) >= 12 and content in q) for _, q in wanted):
-                tokens[i - 1].attrJoin("class", "quoted")
+            hit = next((k for k, _, q in wanted if q in content or (len(content) >= 12 and content in q)), None)
+            if content and hit is not None:
+                tokens[i - 1].attrJoin("class", f"quoted q-{hit}")
     return _MD.renderer.render(tokens, _MD.options, {})
 
 
-def _mark_inline(inline, wanted: list[tuple[str, str]]) -> bool:
-    """Wrap the first word-for-word occurrence of a quote in a text run with `<mark>`; True if one was."""
+def _mark_inline(inline, wanted: list[tuple[int, str, str]]) -> bool:
+    """Wrap every word-for-word occurrence of a quote in the text runs of `inline` with `<mark class='q-K'>`.
+
+    Several sentences of one paragraph can be quoted (each by its own marker): all of them are marked, the
+    longest quote winning where two start at the same place. True if anything was marked.
+    """
     from markdown_it.token import Token
+
+    def token(kind: str, content: str) -> Token:
+        t = Token(kind, "", 0)
+        t.content = content
+        return t
 
     marked = False
     children = []
     for child in inline.children or []:
-        hit = None
-        if child.type == "text":
-            hit = next((q for q, _ in sorted(wanted, key=lambda w: -len(w[0])) if q and q in child.content), None)
-        if hit is None:
+        if child.type != "text":
             children.append(child)
             continue
-        before, _, after = child.content.partition(hit)
-        for kind, content in (("text", before), ("html_inline", "<mark>"), ("text", hit), ("html_inline", "</mark>")):
-            t = Token(kind, "", 0)
-            t.content = content
-            children.append(t)
-        rest = Token("text", "", 0)
-        rest.content = after
-        children.append(rest)
-        marked = True
+        rest = child.content
+        while True:
+            hits = [(rest.find(q), -len(q), k, q) for k, q, _ in wanted if q and q in rest]
+            if not hits:
+                break
+            at, _, k, q = min(hits)
+            children += [token("text", rest[:at]), token("html_inline", f"<mark class='q-{k}'>")]
+            children += [token("text", q), token("html_inline", "</mark>")]
+            rest = rest[at + len(q) :]
+            marked = True
+        children.append(token("text", rest))
     inline.children = children
     return marked
 
@@ -171,8 +182,12 @@ def generator_in_words(name: str, model: str = "") -> str:
     )
 
 
-def _cite_link(ex: int, n: int) -> str:
-    return f"<a class='cite' href='#src-{ex}-{n}'>[{n}]</a>"
+def _cite_link(ex: int, n: int, quote: int | None = None, title: str = "") -> str:
+    """A marker `[n]` linking to passage n of answer `ex`; `quote` is which of the sentences citing n this is
+    (the `q-K` highlight in the passage), `title` the source's title, for screen readers and a hover tip."""
+    which = f" q-{quote}" if quote is not None else ""
+    name = f" title='{_escape(title)}' aria-label='Source {n}: {_escape(title)}'" if title else ""
+    return f"<a class='cite{which}' href='#src-{ex}-{n}'{name}>[{n}]</a>"
 
 
 def _collapse(body: str, limit: int, label: str, lines: bool = False) -> str:
@@ -208,15 +223,22 @@ def answer_html(exchange: dict, ex: int) -> str:
     text = str(answer.get("answer", ""))
     if answer.get("refused"):
         return _refusal_html(text, ex)
-    n_passages = len(answer.get("passages", []))
-    body = MARKER.sub(
-        lambda m: _cite_link(ex, int(m.group(1))) if 1 <= int(m.group(1)) <= n_passages else "", _escape(text)
-    )
+    titles = {p.get("rank"): str(p.get("title") or "") for p in answer.get("passages", [])}
+    uses: dict[int, int] = {}
+
+    def link(m: re.Match) -> str:
+        n = int(m.group(1))
+        if n not in titles:
+            return ""
+        uses[n] = uses.get(n, -1) + 1  # the k-th [n] cites the k-th sentence `supporting_quotes` gives n
+        return _cite_link(ex, n, uses[n], titles[n])
+
+    body = MARKER.sub(link, _escape(text))
     body = _collapse(body, LONG_ANSWER, "Show the rest of the answer", lines=True)
     notes = "".join(f"<p class='notice'>{_escape(n)}</p>" for n in answer.get("notices") or [])
     cited = [p for p in answer.get("passages", []) if p.get("rank") in (answer.get("cited") or [])]
     items = "".join(
-        f"<li>{_cite_link(ex, p['rank'])} {_escape(p.get('title'))}"
+        f"<li>{_cite_link(ex, p['rank'], title=str(p.get('title') or ''))} {_escape(p.get('title'))}"
         + (f" — {_escape(p['section'])}" if p.get("section") else "")
         + "</li>"
         for p in cited
@@ -370,6 +392,32 @@ def history_of(exchanges: list[dict]) -> list[dict]:
                 {"role": "assistant", "content": e["answer"].get("answer", "")},
             ]
     return out
+
+
+def keep_before_edit(space: dict, conv: dict) -> dict:
+    """A copy of `conv` as it was, listed right after it, so an edit that replaces later exchanges loses none."""
+    kept = json.loads(json.dumps(conv))
+    kept |= {"id": uuid.uuid4().hex[:12], "title": _short(f"{conversation_title(conv)} (before the edit)", 80)}
+    space["conversations"].insert(space["conversations"].index(conv) + 1, kept)
+    return kept
+
+
+def same_message(shown: object, expected_html: str) -> bool:
+    """Whether a message the page sent back (text, typed parts or HTML) is the one `expected_html` draws."""
+
+    def plain(x: object) -> str:
+        return _norm(html.unescape(re.sub(r"<[^>]+>", "", message_text(x))))
+
+    return plain(shown) == plain(expected_html)
+
+
+def mark_interrupted(space: dict) -> None:
+    """Answers a closed or reloaded page left unfinished say so (none is being written for a new page)."""
+    for conv in space["conversations"]:
+        for e in conv["exchanges"]:
+            if e.get("answer") is None and not e.get("error"):
+                e.pop("partial", None)
+                e["error"] = "This answer was interrupted."
 
 
 def chat_messages(exchanges: list[dict]) -> list[dict]:
@@ -548,6 +596,20 @@ class _Profile:
         if self.subjects:
             return "Ask about " + ", ".join(self.subjects[:4])
         return "Ask a question about the documents"
+
+    def chat_placeholder(self) -> str:
+        return "Ask a question" + (", or pick one of these:" if self.examples else ".")
+
+    def chat_examples(self) -> list[dict] | None:
+        return [{"text": q} for q in self.examples] or None
+
+
+def header_html(profile: _Profile) -> str:
+    return (
+        f"<header id='header'><h1>{_escape(profile.name)}</h1>"
+        f"<p class='subtitle'>{_escape(profile.description)} Every claim cites a passage: "
+        "click a [1] to read it.</p></header>"
+    )
 
 
 def documents_of(advisor: Advisor, profile: _Profile) -> list[tuple[str, str]]:
@@ -732,6 +794,29 @@ def _user(request: gr.Request | None) -> str:
     return str(getattr(request, "username", None) or "")
 
 
+def _session(request: gr.Request | None) -> str:
+    return str(getattr(request, "session_hash", None) or "")
+
+
+class Sessions:
+    """A bounded set of page sessions (the oldest forgotten first), shared by the handlers' threads."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self._seen: dict[str, None] = {}
+        self._limit = limit
+        self._lock = threading.Lock()
+
+    def add(self, session: str) -> None:
+        with self._lock:
+            self._seen[session] = None
+            while len(self._seen) > self._limit:
+                del self._seen[next(iter(self._seen))]
+
+    def seen(self, session: str) -> bool:
+        with self._lock:
+            return session in self._seen
+
+
 def _asset(name: str) -> str:
     return (HERE / name).read_text(encoding="utf-8")
 
@@ -780,14 +865,34 @@ def create_app(advisor: Advisor) -> gr.Blocks:
         out.update(extra or {})
         return out
 
+    acted = Sessions()  # pages whose user changed the conversations already: their load must not draw
+
     def on_load(store, previous, request: gr.Request):
-        user = _user(request)
-        space = user_space(store, user)
-        for conv in space["conversations"]:
-            for e in conv["exchanges"]:
-                if e.get("answer") is None and not e.get("error"):
-                    e["error"] = "This answer was interrupted."
-        return draw(store, user, previous, {banner: banner_html(index_problems(advisor))})
+        """Draw the stored conversations, unless the user was quicker: a question asked (or any change made)
+        before this load finished is newer than the store this load read, so drawing it would wipe it."""
+        session, user = _session(request), _user(request)
+        if acted.seen(session):
+            return {}
+        mark_interrupted(user_space(store, user))
+        out = draw(store, user, previous)
+        if acted.seen(session):  # the user acted while this was drawn
+            remove_export(out[export_file])
+            return {}
+        return out
+
+    def on_loaded():
+        """After the page is drawn: what it says about the corpus, read afresh (the index may have changed since
+        the page was built: a reindex, another writer), and the banner of index problems (checking the index
+        can take seconds)."""
+        profile.__dict__.update(_Profile(advisor).__dict__)
+        return {
+            header: header_html(profile),
+            knowledge: knowledge_markdown(advisor, profile),
+            technical: technical_markdown(advisor),
+            box: gr.Textbox(placeholder=profile.placeholder()),
+            chatbot: gr.Chatbot(placeholder=profile.chat_placeholder(), examples=profile.chat_examples()),
+            banner: banner_html(index_problems(advisor)),
+        }
 
     answering: dict[str, float] = {}  # session -> when its running answer started
     stop_asked: dict[str, float] = {}  # session -> when Stop was last pressed there
@@ -799,8 +904,10 @@ def create_app(advisor: Advisor) -> gr.Blocks:
         the Gradio event: a cancelled event can leave "Error" badges on the page and keeps Ask busy until
         the step it interrupted returns.
         """
-        user, session = _user(request), str(getattr(request, "session_hash", "") or "")
+        user, session = _user(request), _session(request)
+        acted.add(session)
         space = user_space(store, user)
+        mark_interrupted(space)  # what the page's load would have marked, had it finished first
         conv = current(space)
         if not (question or "").strip():
             yield {box: gr.update()}
@@ -860,13 +967,23 @@ def create_app(advisor: Advisor) -> gr.Blocks:
         yield from answer_into(store, request, previous, k, conv["exchanges"][ex]["question"], ex)
 
     def on_edit(data: gr.EditData, store, previous, k, request: gr.Request):
+        """Resend an edited question. An edit box left open while the conversation changed (switched, deleted)
+        must not rewrite the conversation shown now; the exchanges the edit replaces stay in the list."""
         user = _user(request)
-        conv = current(user_space(store, user))
+        space = user_space(store, user)
+        conv = current(space)
         ex = data.index // 2
-        text = data.value if isinstance(data.value, str) else str((data.value or {}).get("text", ""))
+        text = message_text(data.value)
         if not 0 <= ex < len(conv["exchanges"]) or not text.strip():
             yield draw(store, user, previous)
             return
+        if not same_message(data.previous_value, question_html(conv["exchanges"][ex]["question"])):
+            gr.Warning("That question is not in this conversation any more: nothing was changed.")
+            yield draw(store, user, previous)
+            return
+        if ex < len(conv["exchanges"]) - 1:
+            kept = keep_before_edit(space, conv)
+            gr.Info(f"The conversation as it was before this edit is kept in your list as “{kept['title']}”.")
         yield from answer_into(store, request, previous, k, html.unescape(text), ex)
 
     def on_undo(data: gr.UndoData, store, previous, request: gr.Request):
@@ -893,11 +1010,13 @@ def create_app(advisor: Advisor) -> gr.Blocks:
 
     def on_clear(store, previous, request: gr.Request):
         """The chat's trash icon: this conversation is emptied everywhere (chat, sources, export, list)."""
+        acted.add(_session(request))
         user = _user(request)
         current(user_space(store, user))["exchanges"] = []
         return draw(store, user, previous)
 
     def on_new(store, previous, request: gr.Request):
+        acted.add(_session(request))
         user = _user(request)
         space = user_space(store, user)
         conv = current(space)
@@ -915,12 +1034,14 @@ def create_app(advisor: Advisor) -> gr.Blocks:
         return draw(store, user, previous)
 
     def on_rename(title, store, previous, request: gr.Request):
+        acted.add(_session(request))
         user = _user(request)
         conv = current(user_space(store, user))
         conv["title"] = _short(title, 80) if (title or "").strip() else ""
         return draw(store, user, previous)
 
     def on_delete(store, previous, request: gr.Request):
+        acted.add(_session(request))
         user = _user(request)
         space = user_space(store, user)
         space["conversations"] = [c for c in space["conversations"] if c["id"] != space["current"]]
@@ -1030,11 +1151,7 @@ def create_app(advisor: Advisor) -> gr.Blocks:
                 reindex = gr.Button("Update from the corpus folder", elem_id="reindex", size="sm")
                 with gr.Accordion("Technical details", open=False, elem_id="tech-panel"):
                     technical = gr.Markdown(technical_markdown(advisor), elem_id="technical")
-        gr.HTML(
-            f"<header id='header'><h1>{_escape(profile.name)}</h1>"
-            f"<p class='subtitle'>{_escape(profile.description)} Every claim cites a passage: "
-            "click a [1] to read it.</p></header>"
-        )
+        header = gr.HTML(header_html(profile))
         banner = gr.HTML("", elem_id="banner")
         with gr.Row(equal_height=False, elem_id="main"):
             with gr.Column(scale=3, min_width=320):
@@ -1048,8 +1165,8 @@ def create_app(advisor: Advisor) -> gr.Blocks:
                     sanitize_html=True,
                     feedback_options=("Like", "Dislike"),
                     buttons=["copy"],
-                    placeholder="Ask a question" + (", or pick one of these:" if profile.examples else "."),
-                    examples=[{"text": q} for q in profile.examples] or None,
+                    placeholder=profile.chat_placeholder(),
+                    examples=profile.chat_examples(),
                 )
                 with gr.Row(elem_id="ask-row"):
                     box = gr.Textbox(
@@ -1125,7 +1242,9 @@ def create_app(advisor: Advisor) -> gr.Blocks:
             concurrency_id="reindex",
             api_name="on_reindex",
         )
-        app.load(on_load, base, drawn, api_name=False)
+        app.load(on_load, base, drawn, api_name=False).then(
+            on_loaded, None, [header, knowledge, technical, box, chatbot, banner], api_name=False
+        )
     return app
 
 

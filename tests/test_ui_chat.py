@@ -1,0 +1,177 @@
+"""The chat, round 2 (issue 20): pure rendering helpers first, then the real server in Debian's Chromium.
+
+Browser helpers and fixtures (a real `advisor serve`, Chromium, axe-core) come from test_ui.py."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import test_ui
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from test_ui import (
+    DESKTOP,
+    TABLE_QUESTION,
+    XSS_DOC,
+    _open,
+    _serve,
+    _stop,
+    answered,
+    ask,
+    wait_for,
+)
+
+from advisor.apps import ui
+
+# the browser tests' fixtures (a real server, Chromium, axe-core), one instance per module
+browser, server, page = test_ui.browser, test_ui.server, test_ui.page
+axe_source, sized = test_ui.axe_source, test_ui.sized
+
+PARAGRAPH = "Architects own the design. Engineers ship the code. Both review risks."
+
+
+@pytest.mark.parametrize(
+    "quotes, marked",
+    [
+        (["Engineers ship the code", "Both review risks"], ["Engineers ship the code", "Both review risks"]),
+        (["Both review risks", "Architects own the design"], ["Architects own the design", "Both review risks"]),
+        (["Architects own the design"], ["Architects own the design"]),
+        (["Nothing of this is in the text"], []),
+    ],
+)
+def test_every_quoted_sentence_of_a_paragraph_is_marked(quotes, marked):
+    html = ui.markdown_html(PARAGRAPH, quotes)
+    assert re.findall(r"<mark class='q-\d+'>([^<]+)</mark>", html) == marked
+    for k, q in enumerate(quotes):  # each mark names the quote it stands for
+        if q in marked:
+            assert f"<mark class='q-{k}'>{q}</mark>" in html
+
+
+def test_each_marker_points_at_the_sentence_it_ends():
+    passage = {"rank": 1, "id": "c1", "source": "corpus/a.md", "title": "Roles", "section": None, "text": PARAGRAPH}
+    text = "- Architects own the design [1]\n- Both review risks [1]"
+    answer = {"answer": text, "refused": False, "cited": [1], "passages": [passage], "generator": "extractive"}
+    chat = ui.answer_html({"question": "q", "answer": answer}, 0)
+    links = re.findall(r"<a class='cite (q-\d+)' href='#src-0-1'[^>]*>", chat)
+    assert links == ["q-0", "q-1"]
+    card = ui.sources_group({"question": "q", "answer": answer}, 0, True)
+    assert "<mark class='q-0'>Architects own the design</mark>" in card
+    assert "<mark class='q-1'>Both review risks</mark>" in card
+    assert "aria-label='Source 1: Roles'" in chat  # a marker is announced with its source's title
+
+
+def test_an_edit_that_replaces_later_exchanges_keeps_the_conversation_as_it_was():
+    space = {
+        "current": "a",
+        "conversations": [{"id": "a", "title": "", "exchanges": [{"question": "Q1"}, {"question": "Q2"}]}],
+    }
+    space["conversations"].append({"id": "b", "title": "Other", "exchanges": [{"question": "B1"}]})
+    kept = ui.keep_before_edit(space, space["conversations"][0])
+    assert [c["id"] for c in space["conversations"]] == ["a", kept["id"], "b"]
+    assert kept["title"] == "Q1 (before the edit)" and [e["question"] for e in kept["exchanges"]] == ["Q1", "Q2"]
+    space["conversations"][0]["exchanges"][0]["question"] = "Q1 edited"
+    assert kept["exchanges"][0]["question"] == "Q1"  # a copy, not the same exchanges
+
+
+@pytest.mark.parametrize(
+    "sent, question, same",
+    [
+        ("What is X &amp; Y?", "What is X & Y?", True),
+        ([{"type": "text", "text": "What is X & Y?"}], "What is X & Y?", True),
+        ({"text": "What is X &amp; Y?"}, "What is X & Y?", True),
+        ("What is Z?", "What is X & Y?", False),
+        (None, "What is X?", False),
+    ],
+)
+def test_an_edit_applies_only_to_the_question_it_was_opened_on(sent, question, same):
+    assert ui.same_message(sent, ui.question_html(question)) is same
+
+
+# -- the real server in Chromium ------------------------------------------------------------------------------------
+
+HERE = Path(__file__).parent
+WIPED = "() => document.querySelectorAll('#chat .answer').length === 0"
+
+
+def _checked(progress: Path) -> bool:
+    lines = progress.read_text().splitlines() if progress.exists() else []
+    return any(json.loads(line)["state"] == "checked" for line in lines)
+
+
+@pytest.mark.browser
+def test_a_question_asked_before_the_page_finished_loading_is_kept(browser, built, tmp_path):
+    """Issue 20.1: on a fresh server the page's load (which checks the index, slow at first) finished after
+    the first answer and drew the empty store it had read over it. Here the check takes 6 s longer."""
+    progress = tmp_path / "progress.jsonl"
+    command = [sys.executable, str(HERE / "ui_slow_server.py"), "0", str(progress)]
+    proc, url, log = _serve(tmp_path, command, built, SLOW_CHECK_SECONDS="6")
+    try:
+        context = browser.new_context(viewport=DESKTOP)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url)
+        page.wait_for_selector("#question textarea")
+        page.fill("#question textarea", TABLE_QUESTION)
+        page.click("#ask")
+        answered(page, 1)
+        assert not _checked(progress), "the load finished before the answer: this run tests nothing"
+        assert wait_for(lambda: _checked(progress), timeout=120)
+        with pytest.raises(PlaywrightTimeout):  # the load's reply comes right after the check: nothing is wiped
+            page.wait_for_function(WIPED, timeout=8_000)
+        assert TABLE_QUESTION in page.locator("#chat [data-testid='user']").inner_text()
+        page.wait_for_function("() => document.querySelectorAll('#conversations label').length === 1")
+        page.reload()  # and it was stored
+        answered(page, 1)
+        assert TABLE_QUESTION in page.locator("#chat [data-testid='user']").inner_text()
+        assert not errors, errors
+        context.close()
+    finally:
+        _stop(proc)
+    assert "Traceback" not in log.read_text()
+
+
+@pytest.mark.browser
+def test_a_second_quoted_sentence_of_a_paragraph_is_the_one_its_marker_highlights(page):
+    """Issue 20.4: every sentence an answer quotes from a paragraph is marked, and a marker points out its own."""
+    ask(page, "Should I become an AI architect? I have 2 years of experience and love coding")
+    links = page.locator("#chat .answer.ex-0 a.cite")
+    by_card: dict[str, list] = {}
+    for i in range(links.count()):
+        href = links.nth(i).get_attribute("href")
+        if links.nth(i).is_visible():
+            by_card.setdefault(href, []).append(links.nth(i))
+    href, same = next((h, v) for h, v in by_card.items() if len(v) >= 2)  # two sentences cite one passage
+    card = page.locator(f"#sources {href[1:] and '#' + href[1:]}")
+    assert card.locator(".passage mark").count() >= 2
+    for link in same[:3]:
+        quote = re.search(r"\bq-(\d+)\b", link.get_attribute("class")).group(1)
+        link.click()
+        current = card.locator(".current-quote")
+        assert current.count() >= 1
+        assert all(f"q-{quote}" in c for c in current.evaluate_all("els => els.map(e => e.className)"))
+        sentence = link.evaluate("a => a.closest('li, p').innerText.replace(/\\[\\d+\\]/g, '').trim()")
+        assert current.first.inner_text()[:20].lower() in sentence.lower()
+
+
+@pytest.mark.browser
+def test_after_a_reindex_a_reload_shows_the_new_documents(browser, server):
+    """Issue 20.8: "What I know" (and the header, placeholder, examples) came from the page built at start."""
+    (server["corpus"] / "zephyr-notes.md").write_text(XSS_DOC)
+    env = {**os.environ, "ADVISOR_CORPUS_DIR": str(server["corpus"]), "ADVISOR_DATA_DIR": str(server["data"])}
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "advisor"), "index"], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    context, page = _open(browser, server["url"])
+    page.click("#know-panel button")
+    page.wait_for_function(
+        "() => document.querySelector('#knowledge').innerText.includes('6 documents')", timeout=60_000
+    )
+    assert "Zephyr notes" in page.locator("#knowledge").inner_text()
+    context.close()
