@@ -16,13 +16,17 @@ import test_ui
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from test_ui import (
     DESKTOP,
+    OUTPUT,
+    SIZES,
     TABLE_QUESTION,
     XSS_DOC,
+    _axe,
     _open,
     _serve,
     _stop,
     answered,
     ask,
+    shot,
     wait_for,
 )
 
@@ -174,4 +178,48 @@ def test_after_a_reindex_a_reload_shows_the_new_documents(browser, server):
         "() => document.querySelector('#knowledge').innerText.includes('6 documents')", timeout=60_000
     )
     assert "Zephyr notes" in page.locator("#knowledge").inner_text()
+    context.close()
+
+
+def _open_in(browser, url: str, size: str, scheme: str):
+    """A page at `size` in the OS colour scheme `scheme`, its stored conversations loaded."""
+    context = browser.new_context(viewport=SIZES[size], color_scheme=scheme)
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.goto(url)
+    page.wait_for_selector("#conversations label")
+    page.wait_for_timeout(300)
+    page.size = f"{size}-{scheme}"
+    return context, page
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_axe_in_light_and_dark_loaded_answered_editing_and_with_the_sources_open(
+    browser, server, axe_source, size, scheme
+):
+    """Issue 20.2: dark mode made the source cards white with near-white text. No critical or serious violation
+    in either scheme, at either size: loaded, answered, a source opened (the drawer on a phone), editing."""
+    context, page = _open_in(browser, server["url"], size, scheme)
+    assert page.evaluate("() => document.body.classList.contains('dark')") is (scheme == "dark")
+    found = {"loaded": _axe(page, axe_source)}
+    ask(page, TABLE_QUESTION)
+    found["answered"] = _axe(page, axe_source)
+    page.locator("#chat .answer a.cite").first.click()
+    page.wait_for_timeout(400)
+    found["source open"] = _axe(page, axe_source)
+    shot(page, "source-open")
+    if size == "phone":
+        page.click(".drawer-close")
+        page.wait_for_timeout(300)
+    page.locator("#chat button[aria-label='Edit']").click()
+    page.wait_for_selector("#chat textarea")
+    found["editing"] = _axe(page, axe_source)
+    shot(page, "editing")
+    (OUTPUT / f"axe-{size}-{scheme}.json").write_text(json.dumps(found, indent=2))
+    bad = {state: [v for v in found[state] if v["impact"] in ("critical", "serious")] for state in found}
+    assert not any(bad.values()), {k: v for k, v in bad.items() if v}
+    assert not page.errors, page.errors
     context.close()

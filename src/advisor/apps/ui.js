@@ -126,6 +126,59 @@
   if (window.__advisorPage) return;
   window.__advisorPage = true;
 
+  // "Copy message" copies what the message says, as Markdown: the answer with its [n] markers and a short list
+  // of its sources, never the HTML the chat draws it from. Gradio's copy button writes the message's content.
+  function messageMarkdown(value) {
+    if (typeof value !== "string" || !/<[a-z][^>]*>|&[#\w]+;/i.test(value)) return value;
+    const root = new DOMParser().parseFromString(`<div>${value}</div>`, "text/html").body.firstElementChild;
+    const sources = [...root.querySelectorAll("details.src-foot li")].map((li) => li.textContent.replace(/\s+/g, " ").trim());
+    root.querySelectorAll("details.src-foot, p.who, details.more > summary").forEach((e) => e.remove());
+    root.querySelectorAll("ul.suggestions li").forEach((li) => li.prepend("- "));
+    root.querySelectorAll("p, li, ul, div, details").forEach((e) => e.append("\n"));
+    let text = root.textContent.replace(/[ \t]+\n/g, "\n").replace(/\n{3,}/g, "\n\n").trim();
+    if (sources.length) text += `\n\nSources:\n${sources.join("\n")}`;
+    return text;
+  }
+  const clipboard = navigator.clipboard;
+  if (clipboard) {
+    const write = clipboard.writeText.bind(clipboard);
+    clipboard.writeText = (text) => write(messageMarkdown(text));
+  }
+
+  // The chat's edit box: labelled, Enter sends it (Shift+Enter: a new line), and it says what sending replaces.
+  function fitEditBox(chat) {
+    chat.querySelectorAll("textarea.edit-textarea:not([aria-label])").forEach((box) => {
+      box.setAttribute("aria-label", "Edit your question");
+      const row = box.closest(".message-row");
+      const rows = [...chat.querySelectorAll(".message-row.user-row")];
+      const later = rows.length - 1 - rows.indexOf(row);
+      const hint = later > 0
+        ? `Sending replaces its answer and the ${later} later exchange${later > 1 ? "s" : ""}; ` +
+          "the conversation as it is now stays in your list."
+        : "Sending replaces its answer. Enter sends, Shift+Enter starts a new line.";
+      row?.setAttribute("data-edit-hint", hint);
+      box.setAttribute("aria-description", hint);
+      box.addEventListener("keydown", (e) => {
+        if (e.key !== "Enter" || e.shiftKey || e.isComposing) return;
+        e.preventDefault();
+        document.querySelector("#chat button[aria-label='Submit']")?.click();
+      });
+    });
+    chat.querySelectorAll(".message-row[data-edit-hint]").forEach((row) => {
+      if (!row.querySelector("textarea.edit-textarea")) row.removeAttribute("data-edit-hint");
+    });
+  }
+
+  // An open edit box belongs to the conversation shown: starting, switching or deleting one closes it first.
+  document.addEventListener(
+    "click",
+    (e) => {
+      if (!e.target.closest("#new, #delete, #conversations label, #conversations input")) return;
+      document.querySelector("#chat button[aria-label='Cancel']")?.click();
+    },
+    true,
+  );
+
   fitPanel();
   window.addEventListener("resize", fitPanel);
   new ResizeObserver(fitPanel).observe(document.body);
@@ -177,6 +230,7 @@
     new MutationObserver(() => {
       // Gradio marks the example chips' container as a list holding buttons; axe-core rightly objects.
       chat.querySelectorAll(".examples[role]").forEach((el) => el.removeAttribute("role"));
+      fitEditBox(chat);
       const users = chat.querySelectorAll("[data-testid='user']");
       if (users.length > questions) {
         const last = users[users.length - 1];

@@ -822,10 +822,12 @@ def _asset(name: str) -> str:
 
 
 def theme() -> gr.themes.Base:
-    """Gradio's Soft theme with darker blues, so text on buttons and labels keeps a 4.5:1 contrast."""
+    """Gradio's Soft theme with darker blues, so text on buttons and labels keeps a 4.5:1 contrast (light and dark)."""
     return gr.themes.Soft(primary_hue="blue").set(
         button_primary_background_fill="*primary_700",
         button_primary_background_fill_hover="*primary_800",
+        button_primary_background_fill_dark="*primary_700",
+        button_primary_background_fill_hover_dark="*primary_800",
         button_primary_text_color="white",
         block_label_text_color="*primary_800",
         block_title_text_color="*primary_800",
