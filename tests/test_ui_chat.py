@@ -223,3 +223,59 @@ def test_axe_in_light_and_dark_loaded_answered_editing_and_with_the_sources_open
     assert not any(bad.values()), {k: v for k, v in bad.items() if v}
     assert not page.errors, page.errors
     context.close()
+
+
+@pytest.mark.browser
+def test_copy_message_copies_markdown_with_markers_and_sources(browser, server):
+    """Issue 20.3: "Copy message" copied the HTML the chat draws (`<div class='answer ex-0'>… <a class='cite'…>`)."""
+    context = browser.new_context(viewport=DESKTOP, permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    page.goto(server["url"])
+    page.wait_for_selector("#conversations label")
+    ask(page, TABLE_QUESTION)
+    page.locator("#chat [data-testid='bot']").last.hover()
+    page.locator("#chat button[aria-label='Copy message']").last.click()
+    copied = wait_for(lambda: page.evaluate("() => navigator.clipboard.readText()"), timeout=10)
+    assert "<" not in copied and "class=" not in copied and "&amp;" not in copied
+    answer, _, sources = copied.partition("\n\nSources:\n")
+    assert re.search(r"LPA \[1\]", answer)  # the answer's own words, with its markers
+    assert re.match(r"\[1\] AI Engineer vs AI Architect", sources)  # each cited source by number and title
+    assert "Quoted word for word" not in copied and "Sources (" not in copied
+    page.locator("#chat button[aria-label='Copy message']").first.click()  # the question: its text
+    assert wait_for(lambda: page.evaluate("() => navigator.clipboard.readText()") == TABLE_QUESTION, timeout=10)
+    context.close()
+
+
+@pytest.mark.browser
+def test_the_edit_box_is_labelled_sends_on_enter_keeps_later_exchanges_and_closes_on_switching(page):
+    """Issue 20.5: the edit box had no label and Enter made a new line; editing question 1 silently dropped every
+    later exchange; an edit box left open over another conversation rewrote that one."""
+    ask(page, "What does a staff AI engineer own?")
+    ask(page, "What do AI architects earn?")
+    page.locator("#chat button[aria-label='Edit']").first.click()
+    box = page.locator("#chat textarea.edit-textarea")
+    box.wait_for()
+    assert box.get_attribute("aria-label") == "Edit your question"
+    hint = page.locator("#chat .message-row[data-edit-hint]").get_attribute("data-edit-hint")
+    assert "1 later exchange" in hint and "stays in your list" in hint
+    box.fill("Which certifications help an aspiring AI architect?")
+    box.press("Enter")  # sends (Shift+Enter would start a new line)
+    page.wait_for_function("() => document.querySelector('#sources .src-q')?.innerText.includes('certifications')")
+    answered(page, 1)
+    assert "certif" in page.locator("#chat .answer").inner_text().lower()
+    labels = page.locator("#conversations label").all_inner_texts()
+    assert len(labels) == 2 and any("(before the edit)" in label for label in labels)
+    page.locator("#conversations label", has_text="(before the edit)").click()  # the replaced exchanges are kept
+    answered(page, 2)
+    questions = page.locator("#chat [data-testid='user']").all_inner_texts()
+    assert "staff AI engineer own" in questions[0] and "AI architects earn" in questions[1]
+
+    page.locator("#chat button[aria-label='Edit']").first.click()  # open an edit here, then switch away
+    page.locator("#chat textarea.edit-textarea").wait_for()
+    page.locator("#conversations label", has_text="certifications").click()
+    answered(page, 1)
+    page.wait_for_selector("#chat textarea.edit-textarea", state="detached")
+    assert page.locator("#chat button[aria-label='Submit']").count() == 0
+    page.locator("#conversations label", has_text="(before the edit)").click()
+    answered(page, 2)
+    assert "staff AI engineer own" in page.locator("#chat [data-testid='user']").first.inner_text()
