@@ -279,3 +279,56 @@ def test_the_edit_box_is_labelled_sends_on_enter_keeps_later_exchanges_and_close
     page.locator("#conversations label", has_text="(before the edit)").click()
     answered(page, 2)
     assert "staff AI engineer own" in page.locator("#chat [data-testid='user']").first.inner_text()
+
+
+def _space(*titles: str, current: int = 0) -> dict:
+    convs = [{"id": t, "title": t, "exchanges": [{"question": f"{t}?"}]} for t in titles]
+    return {"current": titles[current], "conversations": convs}
+
+
+@pytest.mark.parametrize(
+    "titles, current, kind, after, note",
+    [
+        (("a", "b", "c"), 1, "deleted", ["a", "c"], "Deleted “b”."),
+        (("a", "b"), 0, "deleted", ["b"], "Deleted “a”."),
+        (("a", "b"), 1, "cleared", ["a", "b"], "Emptied “b”."),
+    ],
+)
+def test_a_deleted_or_emptied_conversation_comes_back_with_undo(titles, current, kind, after, note):
+    space = _space(*titles, current=current)
+    before = json.loads(json.dumps(space))
+    record = ui.take_away(space, kind)
+    assert [c["id"] for c in space["conversations"]] == after and space["undo"] is record
+    assert ui.undo_note(record) == note
+    ui.restore(space, space.pop("undo"))
+    assert space == before
+
+
+def test_nothing_to_undo_says_nothing():
+    assert ui.undo_note(None) == "" and ui.undo_note({"kind": "deleted"}) == ""
+
+
+@pytest.mark.browser
+def test_delete_and_the_trash_icon_can_be_undone(page):
+    """Issue 20.6: Delete and the chat's trash icon acted at once, with no confirmation and no undo."""
+    ask(page, "What does a staff AI engineer own?")
+    page.click("#delete")
+    answered(page, 0)
+    page.wait_for_selector("#undo-row", state="visible")
+    assert "Deleted “What does a staff AI engineer own?”" in page.locator("#undo-label").inner_text()
+    page.click("#undo")
+    answered(page, 1)
+    page.wait_for_selector("#undo-row", state="hidden")
+    assert "staff AI engineer own" in page.locator("#chat [data-testid='user']").inner_text()
+    assert "staff AI engineer own" in page.locator("#conversations").inner_text()
+    page.locator("#chat button[aria-label='Clear']").click()  # the trash icon
+    answered(page, 0)
+    page.wait_for_selector("#undo-row", state="visible")
+    assert "Emptied" in page.locator("#undo-label").inner_text()
+    page.click("#undo")
+    answered(page, 1)
+    assert page.locator("#sources .src-group[data-ex='0'] .source-card.cited").count() >= 1  # sources back too
+    page.click("#delete")
+    page.wait_for_selector("#undo-row", state="visible")
+    ask(page, "What do AI architects earn?")  # the next change ends the offer
+    page.wait_for_selector("#undo-row", state="hidden")

@@ -394,6 +394,40 @@ def history_of(exchanges: list[dict]) -> list[dict]:
     return out
 
 
+def take_away(space: dict, kind: str) -> dict:
+    """Delete (`kind` "deleted") or empty ("cleared") the current conversation; the record `restore` undoes it by.
+
+    The record is kept in the store as `space["undo"]` until the next change, so Undo survives a reload."""
+    conv = current(space)
+    record = {"kind": kind, "conv": json.loads(json.dumps(conv)), "position": space["conversations"].index(conv)}
+    if kind == "deleted":
+        space["conversations"].remove(conv)
+        space["current"] = space["conversations"][0]["id"] if space["conversations"] else None
+    else:
+        conv["exchanges"] = []
+    space["undo"] = record
+    return record
+
+
+def restore(space: dict, record: dict) -> None:
+    """Undo `take_away`: the conversation comes back where it was, with its exchanges, and is shown."""
+    conv = record["conv"]
+    there = next((c for c in space["conversations"] if c["id"] == conv["id"]), None)
+    if there is not None:
+        there["exchanges"] = conv["exchanges"]
+    else:
+        space["conversations"].insert(min(record["position"], len(space["conversations"])), conv)
+    space["current"] = conv["id"]
+
+
+def undo_note(record: dict | None) -> str:
+    """What Undo would bring back, in words ("" when there is nothing to undo)."""
+    if not isinstance(record, dict) or not isinstance(record.get("conv"), dict):
+        return ""
+    title = _escape(conversation_title(record["conv"]))
+    return f"Deleted “{title}”." if record.get("kind") == "deleted" else f"Emptied “{title}”."
+
+
 def keep_before_edit(space: dict, conv: dict) -> dict:
     """A copy of `conv` as it was, listed right after it, so an edit that replaces later exchanges loses none."""
     kept = json.loads(json.dumps(conv))
@@ -846,9 +880,12 @@ def create_app(advisor: Advisor) -> gr.Blocks:
     settings = advisor.settings
     profile = _Profile(advisor)
 
-    def draw(store: dict, user: str, previous: str | None, extra: dict | None = None) -> dict:
-        """Every output drawn from the store: the one state."""
+    def draw(store: dict, user: str, previous: str | None, extra: dict | None = None, undoable: bool = False) -> dict:
+        """Every output drawn from the store: the one state. A delete or clear can be undone until the next
+        change (`undoable` keeps the offer)."""
         space = user_space(store, user)
+        if not undoable:
+            space.pop("undo", None)
         prune(space)
         conv = current(space)
         export_path = write_export(conv, previous)
@@ -863,6 +900,8 @@ def create_app(advisor: Advisor) -> gr.Blocks:
             export_file: export_path,
             convs: gr.Radio(choices=choices, value=conv["id"]),
             rename_box: gr.Textbox(value=conversation_title(conv) if conv["exchanges"] else ""),
+            undo_row: gr.Row(visible=bool(undo_note(space.get("undo")))),
+            undo_label: undo_note(space.get("undo")),
         }
         out.update(extra or {})
         return out
@@ -876,7 +915,7 @@ def create_app(advisor: Advisor) -> gr.Blocks:
         if acted.seen(session):
             return {}
         mark_interrupted(user_space(store, user))
-        out = draw(store, user, previous)
+        out = draw(store, user, previous, undoable=True)
         if acted.seen(session):  # the user acted while this was drawn
             remove_export(out[export_file])
             return {}
@@ -1014,8 +1053,8 @@ def create_app(advisor: Advisor) -> gr.Blocks:
         """The chat's trash icon: this conversation is emptied everywhere (chat, sources, export, list)."""
         acted.add(_session(request))
         user = _user(request)
-        current(user_space(store, user))["exchanges"] = []
-        return draw(store, user, previous)
+        take_away(user_space(store, user), "cleared")
+        return draw(store, user, previous, undoable=True)
 
     def on_new(store, previous, request: gr.Request):
         acted.add(_session(request))
@@ -1046,9 +1085,18 @@ def create_app(advisor: Advisor) -> gr.Blocks:
         acted.add(_session(request))
         user = _user(request)
         space = user_space(store, user)
-        space["conversations"] = [c for c in space["conversations"] if c["id"] != space["current"]]
-        space["current"] = space["conversations"][0]["id"] if space["conversations"] else None
+        take_away(space, "deleted")
         user_space(store, user)
+        return draw(store, user, previous, undoable=True)
+
+    def on_undo_removal(store, previous, request: gr.Request):
+        """Undo the last delete or clear (nothing happens when another change came in between)."""
+        acted.add(_session(request))
+        user = _user(request)
+        space = user_space(store, user)
+        record = space.pop("undo", None)
+        if undo_note(record):
+            restore(space, record)
         return draw(store, user, previous)
 
     def on_like(data: gr.LikeData, store, previous, request: gr.Request):
@@ -1157,6 +1205,9 @@ def create_app(advisor: Advisor) -> gr.Blocks:
         banner = gr.HTML("", elem_id="banner")
         with gr.Row(equal_height=False, elem_id="main"):
             with gr.Column(scale=3, min_width=320):
+                with gr.Row(visible=False, elem_id="undo-row") as undo_row:
+                    undo_label = gr.Markdown("", elem_id="undo-label")
+                    undo_button = gr.Button("Undo", elem_id="undo", size="sm", scale=0, min_width=80)
                 chatbot = gr.Chatbot(
                     label="Conversation",
                     show_label=False,
@@ -1216,7 +1267,7 @@ def create_app(advisor: Advisor) -> gr.Blocks:
             concurrency_id="answer",
         )
         base = [state, export_file]
-        drawn = [state, chatbot, sources, export, export_file, convs, rename_box, box, banner]
+        drawn = [state, chatbot, sources, export, export_file, convs, rename_box, box, banner, undo_row, undo_label]
         liked = [*drawn, rated, comment_row, comment_label, comment_box]
         ask_inputs = [box, state, export_file, k]
         box.submit(ask, ask_inputs, drawn, api_name=False, concurrency_id="answer")
@@ -1236,6 +1287,7 @@ def create_app(advisor: Advisor) -> gr.Blocks:
         rename.click(on_rename, [rename_box, *base], drawn, api_name=False)
         rename_box.submit(on_rename, [rename_box, *base], drawn, api_name=False)
         delete.click(on_delete, base, drawn, api_name=False)
+        undo_button.click(on_undo_removal, base, drawn, api_name=False)
         reindex.click(
             on_reindex,
             None,
