@@ -26,6 +26,7 @@ from test_ui import (
     _stop,
     answered,
     ask,
+    in_view,
     shot,
     wait_for,
 )
@@ -332,3 +333,37 @@ def test_delete_and_the_trash_icon_can_be_undone(page):
     page.wait_for_selector("#undo-row", state="visible")
     ask(page, "What do AI architects earn?")  # the next change ends the offer
     page.wait_for_selector("#undo-row", state="hidden")
+
+
+LAYOUT = """() => {
+  const users = document.querySelectorAll('#chat [data-testid="user"]'), q = users[users.length - 1];
+  const answers = document.querySelectorAll('#chat .answer'), a = answers[answers.length - 1];
+  const scrolls = n => /(auto|scroll)/.test(getComputedStyle(n).overflowY) && n.scrollHeight > n.clientHeight + 2;
+  const scrollers = [...document.querySelectorAll('body *')].filter(n => scrolls(n) && n.clientHeight > 100
+    && !n.closest('#sources-panel, #sidebar, #doc-viewer, textarea'));
+  let top = 0, bottom = innerHeight - (getComputedStyle(document.getElementById('ask-row')).position === 'fixed'
+    ? document.getElementById('ask-row').getBoundingClientRect().height : 0);
+  for (const n of scrollers) if (n.contains(a)) { const b = n.getBoundingClientRect(); top = b.top; bottom = b.bottom; }
+  const qr = q.getBoundingClientRect(), ar = a.getBoundingClientRect();
+  const visible = Math.max(0, Math.min(ar.bottom, bottom) - Math.max(ar.top, top));
+  return {question_offset: qr.top - top, shown: visible / Math.min(ar.height, bottom - qr.bottom),
+          scrollers: scrollers.map(n => n.className),
+          page_scrolls: document.documentElement.scrollHeight > innerHeight + 1};
+}"""
+
+
+@pytest.mark.browser
+def test_the_newest_question_stays_on_top_with_its_answer_below_in_one_scroller(sized):
+    """Issue 20.7: after a follow-up only 28% of the new answer was in view in the fixed 62vh chat box, and on a
+    phone the page and the chat scrolled separately."""
+    ask(sized, "Should I become an AI architect? I have 2 years of experience and love coding")
+    ask(sized, TABLE_QUESTION)
+    ask(sized, "And what comes after that level?")
+    layout = sized.evaluate(LAYOUT)
+    assert 0 <= layout["question_offset"] < 80, layout  # the newest question at the top of the view
+    assert layout["shown"] >= 0.9, layout  # and as much of its answer below it as fits
+    if sized.size == "desktop":  # the chat scrolls, the page does not
+        assert len(layout["scrollers"]) == 1 and not layout["page_scrolls"], layout
+    else:  # the page scrolls, nothing inside it
+        assert layout["scrollers"] == [] and layout["page_scrolls"], layout
+        assert in_view(sized, "#ask") and in_view(sized, "#question textarea")  # the question box stays at hand

@@ -6,6 +6,8 @@
   const narrow = () => window.matchMedia("(max-width: 900px)").matches;
   const panel = () => document.getElementById("sources-panel");
 
+  const askRowHeight = () => document.getElementById("ask-row")?.getBoundingClientRect().height || 0;
+
   // The nearest ancestor that scrolls: the sources panel, the phone drawer, or the chat.
   function scroller(el) {
     for (let node = el.parentElement; node; node = node.parentElement) {
@@ -68,13 +70,22 @@
 
   // On a wide screen the sources panel ends at the bottom of the window (it starts below the header and
   // banner, whose height varies), so it scrolls on its own and opening a source never scrolls the page.
+  // The chat too ends at the bottom of the window, the question box and actions below it, so the page itself
+  // does not scroll: one scroller, the chat (on a phone the page is the one scroller; see ui.css).
   function fitPanel() {
     const row = document.getElementById("main");
     if (!row) return;
     const top = Math.round(row.getBoundingClientRect().top + window.scrollY);
-    const value = `${Math.min(Math.max(top, 8), Math.round(window.innerHeight / 2)) + 8}px`;
+    const value = `${Math.min(Math.max(top, 8), Math.round(window.innerHeight / 2)) + 24}px`;
     const root = document.documentElement.style;
     if (root.getPropertyValue("--sources-top") !== value) root.setProperty("--sources-top", value);
+    const chat = document.getElementById("chat");
+    if (!chat || narrow()) return;
+    let below = 0;
+    for (let n = chat.nextElementSibling; n; n = n.nextElementSibling) below += n.getBoundingClientRect().height;
+    const chatTop = chat.getBoundingClientRect().top + window.scrollY;
+    const height = `${Math.max(320, Math.floor(window.innerHeight - chatTop - below - 52))}px`;
+    if (root.getPropertyValue("--adv-chat-h") !== height) root.setProperty("--adv-chat-h", height);
   }
 
   function ask(question) {
@@ -235,9 +246,18 @@
       if (users.length > questions) {
         const last = users[users.length - 1];
         requestAnimationFrame(() => {
+          // The answer below the newest question gets at least the rest of the view, so the question can sit at
+          // the top while its answer grows under it (the chat on a wide screen, the page on a phone).
           const box = scroller(last);
-          if (box) box.scrollTop += last.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
+          const view = box ? box.getBoundingClientRect() : { top: 0, bottom: window.innerHeight - askRowHeight() };
+          const room = Math.max(0, view.bottom - view.top - last.getBoundingClientRect().height - 24);
+          chat.style.setProperty("--adv-last-answer-min", `${Math.round(room)}px`);
+          const offset = last.getBoundingClientRect().top - view.top - 8;
+          if (box) box.scrollTop += offset;
+          else window.scrollBy({ top: offset, behavior: "instant" });
         });
+      } else if (users.length !== questions) {
+        chat.style.removeProperty("--adv-last-answer-min"); // another conversation: no room kept
       }
       questions = users.length;
     }).observe(chat, { childList: true, subtree: true });
