@@ -67,7 +67,7 @@ def test_each_marker_points_at_the_sentence_it_ends():
     card = ui.sources_group({"question": "q", "answer": answer}, 0, True)
     assert "<mark class='q-0'>Architects own the design</mark>" in card
     assert "<mark class='q-1'>Both review risks</mark>" in card
-    assert "aria-label='Source 1: Roles'" in chat  # a marker is announced with its source's title
+    assert "title='Roles'" in chat  # a marker names its source (the page makes it the link's name)
 
 
 def test_an_edit_that_replaces_later_exchanges_keeps_the_conversation_as_it_was():
@@ -367,3 +367,34 @@ def test_the_newest_question_stays_on_top_with_its_answer_below_in_one_scroller(
     else:  # the page scrolls, nothing inside it
         assert layout["scrollers"] == [] and layout["page_scrolls"], layout
         assert in_view(sized, "#ask") and in_view(sized, "#question textarea")  # the question box stays at hand
+
+
+def _outline(page, selector: str) -> str:
+    return page.evaluate(
+        "sel => { const s = getComputedStyle(document.querySelector(sel));"
+        " return `${s.outlineStyle} ${s.outlineWidth}`; }",
+        selector,
+    )
+
+
+@pytest.mark.browser
+def test_keyboard_focus_is_visible_sources_are_one_shortcut_away_and_named(page):
+    """Issue 20.9: no visible focus on the conversation list and the question box; citations ~20 Tab stops away
+    with no shortcut, announced as "link [1]"; "What I know" without aria-expanded."""
+    ask(page, TABLE_QUESTION)
+    page.focus("#question textarea")
+    assert _outline(page, "#question textarea").startswith("solid")
+    page.keyboard.press("Alt+1")  # from the question box straight to source 1 of the latest answer
+    page.wait_for_selector("#sources .source-card.flash")
+    assert page.evaluate("() => document.activeElement.id") == "src-0-1"
+    assert in_view(page, "#sources .source-card.flash")
+    name = page.locator("#chat .answer a.cite").first.get_attribute("aria-label")
+    assert name.startswith("Source 1: ") and "AI Engineer vs AI Architect" in name  # the title, not "link [1]"
+    page.focus("#conversations input")
+    assert _outline(page, "#conversations label").startswith("solid")
+    panel = page.locator("#know-panel > button")
+    assert panel.get_attribute("aria-expanded") == "false"
+    panel.click()
+    page.wait_for_function(
+        "() => document.querySelector('#know-panel > button').getAttribute('aria-expanded') === 'true'"
+    )

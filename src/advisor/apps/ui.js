@@ -228,9 +228,34 @@
     if (m) showGroup(m[1]);
   });
 
+  // Keyboard: Alt+1 ... Alt+9 open source n of the latest answer (its markers are many Tab stops away).
   document.addEventListener("keydown", (e) => {
     if (e.key === "Escape" && document.body.classList.contains("drawer-open")) closeDrawer();
+    const digit = /^Digit([1-9])$/.exec(e.code || "");
+    if (!e.altKey || e.ctrlKey || e.metaKey || !digit) return;
+    const answers = document.querySelectorAll("#chat .answer");
+    const latest = answers[answers.length - 1];
+    const ex = latest && /\bex-(\d+)\b/.exec(latest.className);
+    const link = ex && latest.querySelector(`a.cite[href='#src-${ex[1]}-${digit[1]}']`);
+    if (!link) return;
+    e.preventDefault();
+    const q = /\bq-(\d+)\b/.exec(link.className);
+    showSource(ex[1], digit[1], q ? q[1] : null);
   });
+
+  // Gradio's accordions ("What I know") say whether they are open.
+  const syncExpanded = () =>
+    document.querySelectorAll(".gr-accordion > button.label-wrap").forEach((b) => {
+      const open = String(b.classList.contains("open"));
+      if (b.getAttribute("aria-expanded") !== open) b.setAttribute("aria-expanded", open);
+    });
+  document.addEventListener("click", () => setTimeout(syncExpanded, 0));
+  document.addEventListener("keyup", () => setTimeout(syncExpanded, 0));
+  const waitForAccordions = (tries) => {
+    syncExpanded();
+    if (!document.querySelector(".gr-accordion") && tries > 0) setTimeout(() => waitForAccordions(tries - 1), 200);
+  };
+  waitForAccordions(50);
 
   // Keep each new question at the top of the chat while its answer comes in (instead of scrolling away).
   let questions = 0;
@@ -242,6 +267,9 @@
       // Gradio marks the example chips' container as a list holding buttons; axe-core rightly objects.
       chat.querySelectorAll(".examples[role]").forEach((el) => el.removeAttribute("role"));
       fitEditBox(chat);
+      chat.querySelectorAll("a.cite[title]:not([aria-label])").forEach((a) => {
+        a.setAttribute("aria-label", `Source ${a.textContent.replace(/\D/g, "")}: ${a.title}`);
+      });
       const users = chat.querySelectorAll("[data-testid='user']");
       if (users.length > questions) {
         const last = users[users.length - 1];

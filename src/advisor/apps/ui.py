@@ -184,9 +184,10 @@ def generator_in_words(name: str, model: str = "") -> str:
 
 def _cite_link(ex: int, n: int, quote: int | None = None, title: str = "") -> str:
     """A marker `[n]` linking to passage n of answer `ex`; `quote` is which of the sentences citing n this is
-    (the `q-K` highlight in the passage), `title` the source's title, for screen readers and a hover tip."""
+    (the `q-K` highlight in the passage), `title` the source's title: a hover tip, and the page names the link
+    after it for screen readers (the chat's sanitizer drops aria attributes)."""
     which = f" q-{quote}" if quote is not None else ""
-    name = f" title='{_escape(title)}' aria-label='Source {n}: {_escape(title)}'" if title else ""
+    name = f" title='{_escape(title)}'" if title else ""
     return f"<a class='cite{which}' href='#src-{ex}-{n}'{name}>[{n}]</a>"
 
 
@@ -642,7 +643,7 @@ def header_html(profile: _Profile) -> str:
     return (
         f"<header id='header'><h1>{_escape(profile.name)}</h1>"
         f"<p class='subtitle'>{_escape(profile.description)} Every claim cites a passage: "
-        "click a [1] to read it.</p></header>"
+        "click a [1] (or press Alt+1) to read it.</p></header>"
     )
 
 
