@@ -60,7 +60,7 @@ def test_markdown_tables_render_as_tables_and_quoted_rows_are_highlighted():
     html = ui.markdown_html(text, ["AI Architect Salaries: 5-8 Years — Salary Range: ₹30–60 LPA"])
     assert "<table>" in html and "|" not in html
     rows = re.findall(r"<tr[^>]*>.*?</tr>", html, re.S)
-    quoted = [r for r in rows if 'class="quoted"' in r]
+    quoted = [r for r in rows if re.search(r'class="quoted\b', r)]
     assert len(quoted) == 1 and "5-8 Years" in quoted[0]
 
 
@@ -181,7 +181,7 @@ def test_each_user_sees_only_their_conversations():
 def test_document_viewer_opens_only_indexed_documents(advisor):
     chunk = advisor.retriever.snapshot.chunks[3]
     html = ui.document_html(advisor, chunk.source, chunk.id)
-    assert 'class="quoted"' in html or "<mark>" in html
+    assert 'class="quoted' in html or "<mark" in html
     assert "not in the index" in ui.document_html(advisor, "corpus/../../etc/passwd", "x")
 
 
@@ -574,18 +574,14 @@ def test_opening_a_source_moves_neither_the_page_nor_lets_the_chat_show_through(
                 assert sized.evaluate("() => scrollY") == before, f"the page scrolled opening {cite} #{i}"
         shot(sized, "citation-page-still")
         return
-    chat = sized.locator("#chat [role='log']")
-    chat.hover()
-    sized.mouse.wheel(0, -300)  # the reader scrolls back up: Gradio shows its scroll-down arrow
-    arrow = "#chat .scroll-down-button-container button"
-    sized.wait_for_selector(arrow, state="visible")
+    sized.mouse.wheel(0, -300)  # the reader scrolls back up (on a phone the page is the one scroller)
     sized.locator("#chat .answer.ex-0 a.cite").first.evaluate("a => a.click()")
     sized.wait_for_selector("#sources-panel.open")
     assert wait_for(lambda: in_view(sized, "#sources .source-card.flash"))  # the drawer has slid in
     assert _chat_covering_drawer(sized) == []
     shot(sized, "drawer-over-scrolled-chat")
     sized.click(".drawer-close")
-    sized.locator(arrow).wait_for(state="visible")  # the arrow is back once the drawer is closed
+    assert wait_for(lambda: sized.locator("#sources-panel.open").count() == 0)
 
 
 @pytest.mark.browser

@@ -5,11 +5,14 @@ test of Stop (the default answer comes too fast to stop).
 
 The default (extractive) answer is streamed word by word, DELAY seconds apart. PROGRESS_FILE gets one JSON line
 per word sent and a last one saying how the answer ended: "finished", or "closed" when Stop closed it.
+With SLOW_CHECK_SECONDS=S in the environment, checking the index (what a page's load reports on) takes S seconds
+longer, as on a freshly started server, and PROGRESS_FILE gets `{"state": "checked"}` when a check returns.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import time
@@ -58,6 +61,19 @@ def main() -> None:
     delay, progress, port = float(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
     base = Advisor(Settings.from_env())
     slow = SlowGenerator(base.generator, delay, progress)
+    check_delay = float(os.environ.get("SLOW_CHECK_SECONDS", "0"))
+    if check_delay:
+        check = base.index.check
+
+        def slow_check(*args, **kwargs):
+            time.sleep(check_delay)
+            try:
+                return check(*args, **kwargs)
+            finally:
+                with progress.open("a", encoding="utf-8") as f:
+                    f.write(json.dumps({"question": "", "sent": 0, "state": "checked"}) + "\n")
+
+        base.index.check = slow_check
     serve(port=port, advisor=Advisor(base.settings, base.index, retriever=base.retriever, generator=slow))
 
 

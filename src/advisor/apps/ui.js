@@ -6,6 +6,8 @@
   const narrow = () => window.matchMedia("(max-width: 900px)").matches;
   const panel = () => document.getElementById("sources-panel");
 
+  const askRowHeight = () => document.getElementById("ask-row")?.getBoundingClientRect().height || 0;
+
   // The nearest ancestor that scrolls: the sources panel, the phone drawer, or the chat.
   function scroller(el) {
     for (let node = el.parentElement; node; node = node.parentElement) {
@@ -39,7 +41,8 @@
     document.body.classList.remove("drawer-open");
   }
 
-  function showSource(ex, n) {
+  // Passage n of answer ex, flashed; `quote` (the marker's sentence) is the highlight pointed out in it.
+  function showSource(ex, n, quote) {
     const group = showGroup(ex);
     const card = group && group.querySelector(`.source-card[data-rank="${n}"]`);
     if (!card) return;
@@ -47,23 +50,42 @@
     if (folded) folded.open = true;
     openDrawer();
     sourcesRoot.querySelectorAll(".source-card.flash").forEach((c) => c.classList.remove("flash"));
+    sourcesRoot.querySelectorAll(".current-quote").forEach((c) => c.classList.remove("current-quote"));
     card.classList.add("flash");
+    const marks = quote === null ? [] : [...card.querySelectorAll(`.passage .q-${quote}`)];
+    marks.forEach((m) => m.classList.add("current-quote"));
     // Only the sources panel (the drawer on a phone) scrolls: the page and the chat stay where they are.
     const box = panel();
     const gap = narrow() ? 64 : 8; // on a phone the drawer's header stays on top
-    if (box) box.scrollTop += card.getBoundingClientRect().top - box.getBoundingClientRect().top - gap;
+    if (box) {
+      box.scrollTop += card.getBoundingClientRect().top - box.getBoundingClientRect().top - gap;
+      const mark = marks[0];
+      const bottom = box.getBoundingClientRect().bottom;
+      if (mark && mark.getBoundingClientRect().bottom > bottom - 8) {
+        box.scrollTop += mark.getBoundingClientRect().bottom - bottom + box.clientHeight / 3;
+      }
+    }
     card.focus({ preventScroll: true });
   }
 
   // On a wide screen the sources panel ends at the bottom of the window (it starts below the header and
   // banner, whose height varies), so it scrolls on its own and opening a source never scrolls the page.
+  // The chat too ends at the bottom of the window, the question box and actions below it, so the page itself
+  // does not scroll: one scroller, the chat (on a phone the page is the one scroller; see ui.css).
   function fitPanel() {
     const row = document.getElementById("main");
     if (!row) return;
     const top = Math.round(row.getBoundingClientRect().top + window.scrollY);
-    const value = `${Math.min(Math.max(top, 8), Math.round(window.innerHeight / 2)) + 8}px`;
+    const value = `${Math.min(Math.max(top, 8), Math.round(window.innerHeight / 2)) + 24}px`;
     const root = document.documentElement.style;
     if (root.getPropertyValue("--sources-top") !== value) root.setProperty("--sources-top", value);
+    const chat = document.getElementById("chat");
+    if (!chat || narrow()) return;
+    let below = 0;
+    for (let n = chat.nextElementSibling; n; n = n.nextElementSibling) below += n.getBoundingClientRect().height;
+    const chatTop = chat.getBoundingClientRect().top + window.scrollY;
+    const height = `${Math.max(320, Math.floor(window.innerHeight - chatTop - below - 52))}px`;
+    if (root.getPropertyValue("--adv-chat-h") !== height) root.setProperty("--adv-chat-h", height);
   }
 
   function ask(question) {
@@ -115,6 +137,59 @@
   if (window.__advisorPage) return;
   window.__advisorPage = true;
 
+  // "Copy message" copies what the message says, as Markdown: the answer with its [n] markers and a short list
+  // of its sources, never the HTML the chat draws it from. Gradio's copy button writes the message's content.
+  function messageMarkdown(value) {
+    if (typeof value !== "string" || !/<[a-z][^>]*>|&[#\w]+;/i.test(value)) return value;
+    const root = new DOMParser().parseFromString(`<div>${value}</div>`, "text/html").body.firstElementChild;
+    const sources = [...root.querySelectorAll("details.src-foot li")].map((li) => li.textContent.replace(/\s+/g, " ").trim());
+    root.querySelectorAll("details.src-foot, p.who, details.more > summary").forEach((e) => e.remove());
+    root.querySelectorAll("ul.suggestions li").forEach((li) => li.prepend("- "));
+    root.querySelectorAll("p, li, ul, div, details").forEach((e) => e.append("\n"));
+    let text = root.textContent.replace(/[ \t]+\n/g, "\n").replace(/\n{3,}/g, "\n\n").trim();
+    if (sources.length) text += `\n\nSources:\n${sources.join("\n")}`;
+    return text;
+  }
+  const clipboard = navigator.clipboard;
+  if (clipboard) {
+    const write = clipboard.writeText.bind(clipboard);
+    clipboard.writeText = (text) => write(messageMarkdown(text));
+  }
+
+  // The chat's edit box: labelled, Enter sends it (Shift+Enter: a new line), and it says what sending replaces.
+  function fitEditBox(chat) {
+    chat.querySelectorAll("textarea.edit-textarea:not([aria-label])").forEach((box) => {
+      box.setAttribute("aria-label", "Edit your question");
+      const row = box.closest(".message-row");
+      const rows = [...chat.querySelectorAll(".message-row.user-row")];
+      const later = rows.length - 1 - rows.indexOf(row);
+      const hint = later > 0
+        ? `Sending replaces its answer and the ${later} later exchange${later > 1 ? "s" : ""}; ` +
+          "the conversation as it is now stays in your list."
+        : "Sending replaces its answer. Enter sends, Shift+Enter starts a new line.";
+      row?.setAttribute("data-edit-hint", hint);
+      box.setAttribute("aria-description", hint);
+      box.addEventListener("keydown", (e) => {
+        if (e.key !== "Enter" || e.shiftKey || e.isComposing) return;
+        e.preventDefault();
+        document.querySelector("#chat button[aria-label='Submit']")?.click();
+      });
+    });
+    chat.querySelectorAll(".message-row[data-edit-hint]").forEach((row) => {
+      if (!row.querySelector("textarea.edit-textarea")) row.removeAttribute("data-edit-hint");
+    });
+  }
+
+  // An open edit box belongs to the conversation shown: starting, switching or deleting one closes it first.
+  document.addEventListener(
+    "click",
+    (e) => {
+      if (!e.target.closest("#new, #delete, #conversations label, #conversations input")) return;
+      document.querySelector("#chat button[aria-label='Cancel']")?.click();
+    },
+    true,
+  );
+
   fitPanel();
   window.addEventListener("resize", fitPanel);
   new ResizeObserver(fitPanel).observe(document.body);
@@ -133,7 +208,8 @@
     if (cite) {
       e.preventDefault();
       const m = /#src-(\d+)-(\d+)$/.exec(cite.getAttribute("href") || "");
-      if (m) showSource(m[1], m[2]);
+      const q = /\bq-(\d+)\b/.exec(cite.className);
+      if (m) showSource(m[1], m[2], q ? q[1] : null);
       return;
     }
     const suggestion = e.target.closest("button.suggest");
@@ -152,9 +228,34 @@
     if (m) showGroup(m[1]);
   });
 
+  // Keyboard: Alt+1 ... Alt+9 open source n of the latest answer (its markers are many Tab stops away).
   document.addEventListener("keydown", (e) => {
     if (e.key === "Escape" && document.body.classList.contains("drawer-open")) closeDrawer();
+    const digit = /^Digit([1-9])$/.exec(e.code || "");
+    if (!e.altKey || e.ctrlKey || e.metaKey || !digit) return;
+    const answers = document.querySelectorAll("#chat .answer");
+    const latest = answers[answers.length - 1];
+    const ex = latest && /\bex-(\d+)\b/.exec(latest.className);
+    const link = ex && latest.querySelector(`a.cite[href='#src-${ex[1]}-${digit[1]}']`);
+    if (!link) return;
+    e.preventDefault();
+    const q = /\bq-(\d+)\b/.exec(link.className);
+    showSource(ex[1], digit[1], q ? q[1] : null);
   });
+
+  // Gradio's accordions ("What I know") say whether they are open.
+  const syncExpanded = () =>
+    document.querySelectorAll(".gr-accordion > button.label-wrap").forEach((b) => {
+      const open = String(b.classList.contains("open"));
+      if (b.getAttribute("aria-expanded") !== open) b.setAttribute("aria-expanded", open);
+    });
+  document.addEventListener("click", () => setTimeout(syncExpanded, 0));
+  document.addEventListener("keyup", () => setTimeout(syncExpanded, 0));
+  const waitForAccordions = (tries) => {
+    syncExpanded();
+    if (!document.querySelector(".gr-accordion") && tries > 0) setTimeout(() => waitForAccordions(tries - 1), 200);
+  };
+  waitForAccordions(50);
 
   // Keep each new question at the top of the chat while its answer comes in (instead of scrolling away).
   let questions = 0;
@@ -165,13 +266,26 @@
     new MutationObserver(() => {
       // Gradio marks the example chips' container as a list holding buttons; axe-core rightly objects.
       chat.querySelectorAll(".examples[role]").forEach((el) => el.removeAttribute("role"));
+      fitEditBox(chat);
+      chat.querySelectorAll("a.cite[title]:not([aria-label])").forEach((a) => {
+        a.setAttribute("aria-label", `Source ${a.textContent.replace(/\D/g, "")}: ${a.title}`);
+      });
       const users = chat.querySelectorAll("[data-testid='user']");
       if (users.length > questions) {
         const last = users[users.length - 1];
         requestAnimationFrame(() => {
+          // The answer below the newest question gets at least the rest of the view, so the question can sit at
+          // the top while its answer grows under it (the chat on a wide screen, the page on a phone).
           const box = scroller(last);
-          if (box) box.scrollTop += last.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
+          const view = box ? box.getBoundingClientRect() : { top: 0, bottom: window.innerHeight - askRowHeight() };
+          const room = Math.max(0, view.bottom - view.top - last.getBoundingClientRect().height - 24);
+          chat.style.setProperty("--adv-last-answer-min", `${Math.round(room)}px`);
+          const offset = last.getBoundingClientRect().top - view.top - 8;
+          if (box) box.scrollTop += offset;
+          else window.scrollBy({ top: offset, behavior: "instant" });
         });
+      } else if (users.length !== questions) {
+        chat.style.removeProperty("--adv-last-answer-min"); // another conversation: no room kept
       }
       questions = users.length;
     }).observe(chat, { childList: true, subtree: true });

@@ -108,20 +108,22 @@ def supporting_quotes(text: str) -> dict[int, list[str]]:
 def markdown_html(text: str, quotes: list[str] = ()) -> str:
     """Markdown (tables included) as HTML with raw HTML escaped; what `quotes` came from is highlighted.
 
-    A quoted sentence found word for word inside one run of text is wrapped in `<mark>`; a paragraph or
+    Every quoted sentence found word for word inside one run of text is wrapped in `<mark>`; a paragraph or
     list item that holds a quote only after normalisation gets the class `quoted`, and so does a table row
-    whose every cell appears in one quote.
+    whose every cell appears in one quote. Each highlight also gets the class `q-K`, K the quote's index in
+    `quotes`, so the page can point out the sentence one particular marker cites.
     """
     tokens = _MD.parse(text or "")
-    wanted = [(q.strip(), _norm(q)) for q in quotes if len(_norm(q)) >= 8]
+    wanted = [(k, q.strip(), _norm(q)) for k, q in enumerate(quotes) if len(_norm(q)) >= 8]
     row_start, row_cells = None, []
     for i, tok in enumerate(tokens):
         if tok.type == "tr_open":
             row_start, row_cells = i, []
         elif tok.type == "tr_close" and row_start is not None:
             cells = [c for c in row_cells if c]
-            if cells and len("".join(cells)) >= 6 and any(all(c in q for c in cells) for _, q in wanted):
-                tokens[row_start].attrJoin("class", "quoted")
+            hit = next((k for k, _, q in wanted if all(c in q for c in cells)), None)
+            if cells and len("".join(cells)) >= 6 and hit is not None:
+                tokens[row_start].attrJoin("class", f"quoted q-{hit}")
             row_start = None
         elif tok.type == "inline":
             if row_start is not None:
@@ -130,33 +132,42 @@ def markdown_html(text: str, quotes: list[str] = ()) -> str:
             if _mark_inline(tok, wanted):
                 continue
             content = _norm(tok.content)
-            if content and any(q in content or (len(content) >= 12 and content in q) for _, q in wanted):
-                tokens[i - 1].attrJoin("class", "quoted")
+            hit = next((k for k, _, q in wanted if q in content or (len(content) >= 12 and content in q)), None)
+            if content and hit is not None:
+                tokens[i - 1].attrJoin("class", f"quoted q-{hit}")
     return _MD.renderer.render(tokens, _MD.options, {})
 
 
-def _mark_inline(inline, wanted: list[tuple[str, str]]) -> bool:
-    """Wrap the first word-for-word occurrence of a quote in a text run with `<mark>`; True if one was."""
+def _mark_inline(inline, wanted: list[tuple[int, str, str]]) -> bool:
+    """Wrap every word-for-word occurrence of a quote in the text runs of `inline` with `<mark class='q-K'>`.
+
+    Several sentences of one paragraph can be quoted (each by its own marker): all of them are marked, the
+    longest quote winning where two start at the same place. True if anything was marked.
+    """
     from markdown_it.token import Token
+
+    def token(kind: str, content: str) -> Token:
+        t = Token(kind, "", 0)
+        t.content = content
+        return t
 
     marked = False
     children = []
     for child in inline.children or []:
-        hit = None
-        if child.type == "text":
-            hit = next((q for q, _ in sorted(wanted, key=lambda w: -len(w[0])) if q and q in child.content), None)
-        if hit is None:
+        if child.type != "text":
             children.append(child)
             continue
-        before, _, after = child.content.partition(hit)
-        for kind, content in (("text", before), ("html_inline", "<mark>"), ("text", hit), ("html_inline", "</mark>")):
-            t = Token(kind, "", 0)
-            t.content = content
-            children.append(t)
-        rest = Token("text", "", 0)
-        rest.content = after
-        children.append(rest)
-        marked = True
+        rest = child.content
+        while True:
+            hits = [(rest.find(q), -len(q), k, q) for k, q, _ in wanted if q and q in rest]
+            if not hits:
+                break
+            at, _, k, q = min(hits)
+            children += [token("text", rest[:at]), token("html_inline", f"<mark class='q-{k}'>")]
+            children += [token("text", q), token("html_inline", "</mark>")]
+            rest = rest[at + len(q) :]
+            marked = True
+        children.append(token("text", rest))
     inline.children = children
     return marked
 
@@ -181,8 +192,13 @@ def generator_in_words(name: str, model: str = "") -> str:
     )
 
 
-def _cite_link(ex: int, n: int) -> str:
-    return f"<a class='cite' href='#src-{ex}-{n}'>[{n}]</a>"
+def _cite_link(ex: int, n: int, quote: int | None = None, title: str = "") -> str:
+    """A marker `[n]` linking to passage n of answer `ex`; `quote` is which of the sentences citing n this is
+    (the `q-K` highlight in the passage), `title` the source's title: a hover tip, and the page names the link
+    after it for screen readers (the chat's sanitizer drops aria attributes)."""
+    which = f" q-{quote}" if quote is not None else ""
+    name = f" title='{_escape(title)}'" if title else ""
+    return f"<a class='cite{which}' href='#src-{ex}-{n}'{name}>[{n}]</a>"
 
 
 def _collapse(body: str, limit: int, label: str, lines: bool = False) -> str:
@@ -218,15 +234,22 @@ def answer_html(exchange: dict, ex: int) -> str:
     text = str(answer.get("answer", ""))
     if answer.get("refused"):
         return _refusal_html(text, ex)
-    n_passages = len(answer.get("passages", []))
-    body = MARKER.sub(
-        lambda m: _cite_link(ex, int(m.group(1))) if 1 <= int(m.group(1)) <= n_passages else "", _escape(text)
-    )
+    titles = {p.get("rank"): str(p.get("title") or "") for p in answer.get("passages", [])}
+    uses: dict[int, int] = {}
+
+    def link(m: re.Match) -> str:
+        n = int(m.group(1))
+        if n not in titles:
+            return ""
+        uses[n] = uses.get(n, -1) + 1  # the k-th [n] cites the k-th sentence `supporting_quotes` gives n
+        return _cite_link(ex, n, uses[n], titles[n])
+
+    body = MARKER.sub(link, _escape(text))
     body = _collapse(body, LONG_ANSWER, "Show the rest of the answer", lines=True)
     notes = "".join(f"<p class='notice'>{_escape(n)}</p>" for n in answer.get("notices") or [])
     cited = [p for p in answer.get("passages", []) if p.get("rank") in (answer.get("cited") or [])]
     items = "".join(
-        f"<li>{_cite_link(ex, p['rank'])} {_escape(p.get('title'))}"
+        f"<li>{_cite_link(ex, p['rank'], title=str(p.get('title') or ''))} {_escape(p.get('title'))}"
         + (f" — {_escape(p['section'])}" if p.get("section") else "")
         + "</li>"
         for p in cited
@@ -380,6 +403,66 @@ def history_of(exchanges: list[dict]) -> list[dict]:
                 {"role": "assistant", "content": e["answer"].get("answer", "")},
             ]
     return out
+
+
+def take_away(space: dict, kind: str) -> dict:
+    """Delete (`kind` "deleted") or empty ("cleared") the current conversation; the record `restore` undoes it by.
+
+    The record is kept in the store as `space["undo"]` until the next change, so Undo survives a reload."""
+    conv = current(space)
+    record = {"kind": kind, "conv": json.loads(json.dumps(conv)), "position": space["conversations"].index(conv)}
+    if kind == "deleted":
+        space["conversations"].remove(conv)
+        space["current"] = space["conversations"][0]["id"] if space["conversations"] else None
+    else:
+        conv["exchanges"] = []
+    space["undo"] = record
+    return record
+
+
+def restore(space: dict, record: dict) -> None:
+    """Undo `take_away`: the conversation comes back where it was, with its exchanges, and is shown."""
+    conv = record["conv"]
+    there = next((c for c in space["conversations"] if c["id"] == conv["id"]), None)
+    if there is not None:
+        there["exchanges"] = conv["exchanges"]
+    else:
+        space["conversations"].insert(min(record["position"], len(space["conversations"])), conv)
+    space["current"] = conv["id"]
+
+
+def undo_note(record: dict | None) -> str:
+    """What Undo would bring back, in words ("" when there is nothing to undo)."""
+    if not isinstance(record, dict) or not isinstance(record.get("conv"), dict):
+        return ""
+    title = _escape(conversation_title(record["conv"]))
+    return f"Deleted “{title}”." if record.get("kind") == "deleted" else f"Emptied “{title}”."
+
+
+def keep_before_edit(space: dict, conv: dict) -> dict:
+    """A copy of `conv` as it was, listed right after it, so an edit that replaces later exchanges loses none."""
+    kept = json.loads(json.dumps(conv))
+    kept |= {"id": uuid.uuid4().hex[:12], "title": _short(f"{conversation_title(conv)} (before the edit)", 80)}
+    space["conversations"].insert(space["conversations"].index(conv) + 1, kept)
+    return kept
+
+
+def same_message(shown: object, expected_html: str) -> bool:
+    """Whether a message the page sent back (text, typed parts or HTML) is the one `expected_html` draws."""
+
+    def plain(x: object) -> str:
+        return _norm(html.unescape(re.sub(r"<[^>]+>", "", message_text(x))))
+
+    return plain(shown) == plain(expected_html)
+
+
+def mark_interrupted(space: dict) -> None:
+    """Answers a closed or reloaded page left unfinished say so (none is being written for a new page)."""
+    for conv in space["conversations"]:
+        for e in conv["exchanges"]:
+            if e.get("answer") is None and not e.get("error"):
+                e.pop("partial", None)
+                e["error"] = "This answer was interrupted."
 
 
 def chat_messages(exchanges: list[dict]) -> list[dict]:
@@ -543,6 +626,20 @@ class _Profile:
         if self.subjects:
             return "Ask about " + ", ".join(self.subjects[:4])
         return "Ask a question about the documents"
+
+    def chat_placeholder(self) -> str:
+        return "Ask a question" + (", or pick one of these:" if self.examples else ".")
+
+    def chat_examples(self) -> list[dict] | None:
+        return [{"text": q} for q in self.examples] or None
+
+
+def header_html(profile: _Profile) -> str:
+    return (
+        f"<header id='header'><h1>{_escape(profile.name)}</h1>"
+        f"<p class='subtitle'>{_escape(profile.description)} Every claim cites a passage: "
+        "click a [1] (or press Alt+1) to read it.</p></header>"
+    )
 
 
 def documents_of(advisor: Advisor, profile: _Profile) -> list[tuple[str, str]]:
@@ -740,15 +837,40 @@ def _user(request: gr.Request | None) -> str:
     return str(getattr(request, "username", None) or "")
 
 
+def _session(request: gr.Request | None) -> str:
+    return str(getattr(request, "session_hash", None) or "")
+
+
+class Sessions:
+    """A bounded set of page sessions (the oldest forgotten first), shared by the handlers' threads."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self._seen: dict[str, None] = {}
+        self._limit = limit
+        self._lock = threading.Lock()
+
+    def add(self, session: str) -> None:
+        with self._lock:
+            self._seen[session] = None
+            while len(self._seen) > self._limit:
+                del self._seen[next(iter(self._seen))]
+
+    def seen(self, session: str) -> bool:
+        with self._lock:
+            return session in self._seen
+
+
 def _asset(name: str) -> str:
     return (HERE / name).read_text(encoding="utf-8")
 
 
 def theme() -> gr.themes.Base:
-    """Gradio's Soft theme with darker blues, so text on buttons and labels keeps a 4.5:1 contrast."""
+    """Gradio's Soft theme with darker blues, so text on buttons and labels keeps a 4.5:1 contrast (light and dark)."""
     return gr.themes.Soft(primary_hue="blue").set(
         button_primary_background_fill="*primary_700",
         button_primary_background_fill_hover="*primary_800",
+        button_primary_background_fill_dark="*primary_700",
+        button_primary_background_fill_hover_dark="*primary_800",
         button_primary_text_color="white",
         block_label_text_color="*primary_800",
         block_title_text_color="*primary_800",
@@ -804,9 +926,12 @@ def create_app(advisor: Advisor, host: str | None = None) -> gr.Blocks:
     host = host or settings.host
     profile = _Profile(advisor)
 
-    def draw(store: dict, user: str, previous: str | None, extra: dict | None = None) -> dict:
-        """Every output drawn from the store: the one state."""
+    def draw(store: dict, user: str, previous: str | None, extra: dict | None = None, undoable: bool = False) -> dict:
+        """Every output drawn from the store: the one state. A delete or clear can be undone until the next
+        change (`undoable` keeps the offer)."""
         space = user_space(store, user)
+        if not undoable:
+            space.pop("undo", None)
         prune(space)
         conv = current(space)
         export_path = write_export(conv, previous)
@@ -821,18 +946,40 @@ def create_app(advisor: Advisor, host: str | None = None) -> gr.Blocks:
             export_file: export_path,
             convs: gr.Radio(choices=choices, value=conv["id"]),
             rename_box: gr.Textbox(value=conversation_title(conv) if conv["exchanges"] else ""),
+            undo_row: gr.Row(visible=bool(undo_note(space.get("undo")))),
+            undo_label: undo_note(space.get("undo")),
         }
         out.update(extra or {})
         return out
 
+    acted = Sessions()  # pages whose user changed the conversations already: their load must not draw
+
     def on_load(store, previous, request: gr.Request):
-        user = _user(request)
-        space = user_space(store, user)
-        for conv in space["conversations"]:
-            for e in conv["exchanges"]:
-                if e.get("answer") is None and not e.get("error"):
-                    e["error"] = "This answer was interrupted."
-        return draw(store, user, previous, {banner: banner_html(index_problems(advisor))})
+        """Draw the stored conversations, unless the user was quicker: a question asked (or any change made)
+        before this load finished is newer than the store this load read, so drawing it would wipe it."""
+        session, user = _session(request), _user(request)
+        if acted.seen(session):
+            return {}
+        mark_interrupted(user_space(store, user))
+        out = draw(store, user, previous, undoable=True)
+        if acted.seen(session):  # the user acted while this was drawn
+            remove_export(out[export_file])
+            return {}
+        return out
+
+    def on_loaded():
+        """After the page is drawn: what it says about the corpus, read afresh (the index may have changed since
+        the page was built: a reindex, another writer), and the banner of index problems (checking the index
+        can take seconds)."""
+        profile.__dict__.update(_Profile(advisor).__dict__)
+        return {
+            header: header_html(profile),
+            knowledge: knowledge_markdown(advisor, profile),
+            technical: technical_markdown(advisor),
+            box: gr.Textbox(placeholder=profile.placeholder()),
+            chatbot: gr.Chatbot(placeholder=profile.chat_placeholder(), examples=profile.chat_examples()),
+            banner: banner_html(index_problems(advisor)),
+        }
 
     key = answer_key(settings.data_dir / "answer-key")  # seals the answers given here (never sent out)
     answering: dict[str, float] = {}  # session -> when its running answer started
@@ -845,8 +992,10 @@ def create_app(advisor: Advisor, host: str | None = None) -> gr.Blocks:
         the Gradio event: a cancelled event can leave "Error" badges on the page and keeps Ask busy until
         the step it interrupted returns.
         """
-        user, session = _user(request), str(getattr(request, "session_hash", "") or "")
+        user, session = _user(request), _session(request)
+        acted.add(session)
         space = user_space(store, user)
+        mark_interrupted(space)  # what the page's load would have marked, had it finished first
         conv = current(space)
         if not (question or "").strip():
             yield {box: gr.update()}
@@ -911,13 +1060,23 @@ def create_app(advisor: Advisor, host: str | None = None) -> gr.Blocks:
         yield from answer_into(store, request, previous, k, conv["exchanges"][ex]["question"], ex)
 
     def on_edit(data: gr.EditData, store, previous, k, request: gr.Request):
+        """Resend an edited question. An edit box left open while the conversation changed (switched, deleted)
+        must not rewrite the conversation shown now; the exchanges the edit replaces stay in the list."""
         user = _user(request)
-        conv = current(user_space(store, user))
+        space = user_space(store, user)
+        conv = current(space)
         ex = data.index // 2
-        text = data.value if isinstance(data.value, str) else str((data.value or {}).get("text", ""))
+        text = message_text(data.value)
         if not 0 <= ex < len(conv["exchanges"]) or not text.strip():
             yield draw(store, user, previous)
             return
+        if not same_message(data.previous_value, question_html(conv["exchanges"][ex]["question"])):
+            gr.Warning("That question is not in this conversation any more: nothing was changed.")
+            yield draw(store, user, previous)
+            return
+        if ex < len(conv["exchanges"]) - 1:
+            kept = keep_before_edit(space, conv)
+            gr.Info(f"The conversation as it was before this edit is kept in your list as “{kept['title']}”.")
         yield from answer_into(store, request, previous, k, html.unescape(text), ex)
 
     def on_undo(data: gr.UndoData, store, previous, request: gr.Request):
@@ -944,11 +1103,13 @@ def create_app(advisor: Advisor, host: str | None = None) -> gr.Blocks:
 
     def on_clear(store, previous, request: gr.Request):
         """The chat's trash icon: this conversation is emptied everywhere (chat, sources, export, list)."""
+        acted.add(_session(request))
         user = _user(request)
-        current(user_space(store, user))["exchanges"] = []
-        return draw(store, user, previous)
+        take_away(user_space(store, user), "cleared")
+        return draw(store, user, previous, undoable=True)
 
     def on_new(store, previous, request: gr.Request):
+        acted.add(_session(request))
         user = _user(request)
         space = user_space(store, user)
         conv = current(space)
@@ -966,17 +1127,28 @@ def create_app(advisor: Advisor, host: str | None = None) -> gr.Blocks:
         return draw(store, user, previous)
 
     def on_rename(title, store, previous, request: gr.Request):
+        acted.add(_session(request))
         user = _user(request)
         conv = current(user_space(store, user))
         conv["title"] = _short(title, 80) if (title or "").strip() else ""
         return draw(store, user, previous)
 
     def on_delete(store, previous, request: gr.Request):
+        acted.add(_session(request))
         user = _user(request)
         space = user_space(store, user)
-        space["conversations"] = [c for c in space["conversations"] if c["id"] != space["current"]]
-        space["current"] = space["conversations"][0]["id"] if space["conversations"] else None
+        take_away(space, "deleted")
         user_space(store, user)
+        return draw(store, user, previous, undoable=True)
+
+    def on_undo_removal(store, previous, request: gr.Request):
+        """Undo the last delete or clear (nothing happens when another change came in between)."""
+        acted.add(_session(request))
+        user = _user(request)
+        space = user_space(store, user)
+        record = space.pop("undo", None)
+        if undo_note(record):
+            restore(space, record)
         return draw(store, user, previous)
 
     def rate(exchange: dict, user: str, **change: object) -> bool:
@@ -1097,14 +1269,13 @@ def create_app(advisor: Advisor, host: str | None = None) -> gr.Blocks:
                 reindex = gr.Button("Update from the corpus folder", elem_id="reindex", size="sm")
                 with gr.Accordion("Technical details", open=False, elem_id="tech-panel"):
                     technical = gr.Markdown(technical_markdown(advisor), elem_id="technical")
-        gr.HTML(
-            f"<header id='header'><h1>{_escape(profile.name)}</h1>"
-            f"<p class='subtitle'>{_escape(profile.description)} Every claim cites a passage: "
-            "click a [1] to read it.</p></header>"
-        )
+        header = gr.HTML(header_html(profile))
         banner = gr.HTML("", elem_id="banner")
         with gr.Row(equal_height=False, elem_id="main"):
             with gr.Column(scale=3, min_width=320):
+                with gr.Row(visible=False, elem_id="undo-row") as undo_row:
+                    undo_label = gr.Markdown("", elem_id="undo-label")
+                    undo_button = gr.Button("Undo", elem_id="undo", size="sm", scale=0, min_width=80)
                 chatbot = gr.Chatbot(
                     label="Conversation",
                     show_label=False,
@@ -1115,8 +1286,8 @@ def create_app(advisor: Advisor, host: str | None = None) -> gr.Blocks:
                     sanitize_html=True,
                     feedback_options=("Like", "Dislike"),
                     buttons=["copy"],
-                    placeholder="Ask a question" + (", or pick one of these:" if profile.examples else "."),
-                    examples=[{"text": q} for q in profile.examples] or None,
+                    placeholder=profile.chat_placeholder(),
+                    examples=profile.chat_examples(),
                 )
                 with gr.Row(elem_id="ask-row"):
                     box = gr.Textbox(
@@ -1165,7 +1336,7 @@ def create_app(advisor: Advisor, host: str | None = None) -> gr.Blocks:
             concurrency_id="answer",
         )
         base = [state, export_file]
-        drawn = [state, chatbot, sources, export, export_file, convs, rename_box, box, banner]
+        drawn = [state, chatbot, sources, export, export_file, convs, rename_box, box, banner, undo_row, undo_label]
         liked = [*drawn, rated, comment_row, comment_label, comment_box]
         ask_inputs = [box, state, export_file, k]
         box.submit(ask, ask_inputs, drawn, api_name=False, concurrency_id="answer")
@@ -1185,6 +1356,7 @@ def create_app(advisor: Advisor, host: str | None = None) -> gr.Blocks:
         rename.click(on_rename, [rename_box, *base], drawn, api_name=False)
         rename_box.submit(on_rename, [rename_box, *base], drawn, api_name=False)
         delete.click(on_delete, base, drawn, api_name=False)
+        undo_button.click(on_undo_removal, base, drawn, api_name=False)
         reindex.click(
             on_reindex,
             None,
@@ -1193,7 +1365,9 @@ def create_app(advisor: Advisor, host: str | None = None) -> gr.Blocks:
             concurrency_id="reindex",
             api_name="on_reindex",
         )
-        app.load(on_load, base, drawn, api_name=False)
+        app.load(on_load, base, drawn, api_name=False).then(
+            on_loaded, None, [header, knowledge, technical, box, chatbot, banner], api_name=False
+        )
     return app
 
 

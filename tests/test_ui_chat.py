@@ -1,0 +1,400 @@
+"""The chat, round 2 (issue 20): pure rendering helpers first, then the real server in Debian's Chromium.
+
+Browser helpers and fixtures (a real `advisor serve`, Chromium, axe-core) come from test_ui.py."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import test_ui
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from test_ui import (
+    DESKTOP,
+    OUTPUT,
+    SIZES,
+    TABLE_QUESTION,
+    XSS_DOC,
+    _axe,
+    _open,
+    _serve,
+    _stop,
+    answered,
+    ask,
+    in_view,
+    shot,
+    wait_for,
+)
+
+from advisor.apps import ui
+
+# the browser tests' fixtures (a real server, Chromium, axe-core), one instance per module
+browser, server, page = test_ui.browser, test_ui.server, test_ui.page
+axe_source, sized = test_ui.axe_source, test_ui.sized
+
+PARAGRAPH = "Architects own the design. Engineers ship the code. Both review risks."
+
+
+@pytest.mark.parametrize(
+    "quotes, marked",
+    [
+        (["Engineers ship the code", "Both review risks"], ["Engineers ship the code", "Both review risks"]),
+        (["Both review risks", "Architects own the design"], ["Architects own the design", "Both review risks"]),
+        (["Architects own the design"], ["Architects own the design"]),
+        (["Nothing of this is in the text"], []),
+    ],
+)
+def test_every_quoted_sentence_of_a_paragraph_is_marked(quotes, marked):
+    html = ui.markdown_html(PARAGRAPH, quotes)
+    assert re.findall(r"<mark class='q-\d+'>([^<]+)</mark>", html) == marked
+    for k, q in enumerate(quotes):  # each mark names the quote it stands for
+        if q in marked:
+            assert f"<mark class='q-{k}'>{q}</mark>" in html
+
+
+def test_each_marker_points_at_the_sentence_it_ends():
+    passage = {"rank": 1, "id": "c1", "source": "corpus/a.md", "title": "Roles", "section": None, "text": PARAGRAPH}
+    text = "- Architects own the design [1]\n- Both review risks [1]"
+    answer = {"answer": text, "refused": False, "cited": [1], "passages": [passage], "generator": "extractive"}
+    chat = ui.answer_html({"question": "q", "answer": answer}, 0)
+    links = re.findall(r"<a class='cite (q-\d+)' href='#src-0-1'[^>]*>", chat)
+    assert links == ["q-0", "q-1"]
+    card = ui.sources_group({"question": "q", "answer": answer}, 0, True)
+    assert "<mark class='q-0'>Architects own the design</mark>" in card
+    assert "<mark class='q-1'>Both review risks</mark>" in card
+    assert "title='Roles'" in chat  # a marker names its source (the page makes it the link's name)
+
+
+def test_an_edit_that_replaces_later_exchanges_keeps_the_conversation_as_it_was():
+    space = {
+        "current": "a",
+        "conversations": [{"id": "a", "title": "", "exchanges": [{"question": "Q1"}, {"question": "Q2"}]}],
+    }
+    space["conversations"].append({"id": "b", "title": "Other", "exchanges": [{"question": "B1"}]})
+    kept = ui.keep_before_edit(space, space["conversations"][0])
+    assert [c["id"] for c in space["conversations"]] == ["a", kept["id"], "b"]
+    assert kept["title"] == "Q1 (before the edit)" and [e["question"] for e in kept["exchanges"]] == ["Q1", "Q2"]
+    space["conversations"][0]["exchanges"][0]["question"] = "Q1 edited"
+    assert kept["exchanges"][0]["question"] == "Q1"  # a copy, not the same exchanges
+
+
+@pytest.mark.parametrize(
+    "sent, question, same",
+    [
+        ("What is X &amp; Y?", "What is X & Y?", True),
+        ([{"type": "text", "text": "What is X & Y?"}], "What is X & Y?", True),
+        ({"text": "What is X &amp; Y?"}, "What is X & Y?", True),
+        ("What is Z?", "What is X & Y?", False),
+        (None, "What is X?", False),
+    ],
+)
+def test_an_edit_applies_only_to_the_question_it_was_opened_on(sent, question, same):
+    assert ui.same_message(sent, ui.question_html(question)) is same
+
+
+# -- the real server in Chromium ------------------------------------------------------------------------------------
+
+HERE = Path(__file__).parent
+WIPED = "() => document.querySelectorAll('#chat .answer').length === 0"
+
+
+def _checked(progress: Path) -> bool:
+    lines = progress.read_text().splitlines() if progress.exists() else []
+    return any(json.loads(line)["state"] == "checked" for line in lines)
+
+
+@pytest.mark.browser
+def test_a_question_asked_before_the_page_finished_loading_is_kept(browser, built, tmp_path):
+    """Issue 20.1: on a fresh server the page's load (which checks the index, slow at first) finished after
+    the first answer and drew the empty store it had read over it. Here the check takes 6 s longer."""
+    progress = tmp_path / "progress.jsonl"
+    command = [sys.executable, str(HERE / "ui_slow_server.py"), "0", str(progress)]
+    proc, url, log = _serve(tmp_path, command, built, SLOW_CHECK_SECONDS="6")
+    try:
+        context = browser.new_context(viewport=DESKTOP)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url)
+        page.wait_for_selector("#question textarea")
+        page.fill("#question textarea", TABLE_QUESTION)
+        page.click("#ask")
+        answered(page, 1)
+        assert not _checked(progress), "the load finished before the answer: this run tests nothing"
+        assert wait_for(lambda: _checked(progress), timeout=120)
+        with pytest.raises(PlaywrightTimeout):  # the load's reply comes right after the check: nothing is wiped
+            page.wait_for_function(WIPED, timeout=8_000)
+        assert TABLE_QUESTION in page.locator("#chat [data-testid='user']").inner_text()
+        page.wait_for_function("() => document.querySelectorAll('#conversations label').length === 1")
+        page.reload()  # and it was stored
+        answered(page, 1)
+        assert TABLE_QUESTION in page.locator("#chat [data-testid='user']").inner_text()
+        assert not errors, errors
+        context.close()
+    finally:
+        _stop(proc)
+    assert "Traceback" not in log.read_text()
+
+
+@pytest.mark.browser
+def test_a_second_quoted_sentence_of_a_paragraph_is_the_one_its_marker_highlights(page):
+    """Issue 20.4: every sentence an answer quotes from a paragraph is marked, and a marker points out its own."""
+    ask(page, "Should I become an AI architect? I have 2 years of experience and love coding")
+    links = page.locator("#chat .answer.ex-0 a.cite")
+    by_card: dict[str, list] = {}
+    for i in range(links.count()):
+        href = links.nth(i).get_attribute("href")
+        if links.nth(i).is_visible():
+            by_card.setdefault(href, []).append(links.nth(i))
+    href, same = next((h, v) for h, v in by_card.items() if len(v) >= 2)  # two sentences cite one passage
+    card = page.locator(f"#sources {href[1:] and '#' + href[1:]}")
+    assert card.locator(".passage mark").count() >= 2
+    for link in same[:3]:
+        quote = re.search(r"\bq-(\d+)\b", link.get_attribute("class")).group(1)
+        link.click()
+        current = card.locator(".current-quote")
+        assert current.count() >= 1
+        assert all(f"q-{quote}" in c for c in current.evaluate_all("els => els.map(e => e.className)"))
+        sentence = link.evaluate("a => a.closest('li, p').innerText.replace(/\\[\\d+\\]/g, '').trim()")
+        assert current.first.inner_text()[:20].lower() in sentence.lower()
+
+
+@pytest.mark.browser
+def test_after_a_reindex_a_reload_shows_the_new_documents(browser, server):
+    """Issue 20.8: "What I know" (and the header, placeholder, examples) came from the page built at start."""
+    (server["corpus"] / "zephyr-notes.md").write_text(XSS_DOC)
+    env = {**os.environ, "ADVISOR_CORPUS_DIR": str(server["corpus"]), "ADVISOR_DATA_DIR": str(server["data"])}
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "advisor"), "index"], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    context, page = _open(browser, server["url"])
+    page.click("#know-panel button")
+    page.wait_for_function(
+        "() => document.querySelector('#knowledge').innerText.includes('6 documents')", timeout=60_000
+    )
+    assert "Zephyr notes" in page.locator("#knowledge").inner_text()
+    context.close()
+
+
+def _open_in(browser, url: str, size: str, scheme: str):
+    """A page at `size` in the OS colour scheme `scheme`, its stored conversations loaded."""
+    context = browser.new_context(viewport=SIZES[size], color_scheme=scheme)
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.goto(url)
+    page.wait_for_selector("#conversations label")
+    page.wait_for_timeout(300)
+    page.size = f"{size}-{scheme}"
+    return context, page
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_axe_in_light_and_dark_loaded_answered_editing_and_with_the_sources_open(
+    browser, server, axe_source, size, scheme
+):
+    """Issue 20.2: dark mode made the source cards white with near-white text. No critical or serious violation
+    in either scheme, at either size: loaded, answered, a source opened (the drawer on a phone), editing."""
+    context, page = _open_in(browser, server["url"], size, scheme)
+    assert page.evaluate("() => document.body.classList.contains('dark')") is (scheme == "dark")
+    found = {"loaded": _axe(page, axe_source)}
+    ask(page, TABLE_QUESTION)
+    found["answered"] = _axe(page, axe_source)
+    page.locator("#chat .answer a.cite").first.click()
+    page.wait_for_timeout(400)
+    found["source open"] = _axe(page, axe_source)
+    shot(page, "source-open")
+    if size == "phone":
+        page.click(".drawer-close")
+        page.wait_for_timeout(300)
+    page.locator("#chat button[aria-label='Edit']").click()
+    page.wait_for_selector("#chat textarea")
+    found["editing"] = _axe(page, axe_source)
+    shot(page, "editing")
+    (OUTPUT / f"axe-{size}-{scheme}.json").write_text(json.dumps(found, indent=2))
+    bad = {state: [v for v in found[state] if v["impact"] in ("critical", "serious")] for state in found}
+    assert not any(bad.values()), {k: v for k, v in bad.items() if v}
+    assert not page.errors, page.errors
+    context.close()
+
+
+@pytest.mark.browser
+def test_copy_message_copies_markdown_with_markers_and_sources(browser, server):
+    """Issue 20.3: "Copy message" copied the HTML the chat draws (`<div class='answer ex-0'>… <a class='cite'…>`)."""
+    context = browser.new_context(viewport=DESKTOP, permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    page.goto(server["url"])
+    page.wait_for_selector("#conversations label")
+    ask(page, TABLE_QUESTION)
+    page.locator("#chat [data-testid='bot']").last.hover()
+    page.locator("#chat button[aria-label='Copy message']").last.click()
+    copied = wait_for(lambda: page.evaluate("() => navigator.clipboard.readText()"), timeout=10)
+    assert "<" not in copied and "class=" not in copied and "&amp;" not in copied
+    answer, _, sources = copied.partition("\n\nSources:\n")
+    assert re.search(r"LPA \[1\]", answer)  # the answer's own words, with its markers
+    assert re.match(r"\[1\] AI Engineer vs AI Architect", sources)  # each cited source by number and title
+    assert "Quoted word for word" not in copied and "Sources (" not in copied
+    page.locator("#chat button[aria-label='Copy message']").first.click()  # the question: its text
+    assert wait_for(lambda: page.evaluate("() => navigator.clipboard.readText()") == TABLE_QUESTION, timeout=10)
+    context.close()
+
+
+@pytest.mark.browser
+def test_the_edit_box_is_labelled_sends_on_enter_keeps_later_exchanges_and_closes_on_switching(page):
+    """Issue 20.5: the edit box had no label and Enter made a new line; editing question 1 silently dropped every
+    later exchange; an edit box left open over another conversation rewrote that one."""
+    ask(page, "What does a staff AI engineer own?")
+    ask(page, "What do AI architects earn?")
+    page.locator("#chat button[aria-label='Edit']").first.click()
+    box = page.locator("#chat textarea.edit-textarea")
+    box.wait_for()
+    assert box.get_attribute("aria-label") == "Edit your question"
+    hint = page.locator("#chat .message-row[data-edit-hint]").get_attribute("data-edit-hint")
+    assert "1 later exchange" in hint and "stays in your list" in hint
+    box.fill("Which certifications help an aspiring AI architect?")
+    box.press("Enter")  # sends (Shift+Enter would start a new line)
+    page.wait_for_function("() => document.querySelector('#sources .src-q')?.innerText.includes('certifications')")
+    answered(page, 1)
+    assert "certif" in page.locator("#chat .answer").inner_text().lower()
+    labels = page.locator("#conversations label").all_inner_texts()
+    assert len(labels) == 2 and any("(before the edit)" in label for label in labels)
+    page.locator("#conversations label", has_text="(before the edit)").click()  # the replaced exchanges are kept
+    answered(page, 2)
+    questions = page.locator("#chat [data-testid='user']").all_inner_texts()
+    assert "staff AI engineer own" in questions[0] and "AI architects earn" in questions[1]
+
+    page.locator("#chat button[aria-label='Edit']").first.click()  # open an edit here, then switch away
+    page.locator("#chat textarea.edit-textarea").wait_for()
+    page.locator("#conversations label", has_text="certifications").click()
+    answered(page, 1)
+    page.wait_for_selector("#chat textarea.edit-textarea", state="detached")
+    assert page.locator("#chat button[aria-label='Submit']").count() == 0
+    page.locator("#conversations label", has_text="(before the edit)").click()
+    answered(page, 2)
+    assert "staff AI engineer own" in page.locator("#chat [data-testid='user']").first.inner_text()
+
+
+def _space(*titles: str, current: int = 0) -> dict:
+    convs = [{"id": t, "title": t, "exchanges": [{"question": f"{t}?"}]} for t in titles]
+    return {"current": titles[current], "conversations": convs}
+
+
+@pytest.mark.parametrize(
+    "titles, current, kind, after, note",
+    [
+        (("a", "b", "c"), 1, "deleted", ["a", "c"], "Deleted “b”."),
+        (("a", "b"), 0, "deleted", ["b"], "Deleted “a”."),
+        (("a", "b"), 1, "cleared", ["a", "b"], "Emptied “b”."),
+    ],
+)
+def test_a_deleted_or_emptied_conversation_comes_back_with_undo(titles, current, kind, after, note):
+    space = _space(*titles, current=current)
+    before = json.loads(json.dumps(space))
+    record = ui.take_away(space, kind)
+    assert [c["id"] for c in space["conversations"]] == after and space["undo"] is record
+    assert ui.undo_note(record) == note
+    ui.restore(space, space.pop("undo"))
+    assert space == before
+
+
+def test_nothing_to_undo_says_nothing():
+    assert ui.undo_note(None) == "" and ui.undo_note({"kind": "deleted"}) == ""
+
+
+@pytest.mark.browser
+def test_delete_and_the_trash_icon_can_be_undone(page):
+    """Issue 20.6: Delete and the chat's trash icon acted at once, with no confirmation and no undo."""
+    ask(page, "What does a staff AI engineer own?")
+    page.click("#delete")
+    answered(page, 0)
+    page.wait_for_selector("#undo-row", state="visible")
+    assert "Deleted “What does a staff AI engineer own?”" in page.locator("#undo-label").inner_text()
+    page.click("#undo")
+    answered(page, 1)
+    page.wait_for_selector("#undo-row", state="hidden")
+    assert "staff AI engineer own" in page.locator("#chat [data-testid='user']").inner_text()
+    assert "staff AI engineer own" in page.locator("#conversations").inner_text()
+    page.locator("#chat button[aria-label='Clear']").click()  # the trash icon
+    answered(page, 0)
+    page.wait_for_selector("#undo-row", state="visible")
+    assert "Emptied" in page.locator("#undo-label").inner_text()
+    page.click("#undo")
+    answered(page, 1)
+    assert page.locator("#sources .src-group[data-ex='0'] .source-card.cited").count() >= 1  # sources back too
+    page.click("#delete")
+    page.wait_for_selector("#undo-row", state="visible")
+    ask(page, "What do AI architects earn?")  # the next change ends the offer
+    page.wait_for_selector("#undo-row", state="hidden")
+
+
+LAYOUT = """() => {
+  const users = document.querySelectorAll('#chat [data-testid="user"]'), q = users[users.length - 1];
+  const answers = document.querySelectorAll('#chat .answer'), a = answers[answers.length - 1];
+  const scrolls = n => /(auto|scroll)/.test(getComputedStyle(n).overflowY) && n.scrollHeight > n.clientHeight + 2;
+  const scrollers = [...document.querySelectorAll('body *')].filter(n => scrolls(n) && n.clientHeight > 100
+    && !n.closest('#sources-panel, #sidebar, #doc-viewer, textarea'));
+  let top = 0, bottom = innerHeight - (getComputedStyle(document.getElementById('ask-row')).position === 'fixed'
+    ? document.getElementById('ask-row').getBoundingClientRect().height : 0);
+  for (const n of scrollers) if (n.contains(a)) { const b = n.getBoundingClientRect(); top = b.top; bottom = b.bottom; }
+  const qr = q.getBoundingClientRect(), ar = a.getBoundingClientRect();
+  const visible = Math.max(0, Math.min(ar.bottom, bottom) - Math.max(ar.top, top));
+  return {question_offset: qr.top - top, shown: visible / Math.min(ar.height, bottom - qr.bottom),
+          scrollers: scrollers.map(n => n.className),
+          page_scrolls: document.documentElement.scrollHeight > innerHeight + 1};
+}"""
+
+
+@pytest.mark.browser
+def test_the_newest_question_stays_on_top_with_its_answer_below_in_one_scroller(sized):
+    """Issue 20.7: after a follow-up only 28% of the new answer was in view in the fixed 62vh chat box, and on a
+    phone the page and the chat scrolled separately."""
+    ask(sized, "Should I become an AI architect? I have 2 years of experience and love coding")
+    ask(sized, TABLE_QUESTION)
+    ask(sized, "And what comes after that level?")
+    layout = sized.evaluate(LAYOUT)
+    assert 0 <= layout["question_offset"] < 80, layout  # the newest question at the top of the view
+    assert layout["shown"] >= 0.9, layout  # and as much of its answer below it as fits
+    if sized.size == "desktop":  # the chat scrolls, the page does not
+        assert len(layout["scrollers"]) == 1 and not layout["page_scrolls"], layout
+    else:  # the page scrolls, nothing inside it
+        assert layout["scrollers"] == [] and layout["page_scrolls"], layout
+        assert in_view(sized, "#ask") and in_view(sized, "#question textarea")  # the question box stays at hand
+
+
+def _outline(page, selector: str) -> str:
+    return page.evaluate(
+        "sel => { const s = getComputedStyle(document.querySelector(sel));"
+        " return `${s.outlineStyle} ${s.outlineWidth}`; }",
+        selector,
+    )
+
+
+@pytest.mark.browser
+def test_keyboard_focus_is_visible_sources_are_one_shortcut_away_and_named(page):
+    """Issue 20.9: no visible focus on the conversation list and the question box; citations ~20 Tab stops away
+    with no shortcut, announced as "link [1]"; "What I know" without aria-expanded."""
+    ask(page, TABLE_QUESTION)
+    page.focus("#question textarea")
+    assert _outline(page, "#question textarea").startswith("solid")
+    page.keyboard.press("Alt+1")  # from the question box straight to source 1 of the latest answer
+    page.wait_for_selector("#sources .source-card.flash")
+    assert page.evaluate("() => document.activeElement.id") == "src-0-1"
+    assert in_view(page, "#sources .source-card.flash")
+    name = page.locator("#chat .answer a.cite").first.get_attribute("aria-label")
+    assert name.startswith("Source 1: ") and "AI Engineer vs AI Architect" in name  # the title, not "link [1]"
+    page.focus("#conversations input")
+    assert _outline(page, "#conversations label").startswith("solid")
+    panel = page.locator("#know-panel > button")
+    assert panel.get_attribute("aria-expanded") == "false"
+    panel.click()
+    page.wait_for_function(
+        "() => document.querySelector('#know-panel > button').getAttribute('aria-expanded') === 'true'"
+    )
