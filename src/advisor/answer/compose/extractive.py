@@ -464,6 +464,20 @@ def follow_up(question: str, shown: Sequence[str]) -> str | None:
     return "To weigh this for you, could you tell me " + " and ".join(asks[:2]) + "?"
 
 
+def conditional_list(passages: Sequence[Passage], user: frozenset[str]) -> tuple[Passage, ListBlock] | None:
+    """The list whose label states a condition ("Choose X If You Enjoy") and whose items share the most
+    words with what the person said (at least two), with its passage; None if there is none (pure)."""
+    best: tuple[int, Passage, ListBlock] | None = None
+    for p in passages:
+        for block in list_blocks(p.chunk.text, p.chunk.section):
+            if not _CONDITION.search(block.label) or not block.label:
+                continue
+            shared = len(user & stems(" ".join(block.items)))
+            if shared >= 2 and (best is None or shared > best[0]):
+                best = (shared, p, block)
+    return (best[1], best[2]) if best else None
+
+
 def asked_about(candidates: list[_Candidate]) -> list[_Candidate]:
     """The candidates without set-aside sentences (adverts, bios, instructions...), unless the question
     is about them: a set-aside sentence that matches it better than any other stays, with those as good."""
@@ -471,13 +485,14 @@ def asked_about(candidates: list[_Candidate]) -> list[_Candidate]:
     return [c for c in candidates if not c.set_aside or c.score >= best]
 
 
-def _answers_alike(c: _Candidate, question: str) -> bool:
-    """`c` is the first answer to a FAQ question like the person's: as close as `FAQ_SIMILARITY`, or
-    (a heading, whose vector is not stored) sharing two word stems with it."""
+def _answers_alike(c: _Candidate, question: str, best: float) -> bool:
+    """`c` is the first answer to the FAQ question most like the person's (`best` is that one's
+    similarity, at least `FAQ_SIMILARITY`), or to a heading question (not embedded) sharing two word
+    stems with it."""
     if c.answers is None:
         return False
     if c.answers_sim is not None:
-        return c.answers_sim >= FAQ_SIMILARITY
+        return c.answers_sim >= max(FAQ_SIMILARITY, best - 0.02)
     return len(stems(c.answers) & stems(question)) >= 2
 
 
@@ -512,7 +527,7 @@ class ExtractiveGenerator:
                 yield from block
                 return
         if intent.decision and not intent.figure:
-            yield from self._decision(question, candidates, intent)
+            yield from self._decision(question, passages, candidates, intent)
             return
         conflict = self._conflict(candidates, intent) if intent.figure else []
         limit = self.max_sentences + (1 if intent.comparison or conflict else 0)
@@ -621,19 +636,24 @@ class ExtractiveGenerator:
 
         return pieces()
 
-    def _decision(self, question: str, candidates: list[_Candidate], intent: Intent) -> Iterator[str]:
-        """Verdict first: the one or two source sentences whose condition matches what the person said,
-        then the criteria they did not address, then one question for the facts that would change it."""
+    def _decision(
+        self, question: str, passages: list[Passage], candidates: list[_Candidate], intent: Intent
+    ) -> Iterator[str]:
+        """Verdict first: the one or two source sentences (or a "Choose X if you enjoy:" list) whose
+        condition matches what the person said, then the criteria they did not address, then one
+        question for the facts that would change it."""
         user = user_terms(question, intent.subjects)
+        listed = conditional_list(passages, user)
         pool = sorted(candidates, key=lambda c: -c.score)
         floor = pool[0].score - 0.35
+        faq = max((c.answers_sim for c in pool if c.answers_sim is not None), default=1.0)
         ranked = sorted(
-            ((c.score + verdict_bonus(c.text, user, intent, _answers_alike(c, question)), c) for c in pool),
+            ((c.score + verdict_bonus(c.text, user, intent, _answers_alike(c, question, faq)), c) for c in pool),
             key=lambda t: -t[0],
         )
         verdict: list[_Candidate] = []
         for _, c in ranked:
-            if len(verdict) == 2:
+            if len(verdict) + (listed is not None) == 2:
                 break
             if (
                 c.score >= floor
@@ -644,6 +664,11 @@ class ExtractiveGenerator:
         rest = [c for c in self._select(pool, self.max_sentences + len(verdict), intent, []) if c not in verdict]
         rest = rest[: max(1, self.max_sentences - len(verdict))]
         yield "For what you told me, these passages decide it:\n" if user else "What decides it, in the sources:\n"
+        if listed is not None:
+            passage, block = listed
+            yield f"- Under “{block.label}” [{passage.rank}]:\n"
+            for item in block.items[:12]:
+                yield f"  - {item}\n"
         for c in verdict:
             yield f"- {attach_marker(c.text, c.passage.rank)}\n"
         if rest:
