@@ -85,8 +85,9 @@ def lead_text(answer: str, n: int = LEAD_UNITS) -> str:
     """The first `n` cited lines of an answer: what a reader sees first (pure).
 
     A cited line is a sentence ending with markers (a paragraph holding several counts as several);
-    a cited line ending with ":" introduces a list, and its unmarked items count as part of it.
-    Framing lines without a marker are not counted.
+    a cited line ending with ":" introduces a list quoted under that one marker, and its items (and
+    the unmarked labels continuing it, "using tools such as:") count as part of it. Framing lines
+    without a marker are not counted.
     """
     units: list[str] = []
     lines = answer.splitlines()
@@ -99,7 +100,9 @@ def lead_text(answer: str, n: int = LEAD_UNITS) -> str:
             if piece.endswith(":"):
                 items = []
                 for nxt in lines[i + 1 :]:
-                    if _ITEM_LINE.match(nxt) and not MARKER.search(nxt):
+                    if MARKER.search(nxt):
+                        break
+                    if _ITEM_LINE.match(nxt) or nxt.strip().endswith(":"):
                         items.append(nxt.strip())
                     elif nxt.strip():
                         break

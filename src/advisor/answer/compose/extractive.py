@@ -533,18 +533,20 @@ class ExtractiveGenerator:
         limit = self.max_sentences + (1 if intent.comparison or conflict else 0)
         chosen = self._select(candidates, limit, intent, conflict)
         chosen.sort(key=lambda c: (c.passage.rank, c.order))
-        if intent.figure and not conflict:
-            first = max((c for c in chosen if c.kind), key=lambda c: c.score, default=None)
-            if first is not None:
-                chosen.remove(first)
-                chosen.insert(0, first)
-        lead = _lead(intent, bool(conflict))
+        # the answer first: the best sentence (of the asked kind of figure, if one was asked), then the rest
+        first = max([c for c in chosen if c.kind] if intent.figure else chosen, key=lambda c: c.score, default=None)
+        if first is not None:
+            chosen.remove(first)
+            chosen.insert(0, first)
+        lead = _lead(intent, False)
         if lead:
             yield lead + "\n\n"
         bullets = len(chosen) >= 3
         for i, c in enumerate(chosen):
             line = attach_marker(c.text, c.passage.rank)
             yield (f"- {line}\n" if bullets else line + ("" if i == len(chosen) - 1 else " "))
+            if i == 0 and conflict and len(chosen) > 1:
+                yield "\n" + CONFLICT + "\n\n"
 
     # -- candidates -----------------------------------------------------------------------------------------
     def _candidates(self, question: str, passages: list[Passage], qv: np.ndarray, intent: Intent) -> list[_Candidate]:
@@ -571,7 +573,7 @@ class ExtractiveGenerator:
                 own = _terms(text)
                 lex = (len(qterms & own) + 0.5 * len(qterms & (context - own))) / len(qterms) if qterms else 0.0
                 score = 0.65 * sim + 0.35 * lex + 0.05 / p.rank + fit
-                kind = figure_kind(text)
+                kind = figure_kind(text) or ("count" if intent.figure == "any" and _NUMBER.search(text) else None)
                 if intent.figure and kind and intent.figure in (kind, "any"):
                     score += 0.2
                     if intent.numbers and intent.numbers & question_numbers(text):
@@ -683,7 +685,7 @@ class ExtractiveGenerator:
     def _conflict(self, candidates: list[_Candidate], intent: Intent) -> list[_Candidate]:
         """One strong sentence per source when sources give different figures for the same subject."""
         best = max(c.score - c.fit for c in candidates)
-        strong = [c for c in candidates if c.kind and c.score - c.fit >= best - 0.25]
+        strong = [c for c in candidates if c.kind not in (None, "count") and c.score - c.fit >= best - 0.25]
         if intent.figure not in (None, "any"):
             strong = [c for c in strong if c.kind == intent.figure]
         facts = []
@@ -732,10 +734,13 @@ class ExtractiveGenerator:
         return chosen
 
 
+CONFLICT = "The sources give different figures, so each is shown with its own source:"
+
+
 def _lead(intent: Intent, conflict: bool) -> str | None:
     """A framing line that states no fact of its own."""
     if conflict:
-        return "The sources give different figures, so each is shown with its own source:"
+        return CONFLICT
     if intent.decision:
         return "Here is what the sources say that bears on your decision:"
     if intent.comparison and len(intent.subjects) >= 2:
