@@ -563,6 +563,8 @@ class ExtractiveGenerator:
                 if text.rstrip().endswith("?"):
                     asked = (text, float(vec @ qv))  # a FAQ question inside the passage: the next sentence answers it
                     continue
+                if text.rstrip().endswith(":"):
+                    continue  # a list's introduction says nothing without its list
                 answers, asked = asked, None
                 if len(words) < 4:
                     asked = answers if len(words) < 3 else None  # "Yes." / "No." still opens the answer
