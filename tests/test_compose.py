@@ -29,6 +29,8 @@ from advisor.evaluation.golden import lead_text, numbers_in
         ("Fresh out of school: is going straight for the senior title a good plan?", True),
         ("My degree is in history. Does that rule me out?", True),
         ("How should I use the career ladder?", False),  # asks how: information, not a verdict
+        ("And which tool should I learn first for it?", False),  # which thing: a fact
+        ("I enjoy strategy more than debugging. Which path suits me?", True),  # which path: a choice
         ("What pay should I be seeing with four years?", False),
         ("Is an architect paid more than an engineer?", False),  # yes/no, but not about the person
         ("Do electricians need a license?", False),

@@ -69,6 +69,11 @@ _DECIDE = re.compile(
 # A question that asks yes or no ("Is architecture for me?") or which one, by its first word.
 _YES_NO = re.compile(r"^(?:is|are|am|do|does|did|can|could|would|will|should|shall|has|have|was|were|which)\b", re.I)
 _WH = re.compile(r"^(?:(?:and|so|but|then)\s+)?(?:how|what|where|when|why|who|whom|whose)\b", re.I)
+# "Which path suits me?" asks for a choice between careers; "Which tool should I learn?" for a fact.
+_WHICH_CHOICE = re.compile(
+    r"^which\s+(?:one|of|path|role|track|option|career|route|way|direction|job|field|trade|profession|is|would|should)\b",
+    re.I,
+)
 _SELF = re.compile(r"\b(?:I|I'm|I've|I'd|my|me)\b", re.I)
 
 
@@ -82,9 +87,10 @@ def asking_clause(question: str) -> str:
 def is_personal_decision(question: str) -> bool:
     """The person asks about themselves, yes/no or which one: "I'm 41. Am I too old to start?" (pure).
 
-    A question asking how, what, where, when, why or who ("How should I use the ladder?") wants
-    information, not a verdict."""
-    if _WH.match(asking_clause(question)):
+    A question asking how, what, where, when, why or who ("How should I use the ladder?"), or which
+    thing other than a path ("Which tool should I learn first?"), wants information, not a verdict."""
+    clause = asking_clause(question)
+    if _WH.match(clause) or (clause.lower().startswith("which") and not _WHICH_CHOICE.match(clause)):
         return False
     if _DECIDE.search(question):
         return True
