@@ -209,16 +209,17 @@ def near_subjects(
     titles = [normalize(t).lower() for _, t in profile.documents]
     out = []
     for m in found:
-        words = [w for w in m.qualifier.lower().split() if w not in STAGE_WORDS and w not in GRADE_WORDS]
-        if not words or len(m.subject.split()) != 1 or normalize(m.text).lower() not in asked:
-            continue
+        words = m.qualifier.lower().split()
+        kinds = [w for w in words if w not in STAGE_WORDS and w not in GRADE_WORDS and not w.endswith("ly")]
+        if not kinds or len(m.subject.split()) != 1 or normalize(m.text).lower() not in asked:
+            continue  # "a newly qualified electrician" is graded, not a kind of its own
         head = m.subject.lower()
         alone = re.compile(rf"(?:^|[:,.;!?]\s*|\b(?:and|or|vs\.?|versus|an?|the)\s+){re.escape(head)}s?\b")
         if any(alone.search(t) for t in titles):
             continue  # the documents are about the role itself: any kind of it is theirs
         phrase = re.compile(r"\b" + r"\W+".join(re.escape(w) for w in [*words, head]) + r"(?:s|es)?\b")
         if not any(phrase.search(t.lower()) for t in passages):
-            out.append(" ".join([*words, m.subject]))
+            out.append(f"{m.qualifier} {m.subject}")
     return tuple(dict.fromkeys(out))
 
 
