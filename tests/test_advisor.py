@@ -31,7 +31,7 @@ def test_markers_always_match_passages_and_contract_holds(advisor, question):
     answer = advisor.ask(question)
     data = answer.to_json()
     assert set(data) >= CONTRACT_KEYS
-    assert all(set(p) == PASSAGE_KEYS for p in data["passages"])
+    assert all(set(p) >= PASSAGE_KEYS for p in data["passages"])  # extra fields are allowed (set_aside)
     assert data["cited"] == cited_numbers(data["answer"]) or data["refused"]
     assert all(1 <= n <= len(data["passages"]) for n in cited_numbers(data["answer"]))
     assert set(data["timings_ms"]) >= {"condense", "retrieve", "generate", "total"}

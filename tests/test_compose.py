@@ -6,13 +6,97 @@ import pytest
 
 from advisor.answer.citations import MARKER
 from advisor.answer.compose.extractive import (
+    asking_clause,
     detect_intent,
     figures_conflict,
+    follow_up,
+    is_personal_decision,
     list_blocks,
     stated_facts,
     subject_fit,
+    user_terms,
+    verdict_bonus,
 )
-from advisor.evaluation.golden import numbers_in
+from advisor.evaluation.golden import lead_text, numbers_in
+
+
+@pytest.mark.parametrize(
+    ("question", "decision"),
+    [
+        ("Should I become an architect?", True),
+        ("I'm 41. Am I too old to start an apprenticeship?", True),  # yes/no about oneself
+        ("Writing code is what I love. Is architecture for me?", True),
+        ("Fresh out of school: is going straight for the senior title a good plan?", True),
+        ("My degree is in history. Does that rule me out?", True),
+        ("How should I use the career ladder?", False),  # asks how: information, not a verdict
+        ("And which tool should I learn first for it?", False),  # which thing: a fact
+        ("I enjoy strategy more than debugging. Which path suits me?", True),  # which path: a choice
+        ("What pay should I be seeing with four years?", False),
+        ("Is an architect paid more than an engineer?", False),  # yes/no, but not about the person
+        ("Do electricians need a license?", False),
+    ],
+)
+def test_is_personal_decision(question, decision):
+    assert is_personal_decision(question) is decision
+
+
+def test_asking_clause_drops_the_persons_preamble():
+    assert asking_clause("I'm 41 and tired. Am I too old?") == "Am I too old?"
+    assert asking_clause("Fresh out of school: is it a good plan?") == "is it a good plan?"
+
+
+def test_user_terms_are_what_the_person_said_without_frame_or_subjects():
+    terms = user_terms("I still love hands-on coding. Should I become an architect?", ["architect"])
+    assert {"love", "code"} <= terms and "architect" not in terms and "should" not in terms
+
+
+@pytest.mark.parametrize(
+    ("sentence", "question", "more_than"),
+    [
+        # a condition matching what the person said decides more than one that does not
+        (
+            "If you still love hands-on coding, stay on the engineering track.",
+            "I love coding. Should I move on?",
+            "If you enjoy designing systems, pursue architecture.",
+        ),
+        # a range in the unit the person gave a number in (in or out of it) decides
+        (
+            "Typically after 5-8 years of engineering experience.",
+            "I've worked for 3 years. Should I move on?",
+            "Architects review critical implementations.",
+        ),
+        # a recommendation decides more than a description
+        ("If you're early in your career, become an engineer first.", "Should I apply now?", "Engineers write code."),
+    ],
+)
+def test_verdict_bonus_prefers_sentences_that_decide_for_this_person(sentence, question, more_than):
+    intent = detect_intent(question)
+    user = user_terms(question)
+    assert verdict_bonus(sentence, user, intent) > verdict_bonus(more_than, user, intent)
+
+
+def test_verdict_bonus_for_the_answer_to_a_faq_question_like_the_persons():
+    intent = detect_intent("Am I too old?")
+    assert verdict_bonus("There is no maximum age.", frozenset(), intent, True) > verdict_bonus(
+        "There is no maximum age.", frozenset(), intent, False
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "shown", "asks"),
+    [
+        ("Should I switch?", ["Typically after 5-8 years.", "If you love coding, stay."], ["years", "enjoy"]),
+        ("I have six years. Should I switch?", ["Typically after 5-8 years."], None),  # already said
+        ("I hate exams. Should I switch?", ["If you love coding, stay."], None),
+        ("Should I switch?", ["Engineers write code."], None),  # nothing shown weighs a fact of theirs
+    ],
+)
+def test_follow_up_asks_for_the_facts_the_sources_weigh_and_the_person_did_not_give(question, shown, asks):
+    text = follow_up(question, shown)
+    if asks is None:
+        assert text is None
+    else:
+        assert text.endswith("?") and all(a in text for a in asks) and not re.search(r"\d", text)
 
 
 @pytest.mark.parametrize(
@@ -131,15 +215,22 @@ def test_every_answer_sentence_is_quoted_from_its_cited_passage(advisor):
         assert any(quote.rstrip(" .") in s for s in passage), (quote, passage)
 
 
-def test_should_i_with_personal_facts_leads_with_decision_criteria(advisor):
+def test_should_i_with_personal_facts_leads_with_the_deciding_sentences(advisor):
     answer = advisor.ask("Should I become an architect? I have 2 years of experience and love coding")
-    text = answer.text.lower()
-    assert "5-8 years" in text and "love hands-on coding" in text
+    lead = lead_text(answer.text).lower()  # the first two cited lines
+    assert "5-8 years" in lead and "love hands-on coding" in lead
 
 
-def test_conflicting_salary_figures_are_each_cited(advisor):
+def test_a_decision_worded_without_should_i_gets_a_verdict_first(advisor):
+    answer = advisor.ask("Writing code is the part of the job I'd never give up. Is architecture for me?")
+    assert "80%" in lead_text(answer.text)
+
+
+def test_conflicting_salary_figures_are_each_cited_after_the_best_one(advisor):
     answer = advisor.ask("How much do AI architects earn?")
-    assert answer.text.startswith("The sources give different figures")
+    first, *rest = answer.text.splitlines()
+    assert MARKER.search(first) and numbers_in(first)  # the answer first: a cited figure
+    assert any(ln.startswith("The sources give different figures") for ln in rest)
     sources = {answer.passages[n - 1].chunk.source for n in answer.cited}
     assert len(sources) >= 2
     for line in _sentences(answer):
@@ -185,18 +276,17 @@ def test_the_asked_figure_comes_first(advisor):
     assert "12+" in first and "Crore" in first
 
 
-def test_a_decision_sets_the_users_facts_against_cited_criteria(advisor_both):
+def test_a_decision_leads_with_a_verdict_then_criteria_then_one_question(advisor_both):
     answer = advisor_both.ask(
         "I have 3 years of experience as a gardener and I love drawing. Should I become a landscape architect?"
     )
     lines = answer.text.splitlines()
-    assert "On your years of experience:" in lines and "On what you love (drawing):" in lines
-    # each of the user's facts is followed by at least one cited source sentence
-    for label in ("On your years of experience:", "On what you love (drawing):"):
-        assert MARKER.search(lines[lines.index(label) + 1])
-    # nothing but framing lines and quotes: every other line carries a citation
-    framing = {ln for ln in lines if ln.startswith(("Here is what", "On ", "Other points")) or not ln.strip()}
-    assert all(MARKER.search(ln) for ln in lines if ln not in framing)
+    assert lines[0] == "For what you told me, these passages decide it:"
+    assert MARKER.search(lines[1])  # the verdict first, quoted and cited
+    # nothing but framing lines, quotes and one closing question: every other line carries a citation
+    framing = {lines[0], "What else they weigh, which you did not mention:", ""}
+    assert all(MARKER.search(ln) for ln in lines[:-1] if ln not in framing)
+    assert lines[-1].endswith("?") and not MARKER.search(lines[-1])
     _quoted(advisor_both, answer)
 
 

@@ -11,7 +11,7 @@ import pytest
 from conftest import CORPUS, OTHER_CAREERS, ROOT
 
 from advisor.evaluation.golden import (
-    MAIN_METRICS,
+    ANSWER_METRICS,
     STEPS,
     CorporaError,
     GoldenFormatError,
@@ -24,6 +24,7 @@ from advisor.evaluation.golden import (
     failure_table,
     first_hit_rank,
     includes_entry,
+    lead_text,
     load_golden,
     normalize,
     numbers_in,
@@ -49,6 +50,31 @@ SETS = {k: v for k, v in json.loads((ROOT / "evals" / "thresholds.json").read_te
 )
 def test_normalize(raw, norm):
     assert normalize(raw) == norm
+
+
+@pytest.mark.parametrize(
+    ("answer", "lead", "not_lead"),
+    [
+        # framing lines are not counted; the third cited line is not in the lead
+        ("Here is what they say:\n\n- First [1].\n- Second [2].\n- Third [3].", "First", "Third"),
+        ("Here is what they say:\n\n- First [1].\n- Second [2].\n- Third [3].", "Second", "framing"),
+        ("One sentence [1]. Two sentence [2][3]. Three [4].", "Two sentence", "Three"),  # a paragraph
+        ("Tools include [2]:\n\n- Figma\n- Miro\n\nLater point [3]. Last [4].", "Miro", "Last"),  # a list
+        ("No marker at all.", "", "No marker"),
+    ],
+)
+def test_lead_text_is_the_first_two_cited_lines(answer, lead, not_lead):
+    text = lead_text(answer)
+    assert lead in text
+    assert not_lead not in text
+
+
+def test_score_item_lead_counts_includes_in_the_first_two_cited_lines():
+    item = {"evidence": ["x"], "answer_includes": ["median", "292"], "answerable": True}
+    buried = _answer("- Range [1].\n- Percentile [1].\n- The median is 292 [1].", ["x median 292"], [1])
+    first = _answer("- The median is 292 [1].\n- Range [1].", ["x median 292"], [1])
+    assert score_item(item, buried)["lead"] == 0.0 and score_item(item, buried)["answer_includes_recall"] == 1.0
+    assert score_item(item, first)["lead"] == 1.0
 
 
 @pytest.mark.parametrize(
@@ -104,7 +130,7 @@ def test_score_item_invalid_marker_and_refusals():
 
 def test_summarize_rates_and_latency():
     items = [{"answerable": True}, {"answerable": True}, {"answerable": False}]
-    keys = MAIN_METRICS[:9]  # the per-answer metrics
+    keys = ANSWER_METRICS  # the per-answer metrics
     good = {**dict.fromkeys(keys, 1.0), "refused": 0.0}
     bad = {**dict.fromkeys(keys, 0.0), "refused": 1.0}
     s = summarize(items, [good, bad, {"refused": 1.0}], [{"total": 10.0}, {"total": 20.0}, {"total": 30.0}])
@@ -114,7 +140,7 @@ def test_summarize_rates_and_latency():
 
 def test_summarize_counts_failures_per_step():
     items = [{"answerable": True}] * 4
-    scores = [{**dict.fromkeys(MAIN_METRICS[:9], 1.0), "refused": 0.0}] * 4
+    scores = [{**dict.fromkeys(ANSWER_METRICS, 1.0), "refused": 0.0}] * 4
     s = summarize(items, scores, [{}] * 4, ["retrieval", None, "retrieval", "condensing"])
     assert s["failures"] == {"condensing": 1, "retrieval": 2, "refusal": 0, "composition": 0}
     rows = failure_table(s, {"followup": {**s, "items": 2, "failures": {"condensing": 1}}})
@@ -181,7 +207,7 @@ def test_condensing_fault(item, standalone, titles, fault):
 
 def _scores(**low):
     """Scores of a fully successful answerable item, with the named metrics set as given."""
-    return {**dict.fromkeys(MAIN_METRICS[:9], 1.0), "refused": 0.0, **low}
+    return {**dict.fromkeys(ANSWER_METRICS, 1.0), "refused": 0.0, **low}
 
 
 @pytest.mark.parametrize(

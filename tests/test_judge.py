@@ -146,6 +146,44 @@ def test_signals(question, texts, unknown, field, value):
     assert getattr(signals(question, retrieval(texts, unknown), TRADES), field) == value
 
 
+# Documents about kinds of engineers and architects: no title names "engineer" alone.
+TECH = Profile(
+    subjects=("AI engineer", "ML engineer", "AI architect", "engineer", "architect", "cloud engineer"),
+    documents=(("corpus/a.md", "AI Engineer vs AI Architect"), ("corpus/b.md", "ML Engineer Career Ladder")),
+)
+TECH_TEXTS = ["AI engineers build data pipelines and cloud systems.", "Cloud engineers and architects design."]
+
+
+@pytest.mark.parametrize(
+    ("question", "profile", "texts", "near"),
+    [
+        ("What does a data engineer earn?", TECH, TECH_TEXTS, ("data engineer",)),  # known words, unnamed role
+        ("How do I become a security architect?", TECH, TECH_TEXTS, ("security architect",)),
+        ("What does a cloud engineer earn?", TECH, TECH_TEXTS, ()),  # a passage names it
+        ("What else do I need to be a good architect?", TECH, TECH_TEXTS, ()),  # grades, not a kind
+        ("How does an aspiring engineer start?", TECH, TECH_TEXTS, ()),
+        # background, not what is asked: the asking clause names another subject
+        ("I've spent 8 years as a DevOps engineer. Can I move into AI architecture?", TECH, TECH_TEXTS, ()),
+        # documents about the role itself ("Electrician Career Guide") cover every kind of it
+        (
+            "What does a marine electrician earn?",
+            Profile(subjects=("electrician",), documents=(("c", "Electrician Career Guide"),)),
+            ["Electricians earn."],
+            (),
+        ),
+    ],
+)
+def test_near_subjects(question, profile, texts, near):
+    got = signals(question, retrieval(texts), profile).near_subjects
+    assert tuple(n.lower() for n in got) == near
+
+
+def test_a_role_no_passage_names_is_refused_as_a_subject_the_sources_lack():
+    verdict = decide(Signals(near_subjects=("data engineer",)))
+    assert verdict.refuse and verdict.kind == "subject" and verdict.missing == ("data engineer",)
+    assert "nothing on data engineers" in refusal_text("q", verdict, TECH)
+
+
 def test_suggestions_are_the_profile_examples_closest_to_the_question():
     got = suggestions("How long is a plumbing apprenticeship?", TRADES, n=2)
     assert got[0] == "How long does an electrical apprenticeship take?"

@@ -34,6 +34,7 @@ class Chunk:
     text: str
     position: int  # order of the chunk inside its document
     kind: str | None = None
+    set_aside: str | None = None  # why the passage is not career information (`advisor.ingest.screen`), if it is not
 
     @property
     def embed_text(self) -> str:
@@ -207,7 +208,10 @@ class Answer:
     verification: Verification | None = None
 
     def to_json(self) -> dict:
-        """The `advisor ask --json` object of CONTRACTS.md section 1 (plus `notices`)."""
+        """The `advisor ask --json` object of CONTRACTS.md section 1 (plus `notices`, `verification`, and
+        each passage's `set_aside` reason and set-aside sentences)."""
+        from advisor.ingest.screen import set_aside_sentences
+
         return {
             "question": self.question,
             "standalone_question": self.standalone_question,
@@ -223,6 +227,10 @@ class Answer:
                     "section": p.chunk.section,
                     "text": p.chunk.text,
                     "score": p.score,
+                    "set_aside": p.chunk.set_aside,
+                    "set_aside_sentences": [
+                        {"text": t, "reason": r} for t, r in set_aside_sentences(p.chunk.text, p.chunk.section)
+                    ],
                 }
                 for p in self.passages
             ],

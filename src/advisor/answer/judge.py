@@ -28,7 +28,8 @@ from typing import Protocol
 
 import numpy as np
 
-from advisor.ingest.profile import STOPWORDS, ProfileBound, mentions, normalize, plural, singular
+from advisor.answer.compose.extractive import asking_clause
+from advisor.ingest.profile import STOPWORDS, Mention, ProfileBound, mentions, normalize, plural, singular
 from advisor.schema import Passage, Profile, Retrieval, Verdict
 
 INJECTION = re.compile(
@@ -52,6 +53,13 @@ SUGGESTIONS = 4
 _PERSON = re.compile(r"^[a-z]{3,}(?:er|or|ist|ian|ant|eer|ee)s?$")
 # Words that say where a person stands, not what they do: "an aspiring X" is still an X.
 STAGE_WORDS = frozenset("aspiring prospective future would-be budding new young experienced successful".split())
+# Words that grade a person rather than name a kind of work: "a good architect" is still an architect.
+GRADE_WORDS = frozenset(
+    """
+    good great better best top strong successful typical average plain ordinary regular normal standard real
+    true effective excellent bad poor solid decent skilled talented qualified professional beginner trainee
+    """.split()
+)
 _PEOPLE = re.compile(r"^[a-z]{3,}(?:ists|ians|ants|eers)$")  # plural, and rarely anything but people
 _NAME = re.compile(r"(?<![\w'])([A-Z][\w&'.-]*[\w&](?:\s+(?:of\s+|the\s+)?[A-Z][\w&'.-]*[\w&])*)")
 _WORD = re.compile(r"[a-z0-9]+")
@@ -66,6 +74,7 @@ class Signals:
     term_coverage: float = 1.0  # share of the question's content words the corpus knows
     unknown_terms: tuple[str, ...] = ()
     unknown_subjects: tuple[str, ...] = ()  # subjects named that the corpus does not cover
+    near_subjects: tuple[str, ...] = ()  # kinds of a generic role no passage names ("data engineer")
     uncovered_subjects: tuple[str, ...] = ()  # known subjects no top passage speaks about
     missing_names: tuple[str, ...] = ()  # places / employers named that no top passage mentions
     subjects: tuple[str, ...] = field(default=())  # the subjects the question names
@@ -80,6 +89,13 @@ def decide(s: Signals) -> Verdict:
             True,
             f"asks about a subject the corpus does not cover ({', '.join(s.unknown_subjects)})",
             missing=s.unknown_subjects,
+            kind="subject",
+        )
+    if s.near_subjects:
+        return Verdict(
+            True,
+            f"asks about a role no passage names ({', '.join(s.near_subjects)})",
+            missing=s.near_subjects,
             kind="subject",
         )
     if s.missing_names:
@@ -136,6 +152,7 @@ def signals(question: str, retrieval: Retrieval, profile: Profile, embed: Embed 
             unknown_subjects.append(f"{m.qualifier} {m.subject}")  # "vegan chef"
         elif subject.lower() not in listed and not any(_speaks_about(subject, words) for words in texts):
             uncovered.append(subject)  # a combination the corpus never names ("executive cook")
+    near = near_subjects(question, found, raw, profile)
     spans = [(m.start, m.end) for m in found]
     text = normalize(question)
     if not found and retrieval.top_dense < CONFIDENT_SIMILARITY:  # "What do pharmacists earn?"
@@ -170,10 +187,40 @@ def signals(question: str, retrieval: Retrieval, profile: Profile, embed: Embed 
         term_coverage=retrieval.term_coverage,
         unknown_terms=tuple(retrieval.unknown_terms),
         unknown_subjects=tuple(dict.fromkeys(unknown_subjects)),
+        near_subjects=near,
         uncovered_subjects=tuple(dict.fromkeys(uncovered)),
         missing_names=tuple(dict.fromkeys(names)),
         subjects=tuple(m.subject for m in found),
     )
+
+
+def near_subjects(
+    question: str, found: Sequence[Mention], passages: Sequence[str], profile: Profile
+) -> tuple[str, ...]:
+    """Kinds of a generic role that the question asks about and no passage names (pure).
+
+    "What does a data engineer earn?" over documents about AI engineers and architects: "engineer" is
+    a head noun the documents only use qualified (no title names it alone), "data engineer" appears
+    in no retrieved passage, and "data" does not grade the person ("a good engineer") or say where
+    they stand ("an aspiring engineer"). Only mentions in the clause that asks count: "I'm a DevOps
+    engineer. Can I move into AI architecture?" is about AI architecture.
+    """
+    asked = normalize(asking_clause(question)).lower()
+    titles = [normalize(t).lower() for _, t in profile.documents]
+    out = []
+    for m in found:
+        words = m.qualifier.lower().split()
+        kinds = [w for w in words if w not in STAGE_WORDS and w not in GRADE_WORDS and not w.endswith("ly")]
+        if not kinds or len(m.subject.split()) != 1 or normalize(m.text).lower() not in asked:
+            continue  # "a newly qualified electrician" is graded, not a kind of its own
+        head = m.subject.lower()
+        alone = re.compile(rf"(?:^|[:,.;!?]\s*|\b(?:and|or|vs\.?|versus|an?|the)\s+){re.escape(head)}s?\b")
+        if any(alone.search(t) for t in titles):
+            continue  # the documents are about the role itself: any kind of it is theirs
+        phrase = re.compile(r"\b" + r"\W+".join(re.escape(w) for w in [*words, head]) + r"(?:s|es)?\b")
+        if not any(phrase.search(t.lower()) for t in passages):
+            out.append(f"{m.qualifier} {m.subject}")
+    return tuple(dict.fromkeys(out))
 
 
 def _passage_words(p: Passage) -> set[str]:

@@ -23,19 +23,19 @@ from advisor.answer.citations import MARKER, markers_valid
 from advisor.schema import SourceDocument
 from advisor.settings import Settings
 
-MAIN_METRICS = (
+ANSWER_METRICS = (  # per answerable item, averaged
     "hit@1",
     "hit@3",
     "hit@5",
     "mrr",
     "evidence_recall@5",
     "answer_includes_recall",
+    "lead",
     "citation_hit",
     "citation_valid",
     "numbers_grounded",
-    "refusal_recall",
-    "false_refusal_rate",
 )
+MAIN_METRICS = (*ANSWER_METRICS, "refusal_recall", "false_refusal_rate")
 STAGES = ("condense", "retrieve", "generate", "total")
 
 
@@ -76,6 +76,41 @@ def numbers_in(text: str) -> set[str]:
 
 
 # -- per-item scores ------------------------------------------------------------------------------------------
+_CITED_UNIT = re.compile(r".*?\[\d+\](?:\[\d+\])*[.!?:]?")
+_ITEM_LINE = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
+LEAD_UNITS = 2
+
+
+def lead_text(answer: str, n: int = LEAD_UNITS) -> str:
+    """The first `n` cited lines of an answer: what a reader sees first (pure).
+
+    A cited line is a sentence ending with markers (a paragraph holding several counts as several);
+    a cited line ending with ":" introduces a list quoted under that one marker, and its items (and
+    the unmarked labels continuing it, "using tools such as:") count as part of it. Framing lines
+    without a marker are not counted.
+    """
+    units: list[str] = []
+    lines = answer.splitlines()
+    for i, line in enumerate(lines):
+        if len(units) >= n:
+            break
+        for piece in _CITED_UNIT.findall(line.strip()):
+            if len(units) >= n:
+                break
+            if piece.endswith(":"):
+                items = []
+                for nxt in lines[i + 1 :]:
+                    if MARKER.search(nxt):
+                        break
+                    if _ITEM_LINE.match(nxt) or nxt.strip().endswith(":"):
+                        items.append(nxt.strip())
+                    elif nxt.strip():
+                        break
+                piece = "\n".join([piece, *items])
+            units.append(piece)
+    return "\n".join(units)
+
+
 def first_hit_rank(passage_texts: Sequence[str], evidence: Sequence[str]) -> int | None:
     """Rank (1-based) of the first passage holding any evidence phrase."""
     for rank, text in enumerate(passage_texts, start=1):
@@ -105,6 +140,9 @@ def score_item(item: dict, answer: dict) -> dict[str, float]:
         ),
         "answer_includes_recall": (
             sum(includes_entry(answer["answer"], e) for e in includes) / len(includes) if includes else 1.0
+        ),
+        "lead": (
+            sum(includes_entry(lead_text(answer["answer"]), e) for e in includes) / len(includes) if includes else 1.0
         ),
         "citation_hit": float(any(any(contains(t, e) for e in evidence) for t in cited_texts)),
         "citation_valid": float(markers_valid(answer["answer"], len(texts))),
@@ -241,7 +279,7 @@ def summarize(
     answerable = [s for i, s in zip(items, scores, strict=True) if i.get("answerable", True)]
     unanswerable = [s for i, s in zip(items, scores, strict=True) if not i.get("answerable", True)]
     out: dict[str, float | int | None] = {"items": len(items), "answerable": len(answerable)}
-    for m in MAIN_METRICS[:9]:
+    for m in ANSWER_METRICS:
         out[m] = round(float(np.mean([s[m] for s in answerable])), 4) if answerable else None
     out["refusal_recall"] = round(float(np.mean([s["refused"] for s in unanswerable])), 4) if unanswerable else None
     out["false_refusal_rate"] = round(float(np.mean([s["refused"] for s in answerable])), 4) if answerable else None

