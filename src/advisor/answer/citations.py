@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import re
+from advisor.markers import MARKER, WORD_JOINER, neutral_markers
 
-MARKER = re.compile(r"\[(\d+)\]")
-WORD_JOINER = "\u2060"  # invisible: "[\u20602]" reads as "[2]" but is no marker
-
-
-def neutral_markers(text: str) -> str:
-    """`text` with every `[n]` it holds made inert (a word joiner after the bracket).
-
-    Only the answer step writes markers: a document's own "[2]" (a footnote, a reference link) quoted
-    in an answer would otherwise cite passage 2, another document. Applied to documents as they are
-    loaded and to questions as they are asked; Markdown links and references keep working.
-    """
-    return MARKER.sub(lambda m: f"[{WORD_JOINER}{m.group(1)}]", text)
+__all__ = [
+    "MARKER",
+    "WORD_JOINER",
+    "attach_marker",
+    "cited_numbers",
+    "drop_invalid_markers",
+    "markers_valid",
+    "neutral_markers",
+]
 
 
 def cited_numbers(text: str) -> list[int]:

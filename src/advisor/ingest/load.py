@@ -12,7 +12,7 @@ import os
 import re
 from pathlib import Path
 
-from advisor.answer.citations import neutral_markers
+from advisor.markers import neutral_markers
 from advisor.schema import SourceDocument
 from advisor.settings import DEFAULT_MAX_FILE_MB
 
