@@ -398,3 +398,35 @@ def test_keyboard_focus_is_visible_sources_are_one_shortcut_away_and_named(page)
     page.wait_for_function(
         "() => document.querySelector('#know-panel > button').getAttribute('aria-expanded') === 'true'"
     )
+
+
+@pytest.mark.browser
+def test_on_a_phone_stop_sources_the_comment_box_and_the_chat_stay_at_hand(browser, server):
+    """Issue 20.10: Stop sat below the fold, the rating's comment box opened off-screen, "New conversation" left
+    the sidebar over the chat, and sources opened only by tapping a marker."""
+    context, page = _open(browser, server["url"], "phone")
+    page.size = "phone"
+    page.fill("#question textarea", "Should I become an AI architect? I have 2 years of experience and love coding")
+    page.click("#ask")
+    assert in_view(page, "#stop") and in_view(page, "#ask")  # Stop at hand while the answer comes
+    answered(page, 1)
+    assert in_view(page, "#stop")
+    page.click("#open-sources")  # the sources without tapping a marker
+    page.wait_for_selector("#sources-panel.open")
+    assert page.locator("#sources .src-group[data-ex='0']").is_visible()
+    page.click(".drawer-close")
+    page.wait_for_selector("#sources-panel.open", state="detached")
+    page.locator("#chat button[aria-label='Like']").last.click()
+    page.wait_for_selector("#comment-row", state="visible")
+    page.wait_for_function(
+        "() => { const r = document.querySelector('#comment textarea').getBoundingClientRect();"
+        " return r.top >= 0 && r.bottom <= innerHeight - 60; }"
+    )
+    page.locator("#sidebar .toggle-button").click()  # open the conversations
+    page.wait_for_selector("#sidebar.open")
+    page.click("#new")
+    answered(page, 0)
+    page.wait_for_selector("#sidebar.open", state="detached")  # the chat is not covered
+    assert in_view(page, "#question textarea")
+    shot(page, "phone-new-conversation")
+    context.close()

@@ -222,6 +222,18 @@
       closeDrawer();
       return;
     }
+    if (e.target.closest("#open-sources")) {
+      // On a phone: the sources of the answer last clicked (else the latest) open without tapping a marker.
+      const active = document.querySelector("#chat .answer.active") || [...document.querySelectorAll("#chat .answer")].pop();
+      const m = active && /\bex-(\d+)\b/.exec(active.className);
+      if (m) showGroup(m[1]);
+      openDrawer();
+      return;
+    }
+    if (narrow() && e.target.closest("#new, #conversations label")) {
+      // On a phone the sidebar covers the chat: starting or picking a conversation closes it.
+      setTimeout(() => document.querySelector("#sidebar.open .toggle-button")?.click(), 50);
+    }
     const bubble = e.target.closest("#chat .message-row, #chat .message");
     const answer = bubble && bubble.querySelector(".answer");
     const m = answer && /\bex-(\d+)\b/.exec(answer.className);
