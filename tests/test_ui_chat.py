@@ -430,3 +430,30 @@ def test_on_a_phone_stop_sources_the_comment_box_and_the_chat_stay_at_hand(brows
     assert in_view(page, "#question textarea")
     shot(page, "phone-new-conversation")
     context.close()
+
+
+@pytest.fixture(scope="module")
+def slow_server(built, tmp_path_factory):
+    """The UI over an Advisor whose answers come one word every 0.4 s (tests/ui_slow_server.py)."""
+    tmp = tmp_path_factory.mktemp("ui-slow")
+    command = [sys.executable, str(HERE / "ui_slow_server.py"), "0.4", str(tmp / "progress.jsonl")]
+    proc, url, log = _serve(tmp, command, built)
+    yield {"url": url}
+    _stop(proc)
+
+
+@pytest.mark.browser
+def test_a_question_sent_while_an_answer_is_written_is_not_silently_ignored(browser, slow_server):
+    """Issue 20.11: Enter while an answer streamed did nothing, and said nothing."""
+    context, page = _open(browser, slow_server["url"])
+    page.fill("#question textarea", TABLE_QUESTION)
+    page.click("#ask")
+    test_ui.wait_until_streaming(page)
+    page.fill("#question textarea", "What does a staff AI engineer own?")
+    page.press("#question textarea", "Enter")
+    note = page.locator("#busy-note")
+    note.wait_for(state="visible")
+    assert "Still answering your last question" in note.inner_text() and note.get_attribute("role") == "status"
+    page.click("#stop")
+    answered(page, 1)
+    context.close()

@@ -240,6 +240,32 @@
     if (m) showGroup(m[1]);
   });
 
+  // A question sent while the last answer is still being written is not taken (the page sends one at a time):
+  // say so instead of ignoring it. An answer is being written while a question has no finished answer yet.
+  const busy = () =>
+    document.querySelectorAll("#chat [data-testid='user']").length > document.querySelectorAll("#chat .answer").length;
+  function sayBusy() {
+    let note = document.getElementById("busy-note");
+    if (!note) {
+      note = document.createElement("p");
+      note.id = "busy-note";
+      note.setAttribute("role", "status");
+      document.body.appendChild(note);
+    }
+    note.textContent = "Still answering your last question: wait for it, or press Stop, then ask again.";
+    note.hidden = false;
+    clearTimeout(sayBusy.timer);
+    sayBusy.timer = setTimeout(() => { note.hidden = true; }, 6000);
+  }
+  document.addEventListener(
+    "keydown",
+    (e) => {
+      if (e.key === "Enter" && !e.shiftKey && e.target.closest?.("#question textarea") && busy()) sayBusy();
+    },
+    true,
+  );
+  document.addEventListener("click", (e) => { if (e.target.closest("#ask") && busy()) sayBusy(); }, true);
+
   // Keyboard: Alt+1 ... Alt+9 open source n of the latest answer (its markers are many Tab stops away).
   document.addEventListener("keydown", (e) => {
     if (e.key === "Escape" && document.body.classList.contains("drawer-open")) closeDrawer();
