@@ -1299,7 +1299,11 @@ def create_app(advisor: Advisor) -> gr.Blocks:
             api_name="on_reindex",
         )
         app.load(on_load, base, drawn, api_name=False).then(
-            on_loaded, None, [header, knowledge, technical, box, chatbot, banner], api_name=False
+            on_loaded,
+            None,
+            [header, knowledge, technical, box, chatbot, banner],
+            api_name=False,
+            show_progress="hidden",
         )
     return app
 
