@@ -97,6 +97,20 @@ def test_an_edit_applies_only_to_the_question_it_was_opened_on(sent, question, s
     assert ui.same_message(sent, ui.question_html(question)) is same
 
 
+def test_sessions_that_acted_are_remembered_the_oldest_forgotten_first():
+    acted = ui.Sessions(limit=2)
+    for session in ("a", "b", "c"):
+        acted.add(session)
+    assert [acted.seen(s) for s in ("a", "b", "c", "d")] == [False, True, True, False]
+
+
+def test_an_unfinished_answer_left_by_a_closed_page_says_it_was_interrupted():
+    space = {"conversations": [{"exchanges": [{"answer": None, "partial": "half"}, {"answer": {"answer": "A"}}]}]}
+    ui.mark_interrupted(space)
+    first, second = space["conversations"][0]["exchanges"]
+    assert first == {"answer": None, "error": "This answer was interrupted."} and "error" not in second
+
+
 # -- the real server in Chromium ------------------------------------------------------------------------------------
 
 HERE = Path(__file__).parent
