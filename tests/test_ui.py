@@ -69,7 +69,7 @@ def test_markdown_keeps_html_as_text_and_marks_a_quoted_sentence():
         "Intro. The path takes five years. <script>x()</script> ![i](http://x/y.png)", ["The path takes five years"]
     )
     assert "<script>" not in html and "&lt;script&gt;" in html and "<img" not in html
-    assert "<mark>The path takes five years</mark>" in html
+    assert "<mark class='q-0'>The path takes five years</mark>" in html
 
 
 def test_answer_html_links_every_valid_marker_and_refusals_offer_buttons():
@@ -1019,6 +1019,7 @@ def test_a_broken_index_shows_a_banner_not_a_traceback(browser, built, tmp_path)
     try:
         context, page = _open(browser, url)
         page.size = "desktop"
+        page.wait_for_function("() => document.querySelector('#banner').innerText.includes('advisor index')")
         banner = page.locator("#banner").inner_text()
         assert "advisor index" in banner and "snapshot.jsonl" in banner  # shown on load, names file and fix
         page.fill("#question textarea", "What does a staff AI engineer own?")

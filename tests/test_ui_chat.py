@@ -97,6 +97,20 @@ def test_an_edit_applies_only_to_the_question_it_was_opened_on(sent, question, s
     assert ui.same_message(sent, ui.question_html(question)) is same
 
 
+def test_sessions_that_acted_are_remembered_the_oldest_forgotten_first():
+    acted = ui.Sessions(limit=2)
+    for session in ("a", "b", "c"):
+        acted.add(session)
+    assert [acted.seen(s) for s in ("a", "b", "c", "d")] == [False, True, True, False]
+
+
+def test_an_unfinished_answer_left_by_a_closed_page_says_it_was_interrupted():
+    space = {"conversations": [{"exchanges": [{"answer": None, "partial": "half"}, {"answer": {"answer": "A"}}]}]}
+    ui.mark_interrupted(space)
+    first, second = space["conversations"][0]["exchanges"]
+    assert first == {"answer": None, "error": "This answer was interrupted."} and "error" not in second
+
+
 # -- the real server in Chromium ------------------------------------------------------------------------------------
 
 HERE = Path(__file__).parent
@@ -398,3 +412,62 @@ def test_keyboard_focus_is_visible_sources_are_one_shortcut_away_and_named(page)
     page.wait_for_function(
         "() => document.querySelector('#know-panel > button').getAttribute('aria-expanded') === 'true'"
     )
+
+
+@pytest.mark.browser
+def test_on_a_phone_stop_sources_the_comment_box_and_the_chat_stay_at_hand(browser, server):
+    """Issue 20.10: Stop sat below the fold, the rating's comment box opened off-screen, "New conversation" left
+    the sidebar over the chat, and sources opened only by tapping a marker."""
+    context, page = _open(browser, server["url"], "phone")
+    page.size = "phone"
+    page.fill("#question textarea", "Should I become an AI architect? I have 2 years of experience and love coding")
+    page.click("#ask")
+    assert in_view(page, "#stop") and in_view(page, "#ask")  # Stop at hand while the answer comes
+    answered(page, 1)
+    assert in_view(page, "#stop")
+    page.click("#open-sources")  # the sources without tapping a marker
+    page.wait_for_selector("#sources-panel.open")
+    assert page.locator("#sources .src-group[data-ex='0']").is_visible()
+    page.click(".drawer-close")
+    page.wait_for_selector("#sources-panel.open", state="detached")
+    page.locator("#chat button[aria-label='Like']").last.click()
+    page.wait_for_selector("#comment-row", state="visible")
+    page.wait_for_function(
+        "() => { const r = document.querySelector('#comment textarea').getBoundingClientRect();"
+        " return r.top >= 0 && r.bottom <= innerHeight - 60; }"
+    )
+    page.locator("#sidebar .toggle-button").click()  # open the conversations
+    page.wait_for_selector("#sidebar.open")
+    page.click("#new")
+    answered(page, 0)
+    page.wait_for_selector("#sidebar.open", state="detached")  # the chat is not covered
+    assert in_view(page, "#question textarea")
+    shot(page, "phone-new-conversation")
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def slow_server(built, tmp_path_factory):
+    """The UI over an Advisor whose answers come one word every 0.4 s (tests/ui_slow_server.py)."""
+    tmp = tmp_path_factory.mktemp("ui-slow")
+    command = [sys.executable, str(HERE / "ui_slow_server.py"), "0.4", str(tmp / "progress.jsonl")]
+    proc, url, log = _serve(tmp, command, built)
+    yield {"url": url}
+    _stop(proc)
+
+
+@pytest.mark.browser
+def test_a_question_sent_while_an_answer_is_written_is_not_silently_ignored(browser, slow_server):
+    """Issue 20.11: Enter while an answer streamed did nothing, and said nothing."""
+    context, page = _open(browser, slow_server["url"])
+    page.fill("#question textarea", TABLE_QUESTION)
+    page.click("#ask")
+    test_ui.wait_until_streaming(page)
+    page.fill("#question textarea", "What does a staff AI engineer own?")
+    page.press("#question textarea", "Enter")
+    note = page.locator("#busy-note")
+    note.wait_for(state="visible")
+    assert "Still answering your last question" in note.inner_text() and note.get_attribute("role") == "status"
+    page.click("#stop")
+    answered(page, 1)
+    context.close()

@@ -222,11 +222,49 @@
       closeDrawer();
       return;
     }
+    if (e.target.closest("#open-sources")) {
+      // On a phone: the sources of the answer last clicked (else the latest) open without tapping a marker.
+      const active = document.querySelector("#chat .answer.active") || [...document.querySelectorAll("#chat .answer")].pop();
+      const m = active && /\bex-(\d+)\b/.exec(active.className);
+      if (m) showGroup(m[1]);
+      openDrawer();
+      return;
+    }
+    if (narrow() && e.target.closest("#new, #conversations label")) {
+      // On a phone the sidebar covers the chat: starting or picking a conversation closes it.
+      setTimeout(() => document.querySelector("#sidebar.open .toggle-button")?.click(), 50);
+    }
     const bubble = e.target.closest("#chat .message-row, #chat .message");
     const answer = bubble && bubble.querySelector(".answer");
     const m = answer && /\bex-(\d+)\b/.exec(answer.className);
     if (m) showGroup(m[1]);
   });
+
+  // A question sent while the last answer is still being written is not taken (the page sends one at a time):
+  // say so instead of ignoring it. An answer is being written while a question has no finished answer yet.
+  const busy = () =>
+    document.querySelectorAll("#chat [data-testid='user']").length > document.querySelectorAll("#chat .answer").length;
+  function sayBusy() {
+    let note = document.getElementById("busy-note");
+    if (!note) {
+      note = document.createElement("p");
+      note.id = "busy-note";
+      note.setAttribute("role", "status");
+      document.body.appendChild(note);
+    }
+    note.textContent = "Still answering your last question: wait for it, or press Stop, then ask again.";
+    note.hidden = false;
+    clearTimeout(sayBusy.timer);
+    sayBusy.timer = setTimeout(() => { note.hidden = true; }, 6000);
+  }
+  document.addEventListener(
+    "keydown",
+    (e) => {
+      if (e.key === "Enter" && !e.shiftKey && e.target.closest?.("#question textarea") && busy()) sayBusy();
+    },
+    true,
+  );
+  document.addEventListener("click", (e) => { if (e.target.closest("#ask") && busy()) sayBusy(); }, true);
 
   // Keyboard: Alt+1 ... Alt+9 open source n of the latest answer (its markers are many Tab stops away).
   document.addEventListener("keydown", (e) => {

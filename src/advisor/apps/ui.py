@@ -1301,6 +1301,7 @@ def create_app(advisor: Advisor, host: str | None = None) -> gr.Blocks:
                     )
                     send = gr.Button("Ask", variant="primary", scale=1, min_width=70, elem_id="ask")
                     stop = gr.Button("Stop", variant="secondary", scale=1, min_width=70, elem_id="stop")
+                    gr.Button("Sources", size="sm", scale=0, min_width=70, elem_id="open-sources")  # phone (ui.js)
                 with gr.Row(visible=False, elem_id="comment-row") as comment_row:
                     comment_label = gr.Markdown("", elem_id="comment-label")
                     comment_box = gr.Textbox(label="Comment (optional)", elem_id="comment", scale=4, max_lines=3)
@@ -1366,7 +1367,11 @@ def create_app(advisor: Advisor, host: str | None = None) -> gr.Blocks:
             api_name="on_reindex",
         )
         app.load(on_load, base, drawn, api_name=False).then(
-            on_loaded, None, [header, knowledge, technical, box, chatbot, banner], api_name=False
+            on_loaded,
+            None,
+            [header, knowledge, technical, box, chatbot, banner],
+            api_name=False,
+            show_progress="hidden",
         )
     return app
 
