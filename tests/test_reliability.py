@@ -670,3 +670,29 @@ def test_check_deep_finds_damage_that_counts_do_not_show(tmp_path, embedder, kin
     _damage(settings, embedder, kind)
     problems = CorpusIndex(settings, embedder).check(deep=True)
     assert any(said in p for p in problems) and all("advisor index --full" in p for p in problems), problems
+
+
+# -- 5. indexing on a full disk says so --------------------------------------------------------------------------------
+
+
+def test_indexing_on_a_full_disk_says_disk_full(built, tmp_path):
+    """The probe got "internal error: InternalError: Error in compaction: Failed to apply logs to the metadata
+    segment". Here the data dir is a tmpfs with about 1.5 MB left once the model is in (a mount namespace)."""
+    if os.geteuid() != 0 or subprocess.run(["unshare", "--mount", "true"], capture_output=True).returncode:
+        pytest.skip("needs root and unshare --mount to mount a small tmpfs")
+    corpus, data = tmp_path / "corpus", tmp_path / "data"
+    shutil.copytree(built.corpus_dir, corpus)
+    data.mkdir()
+    parts = [built.data_dir / "models", built.data_dir / "tiktoken"]
+    used = sum(f.stat().st_size for part in parts for f in part.rglob("*") if f.is_file())
+    size_kb = used // 1024 + 1536
+    script = (
+        f"set -e; mount -t tmpfs -o size={size_kb}k tmpfs {data}; cp -r {' '.join(map(str, parts))} {data}/; "
+        f"exec {BIN / 'advisor'} index"
+    )
+    env = {**os.environ, "ADVISOR_CORPUS_DIR": str(corpus), "ADVISOR_DATA_DIR": str(data)}
+    command = ["unshare", "--mount", "sh", "-c", script]
+    run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 2, (run.returncode, run.stderr[-1500:])
+    said = run.stderr.strip().splitlines()[-1]
+    assert said.startswith("advisor: error: disk full:") and "Traceback" not in run.stderr, run.stderr[-1500:]

@@ -18,10 +18,12 @@ writer's cache in the data dir when it was written for the same version. `check(
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import logging
 import re
+import shutil
 import threading
 import time
 import uuid
@@ -428,6 +430,12 @@ class CorpusIndex:
             raise IndexBusy(str(exc)) from None
         try:
             return self._update(full, progress, manifest, start)
+        except (IndexBusy, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if full_disk := disk_full(exc, s.data_dir):
+                raise IndexUnavailable(full_disk) from exc
+            raise
         finally:
             lock.release()
 
@@ -854,6 +862,30 @@ def owns(settings: Settings, origin: str, chunk_origin: object) -> bool:
     if text.startswith("writer:") or ":" not in text:
         return False
     return text.split(":", 1)[1] == str(settings.corpus_dir.resolve())
+
+
+LOW_SPACE = 16 * 1024 * 1024  # bytes free under which a failed write is put down to a full disk
+_FULL_DISK = re.compile(r"no space left|disk is full|disk full|quota exceeded", re.I)
+
+
+def disk_full(exc: BaseException, data_dir) -> str | None:
+    """ "disk full: ..." when `exc` (or what caused it) says the disk is full, or it struck with almost no
+    space left; else None. Chroma words it as "Error in compaction: Failed to apply logs to the metadata
+    segment", which says nothing of the cause."""
+    said = False
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        said = said or getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT) or bool(_FULL_DISK.search(str(exc)))
+        exc = exc.__cause__ or exc.__context__
+    try:
+        free = shutil.disk_usage(data_dir).free
+    except OSError:
+        free = None
+    if not said and (free is None or free >= LOW_SPACE):
+        return None
+    left = f" ({free / 1024 / 1024:.1f} MB free)" if free is not None else ""
+    return f"disk full: {data_dir}{left}; free some space, then run `advisor index` again"
 
 
 VECTOR_AGREEMENT = 0.99  # cosine of a stored chunk vector with the model's vector of its text, at least
