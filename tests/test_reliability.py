@@ -619,3 +619,80 @@ def test_a_ui_secret_that_cannot_be_kept_is_an_error_in_the_log(tmp_path, caplog
     (tmp_path / "file").write_text("a file where the data dir should be")
     assert len(ui_secret(settings)) >= 16
     assert "conversations are lost at every restart" in caplog.text
+
+
+# -- 9. --check --deep compares contents, not only ids and counts ------------------------------------------------------
+
+
+def _damage(settings: Settings, embedder, kind: str) -> None:
+    """Damage one part of a built index in place, as the probe did."""
+    import numpy as np
+
+    index = CorpusIndex(settings, embedder)
+    col = index.collection()
+    got = col.get(include=["documents", "metadatas", "embeddings"], limit=1)
+    uid, doc, meta, vector = got["ids"][0], got["documents"][0], got["metadatas"][0], np.asarray(got["embeddings"][0])
+    if kind == "sentence vectors blanked in Chroma":
+        col.update(ids=[uid], metadatas=[{**meta, "sentence_vectors": ""}], embeddings=[vector], documents=[doc])
+    elif kind == "text changed in place":
+        changed = doc.replace("starts", "ends")  # a claim changed, the sentences the same
+        assert changed != doc
+        col.update(ids=[uid], documents=[changed], embeddings=[vector], metadatas=[meta])
+    elif kind == "vector changed in place":
+        other = np.random.default_rng(0).standard_normal(len(vector)).astype(np.float32)
+        col.update(ids=[uid], embeddings=[other], documents=[doc], metadatas=[meta])
+    elif kind == "zeroed vector in the snapshot cache":
+        path = settings.data_dir / "sentences.npz"
+        with np.load(path) as f:
+            vectors, owner = f["vectors"].copy(), f["owner"]
+        vectors[0] = 0
+        np.savez(path, vectors=vectors, owner=owner)
+    elif kind == "manifest edited":
+        path = settings.data_dir / "manifest.json"
+        manifest = json.loads(path.read_text())
+        path.write_text(json.dumps({**manifest, "chunks": manifest["chunks"] + 1}))
+
+
+@pytest.mark.parametrize(
+    ("kind", "said"),
+    [
+        ("sentence vectors blanked in Chroma", "is damaged (chunk"),
+        ("text changed in place", "hold other text than their ids say"),
+        ("vector changed in place", "not the model's vectors of their text"),
+        ("zeroed vector in the snapshot cache", "snapshot cache"),
+        ("manifest edited", "says other chunks than the index"),
+    ],
+)
+def test_check_deep_finds_damage_that_counts_do_not_show(tmp_path, embedder, kind, said):
+    """`--check` said "consistent" about damage `ask` then refused."""
+    settings = small_index(tmp_path, embedder)
+    assert CorpusIndex(settings, embedder).check(deep=True) == []
+    _damage(settings, embedder, kind)
+    problems = CorpusIndex(settings, embedder).check(deep=True)
+    assert any(said in p for p in problems) and all("advisor index --full" in p for p in problems), problems
+
+
+# -- 5. indexing on a full disk says so --------------------------------------------------------------------------------
+
+
+def test_indexing_on_a_full_disk_says_disk_full(built, tmp_path):
+    """The probe got "internal error: InternalError: Error in compaction: Failed to apply logs to the metadata
+    segment". Here the data dir is a tmpfs with about 1.5 MB left once the model is in (a mount namespace)."""
+    if os.geteuid() != 0 or subprocess.run(["unshare", "--mount", "true"], capture_output=True).returncode:
+        pytest.skip("needs root and unshare --mount to mount a small tmpfs")
+    corpus, data = tmp_path / "corpus", tmp_path / "data"
+    shutil.copytree(built.corpus_dir, corpus)
+    data.mkdir()
+    parts = [built.data_dir / "models", built.data_dir / "tiktoken"]
+    used = sum(f.stat().st_size for part in parts for f in part.rglob("*") if f.is_file())
+    size_kb = used // 1024 + 1536
+    script = (
+        f"set -e; mount -t tmpfs -o size={size_kb}k tmpfs {data}; cp -r {' '.join(map(str, parts))} {data}/; "
+        f"exec {BIN / 'advisor'} index"
+    )
+    env = {**os.environ, "ADVISOR_CORPUS_DIR": str(corpus), "ADVISOR_DATA_DIR": str(data)}
+    command = ["unshare", "--mount", "sh", "-c", script]
+    run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 2, (run.returncode, run.stderr[-1500:])
+    said = run.stderr.strip().splitlines()[-1]
+    assert said.startswith("advisor: error: disk full:") and "Traceback" not in run.stderr, run.stderr[-1500:]

@@ -64,6 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     ix = sub.add_parser("index", help="index corpus/ incrementally (only changed files are embedded)")
     ix.add_argument("--full", action="store_true", help="rebuild beside the old index, then switch to it")
     ix.add_argument("--check", action="store_true", help="report whether the parts of the index agree (exit 1 if not)")
+    ix.add_argument(
+        "--deep", action="store_true", help="with --check: compare every chunk's text and vector too (slow)"
+    )
     ix.add_argument("--json", action="store_true", help="print the report as JSON")
     ix.add_argument("--watch", action="store_true", help="keep reindexing as corpus/ changes")
     ix.set_defaults(func=cmd_index)
@@ -168,7 +171,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
     index = CorpusIndex(settings)
     if args.check:
-        problems = index.check()
+        problems = index.check(deep=args.deep)
         for p in problems:
             print(f"problem: {p}")
         if not problems:

@@ -573,7 +573,7 @@ def mentions(text: str, profile: Profile) -> list[Mention]:
         for i in range(bisect.bisect_left(starts, start), before + 1):
             swallowed.add(i)  # every alias from `start` on ends before this match (it does not overlap)
         while heads and heads[-1].start >= start:
-            heads.pop()  # an earlier mention inside this one ("AI architect architect")
+            heads.pop()  # an earlier mention inside this one ("head chef chef")
         subject = _canonical(" ".join([*words[split:], m.group(1)]))
         qualifier = " ".join(words[:split])
         heads.append(Mention(start, m.end(), text[start : m.end()], subject, _is_plural(m.group(1)), qualifier))

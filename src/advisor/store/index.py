@@ -18,10 +18,12 @@ writer's cache in the data dir when it was written for the same version. `check(
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import logging
 import re
+import shutil
 import threading
 import time
 import uuid
@@ -272,9 +274,12 @@ class CorpusIndex:
             return {**out, "problem": str(exc)}
         return {**out, "documents": p.documents, "chunks": p.count, "built_at": p.built_at, "version": p.version}
 
-    def check(self) -> list[str]:
+    def check(self, deep: bool = False) -> list[str]:
         """Every way the parts disagree (Chroma count and ids, pointer, records, manifest, snapshot
-        cache, leftovers), one line each with its fix; empty when the index is healthy."""
+        cache, leftovers), one line each with its fix; empty when the index is healthy.
+
+        `deep` also reads every row and compares contents, not only ids and counts (`_deep_problems`).
+        """
         s = self.settings
         try:
             pointer = self.current(refresh=True)
@@ -302,6 +307,8 @@ class CorpusIndex:
                 problems.append(f"{s.data_dir / MANIFEST} is missing or unreadable: run `advisor index` (repairs it)")
             elif manifest.get("stamp") != pointer.stamp:
                 problems.append(f"{s.data_dir / MANIFEST} describes another index version: run `advisor index`")
+            else:
+                problems += _manifest_problems(manifest, pointer, s.data_dir / MANIFEST)
             _, why = read_cache(s.data_dir, pointer.stamp)
             if why:
                 problems.append(f"{why}: run `advisor index` (repairs it)")
@@ -330,6 +337,58 @@ class CorpusIndex:
             problems.append(
                 f"{len(orphans)} orphaned segment directories in {s.chroma_dir}: `advisor index` removes them"
             )
+        if deep and not problems:
+            problems += self._deep_problems(pointer, manifest if writer_dir else None)
+        return problems
+
+    def _deep_problems(self, pointer: Pointer, manifest: dict | None) -> list[str]:
+        """What only the contents show: every row is read (text, metadata, vector) and each chunk re-embedded.
+
+        A chunk's id hashes its text and place, so a text changed in place no longer matches its id; its
+        vector must be the model's vector of that text; sentence vectors must be readable unit vectors; the
+        writer's snapshot cache and manifest must hold what Chroma holds. Slow: it embeds every chunk.
+        """
+        name = pointer.active
+        ids, docs, metas, vectors = [], [], [], []
+        col = self.collection(name)
+        while True:
+            got = col.get(include=["documents", "metadatas", "embeddings"], limit=PAGE, offset=len(ids))
+            ids += got["ids"]
+            docs += list(got["documents"])
+            metas += list(got["metadatas"])
+            vectors += list(got["embeddings"])
+            if len(got["ids"]) < PAGE:
+                break
+        try:
+            snap = snapshot_from_rows(ids, docs, metas, pointer.stamp)
+        except (BadRows, KeyError, TypeError, ValueError) as exc:
+            return [f"Chroma collection {name} is damaged ({exc}): {FULL_FIX}"]
+        problems: list[str] = []
+        changed = [u for u, c in zip(snap.uids, snap.chunks, strict=True) if chunk_key(c) != u]
+        if changed:
+            problems.append(f"{len(changed)} chunks of {name} hold other text than their ids say: {FULL_FIX}")
+        norms = np.linalg.norm(snap.sentence_vectors, axis=1) if len(snap.sentence_vectors) else np.ones(0)
+        if bad := int((~np.isfinite(norms) | (np.abs(norms - 1) > 1e-3)).sum()):
+            problems.append(f"{bad} sentence vectors in {name} are not unit vectors: {FULL_FIX}")
+        by_id = {u: c for u, c in zip(snap.uids, snap.chunks, strict=True)}
+        stored = _unit(np.asarray(vectors, dtype=np.float32))
+        fresh = _unit(np.asarray(self.embedder.embed_batch([by_id[u].embed_text for u in ids]), dtype=np.float32))
+        if off := int((np.sum(stored * fresh, axis=1) < VECTOR_AGREEMENT).sum()):
+            problems.append(f"{off} chunk vectors in {name} are not the model's vectors of their text: {FULL_FIX}")
+        if manifest is not None:
+            cache, _ = read_cache(self.settings.data_dir, pointer.stamp)
+            if cache is not None and not _same_snapshot(cache, snap):
+                problems.append(f"the snapshot cache in {self.settings.data_dir} differs from {name}: {FULL_FIX}")
+            per_source: dict[str, int] = {}
+            for c in snap.chunks:
+                per_source[c.source] = per_source.get(c.source, 0) + 1
+            listed = {src: int(v.get("chunks", -1)) for src, v in (manifest.get("sources") or {}).items()}
+            if (
+                manifest.get("sentences") != len(snap.sentences)
+                or not set(per_source) <= set(listed)
+                or any(listed[src] != n for src, n in per_source.items())
+            ):
+                problems.append(f"{self.settings.data_dir / MANIFEST} does not describe {name}: {FULL_FIX}")
         return problems
 
     # -- writing ------------------------------------------------------------------------------
@@ -371,6 +430,12 @@ class CorpusIndex:
             raise IndexBusy(str(exc)) from None
         try:
             return self._update(full, progress, manifest, start)
+        except (IndexBusy, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if full_disk := disk_full(exc, s.data_dir):
+                raise IndexUnavailable(full_disk) from exc
+            raise
         finally:
             lock.release()
 
@@ -797,6 +862,64 @@ def owns(settings: Settings, origin: str, chunk_origin: object) -> bool:
     if text.startswith("writer:") or ":" not in text:
         return False
     return text.split(":", 1)[1] == str(settings.corpus_dir.resolve())
+
+
+LOW_SPACE = 16 * 1024 * 1024  # bytes free under which a failed write is put down to a full disk
+_FULL_DISK = re.compile(r"no space left|disk is full|disk full|quota exceeded", re.I)
+
+
+def disk_full(exc: BaseException, data_dir) -> str | None:
+    """ "disk full: ..." when `exc` (or what caused it) says the disk is full, or it struck with almost no
+    space left; else None. Chroma words it as "Error in compaction: Failed to apply logs to the metadata
+    segment", which says nothing of the cause."""
+    said = False
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        said = said or getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT) or bool(_FULL_DISK.search(str(exc)))
+        exc = exc.__cause__ or exc.__context__
+    try:
+        free = shutil.disk_usage(data_dir).free
+    except OSError:
+        free = None
+    if not said and (free is None or free >= LOW_SPACE):
+        return None
+    left = f" ({free / 1024 / 1024:.1f} MB free)" if free is not None else ""
+    return f"disk full: {data_dir}{left}; free some space, then run `advisor index` again"
+
+
+VECTOR_AGREEMENT = 0.99  # cosine of a stored chunk vector with the model's vector of its text, at least
+
+
+def _unit(matrix: np.ndarray) -> np.ndarray:
+    """Rows scaled to length 1 (zero and non-finite rows become zero: they agree with nothing)."""
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True) if matrix.size else np.ones((len(matrix), 1))
+    ok = np.isfinite(norms) & (norms > 1e-9)
+    return np.where(ok, matrix / np.where(ok, norms, 1.0), 0.0)
+
+
+def _same_snapshot(a: Snapshot, b: Snapshot) -> bool:
+    """Do two snapshots hold the same chunks, sentences and sentence vectors?"""
+    return (
+        a.uids == b.uids
+        and a.chunks == b.chunks
+        and a.sentence_vectors.shape == b.sentence_vectors.shape
+        and bool(np.allclose(a.sentence_vectors, b.sentence_vectors, atol=1e-6))
+    )
+
+
+def _manifest_problems(manifest: dict, pointer: Pointer, path) -> list[str]:
+    """Where the writer's manifest disagrees with the published version it names (cheap: no rows read)."""
+    said = {k: manifest.get(k) for k in ("active", "previous", "version", "chunks", "documents")}
+    actual = {
+        "active": pointer.active,
+        "previous": pointer.previous,
+        "version": pointer.version,
+        "chunks": pointer.count,
+        "documents": pointer.documents,
+    }
+    wrong = [k for k in said if said[k] != actual[k]]
+    return [f"{path} says other {', '.join(wrong)} than the index: run `advisor index --full`"] if wrong else []
 
 
 def _namespace(collection_name: str) -> str:
