@@ -29,6 +29,8 @@ from advisor.answer.checks import (
     mark_unsupported,
     plain,
 )
+from advisor.answer.compose.extractive import is_personal_decision
+from advisor.ingest.screen import set_aside_sentences
 from advisor.schema import Composition, Passage, SentenceCheck, Turn, Verification
 from advisor.settings import Settings
 
@@ -51,9 +53,12 @@ Rules:
 - Answer in at most {max_sentences} short sentences, plain prose, no headings."""
 
 DECISION_RULE = """
-The user is making a decision. Set the facts they stated about themselves (under FACTS) against the \
-criteria the passages give, citing [n]. If a criterion needs a fact they have not stated (such as their \
-experience or what they enjoy), end with ONE short question asking for it."""
+The user is making a decision. Answer in this order. First, the one or two passage sentences whose \
+condition matches what the user said about themselves (under FACTS), such as "If you ...", "Choose X if \
+you ..." or "Typically after N-M years" (compare their numbers with the ranges), each with its [n]. Then \
+the criteria in the passages that the user did not address, each with its [n]. Draw no conclusion the \
+passages do not state. If a criterion needs a fact they have not stated (such as their experience or \
+what they enjoy), end with ONE short question asking for it."""
 
 DEFAULT_FOLLOW_UP = "To weigh this for you: how much experience do you have, and what kind of work do you enjoy?"
 
@@ -68,8 +73,18 @@ _DELIMITER = re.compile(r"</?\s*passages?\b[^>]*>", re.I)
 
 # -- the prompt (pure) --------------------------------------------------------------------------------------
 def is_decision(question: str) -> bool:
-    """A question asking whether the user should do something ("should I ...")."""
-    return bool(_DECISION.search(question))
+    """A question asking whether the user should do something ("should I ...", "Am I too old to ...?")."""
+    return bool(_DECISION.search(question)) or is_personal_decision(question)
+
+
+def _advice_text(p: Passage) -> str:
+    """A passage's text without its set-aside sentences (adverts, bios, instructions: never advice)."""
+    if p.chunk.set_aside:
+        return f"(not career information: {p.chunk.set_aside})"
+    text = p.chunk.text
+    for sentence, _ in set_aside_sentences(text, p.chunk.section):
+        text = text.replace(sentence, "")
+    return text
 
 
 def stated_facts(question: str, history: Sequence[Turn]) -> list[str]:
@@ -106,7 +121,8 @@ def build_messages(
     blocks = []
     for i, p in enumerate(passages, 1):
         head = f"{p.chunk.title} — {p.chunk.section}" if p.chunk.section else p.chunk.title
-        text = p.chunk.text if len(p.chunk.text) <= max_chars else p.chunk.text[:max_chars].rsplit(" ", 1)[0] + " …"
+        text = _advice_text(p)
+        text = text if len(text) <= max_chars else text[:max_chars].rsplit(" ", 1)[0] + " …"
         blocks.append(f"[{i}] ({_as_data(head)})\n{_as_data(text)}")
     parts = ["<passages>\n" + "\n\n".join(blocks) + "\n</passages>"]
     recent = list(history)[-4:]
