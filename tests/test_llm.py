@@ -132,14 +132,23 @@ def test_a_grounded_draft_is_released_sentence_by_sentence():
     assert (v.drafted, v.kept, v.fallback) == (2, 2, None) and all(s.support > 0.5 for s in v.sentences)
 
 
-def test_markers_to_missing_passages_are_removed_and_a_sentence_citing_only_them_is_dropped():
+def test_markers_to_missing_passages_are_removed_and_the_supporting_passage_cited_instead():
     draft = GOOD.replace("[1]", "[1][9]") + "Mentoring others and leading design reviews signal readiness [7]. "
     draft += "Engineers implement features, write tests and ship code [2]."
     pieces, comp = generate(draft)
-    assert "[9]" not in comp.text and "[7]" not in comp.text and "Mentoring" not in comp.text
-    dropped = [s for s in comp.verification.sentences if not s.kept]
-    assert [(s.reason, s.removed_markers) for s in dropped] == [("no_citation", (7,))]
+    assert "[9]" not in comp.text and "[7]" not in comp.text
+    mentoring = comp.verification.sentences[1]
+    assert mentoring.kept and mentoring.removed_markers == (7,) and mentoring.cited  # attached in code
+    assert f"readiness [{mentoring.cited[0]}]." in comp.text
     assert comp.verification.sentences[0].removed_markers == (9,)
+
+
+def test_an_unmarked_sentence_no_passage_supports_is_dropped():
+    draft = GOOD + "Penguins migrate across the southern ocean every winter. "
+    draft += "Engineers implement features, write tests and ship code [2]."
+    _, comp = generate(draft)
+    assert "Penguins" not in comp.text
+    assert [s.reason for s in comp.verification.sentences] == [None, "no_citation", None]
 
 
 def test_an_invented_figure_is_dropped():

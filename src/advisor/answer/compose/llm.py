@@ -13,6 +13,7 @@ little survives gives the extractive answer with a one-line notice; never a hang
 from __future__ import annotations
 
 import atexit
+import functools
 import logging
 import queue
 import re
@@ -340,8 +341,12 @@ class LLMGenerator:
 
     # the checks ------------------------------------------------------------------------------------------
     def _support(self, passages: Sequence[Passage]) -> Callable[[str, Sequence[int]], float]:
+        @functools.lru_cache(maxsize=64)
+        def embedded(text: str) -> np.ndarray:
+            return self.embed([text])[0]
+
         def support(text: str, cited: Sequence[int]) -> float:
-            vector = self.embed([text])[0]
+            vector = embedded(text)  # asked once per passage when the model left the sentence unmarked
             best = 0.0
             for n in cited:
                 _, vectors = self.sentences(passages[n - 1].chunk.id)
@@ -359,6 +364,7 @@ class LLMGenerator:
         s = self.settings
         shown = passages[: max(1, s.llm_passages)]
         texts = [p.chunk.text for p in shown]
+        titles = [f"{p.chunk.title} {p.chunk.section or ''}" for p in shown]
         support = self._support(shown)
         checks: list[SentenceCheck] = []
         released: list[str] = []
@@ -378,7 +384,7 @@ class LLMGenerator:
                     checks.append(SentenceCheck(held_question, False, "question_not_last", factual=False))
                 held_question = sentence
                 return
-            text, check = check_sentence(sentence, texts, support, s.llm_support_threshold)
+            text, check = check_sentence(sentence, texts, support, s.llm_support_threshold, titles)
             if check.kept and held_question is not None:
                 checks.append(SentenceCheck(held_question, False, "question_not_last", factual=False))
                 held_question = None
