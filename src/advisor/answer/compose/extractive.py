@@ -89,7 +89,7 @@ def is_personal_decision(question: str) -> bool:
 
     A question asking how, what, where, when, why or who ("How should I use the ladder?"), or which
     thing other than a path ("Which tool should I learn first?"), wants information, not a verdict."""
-    clause = asking_clause(question)
+    clause = re.sub(r"^(?:and|so|but|then)\s+", "", asking_clause(question), flags=re.I)
     if _WH.match(clause) or (clause.lower().startswith("which") and not _WHICH_CHOICE.match(clause)):
         return False
     if _DECIDE.search(question):
