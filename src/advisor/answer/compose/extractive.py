@@ -66,7 +66,7 @@ _DECIDE = re.compile(
     r"too\s+(?:old|late|young)|make\s+sense\s+for\s+me|suit\s+me|for\s+someone\s+like\s+me)\b",
     re.I,
 )
-# A question that asks yes or no ("Is architecture for me?") or which one, by its first word.
+# A question that asks yes or no ("Is baking for me?") or which one, by its first word.
 _YES_NO = re.compile(r"^(?:is|are|am|do|does|did|can|could|would|will|should|shall|has|have|was|were|which)\b", re.I)
 _WH = re.compile(r"^(?:(?:and|so|but|then)\s+)?(?:how|what|where|when|why|who|whom|whose)\b", re.I)
 # "Which path suits me?" asks for a choice between careers; "Which tool should I learn?" for a fact.
@@ -410,7 +410,7 @@ def stems(text: str) -> frozenset[str]:
 
 def overlap(a: frozenset[str], b: frozenset[str]) -> int:
     """Stems of `a` that `b` shares, counting a stem of five letters or more that begins the other
-    ("strategi" / "strateg") as shared."""
+    ("creativi" / "creativ") as shared."""
     return sum(
         1 for x in a if x in b or (len(x) >= 5 and any(y.startswith(x) or x.startswith(y) for y in b if len(y) >= 5))
     )
@@ -437,7 +437,7 @@ def _units(text: str) -> dict[str, list[tuple[float, float]]]:
 def verdict_bonus(text: str, user: frozenset[str], intent: Intent, faq_opener: bool = False) -> float:
     """How much a sentence decides the question for this person (pure; table-tested).
 
-    The words of its condition ("if you still love hands-on coding") shared with what the person said,
+    The words of its condition ("if you still love working with dough") shared with what the person said,
     a conditional or recommending form, a range of the unit the person gave a number in ("5-8 years"
     against "3 years": in or out of it, it decides), and being the first answer to a FAQ question
     worded like theirs.
@@ -661,7 +661,7 @@ class ExtractiveGenerator:
         """Verdict first: the one or two source sentences (or a "Choose X if you enjoy:" list) whose
         condition matches what the person said, then the criteria they did not address, then one
         question for the facts that would change it."""
-        user = user_terms(question, self.subjects(asking_clause(question)))  # "I'm a cloud engineer" stays
+        user = user_terms(question, self.subjects(asking_clause(question)))  # "I'm a line cook" stays
         listed = conditional_list(passages, user)
         pool = sorted(candidates, key=lambda c: -c.score)
         floor = pool[0].score - 0.35
