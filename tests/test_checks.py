@@ -116,8 +116,9 @@ def fixed_support(score):
     "sentence, score, kept, reason",
     [
         ("Architects design the overall system [2].", 0.9, True, None),
-        ("Architects design the overall system.", 0.9, False, "no_citation"),
-        ("Architects design the overall system [9].", 0.9, False, "no_citation"),
+        ("Architects design the overall system.", 0.9, True, None),  # the marker is attached in code
+        ("Architects design the overall system [9].", 0.9, True, None),
+        ("Architects design the overall system.", 0.2, False, "no_citation"),  # no passage supports it
         ("Architects earn $999,000 a year [1].", 0.9, False, "number_not_in_source: 999000"),
         ("Engineers need 5-8 years first [1].", 0.9, False, "number_not_in_source: 5, 8"),
         ("Engineers need 5-8 years first [1][3].", 0.9, True, None),
@@ -130,6 +131,26 @@ def test_check_sentence(sentence, score, kept, reason):
     text, check = check_sentence(sentence, PASSAGES, support, threshold=0.5)
     assert (check.kept, check.reason) == (kept, reason)
     assert "[9]" not in text
+
+
+def test_an_unmarked_sentence_gets_the_marker_of_the_passage_that_supports_it_best():
+    def support(text, cited):
+        return {1: 0.3, 2: 0.8}.get(cited[0], 0.1) if len(cited) == 1 else 0.0
+
+    text, check = check_sentence("Architects design the overall system.", PASSAGES, support, threshold=0.5)
+    assert check.kept and check.cited == (2,) and text.endswith("[2].")
+    # a marker in front of the sentence, on a passage that does not support it, is moved to the one that does
+    text, check = check_sentence("[1] Architects design the overall system.", PASSAGES, support, threshold=0.5)
+    assert check.kept and text == "Architects design the overall system [2]."
+
+
+def test_a_sentence_that_only_repeats_a_title_is_dropped():
+    support, _ = fixed_support(0.9)
+    titles = ["AI Architect Career Ladder — Staff ML Engineer", "Guide"]
+    _, check = check_sentence("The AI Architect Career Ladder [1].", PASSAGES, support, 0.5, titles)
+    assert (check.kept, check.reason) == (False, "title_only")
+    _, check = check_sentence("Architects design the overall system [1].", PASSAGES, support, 0.5, titles)
+    assert check.kept
 
 
 def test_support_is_asked_about_the_plain_text_and_the_valid_markers_only():

@@ -127,7 +127,7 @@ class SentenceCheck:
 
     text: str  # as drafted, markers included
     kept: bool
-    reason: str | None = None  # why it was dropped (or marked): no_citation, number_not_in_source, unsupported
+    reason: str | None = None  # why dropped (or marked): no_citation, number_not_in_source, unsupported, title_only
     cited: tuple[int, ...] = ()  # valid markers
     removed_markers: tuple[int, ...] = ()  # markers that pointed at no passage
     support: float | None = None  # best similarity to a sentence of a cited passage

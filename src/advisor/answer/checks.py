@@ -13,7 +13,8 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 
-from advisor.answer.citations import MARKER
+from advisor.answer.citations import MARKER, attach_marker
+from advisor.ingest.profile import STOPWORDS
 from advisor.schema import SentenceCheck
 
 # -- sentence splitting of a streamed draft ----------------------------------------------------------------
@@ -127,12 +128,16 @@ def check_sentence(
     passage_texts: Sequence[str],
     support: Callable[[str, Sequence[int]], float],
     threshold: float,
+    titles: Sequence[str] = (),
 ) -> tuple[str, SentenceCheck]:
     """Check one drafted sentence against the passages (`passage_texts[n-1]` is passage n).
 
     `support(text, cited)` gives the best similarity of `text` to a sentence of the cited passages;
-    it is only called when the cheaper checks pass. Returns the sentence as it may be shown (valid
-    markers only) and the verdict.
+    it is only called when the cheaper checks pass. A sentence the model left without a valid marker
+    gets `[n]` attached here, n the passage that supports it best (when one does, above `threshold`),
+    instead of being dropped: small models rarely place markers well. A sentence that only repeats a
+    passage's title or heading (`titles[n-1]`) says nothing and is dropped. Returns the sentence as it
+    may be shown (valid markers only) and the verdict.
     """
     text, cited, removed = keep_markers(sentence, len(passage_texts))
     factual = is_factual(text)
@@ -142,14 +147,26 @@ def check_sentence(
     def verdict(reason: str | None, score: float | None = None) -> tuple[str, SentenceCheck]:
         return text, SentenceCheck(sentence, reason is None, reason, tuple(cited), tuple(removed), score)
 
-    if not cited:
-        return verdict("no_citation")
-    cited_numbers = set().union(*(numbers_in(passage_texts[n - 1]) for n in cited))
-    missing = sorted(numbers_in(text) - cited_numbers)
-    if missing:
-        return verdict(f"number_not_in_source: {', '.join(missing)}")
-    score = support(plain(text), cited)
-    return verdict(None if score >= threshold else "unsupported", score)
+    words = set(re.findall(r"[a-z]{3,}", plain(text).lower())) - STOPWORDS
+    if words and any(words <= set(re.findall(r"[a-z]{3,}", t.lower())) for t in titles):
+        return verdict("title_only")
+    score = None
+    if cited:
+        cited_numbers = set().union(*(numbers_in(passage_texts[n - 1]) for n in cited))
+        missing = sorted(numbers_in(text) - cited_numbers)
+        if missing:
+            return verdict(f"number_not_in_source: {', '.join(missing)}")
+        score = support(plain(text), cited)
+        if score >= threshold:
+            return verdict(None, score)
+    # no valid marker, or its passage does not support the sentence: the passage that supports it best
+    scores = [support(plain(text), [n]) for n in range(1, len(passage_texts) + 1)]
+    best = max(range(len(scores)), key=scores.__getitem__, default=None)
+    if best is None or scores[best] < threshold or numbers_in(text) - numbers_in(passage_texts[best]):
+        return verdict("unsupported" if cited else "no_citation", score if cited else max(scores, default=None))
+    cited = [best + 1]
+    text = attach_marker(re.sub(r"\s+", " ", MARKER.sub("", text)).strip(), best + 1)
+    return verdict(None, scores[best])
 
 
 def mark_unsupported(text: str) -> str:

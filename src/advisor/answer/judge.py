@@ -53,7 +53,7 @@ SUGGESTIONS = 4
 _PERSON = re.compile(r"^[a-z]{3,}(?:er|or|ist|ian|ant|eer|ee)s?$")
 # Words that say where a person stands, not what they do: "an aspiring X" is still an X.
 STAGE_WORDS = frozenset("aspiring prospective future would-be budding new young experienced successful".split())
-# Words that grade a person rather than name a kind of work: "a good architect" is still an architect.
+# Words that grade a person rather than name a kind of work: "a good chef" is still a chef.
 GRADE_WORDS = frozenset(
     """
     good great better best top strong successful typical average plain ordinary regular normal standard real
@@ -74,7 +74,7 @@ class Signals:
     term_coverage: float = 1.0  # share of the question's content words the corpus knows
     unknown_terms: tuple[str, ...] = ()
     unknown_subjects: tuple[str, ...] = ()  # subjects named that the corpus does not cover
-    near_subjects: tuple[str, ...] = ()  # kinds of a generic role no passage names ("data engineer")
+    near_subjects: tuple[str, ...] = ()  # kinds of a generic role no passage names ("sushi chef")
     uncovered_subjects: tuple[str, ...] = ()  # known subjects no top passage speaks about
     missing_names: tuple[str, ...] = ()  # places / employers named that no top passage mentions
     subjects: tuple[str, ...] = field(default=())  # the subjects the question names
@@ -199,11 +199,11 @@ def near_subjects(
 ) -> tuple[str, ...]:
     """Kinds of a generic role that the question asks about and no passage names (pure).
 
-    "What does a data engineer earn?" over documents about AI engineers and architects: "engineer" is
-    a head noun the documents only use qualified (no title names it alone), "data engineer" appears
-    in no retrieved passage, and "data" does not grade the person ("a good engineer") or say where
-    they stand ("an aspiring engineer"). Only mentions in the clause that asks count: "I'm a DevOps
-    engineer. Can I move into AI architecture?" is about AI architecture.
+    "What does a sushi chef earn?" over documents about pastry chefs and head chefs: "chef" is a head
+    noun the documents only use qualified (no title names it alone), "sushi chef" appears in no
+    retrieved passage, and "sushi" does not grade the person ("a good chef") or say where they stand
+    ("an aspiring chef"). Only mentions in the clause that asks count: "I'm a line cook. Can I become
+    a pastry chef?" is about pastry chefs.
     """
     asked = normalize(asking_clause(question)).lower()
     titles = [normalize(t).lower() for _, t in profile.documents]

@@ -24,6 +24,7 @@ AUTHOR = "the author speaking of themselves (a bio, testimonial or offer)"
 VENDOR = "a seller addressing its customer"
 NAVIGATION = "navigation or related-reading links"
 HYPE = "a promotional prediction, not information"
+ASKABLE = frozenset({AUTHOR, VENDOR})  # set aside, yet facts about the author or the offer when asked about
 
 _INSTRUCTION = re.compile(
     r"\b(?:ignore|disregard|forget|override)\b.{0,40}\b(?:instructions?|prompts?|rules?|directions?|guidelines)\b"

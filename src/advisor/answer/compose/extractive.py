@@ -31,7 +31,7 @@ import numpy as np
 
 from advisor.answer.citations import attach_marker
 from advisor.figures import figure_kind
-from advisor.ingest.screen import sentence_reason
+from advisor.ingest.screen import ASKABLE, sentence_reason
 from advisor.schema import Passage, Turn
 
 Subjects = Callable[[str], list[str]]
@@ -66,7 +66,7 @@ _DECIDE = re.compile(
     r"too\s+(?:old|late|young)|make\s+sense\s+for\s+me|suit\s+me|for\s+someone\s+like\s+me)\b",
     re.I,
 )
-# A question that asks yes or no ("Is architecture for me?") or which one, by its first word.
+# A question that asks yes or no ("Is baking for me?") or which one, by its first word.
 _YES_NO = re.compile(r"^(?:is|are|am|do|does|did|can|could|would|will|should|shall|has|have|was|were|which)\b", re.I)
 _WH = re.compile(r"^(?:(?:and|so|but|then)\s+)?(?:how|what|where|when|why|who|whom|whose)\b", re.I)
 # "Which path suits me?" asks for a choice between careers; "Which tool should I learn?" for a fact.
@@ -89,7 +89,7 @@ def is_personal_decision(question: str) -> bool:
 
     A question asking how, what, where, when, why or who ("How should I use the ladder?"), or which
     thing other than a path ("Which tool should I learn first?"), wants information, not a verdict."""
-    clause = asking_clause(question)
+    clause = re.sub(r"^(?:and|so|but|then)\s+", "", asking_clause(question), flags=re.I)
     if _WH.match(clause) or (clause.lower().startswith("which") and not _WHICH_CHOICE.match(clause)):
         return False
     if _DECIDE.search(question):
@@ -408,6 +408,14 @@ def stems(text: str) -> frozenset[str]:
     return frozenset(_stemmer().stemWords(words))
 
 
+def overlap(a: frozenset[str], b: frozenset[str]) -> int:
+    """Stems of `a` that `b` shares, counting a stem of five letters or more that begins the other
+    ("creativi" / "creativ") as shared."""
+    return sum(
+        1 for x in a if x in b or (len(x) >= 5 and any(y.startswith(x) or x.startswith(y) for y in b if len(y) >= 5))
+    )
+
+
 def user_terms(question: str, subjects: Sequence[str] = ()) -> frozenset[str]:
     """What the person said about themselves and their wish, as stems: the question without its frame
     words and the subjects it names (pure)."""
@@ -429,7 +437,7 @@ def _units(text: str) -> dict[str, list[tuple[float, float]]]:
 def verdict_bonus(text: str, user: frozenset[str], intent: Intent, faq_opener: bool = False) -> float:
     """How much a sentence decides the question for this person (pure; table-tested).
 
-    The words of its condition ("if you still love hands-on coding") shared with what the person said,
+    The words of its condition ("if you still love working with dough") shared with what the person said,
     a conditional or recommending form, a range of the unit the person gave a number in ("5-8 years"
     against "3 years": in or out of it, it decides), and being the first answer to a FAQ question
     worded like theirs.
@@ -438,9 +446,9 @@ def verdict_bonus(text: str, user: frozenset[str], intent: Intent, faq_opener: b
     m = _CONDITION.search(text)
     if m and not re.search(r"\b(?:sure|unsure|wonder\w*|ask\w*|know|decide|whether)\s+if\s+you\b", text, re.I):
         condition = stems(next(g for g in m.groups() if g))
-        bonus += VERDICT_CUE + VERDICT_CONDITION * min(3, len(condition & user))
+        bonus += VERDICT_CUE + VERDICT_CONDITION * min(3, overlap(condition, user))
     elif _RECOMMENDS.search(text):
-        bonus += VERDICT_CUE / 2 + VERDICT_CONDITION / 2 * min(2, len(stems(text) & user))
+        bonus += VERDICT_CUE / 2 + VERDICT_CONDITION / 2 * min(2, overlap(stems(text), user))
     if intent.units & set(_units(text)):
         bonus += VERDICT_RANGE
     if faq_opener:
@@ -478,17 +486,18 @@ def conditional_list(passages: Sequence[Passage], user: frozenset[str]) -> tuple
         for block in list_blocks(p.chunk.text, p.chunk.section):
             if not _CONDITION.search(block.label) or not block.label:
                 continue
-            shared = len(user & stems(" ".join(block.items)))
+            shared = overlap(user, stems(" ".join(block.items)))
             if shared >= 2 and (best is None or shared > best[0]):
                 best = (shared, p, block)
     return (best[1], best[2]) if best else None
 
 
 def asked_about(candidates: list[_Candidate]) -> list[_Candidate]:
-    """The candidates without set-aside sentences (adverts, bios, instructions...), unless the question
-    is about them: a set-aside sentence that matches it better than any other stays, with those as good."""
+    """The candidates without set-aside sentences, unless the question is about them: a bio or a
+    seller's statement ("It's a four-figure investment") that matches it better than any other
+    sentence stays. Calls to action, instructions and promises inform nothing and never stay."""
     best = max((c.score for c in candidates if not c.set_aside), default=float("-inf"))
-    return [c for c in candidates if not c.set_aside or c.score >= best]
+    return [c for c in candidates if not c.set_aside or (c.set_aside in ASKABLE and c.score >= best)]
 
 
 def _answers_alike(c: _Candidate, question: str, best: float) -> bool:
@@ -652,7 +661,7 @@ class ExtractiveGenerator:
         """Verdict first: the one or two source sentences (or a "Choose X if you enjoy:" list) whose
         condition matches what the person said, then the criteria they did not address, then one
         question for the facts that would change it."""
-        user = user_terms(question, intent.subjects)
+        user = user_terms(question, self.subjects(asking_clause(question)))  # "I'm a line cook" stays
         listed = conditional_list(passages, user)
         pool = sorted(candidates, key=lambda c: -c.score)
         floor = pool[0].score - 0.35

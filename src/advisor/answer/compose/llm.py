@@ -13,6 +13,7 @@ little survives gives the extractive answer with a one-line notice; never a hang
 from __future__ import annotations
 
 import atexit
+import functools
 import logging
 import queue
 import re
@@ -29,6 +30,8 @@ from advisor.answer.checks import (
     mark_unsupported,
     plain,
 )
+from advisor.answer.compose.extractive import is_personal_decision
+from advisor.ingest.screen import set_aside_sentences
 from advisor.schema import Composition, Passage, SentenceCheck, Turn, Verification
 from advisor.settings import Settings
 
@@ -51,9 +54,12 @@ Rules:
 - Answer in at most {max_sentences} short sentences, plain prose, no headings."""
 
 DECISION_RULE = """
-The user is making a decision. Set the facts they stated about themselves (under FACTS) against the \
-criteria the passages give, citing [n]. If a criterion needs a fact they have not stated (such as their \
-experience or what they enjoy), end with ONE short question asking for it."""
+The user is making a decision. Answer in this order. First, the one or two passage sentences whose \
+condition matches what the user said about themselves (under FACTS), such as "If you ...", "Choose X if \
+you ..." or "Typically after N-M years" (compare their numbers with the ranges), each with its [n]. Then \
+the criteria in the passages that the user did not address, each with its [n]. Draw no conclusion the \
+passages do not state. If a criterion needs a fact they have not stated (such as their experience or \
+what they enjoy), end with ONE short question asking for it."""
 
 DEFAULT_FOLLOW_UP = "To weigh this for you: how much experience do you have, and what kind of work do you enjoy?"
 
@@ -68,8 +74,18 @@ _DELIMITER = re.compile(r"</?\s*passages?\b[^>]*>", re.I)
 
 # -- the prompt (pure) --------------------------------------------------------------------------------------
 def is_decision(question: str) -> bool:
-    """A question asking whether the user should do something ("should I ...")."""
-    return bool(_DECISION.search(question))
+    """A question asking whether the user should do something ("should I ...", "Am I too old to ...?")."""
+    return bool(_DECISION.search(question)) or is_personal_decision(question)
+
+
+def _advice_text(p: Passage) -> str:
+    """A passage's text without its set-aside sentences (adverts, bios, instructions: never advice)."""
+    if p.chunk.set_aside:
+        return f"(not career information: {p.chunk.set_aside})"
+    text = p.chunk.text
+    for sentence, _ in set_aside_sentences(text, p.chunk.section):
+        text = text.replace(sentence, "")
+    return text
 
 
 def stated_facts(question: str, history: Sequence[Turn]) -> list[str]:
@@ -106,7 +122,8 @@ def build_messages(
     blocks = []
     for i, p in enumerate(passages, 1):
         head = f"{p.chunk.title} — {p.chunk.section}" if p.chunk.section else p.chunk.title
-        text = p.chunk.text if len(p.chunk.text) <= max_chars else p.chunk.text[:max_chars].rsplit(" ", 1)[0] + " …"
+        text = _advice_text(p)
+        text = text if len(text) <= max_chars else text[:max_chars].rsplit(" ", 1)[0] + " …"
         blocks.append(f"[{i}] ({_as_data(head)})\n{_as_data(text)}")
     parts = ["<passages>\n" + "\n\n".join(blocks) + "\n</passages>"]
     recent = list(history)[-4:]
@@ -324,8 +341,12 @@ class LLMGenerator:
 
     # the checks ------------------------------------------------------------------------------------------
     def _support(self, passages: Sequence[Passage]) -> Callable[[str, Sequence[int]], float]:
+        @functools.lru_cache(maxsize=64)
+        def embedded(text: str) -> np.ndarray:
+            return self.embed([text])[0]
+
         def support(text: str, cited: Sequence[int]) -> float:
-            vector = self.embed([text])[0]
+            vector = embedded(text)  # asked once per passage when the model left the sentence unmarked
             best = 0.0
             for n in cited:
                 _, vectors = self.sentences(passages[n - 1].chunk.id)
@@ -343,6 +364,7 @@ class LLMGenerator:
         s = self.settings
         shown = passages[: max(1, s.llm_passages)]
         texts = [p.chunk.text for p in shown]
+        titles = [f"{p.chunk.title} {p.chunk.section or ''}" for p in shown]
         support = self._support(shown)
         checks: list[SentenceCheck] = []
         released: list[str] = []
@@ -362,7 +384,7 @@ class LLMGenerator:
                     checks.append(SentenceCheck(held_question, False, "question_not_last", factual=False))
                 held_question = sentence
                 return
-            text, check = check_sentence(sentence, texts, support, s.llm_support_threshold)
+            text, check = check_sentence(sentence, texts, support, s.llm_support_threshold, titles)
             if check.kept and held_question is not None:
                 checks.append(SentenceCheck(held_question, False, "question_not_last", factual=False))
                 held_question = None
