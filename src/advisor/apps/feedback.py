@@ -14,10 +14,11 @@ import hmac
 import json
 import logging
 import os
-import secrets
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+
+from advisor.apps.keys import kept_key
 
 log = logging.getLogger(__name__)
 
@@ -39,26 +40,7 @@ def answer_key(path: Path) -> bytes:
     An empty or unreadable key file is replaced, with a warning: the only loss is that answers sealed
     with the old key can no longer be rated. With no writable data dir the key lives as long as the process.
     """
-    try:
-        value = bytes.fromhex(path.read_text(encoding="ascii").strip())
-        if len(value) >= 16:
-            return value
-        log.warning("the answer key %s was empty or damaged: made a new one (older answers cannot be rated)", path)
-    except FileNotFoundError:
-        pass
-    except (OSError, ValueError) as exc:
-        log.warning("the answer key %s was unreadable (%s): made a new one", path, type(exc).__name__)
-    value = secrets.token_bytes(32)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(value.hex())
-        tmp.replace(path)
-    except OSError as exc:
-        log.warning("cannot keep the answer key in %s (%s): answers can be rated until a restart", path, exc)
-    return value
+    return kept_key(path, "older answers cannot be rated", "answers can be rated until a restart").encode()
 
 
 def _sealed_fields(exchange: dict) -> list:

@@ -21,7 +21,6 @@ import logging
 import os
 import queue
 import re
-import secrets
 import shutil
 import tempfile
 import threading
@@ -45,6 +44,7 @@ from advisor.apps.feedback import (
     seal,
     sealed,
 )
+from advisor.apps.keys import kept_key
 from advisor.apps.throttle import LoginThrottle
 from advisor.schema import Answer
 from advisor.settings import Settings
@@ -810,27 +810,12 @@ def _secret(settings: Settings) -> str:
     An empty or unreadable file is replaced once, with a warning (conversations stored under the lost key
     cannot be read back); a key that cannot be kept is logged as an error, as every restart then loses them.
     """
-    path = settings.data_dir / "ui-secret"
-    try:
-        value = path.read_text(encoding="ascii").strip()
-        if len(value) >= 16:
-            return value
-        log.warning("%s was empty or damaged: made a new key (conversations stored before cannot be read)", path)
-    except FileNotFoundError:
-        pass
-    except (OSError, ValueError) as exc:
-        log.warning("%s was unreadable (%s): made a new key (conversations stored before are lost)", path, exc)
-    value = secrets.token_urlsafe(24)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name("ui-secret.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(value)
-        tmp.replace(path)
-    except OSError as exc:
-        log.error("cannot keep the browser store's key in %s (%s): conversations are lost at every restart", path, exc)
-    return value
+    return kept_key(
+        settings.data_dir / "ui-secret",
+        "conversations stored before cannot be read",
+        "conversations are lost at every restart",
+        logging.ERROR,
+    )
 
 
 def _user(request: gr.Request | None) -> str:
