@@ -3,9 +3,9 @@
 import pytest
 
 from advisor.advisor import MAX_QUESTION_CHARS, Advisor, InvalidQuestion, clean_question
-from advisor.answer.citations import cited_numbers
 from advisor.schema import Answer
 from advisor.settings import Settings
+from advisor.text import cited_numbers
 
 CONTRACT_KEYS = {"question", "standalone_question", "answer", "refused", "cited", "passages", "generator", "timings_ms"}
 PASSAGE_KEYS = {"rank", "id", "source", "title", "section", "text", "score"}

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS
 
-from advisor.ingest.profile import PROFILE
+from advisor.profile import PROFILE
 from advisor.store.index import MANIFEST, SNAPSHOT
 from advisor.store.records import RECORDS
 from advisor.store.snapshot import SENTENCES

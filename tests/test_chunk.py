@@ -5,9 +5,10 @@ import pytest
 import tokenizers
 from conftest import CORPUS
 
-from advisor.ingest.chunk import chunk_document, count_tokens, is_caption, parse_sections, split_sentences
+from advisor.ingest.chunk import chunk_document, parse_sections
 from advisor.ingest.load import load_corpus
 from advisor.schema import SourceDocument
+from advisor.text import count_tokens, is_caption, split_sentences
 
 MODEL_WINDOW = 256  # all-MiniLM-L6-v2 truncates past 256 word pieces
 

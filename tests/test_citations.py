@@ -1,6 +1,6 @@
 import pytest
 
-from advisor.answer.citations import attach_marker, cited_numbers, drop_invalid_markers, markers_valid
+from advisor.text import attach_marker, cited_numbers, drop_invalid_markers, markers_valid
 
 
 @pytest.mark.parametrize(

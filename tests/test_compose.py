@@ -4,7 +4,6 @@ import re
 
 import pytest
 
-from advisor.answer.citations import MARKER
 from advisor.answer.compose.extractive import (
     asking_clause,
     detect_intent,
@@ -18,6 +17,7 @@ from advisor.answer.compose.extractive import (
     verdict_bonus,
 )
 from advisor.evaluation.golden import lead_text, numbers_in
+from advisor.text import MARKER
 
 
 @pytest.mark.parametrize(

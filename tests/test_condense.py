@@ -9,7 +9,8 @@ import pytest
 from advisor.answer.condense import RuleCondenser, condense, subjects_in
 from advisor.ingest.chunk import chunk_document
 from advisor.ingest.load import load_corpus
-from advisor.ingest.profile import derive_profile, mentions
+from advisor.ingest.profile import derive_profile
+from advisor.profile import mentions
 from advisor.schema import Profile, Turn
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -23,11 +23,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from advisor.advisor import Advisor, InvalidHistory, InvalidQuestion, parse_history
-from advisor.answer.citations import cited_numbers
 from advisor.apps.cli import UsageError, read_history
 from advisor.ingest.load import load_corpus
 from advisor.schema import Answer, Turn
 from advisor.store.index import CorpusIndex
+from advisor.text import cited_numbers
 
 ADVISOR = str(Path(sys.executable).parent / "advisor")
 OTHER_CORPUS = ROOT / "evals" / "corpora" / "other-careers" / "corpus"

@@ -21,8 +21,7 @@ from langchain_core.messages import AIMessage
 
 from advisor import models
 from advisor.advisor import Advisor
-from advisor.answer.checks import is_question, numbers_in
-from advisor.answer.citations import MARKER
+from advisor.answer.checks import is_question
 from advisor.answer.compose.extractive import ExtractiveGenerator
 from advisor.answer.compose.llm import (
     DEFAULT_FOLLOW_UP,
@@ -32,10 +31,10 @@ from advisor.answer.compose.llm import (
     stated_facts,
 )
 from advisor.answer.compose.local_server import LocalServer
-from advisor.ingest.chunk import split_sentences
 from advisor.schema import Answer, Chunk, Composition, Passage, Turn
 from advisor.settings import Settings
 from advisor.store.embedding import HashEmbedder
+from advisor.text import MARKER, numbers_in, split_sentences
 
 BIN = Path(sys.executable).parent / "advisor"
 TEXTS = [

@@ -12,21 +12,12 @@ import pytest
 from advisor.advisor import Advisor
 from advisor.ingest.chunk import chunk_document
 from advisor.ingest.load import load_corpus
-from advisor.ingest.profile import (
-    PROFILE,
-    _PhraseCounter,
-    derive_profile,
-    load_profile,
-    measure_in,
-    phrase_pattern,
-    plural,
-    read_overrides,
-    save_profile,
-    singular,
-)
+from advisor.ingest.profile import _PhraseCounter, derive_profile, read_overrides, save_profile
+from advisor.profile import PROFILE, load_profile, measure_in
 from advisor.schema import Chunk, Profile
 from advisor.settings import Settings
 from advisor.store.index import CorpusIndex
+from advisor.text import phrase_pattern, plural, singular
 
 ROOT = Path(__file__).resolve().parents[1]
 OWN = ROOT / "corpus"

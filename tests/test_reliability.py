@@ -22,7 +22,6 @@ from test_scaleout import shared
 from test_ui import SLOW_QUESTION, _open, _serve, _stop, browser, progress_of, wait_for, wait_until_streaming
 
 from advisor.advisor import MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_TURN_CHARS, Advisor, InvalidQuestion, cap_history
-from advisor.answer.citations import cited_numbers, neutral_markers
 from advisor.apps.feedback import (
     MAX_COMMENT,
     FeedbackNotSaved,
@@ -38,10 +37,11 @@ from advisor.apps.throttle import FREE, LOCK_AFTER, LOCK_SECONDS, LoginThrottle
 from advisor.apps.ui import _secret as ui_secret
 from advisor.apps.ui import clean_stale_exports, may_reindex, parse_k
 from advisor.ingest.load import load_document
-from advisor.ingest.profile import mentions
+from advisor.profile import mentions
 from advisor.schema import Profile, Turn
 from advisor.settings import Settings
 from advisor.store.index import CorpusIndex, owns, writer_origin
+from advisor.text import cited_numbers, neutral_markers
 
 __all__ = ["browser", "shared"]  # fixtures: test_ui's Chromium, test_scaleout's writer of a shared server
 

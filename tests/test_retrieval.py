@@ -12,9 +12,9 @@ import pytest
 from conftest import CORPUS, make_settings
 
 from advisor.advisor import Advisor
-from advisor.ingest.chunk import count_tokens
 from advisor.retrieval import HybridRetriever, cover_sides, name_pattern, near_duplicate, rrf, subject_queries
 from advisor.store.index import CorpusIndex
+from advisor.text import count_tokens
 
 
 @pytest.mark.parametrize(

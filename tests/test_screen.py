@@ -7,18 +7,17 @@ import pytest
 from conftest import make_settings
 
 from advisor.advisor import Advisor
-from advisor.ingest.chunk import split_sentences
-from advisor.ingest.screen import (
+from advisor.screen import (
     AUTHOR,
     CALL_TO_ACTION,
     HYPE,
     INSTRUCTION,
     VENDOR,
-    is_navigation,
     passage_reason,
     sentence_reason,
 )
 from advisor.store.index import CorpusIndex
+from advisor.text import is_navigation, split_sentences
 
 
 @pytest.mark.parametrize(

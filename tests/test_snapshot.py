@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from advisor.ingest.chunk import split_sentences
 from advisor.schema import Chunk
 from advisor.store.snapshot import (
     BadRows,
@@ -18,6 +17,7 @@ from advisor.store.snapshot import (
     snapshot_from_rows,
     write_cache,
 )
+from advisor.text import split_sentences
 
 
 def chunk(source: str = "corpus/guides/a.md", text: str = "First point. Second point here.", position: int = 0):

@@ -18,15 +18,16 @@ from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 
-from advisor.answer.citations import cited_numbers, drop_invalid_markers, neutral_markers
 from advisor.answer.compose import Generator, make_generator
 from advisor.answer.condense import Condenser, RuleCondenser
 from advisor.answer.judge import Judge, RuleJudge
-from advisor.ingest.profile import PROFILE, derive_profile, load_profile, measure_in, subjects_in
+from advisor.ingest.profile import derive_profile
+from advisor.profile import PROFILE, load_profile, measure_in, subjects_in
 from advisor.retrieval import HybridRetriever, Mode, Retriever
 from advisor.schema import Answer, Composition, Profile, Turn
 from advisor.settings import Settings
 from advisor.store.index import CorpusIndex, IndexReport, IndexUnavailable
+from advisor.text import cited_numbers, drop_invalid_markers, neutral_markers
 
 MAX_QUESTION_CHARS = 2000
 # What earlier turns may hold: the question is capped when asked, but a history arrives whole (a browser's

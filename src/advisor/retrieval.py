@@ -18,10 +18,10 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-from advisor.ingest.chunk import count_tokens
 from advisor.schema import Passage, Retrieval
 from advisor.store.chroma import Pointer
 from advisor.store.index import CorpusIndex, Snapshot
+from advisor.text import count_tokens
 
 Mode = Literal["hybrid", "dense", "bm25"]
 RRF_K = 60

@@ -34,7 +34,7 @@ class Chunk:
     text: str
     position: int  # order of the chunk inside its document
     kind: str | None = None
-    set_aside: str | None = None  # why the passage is not career information (`advisor.ingest.screen`), if it is not
+    set_aside: str | None = None  # why the passage is not career information (`advisor.screen`), if it is not
 
     @property
     def embed_text(self) -> str:
@@ -210,7 +210,7 @@ class Answer:
     def to_json(self) -> dict:
         """The `advisor ask --json` object of CONTRACTS.md section 1 (plus `notices`, `verification`, and
         each passage's `set_aside` reason and set-aside sentences)."""
-        from advisor.ingest.screen import set_aside_sentences
+        from advisor.screen import set_aside_sentences
 
         return {
             "question": self.question,

@@ -95,14 +95,14 @@ class Settings:
 
     def fingerprint(self) -> dict[str, object]:
         """What the stored vectors depend on: a change here forces a full rebuild."""
-        from advisor.ingest.chunk import CHUNKER_VERSION
+        from advisor.text import STORAGE_VERSION
 
         # onnx and sentence-transformers run the same model to the same vectors: not a rebuild.
         return {
             "embedding_model": "hash-bow" if self.embedding_backend == "hash" else self.embedding_model,
             "chunk_tokens": self.chunk_tokens,
             "chunk_overlap": self.chunk_overlap,
-            "chunker_version": CHUNKER_VERSION,
+            "chunker_version": STORAGE_VERSION,  # the stored key keeps its old name: no rebuild
         }
 
 

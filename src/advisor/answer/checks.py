@@ -10,12 +10,10 @@ draft into sentences as soon as each one is complete.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
 
-from advisor.answer.citations import MARKER, attach_marker
-from advisor.ingest.profile import STOPWORDS
 from advisor.schema import SentenceCheck
+from advisor.text import MARKER, NUMBER, STOPWORDS, attach_marker, numbers_in
 
 # -- sentence splitting of a streamed draft ----------------------------------------------------------------
 _ABBREVIATIONS = frozenset(
@@ -76,7 +74,6 @@ _NO_ANSWER = re.compile(
     r"\b(do\s+not|don't|does\s+not|doesn't|not|no)\b|\bno\s+information\b",
     re.I,
 )
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
 def plain(sentence: str) -> str:
@@ -104,13 +101,7 @@ def is_factual(sentence: str) -> bool:
     text = plain(sentence)
     if len(re.findall(r"\w+", text)) < 3 or text.endswith((":", "?")):
         return False
-    return not (_NO_ANSWER.search(text) and not _NUMBER.search(text))
-
-
-def numbers_in(text: str) -> set[str]:
-    """Numeric atoms of a text without its markers ("$1,200K" -> "1200", "20-40%" -> "20", "40")."""
-    text = unicodedata.normalize("NFKC", MARKER.sub(" ", text))
-    return {m.group(0).replace(",", "") for m in _NUMBER.finditer(text)}
+    return not (_NO_ANSWER.search(text) and not NUMBER.search(text))
 
 
 def keep_markers(sentence: str, n_passages: int) -> tuple[str, list[int], list[int]]:

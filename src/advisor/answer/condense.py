@@ -15,8 +15,9 @@ import re
 from collections.abc import Sequence
 from typing import Protocol
 
-from advisor.ingest.profile import Mention, ProfileBound, mentions, normalize, plural, singular, subjects_in
+from advisor.profile import Mention, ProfileBound, mentions, subjects_in
 from advisor.schema import Profile, Turn
+from advisor.text import normalize, plural, singular
 
 __all__ = ["Condenser", "RuleCondenser", "condense", "subjects_in"]
 

@@ -29,8 +29,9 @@ from typing import Protocol
 import numpy as np
 
 from advisor.answer.compose.extractive import asking_clause
-from advisor.ingest.profile import STOPWORDS, Mention, ProfileBound, mentions, normalize, plural, singular
+from advisor.profile import Mention, ProfileBound, mentions
 from advisor.schema import Passage, Profile, Retrieval, Verdict
+from advisor.text import STOPWORDS, normalize, plural, singular
 
 INJECTION = re.compile(
     r"\b(ignore|disregard|forget|bypass)\b.{0,40}\b(sources?|instructions?|rules?|context|documents?|corpus|prompt)\b"

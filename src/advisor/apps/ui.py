@@ -35,7 +35,6 @@ import gradio as gr
 from markdown_it import MarkdownIt
 
 from advisor.advisor import HISTORY_SHAPE, Advisor, InvalidHistory, InvalidQuestion
-from advisor.answer.citations import MARKER
 from advisor.apps.feedback import (
     FeedbackNotSaved,
     answer_key,
@@ -49,6 +48,7 @@ from advisor.apps.throttle import LoginThrottle
 from advisor.schema import Answer
 from advisor.settings import Settings
 from advisor.store.index import IndexUnavailable
+from advisor.text import MARKER
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent

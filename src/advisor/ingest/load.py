@@ -12,9 +12,9 @@ import os
 import re
 from pathlib import Path
 
-from advisor.markers import neutral_markers
 from advisor.schema import SourceDocument
 from advisor.settings import DEFAULT_MAX_FILE_MB
+from advisor.text import neutral_markers
 
 SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf")
 

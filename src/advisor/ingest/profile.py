@@ -19,84 +19,37 @@ synonyms). The index writer saves the result as `profile.json` next to the index
 
 from __future__ import annotations
 
-import bisect
-import functools
 import hashlib
 import json
 import logging
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from advisor.figures import figure_kind
-from advisor.ingest.chunk import split_sentences
+from advisor.profile import PROFILE, WORD, canonical
 from advisor.schema import Chunk, Profile, SourceDocument
+from advisor.text import (
+    STOPWORDS,
+    head_pattern,
+    normalize,
+    phrase_pattern,
+    plural,
+    split_sentences,
+    word_stem,
+)
 
 log = logging.getLogger(__name__)
 
-PROFILE = "profile.json"
 PROFILE_VERSION = "3"  # bump when derivation changes: the next `advisor index` re-derives
 OVERRIDES = "advisor.yaml"
 MIN_COUNT = 2  # a phrase must occur this often in the documents to count as a subject
 MAX_SUBJECTS = 60
 MAX_EXAMPLES = 24
 
-# English function words: never the first or last word of a subject.
-STOPWORDS = frozenset(
-    """
-    a an the and or but nor of in on at to for from with by as into onto about over under between
-    than then so if is are was were be been being am do does did done have has had having will would
-    shall should can could may might must not no yes it its this that these those there here what which
-    who whom whose when where why how i me my we us our you your he him his she her they them their
-    all any some each every both either neither more most less least very much many few own same such
-    other another only also just even still too up down out off again once new vs versus per via
-    one two three four five six seven eight nine ten become becoming became get gets got want need
-    while because although though whereas since until unless whether after before during without within
-    across through toward towards like unlike including against among
-    compare contrast tell show describe explain list give name define help make makes
-    """.split()
-)
 _DEICTIC = re.compile(r"\b(it(?!\s+takes?\b)|this|that|these|those|here|there)\b", re.I)
-_WORD = r"[A-Za-z][\w'&+-]*(?:/[A-Za-z][\w&+-]*)*"
-_SPACED_SLASH = re.compile(r"\b([A-Za-z]{1,4})\s+/\s+([A-Za-z]{1,4})\b")
 _ACRONYM = re.compile(r"\b((?:[A-Za-z][\w-]*\s+){1,4}?)\(([A-Z][A-Za-z&]{1,7})\)")
-
-
-def normalize(text: str) -> str:
-    """Spacing normalised the way subjects are matched: "F / B" -> "F/B", single spaces."""
-    return re.sub(r"\s+", " ", _SPACED_SLASH.sub(r"\1/\2", text)).strip()
-
-
-def singular(word: str) -> str:
-    """A plural noun's singular form by English spelling rules (no dictionary)."""
-    low = word.lower()
-    if len(low) > 4 and low.endswith("ies"):
-        return word[:-3] + ("Y" if word[-1].isupper() else "y")
-    if len(low) > 4 and low.endswith(("sses", "shes", "ches", "xes")):
-        return word[:-2]
-    if len(low) > 3 and low.endswith("s") and not low.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
-
-
-def plural(phrase: str) -> str:
-    """The plural of a noun phrase (its last word) by English spelling rules."""
-    if phrase.lower().endswith(("s", "x", "sh", "ch")):
-        return phrase + "es" if not phrase.lower().endswith("s") else phrase
-    if phrase.lower().endswith("y") and phrase[-2:-1].lower() not in "aeiou":
-        return phrase[:-1] + "ies"
-    return phrase + "s"
-
-
-def phrase_pattern(phrase: str) -> str:
-    """A regex source matching `phrase` in singular or plural, case-insensitively, on word bounds."""
-    words = normalize(phrase).split()
-    head = words[-1]
-    stem = re.escape(head[:-1]) + r"(?:y|ies)" if head.lower().endswith("y") else re.escape(head) + r"(?:e?s)?"
-    body = [re.escape(w).replace("/", r"\s*/\s*") for w in words[:-1]] + [stem]
-    return r"(?<![\w/])" + r"[\s-]+".join(body) + r"(?![\w/])"
 
 
 def derive_profile(
@@ -166,15 +119,6 @@ def _measure_overrides(value: object) -> list[tuple[str, str]]:
     ]
 
 
-def word_stem(word: str) -> str:
-    """A crude English stem that makes "earnings", "earning" and "earns" one word ("earn")."""
-    for suffix, repl in (("ies", "y"), ("ings", ""), ("ing", ""), ("ed", ""), ("s", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith(("ss", "us", "is")):
-            stem = word[: -len(suffix)] + repl
-            return stem[:-1] if suffix == "s" and stem.endswith(("sse", "xe", "che", "she")) else stem
-    return word
-
-
 MIN_MEASURE_HEADINGS = 2  # headings that must use a word over figures of one kind before it names that kind
 
 
@@ -204,17 +148,6 @@ def _measures(chunks: Sequence[Chunk], subjects: Sequence[str]) -> list[tuple[st
         if kind and n >= MIN_MEASURE_HEADINGS and n * 2 > sum(count.values()):
             out.append((w, kind))
     return out
-
-
-def measure_in(text: str, profile: Profile) -> str | None:
-    """The kind of figure `text` asks for by a word its corpus uses for one ("earn" -> currency), else None."""
-    if not profile.measures:
-        return None
-    kinds = dict(profile.measures)
-    for w in re.findall(r"[a-z]{3,}", text.lower()):
-        if kind := kinds.get(word_stem(w)):
-            return kind
-    return None
 
 
 def _documents(docs: Sequence[SourceDocument], chunks: Sequence[Chunk]) -> list[tuple[str, str]]:
@@ -258,7 +191,7 @@ def _title_subjects(title: str, counter: _PhraseCounter) -> tuple[list[str], str
     facet = rest.strip().rstrip(".") if sep and rest.strip() and not rest.strip().endswith("?") else None
     found: list[str] = []
     for part in re.split(r"\s+(?:vs\.?|versus|or|and|&)\s+|,|\?", head, flags=re.I):
-        words = re.findall(_WORD, part)
+        words = re.findall(WORD, part)
         while words and words[0].lower() in STOPWORDS:
             words.pop(0)
         # the longest prefix the documents actually use: "Pastry Chef Guide" -> "Pastry Chef"
@@ -267,17 +200,9 @@ def _title_subjects(title: str, counter: _PhraseCounter) -> tuple[list[str], str
                 continue
             phrase = " ".join(words[:n])
             if counter.count(phrase) >= MIN_COUNT:
-                found.append(_canonical(phrase))
+                found.append(canonical(phrase))
                 break
     return found, facet
-
-
-def _canonical(phrase: str) -> str:
-    """Singular, lower case except acronyms and capitalised-inside words ("F/B manager", "BBQ chef")."""
-    words = normalize(phrase).split()
-    words[-1] = singular(words[-1])
-    keep = [(w.isupper() and len(w) > 1) or "/" in w or w[1:] != w[1:].lower() for w in words]
-    return " ".join(w if k else w.lower() for w, k in zip(words, keep, strict=True))
 
 
 def _qualified(chunks: Sequence[Chunk], title_subjects: list[str]) -> list[str]:
@@ -289,8 +214,8 @@ def _qualified(chunks: Sequence[Chunk], title_subjects: list[str]) -> list[str]:
     heads = {s.split()[-1].lower() for s in title_subjects}
     if not heads:
         return []
-    head_re = "|".join(_head_pattern(h) for h in sorted(heads, key=lambda h: -len(h)))
-    mention = re.compile(rf"((?:{_WORD}\s+){{0,3}})({head_re})(?![\w/])", re.I)
+    head_re = "|".join(head_pattern(h) for h in sorted(heads, key=lambda h: -len(h)))
+    mention = re.compile(rf"((?:{WORD}\s+){{0,3}})({head_re})(?![\w/])", re.I)
     counts: Counter[str] = Counter()
     forms: dict[str, Counter[str]] = {}
     strong: list[str] = []
@@ -300,10 +225,10 @@ def _qualified(chunks: Sequence[Chunk], title_subjects: list[str]) -> list[str]:
         for m in mention.finditer(text):
             keep: list[str] = []
             for w in reversed(m.group(1).split()):
-                if w.lower() in STOPWORDS or w.lower() in heads or not re.fullmatch(_WORD, w):
+                if w.lower() in STOPWORDS or w.lower() in heads or not re.fullmatch(WORD, w):
                     break
                 keep.insert(0, w)
-            phrase = _canonical(" ".join([*keep, m.group(2)]))
+            phrase = canonical(" ".join([*keep, m.group(2)]))
             counts[phrase.lower()] += 1
             forms.setdefault(phrase.lower(), Counter())[phrase] += 1
             out.append(phrase)
@@ -315,15 +240,10 @@ def _qualified(chunks: Sequence[Chunk], title_subjects: list[str]) -> list[str]:
         for labels in _table_labels(c.text):
             named = [found(normalize(label)) for label in labels]
             if any(named):
-                strong += [_canonical(lab) for lab in _split_alternatives(labels)]
+                strong += [canonical(lab) for lab in _split_alternatives(labels)]
         found(normalize(re.sub(r"^\|.*$", "", c.text, flags=re.M)))
     ranked = sorted((k for k, n in counts.items() if n >= MIN_COUNT), key=lambda k: (-counts[k], k))
     return _dedupe(strong + [forms[k].most_common(1)[0][0] for k in ranked])
-
-
-def _head_pattern(head: str) -> str:
-    """A head noun in singular or plural ("deputy" / "deputies")."""
-    return re.escape(head[:-1]) + "(?:y|ies)" if head.endswith("y") else re.escape(head) + "(?:e?s)?"
 
 
 def _table_labels(text: str) -> list[list[str]]:
@@ -474,148 +394,9 @@ def save_profile(profile: Profile, data_dir: Path, stamp: str = "") -> None:
     tmp.replace(path)
 
 
-def load_profile(data_dir: Path) -> Profile | None:
-    """The saved profile, or None when there is none (or it cannot be read)."""
-    try:
-        return Profile.from_json(json.loads((Path(data_dir) / PROFILE).read_text(encoding="utf-8")))
-    except (OSError, ValueError, TypeError, AttributeError):
-        return None
-
-
 def profile_stamp(data_dir: Path) -> str | None:
     """The `advisor.yaml` hash the saved profile was derived with (None when there is no profile)."""
     try:
         return str(json.loads((Path(data_dir) / PROFILE).read_text(encoding="utf-8")).get("stamp", ""))
     except (OSError, ValueError, AttributeError):
         return None
-
-
-# -- matching questions against the profile ----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Mention:
-    """A subject named in a text: where, as written, its canonical singular form, and any unknown qualifier.
-
-    A mention is a head noun of the profile's subjects ("chef", "cook") with the words in front
-    of it. Words the profile's subjects use ("senior", "pastry", "BBQ") make up `subject`
-    ("senior BBQ chef"); words in front of those that no subject uses form `qualifier`
-    ("vegan" in "vegan chef", "aspiring" in "aspiring pastry chef"): the judge asks the
-    corpus about those.
-    """
-
-    start: int
-    end: int
-    text: str
-    subject: str
-    plural: bool
-    qualifier: str = ""
-
-    @property
-    def known(self) -> bool:
-        return not self.qualifier
-
-
-@functools.lru_cache(maxsize=8)
-def _matcher(profile: Profile) -> tuple[re.Pattern | None, dict[str, str], re.Pattern | None, frozenset[str]]:
-    """The compiled patterns of a profile: aliases of its subjects, and its head nouns with their qualifiers."""
-    subjects = {normalize(s).lower(): s for s in profile.subjects if s.strip()}
-    aliases = {
-        normalize(a).lower(): subjects[normalize(t).lower()]
-        for a, t in profile.synonyms
-        if normalize(t).lower() in subjects and a.strip()
-    }
-    ordered = sorted(aliases, key=lambda p: -len(p))
-    alias_re = re.compile("|".join(f"(?:{phrase_pattern(p)})" for p in ordered), re.I) if ordered else None
-    heads = {key.split()[-1] for key in subjects}
-    modifiers = frozenset(w for key in subjects for w in key.split())  # a head qualifies too: "cook instructor"
-    by_length = sorted(heads, key=lambda h: -len(h))
-    head_re = "|".join(_head_pattern(h) for h in by_length)
-    mention_re = re.compile(rf"(?<![\w/])({head_re})(?![\w/])", re.I) if heads else None
-    return alias_re, aliases, mention_re, modifiers
-
-
-def mentions(text: str, profile: Profile) -> list[Mention]:
-    """Subjects named in `text`, in reading order (the text is matched after `normalize`).
-
-    Linear in the number of matches: alias matches are found first (in order, never overlapping),
-    and each head-noun match consults only the aliases and earlier mentions within the few words
-    in front of it, never every earlier match (a history of 1,000 mentions took 10 s that way).
-    """
-    alias_re, aliases, mention_re, modifiers = _matcher(profile)
-    text = normalize(text)
-    named: list[Mention] = []  # alias matches, by start, disjoint
-    if alias_re is not None:
-        for m in alias_re.finditer(text):
-            subject = aliases.get(normalize(m.group(0)).lower(), "")
-            if subject:
-                named.append(Mention(m.start(), m.end(), m.group(0), subject, _is_plural(m.group(0))))
-    if mention_re is None:
-        return named
-    starts = [f.start for f in named]
-    swallowed: set[int] = set()  # indexes of alias matches inside a longer head-noun mention
-    heads: list[Mention] = []  # head-noun mentions, by start
-    for m in mention_re.finditer(text):
-        before = bisect.bisect_left(starts, m.end()) - 1  # the last alias starting before this match ends
-        if before >= 0 and named[before].end > m.start():
-            continue  # part of an alias
-        lo = max(0, m.start() - 80)
-        run: list[re.Match] = []
-        for w in reversed(list(re.finditer(r"\S+", text[lo : m.start()]))[-3:]):
-            if w.group(0).lower() in STOPWORDS or not re.fullmatch(_WORD, w.group(0)) or w.group(0)[0].isdigit():
-                break
-            run.insert(0, w)
-        words = [w.group(0) for w in run]
-        split = len(words)
-        while split > 0 and words[split - 1].lower() in modifiers:
-            split -= 1
-        start = lo + run[0].start() if run else m.start()
-        for i in range(bisect.bisect_left(starts, start), before + 1):
-            swallowed.add(i)  # every alias from `start` on ends before this match (it does not overlap)
-        while heads and heads[-1].start >= start:
-            heads.pop()  # an earlier mention inside this one ("head chef chef")
-        subject = _canonical(" ".join([*words[split:], m.group(1)]))
-        qualifier = " ".join(words[:split])
-        heads.append(Mention(start, m.end(), text[start : m.end()], subject, _is_plural(m.group(1)), qualifier))
-    kept = [f for i, f in enumerate(named) if i not in swallowed]
-    return sorted(kept + heads, key=lambda f: f.start)
-
-
-def _is_plural(written: str) -> bool:
-    last = written.split()[-1]
-    return singular(last).lower() != last.lower()
-
-
-def subjects_in(text: str, profile: Profile) -> list[str]:
-    """The subjects named in `text`, in reading order, each once, canonical and singular ("pastry chef").
-
-    Qualifiers the corpus does not use are left off ("aspiring pastry chef" -> "pastry chef"); see
-    `mentions` for them.
-    """
-    out: dict[str, str] = {}
-    for m in mentions(text, profile):
-        out.setdefault(m.subject.lower(), m.subject)
-    return list(out.values())
-
-
-ProfileSource = Profile | Callable[[], Profile]
-
-
-class ProfileBound:
-    """A rule-based stage that reads the corpus profile: given one, or a function returning the current one."""
-
-    def __init__(self, profile: ProfileSource | None = None) -> None:
-        self._profile = profile
-
-    @property
-    def has_profile(self) -> bool:
-        return self._profile is not None
-
-    def bind_profile(self, profile: ProfileSource) -> None:
-        """Use this profile (or function returning it) from now on."""
-        self._profile = profile
-
-    @property
-    def profile(self) -> Profile:
-        source = self._profile
-        return (source() if callable(source) else source) or Profile()

@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from advisor.ingest.chunk import chunk_document, set_tiktoken_cache, split_sentences
+from advisor.ingest.chunk import chunk_document
 from advisor.ingest.load import corpus_files, load_corpus, source_name
 from advisor.ingest.profile import overrides_stamp, profile_stamp, write_profile
 from advisor.schema import Chunk
@@ -78,6 +78,7 @@ from advisor.store.snapshot import (
     snapshot_from_rows,
     write_cache,
 )
+from advisor.text import set_tiktoken_cache, split_sentences
 
 __all__ = ["CorpusIndex", "IndexBusy", "IndexReport", "IndexUnavailable", "MANIFEST", "SNAPSHOT", "Snapshot"]
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from advisor.ingest.chunk import split_sentences
 from advisor.schema import Chunk
+from advisor.text import split_sentences
 
 SNAPSHOT = "snapshot.jsonl"
 SENTENCES = "sentences.npz"

@@ -29,10 +29,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from advisor.answer.citations import attach_marker
 from advisor.figures import figure_kind
-from advisor.ingest.screen import ASKABLE, sentence_reason
 from advisor.schema import Passage, Turn
+from advisor.screen import ASKABLE, sentence_reason
+from advisor.text import NUMBER, attach_marker
 
 Subjects = Callable[[str], list[str]]
 Measure = Callable[[str], str | None]  # the kind of figure a question's words ask for (from the corpus profile)
@@ -113,7 +113,6 @@ _DECISION_CUES = re.compile(
     r"love|enjoy|prefer|depends|first|start|before|right\s+(?:path|fit|choice))\b",
     re.I,
 )
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NUMBER_WORDS = {
     w: str(i) for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())
 }
@@ -202,7 +201,7 @@ def stated_facts(question: str) -> tuple[Fact, ...]:
 
 def question_numbers(question: str) -> frozenset[str]:
     """Numbers in a question, number words as digits ("three to five years" -> {"3", "5"})."""
-    return frozenset(m.group(0).replace(",", "") for m in _NUMBER.finditer(_digits(question)))
+    return frozenset(m.group(0).replace(",", "") for m in NUMBER.finditer(_digits(question)))
 
 
 def _digits(text: str) -> str:
@@ -319,7 +318,7 @@ class _Candidate:
     fit: float = 0.0  # the part of `score` that comes from the passage's section naming the subject
     answers: str | None = None  # the FAQ question this sentence is the first answer to, if it is
     answers_sim: float | None = None  # that question's similarity to the asked one (None: a heading, not embedded)
-    set_aside: str | None = None  # why the sentence is not career information (`advisor.ingest.screen`)
+    set_aside: str | None = None  # why the sentence is not career information (`advisor.screen`)
 
 
 def _terms(text: str) -> set[str]:
@@ -590,7 +589,7 @@ class ExtractiveGenerator:
                 own = _terms(text)
                 lex = (len(qterms & own) + 0.5 * len(qterms & (context - own))) / len(qterms) if qterms else 0.0
                 score = 0.65 * sim + 0.35 * lex + 0.05 / p.rank + fit
-                kind = figure_kind(text) or ("count" if intent.figure == "any" and _NUMBER.search(text) else None)
+                kind = figure_kind(text) or ("count" if intent.figure == "any" and NUMBER.search(text) else None)
                 if intent.figure and kind and intent.figure in (kind, "any"):
                     score += 0.2
                     if intent.numbers and intent.numbers & question_numbers(text):

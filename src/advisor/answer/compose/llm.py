@@ -31,8 +31,8 @@ from advisor.answer.checks import (
     plain,
 )
 from advisor.answer.compose.extractive import is_personal_decision
-from advisor.ingest.screen import set_aside_sentences
 from advisor.schema import Composition, Passage, SentenceCheck, Turn, Verification
+from advisor.screen import set_aside_sentences
 from advisor.settings import Settings
 
 Embed = Callable[[Sequence[str]], np.ndarray]

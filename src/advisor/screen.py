@@ -7,9 +7,9 @@ assistant rather than a reader ("ignore previous instructions", "SYSTEM: ..."). 
 from the form of the sentence (person, mood, labels), never from a particular corpus's words.
 
 `sentence_reason` reads one sentence, `passage_reason` a whole chunk (set aside when most of its
-sentences are, or when any of them is an instruction). Both are pure; the chunker stores a chunk's
-reason with it at index time (`Chunk.set_aside`), and the answer step reads them to keep such text
-out of answers unless the question asks about it.
+sentences are, or when any of them is an instruction). Both are pure and shared by both pipelines:
+the chunker stores a chunk's reason with it at index time (`Chunk.set_aside`), and the answer step
+reads them to keep such text out of answers unless the question asks about it.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
+
+from advisor.text import NAVIGATION_LINE, split_sentences
 
 INSTRUCTION = "instructions addressed to an assistant, not information for a reader"
 CALL_TO_ACTION = "a call to action (sign-up, offer or advert)"
@@ -55,16 +57,6 @@ _HYPE = re.compile(
 _FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|I'll|I'd|[Mm]y|[Mm]e|[Mm]yself)\b")  # case-sensitive: "I", not "i"
 _WE = re.compile(r"\b(?:we|we'll|we're|us|our)\b", re.I)
 _YOU = re.compile(r"\b(?:you|you'll|you're|your)\b", re.I)
-_NAVIGATION = re.compile(
-    r"^\W*(?:related\s+(?:read\w*|posts?|articles?|links?)|see\s+also|read\s+(?:more|next|also)|share\s+(?:this|post)|"
-    r"tags?|categories|previous\s+(?:post|article)|next\s+(?:post|article)|picture\s+of|table\s+of\s+contents)\b",
-    re.I,
-)
-
-
-def is_navigation(line: str) -> bool:
-    """A line of links ("Related Readings:- ...", "Share post"), left out of a passage's sentences."""
-    return bool(_NAVIGATION.match(line))
 
 
 def sentence_reason(sentence: str) -> str | None:
@@ -74,7 +66,7 @@ def sentence_reason(sentence: str) -> str | None:
         return None
     if _INSTRUCTION.search(text):
         return INSTRUCTION
-    if _NAVIGATION.match(text):
+    if NAVIGATION_LINE.match(text):
         return NAVIGATION
     if text.endswith("?"):
         return None  # a question heading or list item ("Which model should we use?") states nothing
@@ -103,6 +95,4 @@ def passage_reason(sentences: Sequence[str]) -> str | None:
 
 def set_aside_sentences(text: str, section: str | None = None) -> list[tuple[str, str]]:
     """(sentence, reason) for every sentence of a passage that is set aside (pure)."""
-    from advisor.ingest.chunk import split_sentences
-
     return [(s, r) for s in split_sentences(text, section) if (r := sentence_reason(s))]

@@ -1,0 +1,75 @@
+"""`advisor.text`: the shared text helpers, and the pin that makes a storage-format change bump the version."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from advisor.ingest.chunk import chunk_document
+from advisor.schema import SourceDocument
+from advisor.settings import Settings
+from advisor.text import STORAGE_VERSION, count_tokens, numbers_in, plural, singular, split_sentences
+
+SAMPLE = """# A Guide
+
+Intro paragraph. It has two sentences! And a third one? Yes.
+
+## Pay
+
+| Level | Pay | Hours |
+|---|---|---|
+| Junior | $50,000 | 40 |
+| Senior | $90,000 | 45 |
+
+Ranges:
+- first item of a list
+- second item, 20-40% more
+
+Related reading: another page
+Picture Of A Desk
+
+## What does a day look like?
+
+Meetings in the morning. Work in the afternoon [2] and a footnote.
+"""
+
+# The digest of what `split_sentences` and the chunker make of SAMPLE, per STORAGE_VERSION. When this test
+# fails, you changed how text is split into sentences or chunks: stored sentence vectors and chunk ids no
+# longer match what the code computes. Bump STORAGE_VERSION in advisor/text.py (the next `advisor index`
+# then rebuilds from scratch), and pin the new digest here under the new version.
+PINNED = {"7": "dce30121ef3e4783"}
+
+
+def storage_digest() -> str:
+    doc = SourceDocument(source="guide.md", title="A Guide", text=SAMPLE)
+    units = {
+        "sentences": split_sentences(SAMPLE, "A Guide > Pay"),
+        "chunks": [(c.id, c.section, c.text, c.set_aside) for c in chunk_document(doc, 40, 8)],
+        "tokens": count_tokens(SAMPLE),
+    }
+    return hashlib.sha256(json.dumps(units, ensure_ascii=False).encode()).hexdigest()[:16]
+
+
+def test_a_change_to_sentence_splitting_or_chunking_comes_with_a_new_storage_version():
+    assert PINNED.get(STORAGE_VERSION) == storage_digest(), (
+        "sentence splitting or chunking changed: bump advisor.text.STORAGE_VERSION and pin the new digest"
+    )
+
+
+def test_the_storage_version_is_part_of_the_index_fingerprint():
+    assert Settings().fingerprint()["chunker_version"] == STORAGE_VERSION
+
+
+def test_split_sentences_keeps_table_rows_and_list_items_whole_and_drops_navigation_and_captions():
+    units = split_sentences(SAMPLE, "A Guide > Pay")
+    assert "Pay: Junior — Pay: $50,000; Hours: 40" in units
+    assert "Ranges: Senior — Pay: $90,000; Hours: 45" not in units
+    assert "second item, 20-40% more" in units
+    assert not any("Related reading" in u or u == "Picture Of A Desk" for u in units)
+    assert "It has two sentences!" in units and "And a third one?" in units
+
+
+def test_numbers_singular_and_plural():
+    assert numbers_in("$1,200K and 20-40% [3]") == {"1200", "20", "40"}
+    assert singular("deputies") == "deputy" and singular("classes") == "class" and singular("bus") == "bus"
+    assert plural("deputy") == "deputies" and plural("coach") == "coaches" and plural("day") == "days"
