@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from advisor.advisor import Advisor
 from advisor.evaluation.bench_scaleout import chroma_server as chroma_server_at
 from advisor.evaluation.bench_scaleout import postgres
 from advisor.evaluation.golden import scratch_settings
+from advisor.pipeline import Advisor
 from advisor.settings import Settings
 from advisor.store.embedding import OnnxEmbedder
 from advisor.store.index import CorpusIndex

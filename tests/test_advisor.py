@@ -2,7 +2,7 @@
 
 import pytest
 
-from advisor.advisor import MAX_QUESTION_CHARS, Advisor, InvalidQuestion, clean_question
+from advisor.pipeline import MAX_QUESTION_CHARS, Advisor, InvalidQuestion, clean_question
 from advisor.schema import Answer
 from advisor.settings import Settings
 from advisor.text import cited_numbers
@@ -103,3 +103,50 @@ def test_a_missing_index_is_a_clear_error_and_answering_builds_nothing(tmp_path,
     with pytest.raises(IndexUnavailable, match="run `advisor index`"):
         a.warm_up()
     assert not (tmp_path / "fresh-index").exists()
+
+
+# -- the facade's other questions: what the faces may ask besides questions ---------------------------------------
+def test_status_and_documents_describe_the_published_index(advisor):
+    status = advisor.status()
+    assert status["problem"] is None and status["chunks"] > 0 and status["version"] >= 1
+    documents = advisor.documents()
+    assert len(documents) == status["documents"]
+    snapshot_sources = {c.source for c in advisor.retriever.snapshot.chunks}
+    assert {source for source, _ in documents} == snapshot_sources
+    assert all(title for _, title in documents)
+
+
+def test_a_document_opens_whole_from_the_corpus_with_its_passage(advisor):
+    chunk = advisor.retriever.snapshot.chunks[3]
+    doc = advisor.document(chunk.source, chunk.id)
+    assert doc is not None and doc.from_file and doc.passage == chunk and doc.title == chunk.title
+    assert chunk.text.strip().split("\n")[-1][-40:] in doc.text  # the whole document holds the passage's text
+    assert len(doc.text) > len(chunk.text)
+
+
+def test_only_indexed_documents_open_and_an_unreadable_file_falls_back_to_its_passages(tmp_path, embedder, built):
+    import shutil
+
+    from advisor.pipeline import Advisor
+    from advisor.store.index import CorpusIndex
+
+    data = tmp_path / "index"
+    shutil.copytree(built.data_dir, data)
+    corpus = tmp_path / "corpus"
+    shutil.copytree(built.corpus_dir, corpus)
+    a = Advisor(built.with_(data_dir=data, corpus_dir=corpus), CorpusIndex(built.with_(data_dir=data), embedder))
+    assert a.document("corpus/../../etc/passwd") is None and a.document("corpus/not-indexed.md") is None
+    source = a.documents()[0][0]
+    (corpus / source.split("/", 1)[1]).unlink()
+    doc = a.document(source)
+    passages = sorted((c for c in a.retriever.snapshot.chunks if c.source == source), key=lambda c: c.position)
+    assert doc is not None and not doc.from_file and doc.passage is None
+    assert doc.text == "\n\n".join(c.text for c in passages)
+
+
+def test_problems_are_empty_for_a_healthy_index_and_name_a_missing_one(advisor, tmp_path):
+    assert advisor.problems() == [] and advisor.problems(serving=True) == []
+    missing = Advisor(Settings.from_env({}, data_dir=tmp_path / "none", corpus_dir=tmp_path / "corpus"))
+    [line] = missing.problems(serving=True)[:1]
+    assert "run `advisor index`" in line
+    assert missing.status()["problem"] and missing.documents() == []

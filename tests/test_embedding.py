@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 from conftest import CORPUS
 
-from advisor.models import path_of
 from advisor.settings import Settings
 from advisor.store.embedding import (
     MODELS,
@@ -25,6 +24,7 @@ from advisor.store.embedding import (
     model_dir,
 )
 from advisor.store.index import CorpusIndex
+from advisor.weights import path_of
 
 MPNET = "all-mpnet-base-v2"
 TEXTS = ["What should I learn first?", "Build foundational engineering skills", "short", "x " * 600]

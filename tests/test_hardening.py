@@ -22,9 +22,9 @@ from conftest import ROOT, make_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from advisor.advisor import Advisor, InvalidHistory, InvalidQuestion, parse_history
 from advisor.apps.cli import UsageError, read_history
 from advisor.ingest.load import load_corpus
+from advisor.pipeline import Advisor, InvalidHistory, InvalidQuestion, parse_history
 from advisor.schema import Answer, Turn
 from advisor.store.index import CorpusIndex
 from advisor.text import cited_numbers

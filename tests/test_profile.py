@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from advisor.advisor import Advisor
 from advisor.ingest.chunk import chunk_document
 from advisor.ingest.load import load_corpus
 from advisor.ingest.profile import _PhraseCounter, derive_profile, read_overrides, save_profile
+from advisor.pipeline import Advisor
 from advisor.profile import PROFILE, load_profile, measure_in
 from advisor.schema import Chunk, Profile
 from advisor.settings import Settings

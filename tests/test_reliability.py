@@ -21,7 +21,6 @@ from test_scaleout import DOCS as SHARED_DOCS
 from test_scaleout import shared
 from test_ui import SLOW_QUESTION, _open, _serve, _stop, browser, progress_of, wait_for, wait_until_streaming
 
-from advisor.advisor import MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_TURN_CHARS, Advisor, InvalidQuestion, cap_history
 from advisor.apps.feedback import (
     MAX_COMMENT,
     FeedbackNotSaved,
@@ -37,6 +36,7 @@ from advisor.apps.throttle import FREE, LOCK_AFTER, LOCK_SECONDS, LoginThrottle
 from advisor.apps.ui import _secret as ui_secret
 from advisor.apps.ui import clean_stale_exports, may_reindex, parse_k
 from advisor.ingest.load import load_document
+from advisor.pipeline import MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_TURN_CHARS, Advisor, InvalidQuestion, cap_history
 from advisor.profile import mentions
 from advisor.schema import Profile, Turn
 from advisor.settings import Settings

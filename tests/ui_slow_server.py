@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from advisor.advisor import Advisor
 from advisor.apps.ui import serve
+from advisor.pipeline import Advisor
 from advisor.schema import Composition, Passage, Turn
 from advisor.settings import Settings
 

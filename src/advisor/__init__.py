@@ -1,18 +1,22 @@
 """advisor: a local, cited career advisor built on retrieval-augmented generation.
 
-Two pipelines, one folder each: `ingest` (load, chunk) and `store` (embedding, Chroma, records,
-snapshot) build the index; `retrieval` and `answer` (condense, judge, compose, citations) answer
-from it through `advisor.Advisor`. `apps` holds the CLI and the browser UI, `evaluation` the golden
-Q&A harness and the benchmarks. The values passed between stages live in `schema`.
+Two pipelines: `ingest` (load, chunk, derive the profile) feeds `indexing`, which builds the versioned
+index in `store`; `retrieval` and `answer` (condense, judge, compose) answer from it through the facade
+`advisor.Advisor` (`pipeline.py`), the only thing the faces in `apps` (CLI, browser UI) use. `text`,
+`profile`, `screen` and `quantities` hold what both pipelines share, `schema` the values passed between
+stages, `settings` the configuration; `evaluation` holds the golden Q&A harness and the benchmarks.
 """
 
-__all__ = ["AdvisorRetriever", "answer_chain"]
+__all__ = ["Advisor", "AdvisorRetriever", "answer_chain"]
+
+_HOMES = {"Advisor": "advisor.pipeline", "AdvisorRetriever": "advisor.chains", "answer_chain": "advisor.chains"}
 
 
 def __getattr__(name: str):
-    """`advisor.AdvisorRetriever` and `advisor.answer_chain`, imported on first use (no heavy import here)."""
-    if name in __all__:
-        from advisor import chains
+    """`advisor.Advisor`, `advisor.AdvisorRetriever` and `advisor.answer_chain`, imported on first use
+    (importing `advisor` loads nothing heavy)."""
+    if name in _HOMES:
+        import importlib
 
-        return getattr(chains, name)
+        return getattr(importlib.import_module(_HOMES[name]), name)
     raise AttributeError(f"module 'advisor' has no attribute {name!r}")

@@ -27,7 +27,7 @@ from advisor.privacy import disable_telemetry
 
 disable_telemetry(keep_user_tracing=True)
 
-from advisor.advisor import Advisor  # noqa: E402 (after the telemetry switches, as in the CLI)
+from advisor.pipeline import Advisor  # noqa: E402 (after the telemetry switches, as in the CLI)
 from advisor.schema import Answer, Passage  # noqa: E402
 from advisor.settings import Settings  # noqa: E402
 

@@ -2,7 +2,8 @@
 
 load -> `SourceDocument` -> chunk -> `Chunk` -> retrieve -> `Passage` / `Retrieval` -> judge -> `Verdict`
 -> compose -> `Answer`, which travels unchanged to the CLI, the UI and the evals. `Turn` is one message
-of a conversation; `Profile` is what the corpus is about. All are frozen dataclasses.
+of a conversation; `Profile` is what the corpus is about; `IndexedDocument` is a document opened whole
+for a reader. All are frozen dataclasses.
 """
 
 from __future__ import annotations
@@ -41,6 +42,18 @@ class Chunk:
         """What is embedded and searched: title and section in front of the text."""
         head = f"{self.title} — {self.section}" if self.section else self.title
         return f"{head}\n{self.text}"
+
+
+@dataclass(frozen=True)
+class IndexedDocument:
+    """One indexed document as a reader opens it (`Advisor.document`): its whole text, read afresh from
+    the corpus folder, or its indexed passages joined when the file cannot be read (`from_file` False)."""
+
+    source: str
+    title: str
+    text: str
+    from_file: bool
+    passage: Chunk | None = None  # the passage asked for, when the document holds it
 
 
 @dataclass(frozen=True)

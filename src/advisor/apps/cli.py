@@ -40,8 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(file=sys.stderr)
         return 130
     except Exception as exc:  # the one place a user-facing error becomes one line
-        from advisor.advisor import InvalidQuestion
-        from advisor.store.index import IndexUnavailable
+        from advisor.pipeline import IndexUnavailable, InvalidQuestion
 
         if isinstance(exc, UsageError | InvalidQuestion | IndexUnavailable | ValueError | OSError):
             print(f"advisor: error: {_one_line(str(exc))}", file=sys.stderr)
@@ -140,9 +139,9 @@ def _parser() -> argparse.ArgumentParser:
 
 # -- models ----------------------------------------------------------------------------------------------
 def cmd_models_list(args: argparse.Namespace, settings: Settings) -> int:
-    from advisor import models
+    from advisor import weights
 
-    rows = models.listing(settings.models_path)
+    rows = weights.listing(settings.models_path)
     if args.json:
         print(json.dumps(rows))
         return 0
@@ -153,13 +152,13 @@ def cmd_models_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_models_install(args: argparse.Namespace, settings: Settings) -> int:
-    from advisor import models
+    from advisor import weights
 
     try:
-        models.spec(args.name)
+        weights.spec(args.name)
         print(f"installing {args.name} into {settings.models_path} ...", file=sys.stderr, flush=True)
-        path = models.install(args.name, settings.models_path, force=args.force)
-    except models.ModelError as exc:
+        path = weights.install(args.name, settings.models_path, force=args.force)
+    except weights.ModelError as exc:
         raise UsageError(str(exc)) from None
     print(path)
     return 0
@@ -167,18 +166,18 @@ def cmd_models_install(args: argparse.Namespace, settings: Settings) -> int:
 
 # -- index -------------------------------------------------------------------------------------------
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
-    from advisor.store.index import CorpusIndex, IndexBusy
+    from advisor.pipeline import Advisor, IndexBusy
 
-    index = CorpusIndex(settings)
+    advisor = Advisor(settings)
     if args.check:
-        problems = index.check(deep=args.deep)
+        problems = advisor.problems(deep=args.deep)
         for p in problems:
             print(f"problem: {p}")
         if not problems:
-            st = index.status()
+            st = advisor.status()
             print(f"consistent: version {st['version']}, {st['documents']} documents, {st['chunks']} chunks")
         return 1 if problems else 0
-    report = index.update(full=args.full, progress=not args.json)
+    report = advisor.build_index(full=args.full, progress=not args.json)
     _print_report(report, args.json)
     if args.watch:
         from watchfiles import watch
@@ -186,7 +185,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
         print(f"watching {settings.corpus_dir} (Ctrl-C to stop)", file=sys.stderr)
         for _changes in watch(settings.corpus_dir, raise_interrupt=False):
             try:
-                _print_report(index.update(progress=not args.json), args.json)
+                _print_report(advisor.build_index(progress=not args.json), args.json)
             except IndexBusy as exc:
                 print(f"advisor: {exc}; will retry on the next change", file=sys.stderr)
     return 0
@@ -206,7 +205,7 @@ def _print_report(report, as_json: bool) -> None:
 # -- ask / chat ----------------------------------------------------------------------------------------
 def read_history(path: Path) -> list[dict]:
     """A `--history` file: a JSON array of {"role": "user"|"assistant", "content": str}."""
-    from advisor.advisor import HISTORY_SHAPE, InvalidHistory, parse_history
+    from advisor.pipeline import HISTORY_SHAPE, InvalidHistory, parse_history
 
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -244,7 +243,7 @@ def format_answer(answer) -> str:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from advisor.advisor import Advisor, clean_question
+    from advisor.pipeline import Advisor, clean_question
 
     history = read_history(args.history) if args.history else []
     clean_question(args.question)  # fail fast, before any index work
@@ -257,7 +256,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
-    from advisor.advisor import Advisor, InvalidQuestion
+    from advisor.pipeline import Advisor, InvalidQuestion
 
     advisor = Advisor(settings)
     advisor.warm_up()  # no index: one line, exit 2; the greeting describes the indexed documents
@@ -353,25 +352,24 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         return _run_eval(args, settings, items, variants)
     import tempfile
 
-    from advisor.store.index import CorpusIndex
+    from advisor.pipeline import Advisor
 
     with tempfile.TemporaryDirectory(prefix="advisor-eval-") as scratch:
         scratch_run = scratch_settings(settings, args.corpus, Path(scratch))
         print(f"indexing {', '.join(map(str, args.corpus))} together in a temporary index", file=sys.stderr)
-        report = CorpusIndex(scratch_run).update(progress=True)
+        report = Advisor(scratch_run).build_index(progress=True)
         for w in report.warnings:
             print(f"warning: {w}", file=sys.stderr)
         return _run_eval(args, scratch_run, items, variants)
 
 
 def _run_eval(args: argparse.Namespace, settings: Settings, items: list[dict], variants: list) -> int:
-    from advisor.advisor import Advisor
-    from advisor.evaluation.golden import run_golden, write_reports
-    from advisor.ingest.load import load_corpus
+    from advisor.evaluation.golden import corpus_documents, run_golden, write_reports
+    from advisor.pipeline import Advisor
 
     advisor = Advisor(settings)
     advisor.warm_up()
-    documents, _ = load_corpus(settings.corpus_dir)
+    documents = corpus_documents(settings.corpus_dir)
 
     def asker(**options):
         return lambda q, history: advisor.ask(q, history, **options).to_json()
@@ -385,7 +383,7 @@ def _run_eval(args: argparse.Namespace, settings: Settings, items: list[dict], v
         "k": settings.k,
         "chunk_tokens": settings.chunk_tokens,
         "chunk_overlap": settings.chunk_overlap,
-        "embedding_model": advisor.index.embedder.name,
+        "embedding_model": advisor.status()["embedding_model"],
         "context_tokens": settings.context_tokens,
     }
     summary = write_reports(main_run, args.out, run_settings, ablations, args.baseline)

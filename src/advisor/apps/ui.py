@@ -34,7 +34,6 @@ from typing import Any
 import gradio as gr
 from markdown_it import MarkdownIt
 
-from advisor.advisor import HISTORY_SHAPE, Advisor, InvalidHistory, InvalidQuestion
 from advisor.apps.feedback import (
     FeedbackNotSaved,
     answer_key,
@@ -45,9 +44,9 @@ from advisor.apps.feedback import (
 )
 from advisor.apps.keys import kept_key
 from advisor.apps.throttle import LoginThrottle
+from advisor.pipeline import HISTORY_SHAPE, Advisor, IndexUnavailable, InvalidHistory, InvalidQuestion
 from advisor.schema import Answer
 from advisor.settings import Settings
-from advisor.store.index import IndexUnavailable
 from advisor.text import MARKER
 
 log = logging.getLogger(__name__)

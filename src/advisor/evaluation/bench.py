@@ -24,10 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
-from advisor.advisor import Advisor
 from advisor.evaluation.golden import first_hit_rank, load_golden
 from advisor.ingest.chunk import chunk_document
 from advisor.ingest.load import corpus_files, load_corpus
+from advisor.pipeline import Advisor
 from advisor.settings import Settings
 from advisor.store.embedding import OnnxEmbedder, SentenceTransformerEmbedder
 from advisor.store.index import CorpusIndex

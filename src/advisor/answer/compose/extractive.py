@@ -16,7 +16,7 @@ asks for, and the answer is laid out for that kind of question:
 
 Nothing here knows a particular corpus: subjects (roles, careers, ...) come from a `subjects`
 function, and the words that ask for a kind of figure ("earn") from a `measure` function, both
-derived from the corpus profile; figures are recognised by generic patterns (`advisor.figures`).
+derived from the corpus profile; figures are recognised by generic patterns (`advisor.quantities`).
 Every line holding a `[n]` is a verbatim sentence of passage n.
 """
 
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from advisor.figures import figure_kind
+from advisor.quantities import figure_kind
 from advisor.schema import Passage, Turn
 from advisor.screen import ASKABLE, sentence_reason
 from advisor.text import NUMBER, attach_marker

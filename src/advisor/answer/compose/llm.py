@@ -312,18 +312,18 @@ class LLMGenerator:
         if self._server is None:
             from pathlib import Path
 
-            from advisor import models
+            from advisor import weights
             from advisor.answer.compose.local_server import LocalServer
 
             if name.endswith(".gguf"):
                 path = Path(name).expanduser()
-            elif name in models.REGISTRY:
-                path = models.path_of(name, self.settings.models_path)
+            elif name in weights.REGISTRY:
+                path = weights.path_of(name, self.settings.models_path)
                 if path is None:
                     raise LLMUnavailable(f"model {name} is not installed: run `advisor models install {name}`")
             else:
                 raise LLMUnavailable(
-                    f"local model {name!r} is neither a .gguf file nor one of {', '.join(models.REGISTRY)}"
+                    f"local model {name!r} is neither a .gguf file nor one of {', '.join(weights.REGISTRY)}"
                 )
             threads = self.settings.llm_threads or None
             self._server = LocalServer(

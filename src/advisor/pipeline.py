@@ -21,13 +21,25 @@ import numpy as np
 from advisor.answer.compose import Generator, make_generator
 from advisor.answer.condense import Condenser, RuleCondenser
 from advisor.answer.judge import Judge, RuleJudge
-from advisor.ingest.profile import derive_profile
+from advisor.indexing import profile_of, read_document
 from advisor.profile import PROFILE, load_profile, measure_in, subjects_in
 from advisor.retrieval import HybridRetriever, Mode, Retriever
-from advisor.schema import Answer, Composition, Profile, Turn
+from advisor.schema import Answer, Composition, IndexedDocument, Profile, Turn
 from advisor.settings import Settings
-from advisor.store.index import CorpusIndex, IndexReport, IndexUnavailable
+from advisor.store.index import CorpusIndex, IndexBusy, IndexReport, IndexUnavailable
 from advisor.text import cited_numbers, drop_invalid_markers, neutral_markers
+
+__all__ = [
+    "HISTORY_SHAPE",
+    "Advisor",
+    "IndexBusy",
+    "IndexReport",
+    "IndexUnavailable",
+    "InvalidHistory",
+    "InvalidQuestion",
+    "clean_question",
+    "parse_history",
+]
 
 MAX_QUESTION_CHARS = 2000
 # What earlier turns may hold: the question is capped when asked, but a history arrives whole (a browser's
@@ -175,9 +187,7 @@ class Advisor:
             if profile is None and pointer is not None:
                 published = json.loads(pointer.profile) if pointer.profile else None
                 profile = (
-                    Profile.from_json(published)
-                    if published
-                    else derive_profile([], self.index.load_snapshot(pointer).chunks)
+                    Profile.from_json(published) if published else profile_of(self.index.load_snapshot(pointer).chunks)
                 )
             self._profile = (stamp, profile or Profile())
         return self._profile[1]
@@ -289,13 +299,73 @@ class Advisor:
             verification=composition.verification if composition else None,
         )
 
+    # -- what the faces may ask besides questions (they import nothing below this facade) ------------------------
+    def status(self) -> dict:
+        """The published index: documents, chunks, version, build time, Chroma and embedding model, and a
+        `problem` when it cannot be read (never raises, never builds)."""
+        return self.index.status()
+
+    def problems(self, deep: bool = False, serving: bool = False) -> list[str]:
+        """Every way the index's parts disagree, one line each with its fix (empty when healthy); with
+        `serving`, also whether what answering reads first (the snapshot) loads. `deep` reads every row."""
+        problems = list(self.index.check(deep=deep))
+        if serving:
+            try:
+                _ = getattr(self.retriever, "snapshot", None)  # loaded once, then cached
+            except IndexUnavailable as exc:
+                problems.append(str(exc))
+            except Exception as exc:  # a reader's page shows a line, never a traceback
+                problems.append(f"The index cannot be read ({type(exc).__name__}); run `advisor index --full`.")
+        return problems
+
+    def documents(self) -> list[tuple[str, str]]:
+        """(source, title) of every indexed document: the profile's list, else the served snapshot's."""
+        if self.profile.documents:
+            return [(str(source), str(title)) for source, title in self.profile.documents]
+        snapshot = self._snapshot()
+        seen: dict[str, str] = {}
+        for c in snapshot.chunks if snapshot else []:
+            seen.setdefault(c.source, c.title)
+        return sorted(seen.items())
+
+    def document(self, source: str, chunk_id: str | None = None) -> IndexedDocument | None:
+        """The indexed document `source` opened whole, with its passage `chunk_id`; None when the index
+        does not hold it (a reader may only open what was indexed). The text is read afresh from the
+        corpus folder, else its indexed passages are joined."""
+        snapshot = self._snapshot()
+        chunks = sorted(
+            (c for c in (snapshot.chunks if snapshot else []) if c.source == source), key=lambda c: c.position
+        )
+        if not chunks:
+            return None
+        text = read_document(self.settings.corpus_dir, source)
+        return IndexedDocument(
+            source=source,
+            title=chunks[0].title,
+            text=text if text is not None else "\n\n".join(c.text for c in chunks),
+            from_file=text is not None,
+            passage=next((c for c in chunks if c.id == chunk_id), None),
+        )
+
+    def _snapshot(self):
+        """The snapshot answering reads, or None when there is none to read."""
+        try:
+            return getattr(self.retriever, "snapshot", None)
+        except Exception:
+            return None
+
+    def build_index(self, full: bool = False, progress: bool = False) -> IndexReport:
+        """Bring the index in line with the corpus folder (`advisor index`): incremental, or from scratch
+        with `full`; `IndexBusy` when another writer holds the writer lock."""
+        return self.index.update(full=full, progress=progress)
+
     def reindex(self, full: bool = False) -> IndexReport:
-        """Reindex under the writer lock (`IndexBusy` when another writer holds it); the next
-        question is answered from the new version."""
+        """Reindex from a serving advisor (refused when it is read-only); the next question is answered
+        from the new version."""
         if self.settings.read_only:
             raise IndexUnavailable("this advisor is read-only (a reader of a shared index): reindex on the writer")
         with self._reindex_lock:
-            report = self.index.update(full=full, progress=False)
+            report = self.build_index(full=full)
         refresh = getattr(self.retriever, "refresh", None)
         if refresh is not None:
             refresh()
