@@ -11,10 +11,10 @@ import pytest
 from advisor.evaluation.bench_scaleout import chroma_server as chroma_server_at
 from advisor.evaluation.bench_scaleout import postgres
 from advisor.evaluation.golden import scratch_settings
+from advisor.indexing import CorpusIndex
 from advisor.pipeline import Advisor
 from advisor.settings import Settings
 from advisor.store.embedding import OnnxEmbedder
-from advisor.store.index import CorpusIndex
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"

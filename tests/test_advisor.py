@@ -94,7 +94,8 @@ def test_control_characters_are_removed():
 
 
 def test_a_missing_index_is_a_clear_error_and_answering_builds_nothing(tmp_path, embedder, built):
-    from advisor.store.index import CorpusIndex, IndexUnavailable
+    from advisor.indexing import CorpusIndex
+    from advisor.store.reader import IndexUnavailable
 
     settings = built.with_(data_dir=tmp_path / "fresh-index")
     a = Advisor(settings, CorpusIndex(settings, embedder))
@@ -127,8 +128,8 @@ def test_a_document_opens_whole_from_the_corpus_with_its_passage(advisor):
 def test_only_indexed_documents_open_and_an_unreadable_file_falls_back_to_its_passages(tmp_path, embedder, built):
     import shutil
 
+    from advisor.indexing import CorpusIndex
     from advisor.pipeline import Advisor
-    from advisor.store.index import CorpusIndex
 
     data = tmp_path / "index"
     shutil.copytree(built.data_dir, data)

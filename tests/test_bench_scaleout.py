@@ -12,9 +12,9 @@ import pytest
 from conftest import CORPUS
 
 from advisor.profile import PROFILE
-from advisor.store.index import MANIFEST, SNAPSHOT
+from advisor.store.manifest import MANIFEST
 from advisor.store.records import RECORDS
-from advisor.store.snapshot import SENTENCES
+from advisor.store.snapshot import SENTENCES, SNAPSHOT
 
 pytestmark = pytest.mark.server
 

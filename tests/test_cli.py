@@ -217,7 +217,7 @@ def other_only(tmp_path_factory, embedder):
     """A real index of the second corpus alone (evals/corpora/other-careers), read by the CLI."""
     from conftest import make_settings
 
-    from advisor.store.index import CorpusIndex
+    from advisor.indexing import CorpusIndex
 
     root = Path(__file__).resolve().parents[1]
     settings = make_settings(tmp_path_factory.mktemp("other"), root / "evals/corpora/other-careers/corpus")

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from conftest import CORPUS
 
+from advisor.indexing import CorpusIndex
 from advisor.settings import Settings
 from advisor.store.embedding import (
     MODELS,
@@ -23,7 +24,6 @@ from advisor.store.embedding import (
     max_word_pieces,
     model_dir,
 )
-from advisor.store.index import CorpusIndex
 from advisor.weights import path_of
 
 MPNET = "all-mpnet-base-v2"
@@ -104,7 +104,7 @@ def test_changing_the_model_rebuilds_at_the_new_width(tmp_path, embedder):
         (corpus / name).write_text((CORPUS / name).read_text())
     settings = Settings.from_env({}, corpus_dir=corpus, data_dir=tmp_path / "index")
     first = CorpusIndex(settings, embedder).update(progress=False)
-    assert CorpusIndex(settings, embedder).load_snapshot().sentence_vectors.shape[1] == 384
+    assert CorpusIndex(settings, embedder).snapshot().sentence_vectors.shape[1] == 384
 
     mpnet = settings.with_(
         embedding_model=MPNET, embedding_backend="sentence-transformers", models_dir=_installed_models_dir()
@@ -112,5 +112,5 @@ def test_changing_the_model_rebuilds_at_the_new_width(tmp_path, embedder):
     index = CorpusIndex(mpnet)
     report = index.update(progress=False)
     assert report.rebuilt and report.chunks == first.chunks
-    assert index.load_snapshot().sentence_vectors.shape[1] == 768
+    assert index.snapshot().sentence_vectors.shape[1] == 768
     assert index.manifest()["fingerprint"]["embedding_model"] == MPNET

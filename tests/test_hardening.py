@@ -23,10 +23,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from advisor.apps.cli import UsageError, read_history
+from advisor.indexing import CorpusIndex
 from advisor.ingest.load import load_corpus
 from advisor.pipeline import Advisor, InvalidHistory, InvalidQuestion, parse_history
 from advisor.schema import Answer, Turn
-from advisor.store.index import CorpusIndex
 from advisor.text import cited_numbers
 
 ADVISOR = str(Path(sys.executable).parent / "advisor")

@@ -16,11 +16,12 @@ import pytest
 from conftest import CORPUS, make_settings
 
 from advisor.evaluation.bench import free_port, wait_for_port
+from advisor.indexing import CorpusIndex
 from advisor.ingest.chunk import chunk_document
 from advisor.ingest.load import load_corpus
 from advisor.pipeline import Advisor
 from advisor.store.embedding import OnnxEmbedder, SentenceTransformerEmbedder
-from advisor.store.index import CorpusIndex, IndexUnavailable
+from advisor.store.reader import IndexUnavailable
 
 SUBSET = ("ai-architect-career-ladder.md", "ai-engineering-architect-career-guide.md")
 BIN = Path(sys.executable).parent
@@ -67,7 +68,7 @@ def test_first_index_of_the_real_corpus(built, embedder):
     manifest = index.manifest()
     assert manifest["documents"] == 5 and manifest["chunks"] == expected
     assert index.collection().count() == expected
-    snap = index.load_snapshot()
+    snap = index.snapshot()
     assert len(snap.chunks) == expected
     assert snap.sentence_vectors.shape == (len(snap.sentences), 384)
     assert manifest["fingerprint"]["embedding_model"] == "all-MiniLM-L6-v2"
@@ -110,7 +111,7 @@ def test_editing_a_file_changes_only_its_chunks(small):
     ladder.write_text(ladder.read_text().replace("six months", "nine months"))
     report = index.update(progress=False)
     assert (report.added, report.deleted) == (1, 1)
-    texts = [c.text for c in index.load_snapshot().chunks]
+    texts = [c.text for c in index.snapshot().chunks]
     assert any("nine months" in t for t in texts) and not any("six months" in t for t in texts)
 
 
@@ -122,7 +123,7 @@ def test_deleting_a_file_removes_its_chunks(small):
     report = index.update(progress=False)
     assert report.deleted == n_guide and report.files_deleted == [guide]
     assert guide not in ids_by_source(index)
-    assert all(c.source != guide for c in index.load_snapshot().chunks)
+    assert all(c.source != guide for c in index.snapshot().chunks)
     assert report.documents == 1 and report.chunks == first.chunks - n_guide
 
 
@@ -253,7 +254,7 @@ def test_against_a_real_chroma_server(tmp_path, embedder):
 
 def test_unreachable_chroma_server_is_one_clear_error(tmp_path):
     settings = make_settings(tmp_path, chroma_url=f"http://127.0.0.1:{free_port()}")
-    from advisor.store.index import IndexUnavailable
+    from advisor.store.reader import IndexUnavailable
 
     with pytest.raises(IndexUnavailable, match="cannot reach Chroma"):
         CorpusIndex(settings, OnnxEmbedder(tmp_path / "models")).update(progress=False)
@@ -319,7 +320,7 @@ def test_damaged_records_file_is_reported_then_rebuilt_and_an_edit_leaves_no_orp
     report = CorpusIndex(settings, index.embedder).update(progress=False)
     assert any("records.sqlite" in n for n in report.notices), report.notices
     assert stored(index) == expected_chunks(settings)  # no orphan, no duplicate
-    texts = " ".join(c.text for c in CorpusIndex(settings, index.embedder).load_snapshot().chunks)
+    texts = " ".join(c.text for c in CorpusIndex(settings, index.embedder).snapshot().chunks)
     assert "Distinguished" in texts
     assert CorpusIndex(settings, index.embedder).check() == []
 
@@ -376,13 +377,13 @@ def test_interrupted_index_of_a_new_file_then_deleted_leaves_no_ghost_chunks(sma
     settings, index, _ = small
     ghost = settings.corpus_dir / "ghost.md"
     _big_document(ghost)
-    version = index.current(refresh=True).version
+    version = index.published(refresh=True).version
     _kill_while_embedding(settings)
-    assert CorpusIndex(settings, index.embedder).current().version == version  # killed midway
+    assert CorpusIndex(settings, index.embedder).published().version == version  # killed midway
     ghost.unlink()
     CorpusIndex(settings, index.embedder).update(progress=False)
     assert stored(index) == expected_chunks(settings)
-    assert not any("ghost" in c.source for c in CorpusIndex(settings, index.embedder).load_snapshot().chunks)
+    assert not any("ghost" in c.source for c in CorpusIndex(settings, index.embedder).snapshot().chunks)
     assert CorpusIndex(settings, index.embedder).check() == []
 
 
@@ -399,13 +400,13 @@ def test_lost_manifest_and_a_deleted_file_still_remove_its_chunks(small):
 def test_killed_full_rebuild_leaves_the_old_index_serving(small):
     settings, index, first = small
     _big_document(settings.corpus_dir / "ghost.md")  # long enough to be killed midway
-    version = CorpusIndex(settings, index.embedder).current().version
+    version = CorpusIndex(settings, index.embedder).published().version
     _kill_while_embedding(settings, "--full")
     reader = CorpusIndex(settings, index.embedder)
-    assert reader.current().version == version
+    assert reader.published().version == version
     answer = Advisor(settings, reader).ask("What does a staff AI/ML engineer own?")
     assert answer.cited and not answer.refused
-    assert len(reader.load_snapshot().chunks) == first.chunks
+    assert len(reader.snapshot().chunks) == first.chunks
     problems = reader.check()
     assert problems and all("leftover" in p or "orphaned" in p for p in problems), problems
     (settings.corpus_dir / "ghost.md").unlink()

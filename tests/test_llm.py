@@ -287,7 +287,7 @@ def test_the_prompt_carries_the_rule_facts_and_conversation():
 
 # -- through the Advisor (real index, fake model) ---------------------------------------------------------------
 def test_answer_json_reports_the_generator_and_the_verification(built, embedder):
-    from advisor.store.index import CorpusIndex
+    from advisor.indexing import CorpusIndex
 
     index = CorpusIndex(built, embedder)
     plain_advisor = Advisor(built, index)
@@ -312,7 +312,7 @@ def test_answer_json_reports_the_generator_and_the_verification(built, embedder)
 
 def test_a_refusal_with_an_llm_configured_says_the_rule_based_path_wrote_it(built, embedder):
     """The refusal text is the judge's; the model is never asked, and `generator` says so."""
-    from advisor.store.index import CorpusIndex
+    from advisor.indexing import CorpusIndex
 
     index = CorpusIndex(built, embedder)
     plain_advisor = Advisor(built, index)
@@ -365,7 +365,7 @@ QUESTION = "Should I become an AI architect? I have 2 years of experience."
 @pytest.fixture(scope="module")
 def openai_run(built, embedder, server):
     """One real streamed answer through `openai:` + ADVISOR_LLM_BASE_URL; pieces with arrival times."""
-    from advisor.store.index import CorpusIndex
+    from advisor.indexing import CorpusIndex
 
     os.environ["OPENAI_API_KEY"] = server.api_key
     try:
@@ -418,7 +418,7 @@ def test_real_model_answer_keeps_only_what_the_checks_allow(openai_run):
 
 @pytest.mark.llm
 def test_real_first_token_timeout_falls_back(built, embedder, server, monkeypatch):
-    from advisor.store.index import CorpusIndex
+    from advisor.indexing import CorpusIndex
 
     monkeypatch.setenv("OPENAI_API_KEY", server.api_key)
     s = built.with_(llm="openai:smollm2", llm_base_url=server.url, **{**REAL, "llm_first_token_timeout": 0.05})
@@ -446,7 +446,7 @@ def silent_listener():
 
 @pytest.mark.parametrize("backend", ["openai", "ollama"])
 def test_a_hung_backend_times_out_on_the_first_token(built, embedder, backend, monkeypatch):
-    from advisor.store.index import CorpusIndex
+    from advisor.indexing import CorpusIndex
 
     monkeypatch.setenv("OPENAI_API_KEY", "x")
     sock, held = silent_listener()
@@ -473,7 +473,7 @@ def test_a_hung_backend_times_out_on_the_first_token(built, embedder, backend, m
     ],
 )
 def test_misconfigured_backends_give_one_line(built, embedder, monkeypatch, llm, env, notice):
-    from advisor.store.index import CorpusIndex
+    from advisor.indexing import CorpusIndex
 
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     for k, v in env.items():
@@ -488,7 +488,7 @@ def test_misconfigured_backends_give_one_line(built, embedder, monkeypatch, llm,
 
 @pytest.mark.llm
 def test_server_stopped_mid_conversation_falls_back(built, embedder, smollm2, monkeypatch):
-    from advisor.store.index import CorpusIndex
+    from advisor.indexing import CorpusIndex
 
     own = LocalServer(smollm2, n_ctx=2048, threads=1)
     monkeypatch.setenv("OPENAI_API_KEY", own.api_key)

@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS, make_settings
 
+from advisor.indexing import CorpusIndex
 from advisor.pipeline import Advisor
-from advisor.store.index import CorpusIndex, IndexBusy
 from advisor.store.lock import LockHeld, SqlLock
+from advisor.store.reader import IndexBusy
 
 BIN = Path(sys.executable).parent
 SUBSET = ("ai-architect-career-ladder.md", "ai-engineering-architect-career-guide.md")
@@ -67,7 +68,7 @@ def test_two_concurrent_full_rebuilds_one_builds_the_other_is_refused(small, emb
     assert "Traceback" not in refused[2]
     index = CorpusIndex(settings, embedder)
     assert index.check() == []
-    assert index.current().count == len(index.load_snapshot().chunks) > first.chunks
+    assert index.published().count == len(index.snapshot().chunks) > first.chunks
 
 
 def test_the_ui_reindex_during_a_cli_build_is_refused_and_corrupts_nothing(small, embedder):

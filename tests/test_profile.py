@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from advisor.indexing import CorpusIndex
 from advisor.ingest.chunk import chunk_document
 from advisor.ingest.load import load_corpus
 from advisor.ingest.profile import _PhraseCounter, derive_profile, read_overrides, save_profile
@@ -16,7 +17,6 @@ from advisor.pipeline import Advisor
 from advisor.profile import PROFILE, load_profile, measure_in
 from advisor.schema import Chunk, Profile
 from advisor.settings import Settings
-from advisor.store.index import CorpusIndex
 from advisor.text import phrase_pattern, plural, singular
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -35,12 +35,13 @@ from advisor.apps.feedback import (
 from advisor.apps.throttle import FREE, LOCK_AFTER, LOCK_SECONDS, LoginThrottle
 from advisor.apps.ui import _secret as ui_secret
 from advisor.apps.ui import clean_stale_exports, may_reindex, parse_k
+from advisor.indexing import CorpusIndex
 from advisor.ingest.load import load_document
 from advisor.pipeline import MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_TURN_CHARS, Advisor, InvalidQuestion, cap_history
 from advisor.profile import mentions
 from advisor.schema import Profile, Turn
 from advisor.settings import Settings
-from advisor.store.index import CorpusIndex, owns, writer_origin
+from advisor.store.versions import owns, writer_origin
 from advisor.text import cited_numbers, neutral_markers
 
 __all__ = ["browser", "shared"]  # fixtures: test_ui's Chromium, test_scaleout's writer of a shared server
@@ -270,7 +271,7 @@ def test_who_may_delete_a_chunk(chroma_url, chunk_origin, owned):
 
 
 def test_a_shared_writers_id_is_kept_in_its_data_dir_and_a_damaged_one_is_an_error(tmp_path):
-    from advisor.store.index import IndexUnavailable
+    from advisor.store.reader import IndexUnavailable
 
     settings = Settings.from_env({}, data_dir=tmp_path, chroma_url="http://127.0.0.1:1")
     first = writer_origin(settings)

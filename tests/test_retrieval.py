@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS, make_settings
 
+from advisor.indexing import CorpusIndex
 from advisor.pipeline import Advisor
 from advisor.retrieval import HybridRetriever, cover_sides, name_pattern, near_duplicate, rrf, subject_queries
-from advisor.store.index import CorpusIndex
 from advisor.text import count_tokens
 
 

@@ -16,10 +16,11 @@ import pytest
 from conftest import CORPUS
 from test_retrieval import CountingEmbedder
 
-import advisor.store.index as index_module
+import advisor.indexing as index_module
+from advisor.indexing import CorpusIndex
 from advisor.pipeline import Advisor
 from advisor.settings import Settings
-from advisor.store.index import CorpusIndex, IndexBusy
+from advisor.store.reader import IndexBusy
 
 pytestmark = pytest.mark.server
 BIN = Path(sys.executable).parent
@@ -121,7 +122,7 @@ def test_an_edited_document_is_served_by_both_readers_after_the_writer_commits(t
         time.sleep(0.2)
     assert not pending
     for r in readers:
-        assert r.index.serving.version == report.version
+        assert r.retriever.serving.version == report.version
 
 
 def test_an_edit_keeps_every_sentence_vector_when_documents_straddle_index_batches(
@@ -140,7 +141,7 @@ def test_an_edit_keeps_every_sentence_vector_when_documents_straddle_index_batch
     assert (report.added, report.embedded, report.deleted) == (1, 1, 0)  # nothing unchanged was re-embedded
     assert report.copied == first.chunks  # the unchanged chunks came from the previous version
     reader = CorpusIndex(reader_settings(tmp_path, "reader", writer), embedder)
-    snap = reader.load_snapshot()  # from the collection: every chunk must carry its sentence vectors
+    snap = reader.snapshot()  # from the collection: every chunk must carry its sentence vectors
     assert len(snap.chunks) == first.chunks + 1 == report.chunks
     assert len(snap.sentence_vectors) == len(snap.sentences) > report.chunks
     assert any("lighthouse" in t for t in snap.sentences)

@@ -6,6 +6,7 @@ import shutil
 import pytest
 from conftest import make_settings
 
+from advisor.indexing import CorpusIndex
 from advisor.pipeline import Advisor
 from advisor.screen import (
     AUTHOR,
@@ -16,7 +17,6 @@ from advisor.screen import (
     passage_reason,
     sentence_reason,
 )
-from advisor.store.index import CorpusIndex
 from advisor.text import is_navigation, split_sentences
 
 

@@ -937,8 +937,8 @@ def test_an_llm_answer_streams_with_its_sources_and_says_who_wrote_it(browser, b
 
 @pytest.mark.browser
 def test_another_corpus_shows_its_own_profile_and_no_ai_career_words(browser, embedder, tmp_path):
+    from advisor.indexing import CorpusIndex
     from advisor.settings import Settings
-    from advisor.store.index import CorpusIndex
 
     corpus = ROOT / "evals" / "corpora" / "other-careers" / "corpus"
     shutil.copytree(corpus, tmp_path / "corpus")

@@ -21,12 +21,12 @@ import numpy as np
 from advisor.answer.compose import Generator, make_generator
 from advisor.answer.condense import Condenser, RuleCondenser
 from advisor.answer.judge import Judge, RuleJudge
-from advisor.indexing import profile_of, read_document
+from advisor.indexing import CorpusIndex, profile_of, read_document
 from advisor.profile import PROFILE, load_profile, measure_in, subjects_in
 from advisor.retrieval import HybridRetriever, Mode, Retriever
-from advisor.schema import Answer, Composition, IndexedDocument, Profile, Turn
+from advisor.schema import Answer, Composition, IndexedDocument, IndexReport, Profile, Turn
 from advisor.settings import Settings
-from advisor.store.index import CorpusIndex, IndexBusy, IndexReport, IndexUnavailable
+from advisor.store.reader import IndexBusy, IndexUnavailable
 from advisor.text import cited_numbers, drop_invalid_markers, neutral_markers
 
 __all__ = [
@@ -180,15 +180,13 @@ class Advisor:
         pointer = None
         if not path.exists():
             with contextlib.suppress(IndexUnavailable):
-                pointer = self.index.current()
+                pointer = self.index.published()
         stamp = path.stat().st_mtime if path.exists() else (pointer.stamp, pointer.profile) if pointer else 0.0
         if self._profile is None or self._profile[0] != stamp:
             profile = load_profile(self.settings.data_dir)
             if profile is None and pointer is not None:
                 published = json.loads(pointer.profile) if pointer.profile else None
-                profile = (
-                    Profile.from_json(published) if published else profile_of(self.index.load_snapshot(pointer).chunks)
-                )
+                profile = Profile.from_json(published) if published else profile_of(self.index.snapshot(pointer).chunks)
             self._profile = (stamp, profile or Profile())
         return self._profile[1]
 

@@ -20,7 +20,8 @@ import numpy as np
 
 from advisor.schema import Passage, Retrieval
 from advisor.store.chroma import Pointer
-from advisor.store.index import CorpusIndex, Snapshot
+from advisor.store.reader import IndexReader
+from advisor.store.snapshot import Snapshot
 from advisor.text import count_tokens
 
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -86,22 +87,23 @@ class Retriever(Protocol):
 
 
 class HybridRetriever:
-    """Dense + BM25 retrieval over one `CorpusIndex`."""
+    """Dense + BM25 retrieval over one published index; it owns which version it serves."""
 
-    def __init__(self, index: CorpusIndex, subjects: Callable[[str], list[str]] | None = None) -> None:
+    def __init__(self, index: IndexReader, subjects: Callable[[str], list[str]] | None = None) -> None:
         self.index = index
         self.settings = index.settings
         self.subjects = subjects or (lambda text: [])
         self._loaded: _Loaded | None = None
+        self.serving: Pointer | None = None  # the version whose snapshot is loaded (and dense search asks)
         self._lock = threading.Lock()
         self._reloading: threading.Thread | None = None
 
     def _state(self) -> _Loaded:
         """The loaded version; a newer published one is loaded in the background meanwhile."""
-        pointer = self.index.current()
+        pointer = self.index.published()
         with self._lock:
             if self._loaded is None:
-                self._swap(_Loaded(self.index.load_snapshot(pointer), pointer.stamp), pointer)
+                self._swap(_Loaded(self.index.snapshot(pointer), pointer.stamp), pointer)
             elif self._loaded.stamp != pointer.stamp and self._reloading is None:
                 self._reloading = threading.Thread(target=self._reload, args=(pointer,), name="reload", daemon=True)
                 self._reloading.start()
@@ -109,11 +111,11 @@ class HybridRetriever:
 
     def _swap(self, loaded: _Loaded, pointer: Pointer) -> None:
         self._loaded = loaded
-        self.index.serving = pointer
+        self.serving = pointer
 
     def _reload(self, pointer: Pointer) -> None:
         try:
-            loaded = _Loaded(self.index.load_snapshot(pointer), pointer.stamp)
+            loaded = _Loaded(self.index.snapshot(pointer), pointer.stamp)
         except Exception as exc:  # keep serving the version we have
             log.warning("could not load index version %s (%s); still serving the previous one", pointer.version, exc)
         else:
@@ -124,9 +126,9 @@ class HybridRetriever:
 
     def refresh(self) -> None:
         """Load the published version now (after this process wrote it)."""
-        pointer = self.index.current(refresh=True)
+        pointer = self.index.published(refresh=True)
         if self._loaded is None or self._loaded.stamp != pointer.stamp:
-            loaded = _Loaded(self.index.load_snapshot(pointer), pointer.stamp)
+            loaded = _Loaded(self.index.snapshot(pointer), pointer.stamp)
             with self._lock:
                 self._swap(loaded, pointer)
 
@@ -140,10 +142,9 @@ class HybridRetriever:
 
     def _dense(self, vectors: np.ndarray, state: _Loaded, n: int) -> list[list[int]]:
         """Chroma's ranking (chunk indices) for each query vector, in one request."""
-        res = self.index.collection().query(
-            query_embeddings=vectors.tolist(), n_results=min(n, len(state.snapshot.chunks)), include=[]
-        )
-        return [[state.uid_to_idx[u] for u in ids if u in state.uid_to_idx] for ids in res["ids"]]
+        version = self.serving.active if self.serving else None
+        found = self.index.dense_search(vectors, min(n, len(state.snapshot.chunks)), version)
+        return [[state.uid_to_idx[u] for u in ids if u in state.uid_to_idx] for ids in found]
 
     @staticmethod
     def _bm25(query: str, state: _Loaded, n: int) -> list[int]:

@@ -3,12 +3,12 @@
 load -> `SourceDocument` -> chunk -> `Chunk` -> retrieve -> `Passage` / `Retrieval` -> judge -> `Verdict`
 -> compose -> `Answer`, which travels unchanged to the CLI, the UI and the evals. `Turn` is one message
 of a conversation; `Profile` is what the corpus is about; `IndexedDocument` is a document opened whole
-for a reader. All are frozen dataclasses.
+for a reader; `IndexReport` is what one `advisor index` run did. All are frozen dataclasses.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -54,6 +54,47 @@ class IndexedDocument:
     text: str
     from_file: bool
     passage: Chunk | None = None  # the passage asked for, when the document holds it
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    """What one `advisor index` run did."""
+
+    documents: int
+    chunks: int
+    added: int
+    updated: int
+    skipped: int
+    deleted: int
+    seconds: float
+    rebuilt: bool = False
+    reason: str | None = None
+    embedded: int = 0
+    files_deleted: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    version: int = 0
+    corpus_documents: int = 0
+    copied: int = 0  # unchanged chunks copied from the previous version (vectors included)
+    copy_seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.deleted or self.rebuilt)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def summary(self) -> str:
+        head = "rebuilt from scratch" + (f" ({self.reason})" if self.reason else "") if self.rebuilt else "indexed"
+        others = (
+            f" ({self.corpus_documents} from this corpus)" if self.corpus_documents not in (0, self.documents) else ""
+        )
+        return (
+            f"{head}: {self.documents} documents{others}, {self.chunks} chunks; "
+            f"added {self.added}, updated {self.updated}, skipped {self.skipped}, deleted {self.deleted}; "
+            f"{self.seconds:.2f} s"
+        )
 
 
 @dataclass(frozen=True)

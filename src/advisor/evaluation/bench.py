@@ -25,12 +25,12 @@ from pathlib import Path
 import numpy as np
 
 from advisor.evaluation.golden import first_hit_rank, load_golden
+from advisor.indexing import CorpusIndex
 from advisor.ingest.chunk import chunk_document
 from advisor.ingest.load import corpus_files, load_corpus
 from advisor.pipeline import Advisor
 from advisor.settings import Settings
 from advisor.store.embedding import OnnxEmbedder, SentenceTransformerEmbedder
-from advisor.store.index import CorpusIndex
 from advisor.text import split_sentences
 
 BIN = Path(sys.executable).parent

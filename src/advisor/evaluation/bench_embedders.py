@@ -15,10 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from advisor.evaluation.golden import load_golden, run_golden
+from advisor.indexing import CorpusIndex
 from advisor.pipeline import Advisor
 from advisor.settings import DEFAULT_ROOT, Settings
 from advisor.store.embedding import MODELS, EmbedderUnavailable, OnnxEmbedder, model_dir
-from advisor.store.index import CorpusIndex
 
 SPLITS = {split: DEFAULT_ROOT / "evals" / split / "golden.jsonl" for split in ("dev", "test")}
 METRICS = ("hit@5", "mrr", "answer_includes_recall", "citation_hit")

@@ -39,8 +39,8 @@ def run(work: Path, log: Callable[[str], None]) -> dict:
     from advisor.answer.compose.extractive import ExtractiveGenerator
     from advisor.answer.compose.llm import LLMGenerator, build_messages, chat_model, stream_with_timeouts
     from advisor.answer.compose.local_server import LocalServer
+    from advisor.indexing import CorpusIndex
     from advisor.pipeline import Advisor
-    from advisor.store.index import CorpusIndex
 
     env = Settings.from_env()
     name = _model_name(env)

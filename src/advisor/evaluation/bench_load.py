@@ -238,8 +238,8 @@ def _stats(requests: Sequence[Request]) -> dict:
 
 def run(work: Path, log: Callable[[str], None]) -> dict:
     """Idle, loaded and loaded-while-reindexing latency of the real server on a copy of the corpus."""
+    from advisor.indexing import CorpusIndex
     from advisor.settings import Settings
-    from advisor.store.index import CorpusIndex
 
     corpus, data = work / "corpus", work / "index"
     shutil.copytree(Settings.from_env().corpus_dir, corpus)

@@ -21,9 +21,9 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from advisor.evaluation.bench import BIN, free_port, golden_questions, p, synthetic_corpus, wait_for_port
+from advisor.indexing import CorpusIndex
 from advisor.settings import Settings
 from advisor.store.embedding import OnnxEmbedder
-from advisor.store.index import CorpusIndex
 from advisor.store.snapshot import ids_fingerprint
 
 MARKER = "Apprentice lighthouse keepers shadow a mentor for exactly eleven weeks."
@@ -209,7 +209,7 @@ def _load_average() -> list[float]:
 def _published(settings: Settings) -> tuple:
     """The published version and what its collection holds (count, ids fingerprint), read from Chroma."""
     index = CorpusIndex(settings)
-    pointer = index.current(refresh=True)
+    pointer = index.published(refresh=True)
     ids = index.collection(pointer.active).get(include=[])["ids"]
     return pointer.version, pointer.active, len(ids), ids_fingerprint(ids)
 
