@@ -4,18 +4,10 @@ import re
 
 import pytest
 
-from advisor.answer.compose.extractive import (
-    asking_clause,
-    detect_intent,
-    figures_conflict,
-    follow_up,
-    is_personal_decision,
-    list_blocks,
-    stated_facts,
-    subject_fit,
-    user_terms,
-    verdict_bonus,
-)
+from advisor.answer.compose.decisions import follow_up, user_terms, verdict_bonus
+from advisor.answer.compose.extractive import figures_conflict, subject_fit
+from advisor.answer.compose.lists import list_blocks
+from advisor.answer.intent import asking_clause, detect_intent, is_personal_decision, stated_facts
 from advisor.evaluation.golden import lead_text, numbers_in
 from advisor.text import MARKER
 

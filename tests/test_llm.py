@@ -22,14 +22,9 @@ from langchain_core.messages import AIMessage
 from advisor import weights
 from advisor.answer.checks import is_question
 from advisor.answer.compose.extractive import ExtractiveGenerator
-from advisor.answer.compose.llm import (
-    DEFAULT_FOLLOW_UP,
-    LLMGenerator,
-    build_messages,
-    is_decision,
-    stated_facts,
-)
+from advisor.answer.compose.llm import DEFAULT_FOLLOW_UP, LLMGenerator, build_messages
 from advisor.answer.compose.local_server import LocalServer
+from advisor.answer.intent import is_decision, stated_sentences
 from advisor.pipeline import Advisor
 from advisor.schema import Answer, Chunk, Composition, Passage, Turn
 from advisor.settings import Settings
@@ -260,8 +255,8 @@ def test_set_aside_passages_reach_the_model_only_as_their_reason():
         ("I have 3 years in QA, should I move into engineering?", [], 1),
     ],
 )
-def test_stated_facts(question, history, facts):
-    found = stated_facts(question, history)
+def test_stated_sentences(question, history, facts):
+    found = stated_sentences(question, history)
     assert len(found) == facts and all("should" not in f.lower() for f in found)
 
 

@@ -28,6 +28,7 @@ from advisor.schema import Answer, Composition, IndexedDocument, IndexReport, Pr
 from advisor.settings import Settings
 from advisor.store.reader import IndexBusy, IndexUnavailable
 from advisor.text import cited_numbers, drop_invalid_markers, neutral_markers
+from advisor.timing import ms_since
 
 __all__ = [
     "HISTORY_SHAPE",
@@ -212,9 +213,8 @@ class Advisor:
 
     def close(self) -> None:
         """Release what the generator holds (a local model server)."""
-        close = getattr(self._generator, "close", None)
-        if close is not None:
-            close()
+        if self._generator is not None:
+            self._generator.close()
 
     def warm_up(self) -> None:
         """Load the index snapshot and the embedding model now rather than on the first question.
@@ -249,11 +249,11 @@ class Advisor:
 
         t0 = time.perf_counter()
         standalone = self.condenser.condense(cleaned, turns) if use_history else cleaned
-        t_condense = _ms(t0)
+        t_condense = ms_since(t0)
 
         t0 = time.perf_counter()
         retrieval = self.retriever.retrieve(standalone, k=k, mode=mode)
-        t_retrieve = _ms(t0)
+        t_retrieve = ms_since(t0)
 
         t0 = time.perf_counter()
         composition: Composition | None = None
@@ -275,7 +275,7 @@ class Advisor:
             if not text:
                 refused, text = True, self.judge.refusal(standalone, verdict)
                 yield text
-        t_generate = _ms(t0)
+        t_generate = ms_since(t0)
         yield Answer(
             question=cleaned,
             standalone_question=standalone,
@@ -289,7 +289,7 @@ class Advisor:
                 "condense": t_condense,
                 "retrieve": t_retrieve,
                 "generate": t_generate,
-                "total": _ms(t_start),
+                "total": ms_since(t_start),
                 **{f"retrieve.{k}": v for k, v in retrieval.timings_ms.items()},
             },
             refusal_reason=verdict.reason if refused else None,
@@ -368,7 +368,3 @@ class Advisor:
         if refresh is not None:
             refresh()
         return report
-
-
-def _ms(t0: float) -> float:
-    return round((time.perf_counter() - t0) * 1000, 2)

@@ -23,6 +23,7 @@ from advisor.store.chroma import Pointer
 from advisor.store.reader import IndexReader
 from advisor.store.snapshot import Snapshot
 from advisor.text import count_tokens
+from advisor.timing import ms_since
 
 Mode = Literal["hybrid", "dense", "bm25"]
 RRF_K = 60
@@ -165,16 +166,16 @@ class HybridRetriever:
         t0 = time.perf_counter()
         vectors = self.index.embedder.embed_batch([query, *focused])
         qvec = vectors[0]
-        timings["embed"] = _ms(t0)
+        timings["embed"] = ms_since(t0)
 
         t0 = time.perf_counter()
         dense = self._dense(vectors, state, n) if mode in ("hybrid", "dense") else [[] for _ in vectors]
-        timings["dense"] = _ms(t0)
+        timings["dense"] = ms_since(t0)
 
         t0 = time.perf_counter()
         query_terms = _query_terms(query)
         bm25 = [self._bm25(q, state, n) if mode in ("hybrid", "bm25") else [] for q in [query, *focused]]
-        timings["bm25"] = _ms(t0)
+        timings["bm25"] = ms_since(t0)
 
         t0 = time.perf_counter()
         if mode == "hybrid":
@@ -201,7 +202,7 @@ class HybridRetriever:
             passages.append(Passage(state.snapshot.chunks[idx], round(float(sims[idx]), 4), len(passages) + 1))
         known = [t for t in query_terms if t in state.vocab]
         unknown = unknown_words(query, state.vocab)
-        timings["fuse"] = _ms(t0)
+        timings["fuse"] = ms_since(t0)
         return Retrieval(
             query=query,
             passages=passages,
@@ -307,7 +308,3 @@ def unknown_words(query: str, vocab: set[str]) -> list[str]:
     return [
         w for w in dict.fromkeys(words) if w not in QUESTION_WORDS and stemmer.stemWord(w) not in vocab and len(w) > 2
     ]
-
-
-def _ms(t0: float) -> float:
-    return round((time.perf_counter() - t0) * 1000, 2)

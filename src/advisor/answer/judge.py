@@ -28,7 +28,7 @@ from typing import Protocol
 
 import numpy as np
 
-from advisor.answer.compose.extractive import asking_clause
+from advisor.answer.intent import asking_clause
 from advisor.profile import Mention, ProfileBound, mentions
 from advisor.schema import Passage, Profile, Retrieval, Verdict
 from advisor.text import STOPWORDS, normalize, plural, singular

@@ -24,6 +24,10 @@ class Generator(Protocol):
         self, question: str, passages: list[Passage], query_vector: np.ndarray, history: Sequence[Turn] = ()
     ) -> Iterator[str | Composition]: ...
 
+    def close(self) -> None:
+        """Release what the generator holds (a local model server); nothing for a rule-based one."""
+        ...
+
 
 def make_generator(
     name: str,
@@ -36,7 +40,8 @@ def make_generator(
     """The generator named in settings (`llm` needs the settings and the sentence embedder);
     `subjects` finds the corpus's subjects in a text and `measure` the kind of figure its words ask for
     (both from the corpus profile)."""
-    from advisor.answer.compose.extractive import ExtractiveGenerator, no_measure, no_subjects
+    from advisor.answer.compose.extractive import ExtractiveGenerator
+    from advisor.answer.intent import no_measure, no_subjects
 
     extractive = ExtractiveGenerator(sentences, subjects=subjects or no_subjects, measure=measure or no_measure)
     if name == "extractive":

@@ -22,289 +22,43 @@ Every line holding a `[n]` is a verbatim sentence of passage n.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from advisor.answer.compose.decisions import (
+    FAQ_SIMILARITY,
+    conditional_list,
+    follow_up,
+    stems,
+    user_terms,
+    verdict_bonus,
+)
+from advisor.answer.compose.lists import ListBlock, list_blocks
+from advisor.answer.intent import (
+    Intent,
+    Measure,
+    Subjects,
+    asking_clause,
+    content_terms,
+    detect_intent,
+    no_measure,
+    no_subjects,
+    question_numbers,
+)
 from advisor.quantities import figure_kind
 from advisor.schema import Passage, Turn
 from advisor.screen import ASKABLE, sentence_reason
 from advisor.text import NUMBER, attach_marker
 
-Subjects = Callable[[str], list[str]]
-Measure = Callable[[str], str | None]  # the kind of figure a question's words ask for (from the corpus profile)
-
-
-def no_subjects(text: str) -> list[str]:
-    """The subjects function when no corpus profile is known: none."""
-    return []
-
-
-def no_measure(text: str) -> str | None:
-    """The measure function when no corpus profile is known: no word names a kind of figure."""
-    return None
-
-
-_FIGURE_Q = re.compile(
-    r"\b(how\s+(?:much|many|long|often)|what\s+percent\w*|what\s+share|what\s+(?:is|are)\s+the\s+"
-    r"(?:\w+\s+)?(?:range|median|average|rate|number|figure)s?)\b",
-    re.I,
-)
-_DURATION_Q = re.compile(r"\bhow\s+long\b|\bhow\s+many\s+(?:years|months|weeks|days|hours)\b", re.I)
-_PERCENT_Q = re.compile(r"\bpercent\w*|\bshare\b|\brate\b|%", re.I)
-_COMPARE = re.compile(
-    r"\b(vs\.?|versus|difference|differ\w*|compare\w*|comparison|better|which\s+(?:one|of\s+the\s+\w+)|"
-    r"which\s+\w+\s+\w+\s+(?:more|less|better|worse|higher|lower))\b",
-    re.I,
-)
-_DECIDE = re.compile(
-    r"\b(should\s+i|shall\s+i|is\s+it\s+worth|right\s+for\s+me|am\s+i\s+ready|do\s+i\s+need|can\s+i|"
-    r"would\s+i|could\s+i|is\s+it\s+time|an?\s+(?:good|bad|smart|wise|sensible|realistic)\s+(?:idea|plan|move|choice|fit)|"
-    r"too\s+(?:old|late|young)|make\s+sense\s+for\s+me|suit\s+me|for\s+someone\s+like\s+me)\b",
-    re.I,
-)
-# A question that asks yes or no ("Is baking for me?") or which one, by its first word.
-_YES_NO = re.compile(r"^(?:is|are|am|do|does|did|can|could|would|will|should|shall|has|have|was|were|which)\b", re.I)
-_WH = re.compile(r"^(?:(?:and|so|but|then)\s+)?(?:how|what|where|when|why|who|whom|whose)\b", re.I)
-# "Which path suits me?" asks for a choice between careers; "Which tool should I learn?" for a fact.
-_WHICH_CHOICE = re.compile(
-    r"^which\s+(?:one|of|path|role|track|option|career|route|way|direction|job|field|trade|profession|is|would|should)\b",
-    re.I,
-)
-_SELF = re.compile(r"\b(?:I|I'm|I've|I'd|my|me)\b", re.I)
-
-
-def asking_clause(question: str) -> str:
-    """The clause of a question that asks (its last one ending in "?"), without the person's preamble."""
-    parts = [p.strip() for p in re.split(r"(?<=[.!?:;])\s+|\s+-\s+", question.strip()) if p.strip()]
-    asks = [p for p in parts if p.endswith("?")]
-    return (asks or parts or [""])[-1]
-
-
-def is_personal_decision(question: str) -> bool:
-    """The person asks about themselves, yes/no or which one: "I'm 41. Am I too old to start?" (pure).
-
-    A question asking how, what, where, when, why or who ("How should I use the ladder?"), or which
-    thing other than a path ("Which tool should I learn first?"), wants information, not a verdict."""
-    clause = re.sub(r"^(?:and|so|but|then)\s+", "", asking_clause(question), flags=re.I)
-    if _WH.match(clause) or (clause.lower().startswith("which") and not _WHICH_CHOICE.match(clause)):
-        return False
-    if _DECIDE.search(question):
-        return True
-    return bool(_SELF.search(question)) and bool(_YES_NO.match(asking_clause(question)))
-
-
-_LIST_Q = re.compile(
-    r"^\s*(?:(?:and|so|then)\s+)?(?:which|what)\b|\b(?:list|name\s+(?:some|the)|examples\s+of)\b", re.I
-)
-_AUX = frozenset("do does did are is was were should can could would will have has must might".split())
-_NOT_NOUNS = frozenset(
-    """
-    does is was has comes goes makes means takes needs looks seems gets helps matters
-    us this its yes less plus thus always perhaps sometimes towards across always various
-    """.split()
-)
-_COMPARATIVES = frozenset("more less most least better worse higher lower".split())
 _DECISION_CUES = re.compile(
     r"\b(if\s+you|you\s+should|stay|choose|pursue|consider|signs?|ready|typically\s+after|early\s+in|"
     r"love|enjoy|prefer|depends|first|start|before|right\s+(?:path|fit|choice))\b",
     re.I,
 )
-_NUMBER_WORDS = {
-    w: str(i) for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())
-}
-_WORD = re.compile(r"[a-z0-9$₹€£%]+")
 FIT = 0.06  # score added (or taken) when a passage's section names the asked subject (or only others); dev
-_STOP = frozenset(
-    """
-    a an the of to in on for and or is are do does i my me you your what how which who should
-    would can with as at by be it this that from about more most
-    """.split()
-)
-
-
-@dataclass(frozen=True)
-class Fact:
-    """Something the user said about themselves: `kind` is experience, likes, background or goal."""
-
-    kind: str
-    label: str  # how the answer names it, never with digits (they would look like source figures)
-    terms: frozenset[str]
-
-
-@dataclass(frozen=True)
-class Intent:
-    """What kind of answer the question wants (`detect_intent`)."""
-
-    figure: str | None  # None, or the kind of figure asked: currency, percent, duration or "any"
-    comparison: bool
-    decision: bool
-    listing: tuple[str, ...]  # the plural nouns a "which X" question asks to enumerate; () if none
-    subjects: tuple[str, ...] = ()
-    numbers: frozenset[str] = frozenset()
-    facts: tuple[Fact, ...] = ()
-    at_least: frozenset[str] = frozenset()  # numbers the question puts a floor on ("over 12 years")
-    units: frozenset[str] = frozenset()  # the unit words the question gives numbers in ("6 years" -> "year")
-
-
-_FACTS = (
-    (
-        "experience",
-        re.compile(
-            r"\b(?:i\s+have|i've\s+(?:got|had|been)|i\s+(?:have\s+)?(?:worked|been\s+working)\s+for)\s+(?:about\s+|around\s+|over\s+|nearly\s+)?"
-            r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\+?\s*(?:years?|yrs?)\b",
-            re.I,
-        ),
-    ),
-    ("likes", re.compile(r"\bi\s+(?:really\s+|truly\s+)?(love|like|enjoy|prefer|hate|dislike)\s+([^,.;!?]+)", re.I)),
-    (
-        "background",
-        re.compile(r"\b(?:i'm|i\s+am|i\s+work\s+as|my\s+background\s+is(?:\s+in)?)\s+(?:an?\s+)?([^,.;!?]+)", re.I),
-    ),
-    ("goal", re.compile(r"\bi\s+(?:want|hope|plan|would\s+like)\s+to\s+([^,.;!?]+)", re.I)),
-)
-
-
-def stated_facts(question: str) -> tuple[Fact, ...]:
-    """The user's own facts in a question ("I have 2 years", "I love coding", "I'm a tester")."""
-    out: list[Fact] = []
-    for kind, pattern in _FACTS:
-        m = pattern.search(question)
-        if not m:
-            continue
-        if kind == "experience":
-            out.append(Fact(kind, "your years of experience", frozenset({"year", "experi"})))
-            continue
-        words = m.group(m.lastindex or 1).strip()
-        words = re.split(r"\s+(?:and|but|so)\s+(?:i|should|would|is|am)\b", words, flags=re.I)[0].strip()
-        if kind == "likes":
-            verb = m.group(1).lower()
-            phrase, terms = words, _terms(words)
-            label = f"what you {verb}" + (f" ({phrase})" if phrase and not re.search(r"\d", phrase) else "")
-        elif kind == "background":
-            if re.match(r"(?:a\s+)?(?:bit|little|not|so|very|really|ready|sure|unsure|new|early)\b", words, re.I):
-                if re.match(r"early\b", words, re.I):
-                    out.append(Fact(kind, "where you are in your career", frozenset({"early", "career", "start"})))
-                continue
-            terms = _terms(words)
-            label = "your background" + (f" ({words})" if not re.search(r"\d", words) else "")
-        else:
-            terms = _terms(words)
-            label = "what you want" + (f" ({words})" if not re.search(r"\d", words) else "")
-        if terms:
-            out.append(Fact(kind, label, frozenset(terms)))
-    return tuple(out)
-
-
-def question_numbers(question: str) -> frozenset[str]:
-    """Numbers in a question, number words as digits ("three to five years" -> {"3", "5"})."""
-    return frozenset(m.group(0).replace(",", "") for m in NUMBER.finditer(_digits(question)))
-
-
-def _digits(text: str) -> str:
-    """Number words as digits ("three to five" -> "3 to 5")."""
-    words = "|".join(_NUMBER_WORDS)
-    return re.sub(rf"\b({words})\b", lambda m: _NUMBER_WORDS[m.group(1).lower()], text, flags=re.I)
-
-
-def list_nouns(question: str, subjects: Sequence[str] = ()) -> tuple[str, ...]:
-    """Plural nouns of a "which X" / "what are the X" question: what it asks to enumerate (pure)."""
-    taken = {w.lower() for s in subjects for w in re.findall(r"[a-z/-]+", s.lower())}
-    words = re.findall(r"[A-Za-z][\w/-]*", question)
-    out = []
-    for i, w in enumerate(words[1:], start=1):
-        low = w.lower()
-        if low in _AUX and out:
-            break  # what comes after the verb is who does it, not what is listed
-        stem = low[:-1]
-        plural = len(low) > 3 and low.endswith("s") and not low.endswith(("ss", "us", "is"))
-        verb = i + 1 < len(words) and words[i + 1].lower() in _COMPARATIVES  # "which role pays more"
-        if plural and not verb and low not in _NOT_NOUNS and low not in taken and stem not in taken:
-            out.append(low)
-    return tuple(out)
-
-
-def detect_intent(question: str, subjects: Subjects = no_subjects, measure: Measure = no_measure) -> Intent:
-    """What kind of answer the question wants (pure; table-tested)."""
-    found = tuple(subjects(question))
-    figure: str | None = None
-    decision = is_personal_decision(question)
-    if _DURATION_Q.search(question):
-        figure = "duration"
-    elif (kind := measure(question)) and not (decision and _YES_NO.match(asking_clause(question))):
-        figure = kind  # "what do they earn?": a word the corpus uses for one kind of figure
-    elif _FIGURE_Q.search(question):
-        figure = "percent" if _PERCENT_Q.search(question) else "any"
-    facts = stated_facts(question)
-    return Intent(
-        figure=figure,
-        comparison=bool(_COMPARE.search(question)) or len(found) >= 2,
-        decision=decision or bool(facts),
-        listing=list_nouns(question, found) if figure is None and _LIST_Q.search(question) else (),
-        subjects=found,
-        numbers=question_numbers(question),
-        facts=facts,
-        at_least=frozenset(re.findall(r"\b(?:over|more\s+than|at\s+least|above)\s+(\d+)", question, re.I)),
-        units=frozenset(u.lower().rstrip("s") for _, u in _UNIT.findall(_digits(question))),
-    )
-
-
-@dataclass(frozen=True)
-class ListBlock:
-    """A Markdown list of one passage: the line introducing it (or the section) and its items.
-
-    A list introduced by a lower-case continuation ("using technologies such as:") belongs to the
-    list before it and is kept with it as a further (label, items) segment.
-    """
-
-    label: str
-    items: tuple[str, ...]
-    more: tuple[tuple[str, tuple[str, ...]], ...] = ()
-
-    @property
-    def all_items(self) -> tuple[str, ...]:
-        return self.items + tuple(i for _, its in self.more for i in its)
-
-
-_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
-
-
-def list_blocks(text: str, section: str | None = None) -> list[ListBlock]:
-    """The Markdown lists in a passage, each with the line that introduces it (pure).
-
-    The label is the line just above the list when it ends with ":" ("Typical tools include:"),
-    else the passage's own heading. Lists of fewer than two items are not lists.
-    """
-    blocks: list[ListBlock] = []
-    label: str | None = None
-    items: list[str] = []
-    previous = ""
-    heading = section.split(" > ")[-1] if section else ""
-
-    def close() -> None:
-        if label and label[:1].islower() and blocks and items:
-            last = blocks[-1]
-            blocks[-1] = ListBlock(last.label, last.items, (*last.more, (label, tuple(items))))
-        elif len(items) >= 2:
-            blocks.append(ListBlock(label or heading, tuple(items)))
-        items.clear()
-
-    for raw in text.split("\n"):
-        line = raw.strip()
-        if not line:
-            continue
-        if _ITEM.match(line):
-            if not items:
-                label = previous.rstrip(":").strip() if previous.endswith(":") else None
-            items.append(_ITEM.sub("", line).strip())
-            continue
-        close()
-        previous = line
-    close()
-    return blocks
 
 
 @dataclass(frozen=True, eq=False)  # compared by identity: a field is a numpy array
@@ -319,10 +73,6 @@ class _Candidate:
     answers: str | None = None  # the FAQ question this sentence is the first answer to, if it is
     answers_sim: float | None = None  # that question's similarity to the asked one (None: a heading, not embedded)
     set_aside: str | None = None  # why the sentence is not career information (`advisor.screen`)
-
-
-def _terms(text: str) -> set[str]:
-    return {w[:6] for w in _WORD.findall(text.lower()) if w not in _STOP}
 
 
 def _words(subject: str) -> frozenset[str]:
@@ -365,132 +115,6 @@ def figures_conflict(figures: Sequence[tuple[str, str, frozenset[str], frozenset
     return []
 
 
-# A sentence that decides for someone: its condition names the person ("if you ...", "signs you're
-# ready: ..."), it recommends ("choose", "stay", "become ... first"), or it answers yes or no.
-_CONDITION = re.compile(
-    r"\b(?:if|when|unless|once|whether)\s+you(?:'re|'ve|\s+are|\s+have|\s+still)?\b(.+)"
-    r"|\bsigns\s+you(?:'re|\s+are)\s+ready\b(.+)|\btypically\s+after\b(.+)",
-    re.I,
-)
-_RECOMMENDS = re.compile(
-    r"\b(?:choose|stay|pursue|consider|become|start\s+as|you\s+should|you\s+shouldn't|isn't\s+the\s+right|not\s+the\s+right|"
-    r"right\s+(?:path|fit|choice)|not\s+(?:a\s+)?requirement|not\s+required|is\s+acceptable|can\s+(?:still\s+)?"
-    r"(?:become|enter|start|move)|no\s+maximum|rarely|worth)\b",
-    re.I,
-)
-_RANGE = re.compile(r"(\d+)\s*(?:-|–|to)\s*(\d+)\s*\+?\s*([a-z]+)|(\d+)\s*\+\s*([a-z]+)", re.I)
-_UNIT = re.compile(r"(\d+)\s*\+?\s*(?:more\s+)?([a-z]+)", re.I)
-_FRAME_WORDS = frozenset(
-    """
-    should shall would could can will do does did am is are was were be been being have has had get got
-    go going want wants like know think thinking make makes right good idea plan sense fit time still
-    really just also ever even yet now then there here not no yes don't can't won't i'm i've i'd
-    """.split()
-)
-VERDICT_CONDITION = 0.10  # per word the sentence's condition shares with what the person said (at most 3)
-VERDICT_CUE = 0.08  # a conditional or a recommendation
-VERDICT_RANGE = 0.12  # the person gave a number and the sentence a range of the same unit
-FAQ_SIMILARITY = 0.6  # a FAQ question this close to the asked one is the same question in other words
-VERDICT_FAQ = 0.20  # the first sentence answering a FAQ question worded like the person's
-
-
-@functools.cache
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-def stems(text: str) -> frozenset[str]:
-    """The content words of a text as English stems ("drawing", "draw" -> "draw")."""
-    words = [w for w in _WORD.findall(text.lower()) if w not in _STOP and w not in _FRAME_WORDS and len(w) > 1]
-    return frozenset(_stemmer().stemWords(words))
-
-
-def overlap(a: frozenset[str], b: frozenset[str]) -> int:
-    """Stems of `a` that `b` shares, counting a stem of five letters or more that begins the other
-    ("creativi" / "creativ") as shared."""
-    return sum(
-        1 for x in a if x in b or (len(x) >= 5 and any(y.startswith(x) or x.startswith(y) for y in b if len(y) >= 5))
-    )
-
-
-def user_terms(question: str, subjects: Sequence[str] = ()) -> frozenset[str]:
-    """What the person said about themselves and their wish, as stems: the question without its frame
-    words and the subjects it names (pure)."""
-    return stems(question) - {w for s in subjects for w in stems(s)}
-
-
-def _units(text: str) -> dict[str, list[tuple[float, float]]]:
-    """Ranges stated in a text, by the unit word after them ("5-8 years" -> {"year": [(5, 8)]})."""
-    out: dict[str, list[tuple[float, float]]] = {}
-    for m in _RANGE.finditer(text):
-        if m.group(1):
-            lo, hi, unit = float(m.group(1)), float(m.group(2)), m.group(3)
-        else:
-            lo, hi, unit = float(m.group(4)), float("inf"), m.group(5)
-        out.setdefault(unit.lower().rstrip("s"), []).append((lo, hi))
-    return out
-
-
-def verdict_bonus(text: str, user: frozenset[str], intent: Intent, faq_opener: bool = False) -> float:
-    """How much a sentence decides the question for this person (pure; table-tested).
-
-    The words of its condition ("if you still love working with dough") shared with what the person said,
-    a conditional or recommending form, a range of the unit the person gave a number in ("5-8 years"
-    against "3 years": in or out of it, it decides), and being the first answer to a FAQ question
-    worded like theirs.
-    """
-    bonus = 0.0
-    m = _CONDITION.search(text)
-    if m and not re.search(r"\b(?:sure|unsure|wonder\w*|ask\w*|know|decide|whether)\s+if\s+you\b", text, re.I):
-        condition = stems(next(g for g in m.groups() if g))
-        bonus += VERDICT_CUE + VERDICT_CONDITION * min(3, overlap(condition, user))
-    elif _RECOMMENDS.search(text):
-        bonus += VERDICT_CUE / 2 + VERDICT_CONDITION / 2 * min(2, overlap(stems(text), user))
-    if intent.units & set(_units(text)):
-        bonus += VERDICT_RANGE
-    if faq_opener:
-        bonus += VERDICT_FAQ
-    return bonus
-
-
-_ASKS = (  # (what the shown sentences weigh, the fact that would change the answer)
-    (
-        "experience",
-        re.compile(r"\b\d+\s*(?:-|–|to)?\s*\d*\+?\s*years?\b|\bearly\s+in\s+your\s+career\b", re.I),
-        "how many years of experience you have",
-    ),
-    ("likes", re.compile(r"\b(?:love|enjoy|prefer|like|hate|dislike)\b", re.I), "what you enjoy most in your work"),
-    ("goal", re.compile(r"\b(?:want|goal|if\s+you\s+want)\b", re.I), "what you want most from the move"),
-    ("background", re.compile(r"\b(?:background|coming\s+from|degree|transition)\b", re.I), "what your background is"),
-)
-
-
-def follow_up(question: str, shown: Sequence[str]) -> str | None:
-    """One short question for the facts that would change the answer: those the shown sentences
-    weigh and the person's question does not state (pure)."""
-    said = _digits(question)
-    asks = [ask for _, pattern, ask in _ASKS if not pattern.search(said) and any(pattern.search(t) for t in shown)]
-    if not asks:
-        return None
-    return "To weigh this for you, could you tell me " + " and ".join(asks[:2]) + "?"
-
-
-def conditional_list(passages: Sequence[Passage], user: frozenset[str]) -> tuple[Passage, ListBlock] | None:
-    """The list whose label states a condition ("Choose X If You Enjoy") and whose items share the most
-    words with what the person said (at least two), with its passage; None if there is none (pure)."""
-    best: tuple[int, Passage, ListBlock] | None = None
-    for p in passages:
-        for block in list_blocks(p.chunk.text, p.chunk.section):
-            if not _CONDITION.search(block.label) or not block.label:
-                continue
-            shared = overlap(user, stems(" ".join(block.items)))
-            if shared >= 2 and (best is None or shared > best[0]):
-                best = (shared, p, block)
-    return (best[1], best[2]) if best else None
-
-
 def asked_about(candidates: list[_Candidate]) -> list[_Candidate]:
     """The candidates without set-aside sentences, unless the question is about them: a bio or a
     seller's statement ("It's a four-figure investment") that matches it better than any other
@@ -526,6 +150,9 @@ class ExtractiveGenerator:
         self.max_sentences = max_sentences
         self.subjects = subjects
         self.measure = measure
+
+    def close(self) -> None:
+        """Nothing to release: the extractive generator holds no model."""
 
     def generate(
         self, question: str, passages: list[Passage], query_vector: np.ndarray, history: Sequence[Turn] = ()
@@ -564,11 +191,11 @@ class ExtractiveGenerator:
 
     # -- candidates -----------------------------------------------------------------------------------------
     def _candidates(self, question: str, passages: list[Passage], qv: np.ndarray, intent: Intent) -> list[_Candidate]:
-        qterms = _terms(question)
+        qterms = content_terms(question)
         out: list[_Candidate] = []
         for p in passages:
             texts, vectors = self.sentences(p.chunk.id)
-            context = _terms(f"{p.chunk.title} {p.chunk.section or ''}")
+            context = content_terms(f"{p.chunk.title} {p.chunk.section or ''}")
             fit = FIT * subject_fit(intent.subjects, self.subjects(p.chunk.section or ""))
             heading = (p.chunk.section or "").split(" > ")[-1]
             asked: tuple[str, float | None] | None = (heading, None) if heading.endswith("?") else None
@@ -586,7 +213,7 @@ class ExtractiveGenerator:
                 sim = float(vec @ qv)
                 if answers and answers[1] is not None:
                     sim = max(sim, answers[1])  # the first answer to a FAQ question is as relevant as the question
-                own = _terms(text)
+                own = content_terms(text)
                 lex = (len(qterms & own) + 0.5 * len(qterms & (context - own))) / len(qterms) if qterms else 0.0
                 score = 0.65 * sim + 0.35 * lex + 0.05 / p.rank + fit
                 kind = figure_kind(text) or ("count" if intent.figure == "any" and NUMBER.search(text) else None)
@@ -614,7 +241,7 @@ class ExtractiveGenerator:
         self, question: str, passages: list[Passage], candidates: list[_Candidate], qv: np.ndarray, intent: Intent
     ) -> Iterator[str] | None:
         """The list answering a "which X" question, when one matches as well as the best sentence."""
-        qterms = _terms(question)
+        qterms = content_terms(question)
         if not qterms:
             return None
         best = max(c.score for c in candidates)
@@ -625,8 +252,8 @@ class ExtractiveGenerator:
             if subject_fit(intent.subjects, self.subjects(p.chunk.section or "")) < 0:
                 continue  # a list about another subject
             for block in list_blocks(p.chunk.text, p.chunk.section):
-                heading = _terms(f"{block.label} {p.chunk.section or ''}")
-                body = heading | {t for it in block.all_items for t in _terms(it)}
+                heading = content_terms(f"{block.label} {p.chunk.section or ''}")
+                body = heading | {t for it in block.all_items for t in content_terms(it)}
                 if not any(n[:6] in body for n in intent.listing):
                     continue  # the list is not about what was asked
                 overlap = len(qterms & heading) / len(qterms)

@@ -30,10 +30,11 @@ from advisor.answer.checks import (
     mark_unsupported,
     plain,
 )
-from advisor.answer.compose.extractive import is_personal_decision
+from advisor.answer.intent import is_decision, stated_sentences
 from advisor.schema import Composition, Passage, SentenceCheck, Turn, Verification
 from advisor.screen import set_aside_sentences
 from advisor.settings import Settings
+from advisor.timing import ms_since
 
 Embed = Callable[[Sequence[str]], np.ndarray]
 Sentences = Callable[[str], tuple[list[str], np.ndarray]]
@@ -63,21 +64,10 @@ what they enjoy), end with ONE short question asking for it."""
 
 DEFAULT_FOLLOW_UP = "To weigh this for you: how much experience do you have, and what kind of work do you enjoy?"
 
-_DECISION = re.compile(
-    r"\b(should\s+i|shall\s+i|is\s+it\s+worth|right\s+for\s+me|am\s+i\s+ready|would\s+i\s+be|"
-    r"do\s+i\s+need\s+to|is\s+it\s+a\s+good\s+idea|which\s+should\s+i)\b",
-    re.I,
-)
-_FIRST_PERSON = re.compile(r"\b(i|i'm|i've|i'd|i am|my|me|myself)\b", re.I)
 _DELIMITER = re.compile(r"</?\s*passages?\b[^>]*>", re.I)
 
 
 # -- the prompt (pure) --------------------------------------------------------------------------------------
-def is_decision(question: str) -> bool:
-    """A question asking whether the user should do something ("should I ...", "Am I too old to ...?")."""
-    return bool(_DECISION.search(question)) or is_personal_decision(question)
-
-
 def _advice_text(p: Passage) -> str:
     """A passage's text without its set-aside sentences (adverts, bios, instructions: never advice)."""
     if p.chunk.set_aside:
@@ -86,21 +76,6 @@ def _advice_text(p: Passage) -> str:
     for sentence, _ in set_aside_sentences(text, p.chunk.section):
         text = text.replace(sentence, "")
     return text
-
-
-def stated_facts(question: str, history: Sequence[Turn]) -> list[str]:
-    """What the user said about themselves, in their words: first-person statements, not questions."""
-    texts = [t.content for t in history if t.role == "user"] + [question]
-    facts: list[str] = []
-    for text in texts:
-        for sentence in re.split(r"(?<=[.!?])\s+|\n+", text):
-            s = sentence.strip()
-            clauses = [s] if not s.endswith("?") else [c for c in re.split(r",|;|\bbut\b", s[:-1]) if c.strip()]
-            for c in clauses:
-                c = c.strip()
-                if _FIRST_PERSON.search(c) and not _DECISION.search(c) and len(c.split()) >= 3 and c not in facts:
-                    facts.append(c.rstrip(".") + ".")
-    return facts
 
 
 def _as_data(text: str) -> str:
@@ -130,7 +105,7 @@ def build_messages(
     if recent:
         lines = [f"{t.role}: {t.content if t.role == 'user' else t.content[:300]}" for t in recent]
         parts.append("CONVERSATION so far:\n" + "\n".join(lines))
-    facts = stated_facts(question, history)
+    facts = stated_sentences(question, history)
     parts.append("FACTS the user stated about themselves:\n" + ("\n".join(f"- {f}" for f in facts) or "- none"))
     parts.append(f"QUESTION: {question}\n\nAnswer from the passages only, with [n] after every claim.")
     return [("system", system), ("human", "\n\n".join(parts))]
@@ -392,7 +367,7 @@ class LLMGenerator:
             if check.kept or s.llm_unsupported == "mark":
                 shown_text = text if check.kept else mark_unsupported(text)
                 if first_sentence is None:
-                    first_sentence = _ms(t0)
+                    first_sentence = ms_since(t0, 1)
                 released.append(shown_text)
                 yield shown_text + "\n"
 
@@ -403,7 +378,7 @@ class LLMGenerator:
                 messages = build_messages(question, shown, history, max_chars=self._passage_chars(len(shown)))
                 for piece, used in stream_with_timeouts(model, messages, s.llm_first_token_timeout, s.llm_timeout):
                     if piece and ttft is None:
-                        ttft = _ms(t0)
+                        ttft = ms_since(t0, 1)
                     tokens += bool(piece)
                     reported_tokens = used or reported_tokens
                     for sentence in splitter.feed(piece):
@@ -430,7 +405,7 @@ class LLMGenerator:
         )
         reason = fault or self._too_little(checks)
         if reason is None:
-            if is_decision(question) and not stated_facts(question, history) and held_question is None:
+            if is_decision(question) and not stated_sentences(question, history) and held_question is None:
                 released.append(DEFAULT_FOLLOW_UP)
                 yield DEFAULT_FOLLOW_UP + "\n"
             yield Composition(" ".join(released), self.name, (), verification)
@@ -468,7 +443,3 @@ def _cores() -> int:
     import os
 
     return max(1, min(4, os.cpu_count() or 1))
-
-
-def _ms(t0: float) -> float:
-    return round((time.perf_counter() - t0) * 1000, 1)

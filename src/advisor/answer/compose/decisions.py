@@ -1,0 +1,139 @@
+"""How much a source sentence decides a question for this person (pure, table-tested): its condition's
+words shared with what they said, a recommending form, a range of the unit they gave a number in; the
+conditional list that fits them, and the one follow-up question for the facts that would change the
+answer. Used by the extractive generator for decision questions (`Intent.decision`).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+
+from advisor.answer.compose.lists import ListBlock, list_blocks
+from advisor.answer.intent import TERM, TERM_STOPWORDS, Intent, with_digits
+from advisor.schema import Passage
+
+# A sentence that decides for someone: its condition names the person ("if you ...", "signs you're
+# ready: ..."), it recommends ("choose", "stay", "become ... first"), or it answers yes or no.
+_CONDITION = re.compile(
+    r"\b(?:if|when|unless|once|whether)\s+you(?:'re|'ve|\s+are|\s+have|\s+still)?\b(.+)"
+    r"|\bsigns\s+you(?:'re|\s+are)\s+ready\b(.+)|\btypically\s+after\b(.+)",
+    re.I,
+)
+_RECOMMENDS = re.compile(
+    r"\b(?:choose|stay|pursue|consider|become|start\s+as|you\s+should|you\s+shouldn't|isn't\s+the\s+right|not\s+the\s+right|"
+    r"right\s+(?:path|fit|choice)|not\s+(?:a\s+)?requirement|not\s+required|is\s+acceptable|can\s+(?:still\s+)?"
+    r"(?:become|enter|start|move)|no\s+maximum|rarely|worth)\b",
+    re.I,
+)
+_RANGE = re.compile(r"(\d+)\s*(?:-|–|to)\s*(\d+)\s*\+?\s*([a-z]+)|(\d+)\s*\+\s*([a-z]+)", re.I)
+_FRAME_WORDS = frozenset(
+    """
+    should shall would could can will do does did am is are was were be been being have has had get got
+    go going want wants like know think thinking make makes right good idea plan sense fit time still
+    really just also ever even yet now then there here not no yes don't can't won't i'm i've i'd
+    """.split()
+)
+VERDICT_CONDITION = 0.10  # per word the sentence's condition shares with what the person said (at most 3)
+VERDICT_CUE = 0.08  # a conditional or a recommendation
+VERDICT_RANGE = 0.12  # the person gave a number and the sentence a range of the same unit
+FAQ_SIMILARITY = 0.6  # a FAQ question this close to the asked one is the same question in other words
+VERDICT_FAQ = 0.20  # the first sentence answering a FAQ question worded like the person's
+
+
+@functools.cache
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def stems(text: str) -> frozenset[str]:
+    """The content words of a text as English stems ("drawing", "draw" -> "draw")."""
+    words = [w for w in TERM.findall(text.lower()) if w not in TERM_STOPWORDS and w not in _FRAME_WORDS and len(w) > 1]
+    return frozenset(_stemmer().stemWords(words))
+
+
+def overlap(a: frozenset[str], b: frozenset[str]) -> int:
+    """Stems of `a` that `b` shares, counting a stem of five letters or more that begins the other
+    ("creativi" / "creativ") as shared."""
+    return sum(
+        1 for x in a if x in b or (len(x) >= 5 and any(y.startswith(x) or x.startswith(y) for y in b if len(y) >= 5))
+    )
+
+
+def user_terms(question: str, subjects: Sequence[str] = ()) -> frozenset[str]:
+    """What the person said about themselves and their wish, as stems: the question without its frame
+    words and the subjects it names (pure)."""
+    return stems(question) - {w for s in subjects for w in stems(s)}
+
+
+def _units(text: str) -> dict[str, list[tuple[float, float]]]:
+    """Ranges stated in a text, by the unit word after them ("5-8 years" -> {"year": [(5, 8)]})."""
+    out: dict[str, list[tuple[float, float]]] = {}
+    for m in _RANGE.finditer(text):
+        if m.group(1):
+            lo, hi, unit = float(m.group(1)), float(m.group(2)), m.group(3)
+        else:
+            lo, hi, unit = float(m.group(4)), float("inf"), m.group(5)
+        out.setdefault(unit.lower().rstrip("s"), []).append((lo, hi))
+    return out
+
+
+def verdict_bonus(text: str, user: frozenset[str], intent: Intent, faq_opener: bool = False) -> float:
+    """How much a sentence decides the question for this person (pure; table-tested).
+
+    The words of its condition ("if you still love working with dough") shared with what the person said,
+    a conditional or recommending form, a range of the unit the person gave a number in ("5-8 years"
+    against "3 years": in or out of it, it decides), and being the first answer to a FAQ question
+    worded like theirs.
+    """
+    bonus = 0.0
+    m = _CONDITION.search(text)
+    if m and not re.search(r"\b(?:sure|unsure|wonder\w*|ask\w*|know|decide|whether)\s+if\s+you\b", text, re.I):
+        condition = stems(next(g for g in m.groups() if g))
+        bonus += VERDICT_CUE + VERDICT_CONDITION * min(3, overlap(condition, user))
+    elif _RECOMMENDS.search(text):
+        bonus += VERDICT_CUE / 2 + VERDICT_CONDITION / 2 * min(2, overlap(stems(text), user))
+    if intent.units & set(_units(text)):
+        bonus += VERDICT_RANGE
+    if faq_opener:
+        bonus += VERDICT_FAQ
+    return bonus
+
+
+_ASKS = (  # (what the shown sentences weigh, the fact that would change the answer)
+    (
+        "experience",
+        re.compile(r"\b\d+\s*(?:-|–|to)?\s*\d*\+?\s*years?\b|\bearly\s+in\s+your\s+career\b", re.I),
+        "how many years of experience you have",
+    ),
+    ("likes", re.compile(r"\b(?:love|enjoy|prefer|like|hate|dislike)\b", re.I), "what you enjoy most in your work"),
+    ("goal", re.compile(r"\b(?:want|goal|if\s+you\s+want)\b", re.I), "what you want most from the move"),
+    ("background", re.compile(r"\b(?:background|coming\s+from|degree|transition)\b", re.I), "what your background is"),
+)
+
+
+def follow_up(question: str, shown: Sequence[str]) -> str | None:
+    """One short question for the facts that would change the answer: those the shown sentences
+    weigh and the person's question does not state (pure)."""
+    said = with_digits(question)
+    asks = [ask for _, pattern, ask in _ASKS if not pattern.search(said) and any(pattern.search(t) for t in shown)]
+    if not asks:
+        return None
+    return "To weigh this for you, could you tell me " + " and ".join(asks[:2]) + "?"
+
+
+def conditional_list(passages: Sequence[Passage], user: frozenset[str]) -> tuple[Passage, ListBlock] | None:
+    """The list whose label states a condition ("Choose X If You Enjoy") and whose items share the most
+    words with what the person said (at least two), with its passage; None if there is none (pure)."""
+    best: tuple[int, Passage, ListBlock] | None = None
+    for p in passages:
+        for block in list_blocks(p.chunk.text, p.chunk.section):
+            if not _CONDITION.search(block.label) or not block.label:
+                continue
+            shared = overlap(user, stems(" ".join(block.items)))
+            if shared >= 2 and (best is None or shared > best[0]):
+                best = (shared, p, block)
+    return (best[1], best[2]) if best else None

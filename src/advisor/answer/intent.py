@@ -1,0 +1,265 @@
+"""What a question asks for, read from its form (pure): the kind of answer (`detect_intent`: a figure, a
+comparison, a decision, a list), whether it asks for a personal decision, and what the person said about
+themselves. Both answer generators read it: the extractive one lays its answer out by the `Intent`; the
+LLM's prompt adds the decision rule and the person's own sentences (`is_decision`, `stated_sentences`).
+
+Nothing here knows a particular corpus: subjects come from a `subjects` function and the words that ask
+for a kind of figure from a `measure` function, both derived from the corpus profile.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from advisor.schema import Turn
+from advisor.text import NUMBER
+
+Subjects = Callable[[str], list[str]]
+Measure = Callable[[str], str | None]  # the kind of figure a question's words ask for (from the corpus profile)
+
+
+def no_subjects(text: str) -> list[str]:
+    """The subjects function when no corpus profile is known: none."""
+    return []
+
+
+def no_measure(text: str) -> str | None:
+    """The measure function when no corpus profile is known: no word names a kind of figure."""
+    return None
+
+
+_FIGURE_Q = re.compile(
+    r"\b(how\s+(?:much|many|long|often)|what\s+percent\w*|what\s+share|what\s+(?:is|are)\s+the\s+"
+    r"(?:\w+\s+)?(?:range|median|average|rate|number|figure)s?)\b",
+    re.I,
+)
+_DURATION_Q = re.compile(r"\bhow\s+long\b|\bhow\s+many\s+(?:years|months|weeks|days|hours)\b", re.I)
+_PERCENT_Q = re.compile(r"\bpercent\w*|\bshare\b|\brate\b|%", re.I)
+_COMPARE = re.compile(
+    r"\b(vs\.?|versus|difference|differ\w*|compare\w*|comparison|better|which\s+(?:one|of\s+the\s+\w+)|"
+    r"which\s+\w+\s+\w+\s+(?:more|less|better|worse|higher|lower))\b",
+    re.I,
+)
+_DECIDE = re.compile(
+    r"\b(should\s+i|shall\s+i|is\s+it\s+worth|right\s+for\s+me|am\s+i\s+ready|do\s+i\s+need|can\s+i|"
+    r"would\s+i|could\s+i|is\s+it\s+time|an?\s+(?:good|bad|smart|wise|sensible|realistic)\s+(?:idea|plan|move|choice|fit)|"
+    r"too\s+(?:old|late|young)|make\s+sense\s+for\s+me|suit\s+me|for\s+someone\s+like\s+me)\b",
+    re.I,
+)
+# A question that asks yes or no ("Is baking for me?") or which one, by its first word.
+_YES_NO = re.compile(r"^(?:is|are|am|do|does|did|can|could|would|will|should|shall|has|have|was|were|which)\b", re.I)
+_WH = re.compile(r"^(?:(?:and|so|but|then)\s+)?(?:how|what|where|when|why|who|whom|whose)\b", re.I)
+# "Which path suits me?" asks for a choice between careers; "Which tool should I learn?" for a fact.
+_WHICH_CHOICE = re.compile(
+    r"^which\s+(?:one|of|path|role|track|option|career|route|way|direction|job|field|trade|profession|is|would|should)\b",
+    re.I,
+)
+_SELF = re.compile(r"\b(?:I|I'm|I've|I'd|my|me)\b", re.I)
+
+
+def asking_clause(question: str) -> str:
+    """The clause of a question that asks (its last one ending in "?"), without the person's preamble."""
+    parts = [p.strip() for p in re.split(r"(?<=[.!?:;])\s+|\s+-\s+", question.strip()) if p.strip()]
+    asks = [p for p in parts if p.endswith("?")]
+    return (asks or parts or [""])[-1]
+
+
+def is_personal_decision(question: str) -> bool:
+    """The person asks about themselves, yes/no or which one: "I'm 41. Am I too old to start?" (pure).
+
+    A question asking how, what, where, when, why or who ("How should I use the ladder?"), or which
+    thing other than a path ("Which tool should I learn first?"), wants information, not a verdict."""
+    clause = re.sub(r"^(?:and|so|but|then)\s+", "", asking_clause(question), flags=re.I)
+    if _WH.match(clause) or (clause.lower().startswith("which") and not _WHICH_CHOICE.match(clause)):
+        return False
+    if _DECIDE.search(question):
+        return True
+    return bool(_SELF.search(question)) and bool(_YES_NO.match(asking_clause(question)))
+
+
+_LIST_Q = re.compile(
+    r"^\s*(?:(?:and|so|then)\s+)?(?:which|what)\b|\b(?:list|name\s+(?:some|the)|examples\s+of)\b", re.I
+)
+_AUX = frozenset("do does did are is was were should can could would will have has must might".split())
+_NOT_NOUNS = frozenset(
+    """
+    does is was has comes goes makes means takes needs looks seems gets helps matters
+    us this its yes less plus thus always perhaps sometimes towards across always various
+    """.split()
+)
+_COMPARATIVES = frozenset("more less most least better worse higher lower".split())
+_NUMBER_WORDS = {
+    w: str(i) for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())
+}
+TERM = re.compile(r"[a-z0-9$₹€£%]+")
+TERM_STOPWORDS = frozenset(
+    """
+    a an the of to in on for and or is are do does i my me you your what how which who should
+    would can with as at by be it this that from about more most
+    """.split()
+)
+
+
+@dataclass(frozen=True)
+class Fact:
+    """Something the user said about themselves: `kind` is experience, likes, background or goal."""
+
+    kind: str
+    label: str  # how the answer names it, never with digits (they would look like source figures)
+    terms: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Intent:
+    """What kind of answer the question wants (`detect_intent`)."""
+
+    figure: str | None  # None, or the kind of figure asked: currency, percent, duration or "any"
+    comparison: bool
+    decision: bool
+    listing: tuple[str, ...]  # the plural nouns a "which X" question asks to enumerate; () if none
+    subjects: tuple[str, ...] = ()
+    numbers: frozenset[str] = frozenset()
+    facts: tuple[Fact, ...] = ()
+    at_least: frozenset[str] = frozenset()  # numbers the question puts a floor on ("over 12 years")
+    units: frozenset[str] = frozenset()  # the unit words the question gives numbers in ("6 years" -> "year")
+
+
+_FACTS = (
+    (
+        "experience",
+        re.compile(
+            r"\b(?:i\s+have|i've\s+(?:got|had|been)|i\s+(?:have\s+)?(?:worked|been\s+working)\s+for)\s+(?:about\s+|around\s+|over\s+|nearly\s+)?"
+            r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\+?\s*(?:years?|yrs?)\b",
+            re.I,
+        ),
+    ),
+    ("likes", re.compile(r"\bi\s+(?:really\s+|truly\s+)?(love|like|enjoy|prefer|hate|dislike)\s+([^,.;!?]+)", re.I)),
+    (
+        "background",
+        re.compile(r"\b(?:i'm|i\s+am|i\s+work\s+as|my\s+background\s+is(?:\s+in)?)\s+(?:an?\s+)?([^,.;!?]+)", re.I),
+    ),
+    ("goal", re.compile(r"\bi\s+(?:want|hope|plan|would\s+like)\s+to\s+([^,.;!?]+)", re.I)),
+)
+
+
+def stated_facts(question: str) -> tuple[Fact, ...]:
+    """The user's own facts in a question ("I have 2 years", "I love coding", "I'm a tester")."""
+    out: list[Fact] = []
+    for kind, pattern in _FACTS:
+        m = pattern.search(question)
+        if not m:
+            continue
+        if kind == "experience":
+            out.append(Fact(kind, "your years of experience", frozenset({"year", "experi"})))
+            continue
+        words = m.group(m.lastindex or 1).strip()
+        words = re.split(r"\s+(?:and|but|so)\s+(?:i|should|would|is|am)\b", words, flags=re.I)[0].strip()
+        if kind == "likes":
+            verb = m.group(1).lower()
+            phrase, terms = words, content_terms(words)
+            label = f"what you {verb}" + (f" ({phrase})" if phrase and not re.search(r"\d", phrase) else "")
+        elif kind == "background":
+            if re.match(r"(?:a\s+)?(?:bit|little|not|so|very|really|ready|sure|unsure|new|early)\b", words, re.I):
+                if re.match(r"early\b", words, re.I):
+                    out.append(Fact(kind, "where you are in your career", frozenset({"early", "career", "start"})))
+                continue
+            terms = content_terms(words)
+            label = "your background" + (f" ({words})" if not re.search(r"\d", words) else "")
+        else:
+            terms = content_terms(words)
+            label = "what you want" + (f" ({words})" if not re.search(r"\d", words) else "")
+        if terms:
+            out.append(Fact(kind, label, frozenset(terms)))
+    return tuple(out)
+
+
+def question_numbers(question: str) -> frozenset[str]:
+    """Numbers in a question, number words as digits ("three to five years" -> {"3", "5"})."""
+    return frozenset(m.group(0).replace(",", "") for m in NUMBER.finditer(with_digits(question)))
+
+
+def with_digits(text: str) -> str:
+    """Number words as digits ("three to five" -> "3 to 5")."""
+    words = "|".join(_NUMBER_WORDS)
+    return re.sub(rf"\b({words})\b", lambda m: _NUMBER_WORDS[m.group(1).lower()], text, flags=re.I)
+
+
+def list_nouns(question: str, subjects: Sequence[str] = ()) -> tuple[str, ...]:
+    """Plural nouns of a "which X" / "what are the X" question: what it asks to enumerate (pure)."""
+    taken = {w.lower() for s in subjects for w in re.findall(r"[a-z/-]+", s.lower())}
+    words = re.findall(r"[A-Za-z][\w/-]*", question)
+    out = []
+    for i, w in enumerate(words[1:], start=1):
+        low = w.lower()
+        if low in _AUX and out:
+            break  # what comes after the verb is who does it, not what is listed
+        stem = low[:-1]
+        plural = len(low) > 3 and low.endswith("s") and not low.endswith(("ss", "us", "is"))
+        verb = i + 1 < len(words) and words[i + 1].lower() in _COMPARATIVES  # "which role pays more"
+        if plural and not verb and low not in _NOT_NOUNS and low not in taken and stem not in taken:
+            out.append(low)
+    return tuple(out)
+
+
+def detect_intent(question: str, subjects: Subjects = no_subjects, measure: Measure = no_measure) -> Intent:
+    """What kind of answer the question wants (pure; table-tested)."""
+    found = tuple(subjects(question))
+    figure: str | None = None
+    decision = is_personal_decision(question)
+    if _DURATION_Q.search(question):
+        figure = "duration"
+    elif (kind := measure(question)) and not (decision and _YES_NO.match(asking_clause(question))):
+        figure = kind  # "what do they earn?": a word the corpus uses for one kind of figure
+    elif _FIGURE_Q.search(question):
+        figure = "percent" if _PERCENT_Q.search(question) else "any"
+    facts = stated_facts(question)
+    return Intent(
+        figure=figure,
+        comparison=bool(_COMPARE.search(question)) or len(found) >= 2,
+        decision=decision or bool(facts),
+        listing=list_nouns(question, found) if figure is None and _LIST_Q.search(question) else (),
+        subjects=found,
+        numbers=question_numbers(question),
+        facts=facts,
+        at_least=frozenset(re.findall(r"\b(?:over|more\s+than|at\s+least|above)\s+(\d+)", question, re.I)),
+        units=frozenset(u.lower().rstrip("s") for _, u in _UNIT.findall(with_digits(question))),
+    )
+
+
+_UNIT = re.compile(r"(\d+)\s*\+?\s*(?:more\s+)?([a-z]+)", re.I)
+
+
+def content_terms(text: str) -> set[str]:
+    """A text's content words, cut to six letters ("experience" -> "experi"): what a fact and a sentence share."""
+    return {w[:6] for w in TERM.findall(text.lower()) if w not in TERM_STOPWORDS}
+
+
+# -- decisions and the person's own words, as the LLM's prompt states them ------------------------------------------
+_DECISION = re.compile(
+    r"\b(should\s+i|shall\s+i|is\s+it\s+worth|right\s+for\s+me|am\s+i\s+ready|would\s+i\s+be|"
+    r"do\s+i\s+need\s+to|is\s+it\s+a\s+good\s+idea|which\s+should\s+i)\b",
+    re.I,
+)
+_FIRST_PERSON = re.compile(r"\b(i|i'm|i've|i'd|i am|my|me|myself)\b", re.I)
+
+
+def is_decision(question: str) -> bool:
+    """A question asking whether the user should do something ("should I ...", "Am I too old to ...?")."""
+    return bool(_DECISION.search(question)) or is_personal_decision(question)
+
+
+def stated_sentences(question: str, history: Sequence[Turn]) -> list[str]:
+    """What the user said about themselves, in their words: first-person statements, not questions."""
+    texts = [t.content for t in history if t.role == "user"] + [question]
+    facts: list[str] = []
+    for text in texts:
+        for sentence in re.split(r"(?<=[.!?])\s+|\n+", text):
+            s = sentence.strip()
+            clauses = [s] if not s.endswith("?") else [c for c in re.split(r",|;|\bbut\b", s[:-1]) if c.strip()]
+            for c in clauses:
+                c = c.strip()
+                if _FIRST_PERSON.search(c) and not _DECISION.search(c) and len(c.split()) >= 3 and c not in facts:
+                    facts.append(c.rstrip(".") + ".")
+    return facts
