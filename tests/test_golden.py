@@ -21,7 +21,6 @@ from advisor.evaluation.golden import (
     contains,
     content_words,
     evidence_titles,
-    failure_table,
     first_hit_rank,
     includes_entry,
     lead_text,
@@ -31,8 +30,8 @@ from advisor.evaluation.golden import (
     run_golden,
     score_item,
     summarize,
-    write_reports,
 )
+from advisor.evaluation.reports import failure_table, write_reports
 from advisor.ingest.load import load_corpus
 
 GOLDEN = ROOT / "evals" / "dev" / "golden.jsonl"

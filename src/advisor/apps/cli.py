@@ -364,7 +364,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _run_eval(args: argparse.Namespace, settings: Settings, items: list[dict], variants: list) -> int:
-    from advisor.evaluation.golden import corpus_documents, run_golden, write_reports
+    from advisor.evaluation.golden import corpus_documents, run_golden
+    from advisor.evaluation.reports import write_reports
     from advisor.pipeline import Advisor
 
     advisor = Advisor(settings)
