@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from advisor.evaluation.bench_scaleout import chroma_server as chroma_server_at
-from advisor.evaluation.bench_scaleout import postgres
 from advisor.evaluation.golden import scratch_settings
+from advisor.evaluation.servers import chroma_server as chroma_server_at
+from advisor.evaluation.servers import postgres
 from advisor.indexing import CorpusIndex
 from advisor.pipeline import Advisor
 from advisor.settings import Settings

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS, make_settings
 
-from advisor.evaluation.bench import free_port, wait_for_port
+from advisor.evaluation.servers import free_port, wait_for_port
 from advisor.indexing import CorpusIndex
 from advisor.ingest.chunk import chunk_document
 from advisor.ingest.load import load_corpus

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from advisor.evaluation.bench import free_port, wait_for_port
+from advisor.evaluation.servers import free_port, wait_for_port
 
 pytestmark = pytest.mark.slow
 

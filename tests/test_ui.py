@@ -19,7 +19,7 @@ import pytest
 from conftest import ROOT
 
 from advisor.apps import ui
-from advisor.evaluation.bench import free_port, wait_for_port
+from advisor.evaluation.servers import free_port, wait_for_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = [

@@ -13,10 +13,8 @@ import os
 import platform
 import random
 import shutil
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -25,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from advisor.evaluation.golden import first_hit_rank, load_golden
+from advisor.evaluation.servers import BIN, free_port, started
 from advisor.indexing import CorpusIndex
 from advisor.ingest.chunk import chunk_document
 from advisor.ingest.load import corpus_files, load_corpus
@@ -32,8 +31,6 @@ from advisor.pipeline import Advisor
 from advisor.settings import Settings
 from advisor.store.embedding import OnnxEmbedder, SentenceTransformerEmbedder
 from advisor.text import split_sentences
-
-BIN = Path(sys.executable).parent
 
 
 def p(values: Sequence[float], q: float) -> float:
@@ -73,32 +70,6 @@ def _query_latency(advisor: Advisor, questions: Sequence[str]) -> dict[str, floa
         for s in stages:
             stages[s].append(a.timings_ms[s])
     return {f"{s}_{k}": p(v, q) for s, v in stages.items() for k, q in (("p50", 50), ("p95", 95))}
-
-
-def free_port() -> int:
-    """A free TCP port on the loopback interface."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 600) -> bool:
-    """True once something listens on 127.0.0.1:`port`; False if `proc` exits or time runs out."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return True
-        except OSError:
-            if proc.poll() is not None:
-                return False
-            time.sleep(0.1)
-    return False
-
-
-def _started(port: int, proc: subprocess.Popen, what: str) -> None:
-    if not wait_for_port(port, proc):
-        raise RuntimeError(f"{what} did not start on port {port}")
 
 
 def _rss_peak_mb(pid: int) -> float:
@@ -271,7 +242,7 @@ def _server_measurements(env: dict, questions: Sequence[str]) -> dict:
         stderr=subprocess.DEVNULL,
     )
     try:
-        _started(port, proc, "advisor serve")
+        started(port, proc, "advisor serve")
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
         client.predict(questions[0], [], 5, api_name="/ask")  # question, chat so far, k
         first = time.perf_counter() - t0
@@ -347,7 +318,7 @@ def _scale(corpus: Path, work: Path, factor: int, embedder: OnnxEmbedder, questi
         stderr=subprocess.DEVNULL,
     )
     try:
-        _started(port, proc, "chroma run")
+        started(port, proc, "chroma run")
         server = Settings.from_env(
             {}, corpus_dir=work / "corpus", data_dir=work / "remote", chroma_url=f"http://127.0.0.1:{port}"
         )

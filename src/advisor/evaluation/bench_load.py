@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -21,9 +20,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from advisor.evaluation.servers import BIN, free_port, wait_for_port
+
 CONVERSATIONS = 20
 TURNS = 5
-BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[3]
 UI_ERRORS = ("Something went wrong", "cannot read my sources", "No answer came back")
 HTTPX = {"timeout": 600}  # a slow answer is measured, not turned into a client-side error
@@ -76,7 +76,6 @@ def server_env(corpus: Path, data: Path) -> dict[str, str]:
 
 def start_server(corpus: Path, data: Path, log: Path) -> tuple[subprocess.Popen, str]:
     """`advisor serve` on a free loopback port over `corpus` and `data`; returns the process and URL."""
-    from advisor.evaluation.bench import free_port, wait_for_port
 
     port = free_port()
     with log.open("w") as out:

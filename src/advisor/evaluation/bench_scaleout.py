@@ -8,72 +8,23 @@ serving it. `advisor bench --only scaleout`; heavy (the 100x index takes minutes
 
 from __future__ import annotations
 
-import contextlib
-import glob
 import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from advisor.evaluation.bench import BIN, free_port, golden_questions, p, synthetic_corpus, wait_for_port
+from advisor.evaluation.bench import golden_questions, p, synthetic_corpus
+from advisor.evaluation.servers import BIN, chroma_server, free_port, postgres, wait_for_port
 from advisor.indexing import CorpusIndex
 from advisor.settings import Settings
 from advisor.store.embedding import OnnxEmbedder
 from advisor.store.snapshot import ids_fingerprint
 
 MARKER = "Apprentice lighthouse keepers shadow a mentor for exactly eleven weeks."
-
-
-@contextlib.contextmanager
-def postgres() -> Iterator[str]:
-    """A throw-away PostgreSQL server (Debian's packages) on a free loopback port; yields its URL.
-
-    Its data lives in a temp dir; as root, initdb and the server run as the `postgres` user."""
-    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
-    if not bins:
-        raise RuntimeError("PostgreSQL is not installed: run `make system` (scripts/system-deps.sh)")
-    bindir = Path(bins[-1]).parent
-    root = Path(tempfile.mkdtemp(prefix="advisor-pg-"))
-    as_user: list[str] = []
-    if os.geteuid() == 0:
-        shutil.chown(root, "postgres", "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    data, port = root / "data", free_port()
-    try:
-        init = [*as_user, str(bindir / "initdb"), "-D", str(data), "-U", "advisor", "--auth=trust"]
-        subprocess.run(init, check=True, capture_output=True)
-        options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
-        start = [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"), "-w"]
-        subprocess.run([*start, "start"], check=True, capture_output=True)
-        yield f"postgresql+psycopg://advisor@127.0.0.1:{port}/postgres"
-    finally:
-        stop = [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]
-        subprocess.run(stop, capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def chroma_server(path: Path) -> Iterator[str]:
-    """`chroma run` on a free loopback port; yields its URL."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [str(BIN / "chroma"), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
-    )
-    try:
-        if not wait_for_port(port, proc, timeout=300):  # seconds when idle; a loaded machine is slower
-            raise RuntimeError("chroma run did not start")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 class Reader:
