@@ -1,0 +1,1 @@
+"""What tests share besides fixtures: fakes of each stage protocol (`fakes`)."""
