@@ -15,7 +15,6 @@ from __future__ import annotations
 import atexit
 import functools
 import logging
-import queue
 import re
 import threading
 import time
@@ -34,6 +33,7 @@ from advisor.answer.intent import is_decision, stated_sentences
 from advisor.schema import Composition, Passage, SentenceCheck, Turn, Verification
 from advisor.screen import set_aside_sentences
 from advisor.settings import Settings
+from advisor.streaming import in_worker
 from advisor.timing import ms_since
 
 Embed = Callable[[Sequence[str]], np.ndarray]
@@ -192,7 +192,6 @@ def describe_fault(exc: BaseException, settings: Settings) -> str:
 
 
 # -- streaming with timeouts --------------------------------------------------------------------------------------
-_END = object()
 
 
 def stream_with_timeouts(model, messages, first_token_s: float, total_s: float) -> Iterator[tuple[str, int | None]]:
@@ -201,41 +200,28 @@ def stream_with_timeouts(model, messages, first_token_s: float, total_s: float) 
     Raises TimeoutError when no text arrives within `first_token_s`, or the whole draft takes longer
     than `total_s`; the worker then stops reading at its next chunk (its HTTP read has its own timeout).
     """
-    out: queue.Queue = queue.Queue()
-    stop = threading.Event()
 
-    def work() -> None:
-        try:
-            for chunk in model.stream(messages):
-                if stop.is_set():
-                    break
-                usage = getattr(chunk, "usage_metadata", None) or {}
-                out.put((chunk.content if isinstance(chunk.content, str) else "", usage.get("output_tokens")))
-        except BaseException as exc:  # handed to the consumer, which reports it as one line
-            out.put(exc)
-        finally:
-            out.put(_END)
+    def pieces() -> Iterator[tuple[str, int | None]]:
+        for chunk in model.stream(messages):
+            usage = getattr(chunk, "usage_metadata", None) or {}
+            yield chunk.content if isinstance(chunk.content, str) else "", usage.get("output_tokens")
 
-    threading.Thread(target=work, daemon=True, name="advisor-llm-stream").start()
     start = time.monotonic()
     got_text = False
+
+    def limit() -> float:
+        return total_s if got_text else min(first_token_s, total_s)
+
+    items = in_worker(pieces(), lambda: start + limit() - time.monotonic(), name="advisor-llm-stream")
     try:
-        while True:
-            limit = total_s if got_text else min(first_token_s, total_s)
-            remaining = start + limit - time.monotonic()
-            try:
-                item = out.get(timeout=max(remaining, 0.0))
-            except queue.Empty:
+        for item in items:
+            if item is None:
                 what = "the whole answer" if got_text else "the first token"
-                raise TimeoutError(f"the LLM took longer than {limit:g} s for {what}") from None
-            if item is _END:
-                return
-            if isinstance(item, BaseException):
-                raise item
+                raise TimeoutError(f"the LLM took longer than {limit():g} s for {what}")
             got_text = got_text or bool(item[0])
             yield item
     finally:
-        stop.set()
+        items.close()
 
 
 # -- the generator ---------------------------------------------------------------------------------------------------
