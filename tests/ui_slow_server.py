@@ -56,6 +56,9 @@ class SlowGenerator:
         finally:
             self._log(question, sent, state)
 
+    def close(self) -> None:
+        self.inner.close()
+
 
 def main() -> None:
     delay, progress, port = float(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
