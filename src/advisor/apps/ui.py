@@ -19,7 +19,6 @@ import ipaddress
 import json
 import logging
 import os
-import queue
 import re
 import shutil
 import tempfile
@@ -47,6 +46,7 @@ from advisor.apps.throttle import LoginThrottle
 from advisor.pipeline import HISTORY_SHAPE, Advisor, IndexUnavailable, InvalidHistory, InvalidQuestion
 from advisor.schema import Answer
 from advisor.settings import Settings
+from advisor.streaming import in_worker
 from advisor.text import MARKER
 
 log = logging.getLogger(__name__)
@@ -476,9 +476,6 @@ def feedback_values(exchanges: list[dict]) -> list[str | None]:
     return [{"up": "Like", "down": "Dislike"}.get(e.get("rating")) for e in exchanges]
 
 
-_END = object()
-
-
 def in_background(items: Iterator, beat: float = BEAT_SECONDS) -> Iterator:
     """The items of `items`, produced in a worker thread; `None` whenever `beat` seconds pass without one.
 
@@ -486,38 +483,7 @@ def in_background(items: Iterator, beat: float = BEAT_SECONDS) -> Iterator:
     caller gets control back every `beat` seconds, so it notices Stop at once. Once this is closed, the
     worker stops after its current item and closes `items` (a model stops drafting). Errors are raised here.
     """
-    out: queue.Queue = queue.Queue()
-    stop = threading.Event()
-
-    def work() -> None:
-        try:
-            for item in items:
-                out.put(item)
-                if stop.is_set():
-                    break
-        except BaseException as exc:  # handed to the consumer, which reports it
-            out.put(exc)
-        finally:
-            close = getattr(items, "close", None)
-            if close is not None:
-                close()
-            out.put(_END)
-
-    threading.Thread(target=work, daemon=True, name="advisor-answer").start()
-    try:
-        while True:
-            try:
-                item = out.get(timeout=beat)
-            except queue.Empty:
-                yield None
-                continue
-            if item is _END:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
+    return in_worker(items, lambda: beat, name="advisor-answer")
 
 
 # -- export and feedback ---------------------------------------------------------------------------------------------
@@ -642,7 +608,7 @@ def header_html(profile: _Profile) -> str:
 
 
 def documents_of(advisor: Advisor, profile: _Profile) -> list[tuple[str, str]]:
-    """(title, source) of every indexed document: from the profile, else from the index snapshot."""
+    """(title, source) of every indexed document: from the profile, else from what the advisor serves."""
     docs = []
     for d in profile.documents:
         if isinstance(d, dict):
@@ -655,25 +621,16 @@ def documents_of(advisor: Advisor, profile: _Profile) -> list[tuple[str, str]]:
             docs.append((str(getattr(d, "title", "") or getattr(d, "source", "")), str(getattr(d, "source", "") or "")))
     if docs:
         return docs
-    snapshot = _snapshot(advisor)
-    seen: dict[str, str] = {}
-    for c in snapshot.chunks if snapshot else []:
-        seen.setdefault(c.source, c.title)
-    return [(t, s) for s, t in sorted(seen.items())]
-
-
-def _snapshot(advisor: Advisor):
     try:
-        snap = getattr(advisor.retriever, "snapshot", None)
-        return snap() if callable(snap) else snap
+        return [(title, source) for source, title in advisor.documents()]
     except Exception:
-        return None
+        return []
 
 
 def knowledge_markdown(advisor: Advisor, profile: _Profile) -> str:
     """The "What I know" panel in plain words: which documents, last updated when."""
     try:
-        status = advisor.index.status()
+        status = advisor.status()
     except Exception:
         status = {}
     docs = documents_of(advisor, profile)
@@ -687,7 +644,7 @@ def knowledge_markdown(advisor: Advisor, profile: _Profile) -> str:
 
 def technical_markdown(advisor: Advisor) -> str:
     try:
-        s = advisor.index.status()
+        s = advisor.status()
     except Exception as exc:
         return f"The index cannot be read: {exc}"
     return (
@@ -699,12 +656,9 @@ def technical_markdown(advisor: Advisor) -> str:
 
 def index_problems(advisor: Advisor) -> list[str]:
     """What is wrong with the index, as one line each (empty when it is healthy)."""
-    check = getattr(advisor.index, "check", None)
     try:
-        problems = list(check()) if callable(check) else []
-        if hasattr(advisor.retriever, "snapshot"):
-            _ = advisor.retriever.snapshot  # what answering reads first: loaded once, then cached
-        if not advisor.index.status().get("chunks"):
+        problems = advisor.problems(serving=True)
+        if not advisor.status().get("chunks"):
             problems.append("The index is empty: add documents to the corpus folder, then press “Update”.")
     except IndexUnavailable as exc:
         problems = [str(exc)]
@@ -728,32 +682,16 @@ def document_html(advisor: Advisor, source: str, chunk_id: str) -> str:
 
     Only documents the index holds are opened (the request comes from the browser).
     """
-    from advisor.ingest.load import UnreadableDocument, load_document
-
-    snapshot = _snapshot(advisor)
-    chunks = [c for c in (snapshot.chunks if snapshot else []) if c.source == source]
-    if not chunks:
+    doc = advisor.document(source, chunk_id)
+    if doc is None:
         return "<p>This document is not in the index (any more).</p>"
-    passage = next((c for c in chunks if c.id == chunk_id), None)
-    corpus = advisor.settings.corpus_dir.resolve()
-    rel = source.split("/", 1)[1] if "/" in source else source
-    path = (corpus / rel).resolve()
-    text = None
-    if path.is_relative_to(corpus) and path.is_file():
-        try:
-            text = load_document(path, source).text
-        except UnreadableDocument:
-            text = None
-    note = ""
-    if text is None:
-        text = "\n\n".join(c.text for c in sorted(chunks, key=lambda c: c.position))
-        note = "<p class='hint'>The file cannot be read now; these are its indexed passages.</p>"
+    note = "" if doc.from_file else "<p class='hint'>The file cannot be read now; these are its indexed passages.</p>"
+    passage = doc.passage
     quotes = [ln for ln in (passage.text.splitlines() if passage else []) if ln.strip()]
     if passage:
         quotes += re.split(r"(?<=[.!?])\s+", passage.text)
-    title = chunks[0].title
-    head = f"<h2 class='doc-title'>{_escape(title)}</h2><p class='meta'>{_escape(source)}</p>"
-    return f"{head}{note}{markdown_html(text, quotes)}"
+    head = f"<h2 class='doc-title'>{_escape(doc.title)}</h2><p class='meta'>{_escape(source)}</p>"
+    return f"{head}{note}{markdown_html(doc.text, quotes)}"
 
 
 def message_text(content: object) -> str:
