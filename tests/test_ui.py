@@ -398,7 +398,7 @@ def test_earlier_answers_keep_their_sources_and_documents_open(page):
     ask(page, "What does a staff AI engineer own?")
     first_titles = page.locator("#sources .src-group[data-ex='0'] .source-card.cited h4").all_inner_texts()
     ask(page, TABLE_QUESTION)
-    assert page.locator("#sources .src-group[data-ex='0']").is_hidden()
+    page.locator("#sources .src-group[data-ex='0']").wait_for(state="hidden")
     page.locator("#chat .answer.ex-0 a.cite").first.click()
     group = page.locator("#sources .src-group[data-ex='0']")
     group.wait_for(state="visible")
@@ -406,7 +406,7 @@ def test_earlier_answers_keep_their_sources_and_documents_open(page):
     assert group.locator(".source-card.cited h4").all_inner_texts() == first_titles
     assert page.locator("#sources .source-card.flash").get_attribute("id") == "src-0-1"
     page.locator("#chat .answer.ex-1").click()  # clicking an answer brings its own sources back
-    assert page.locator("#sources .src-group[data-ex='1']").is_visible()
+    page.locator("#sources .src-group[data-ex='1']").wait_for(state="visible")
     page.locator("#sources .src-group[data-ex='1'] .source-card.cited button.open-doc").first.click()
     page.wait_for_function("() => document.querySelector('#doc-viewer[open]')?.dataset.ready === '1'")
     viewer = page.locator("#doc-viewer")

@@ -427,7 +427,7 @@ def test_on_a_phone_stop_sources_the_comment_box_and_the_chat_stay_at_hand(brows
     assert in_view(page, "#stop")
     page.click("#open-sources")  # the sources without tapping a marker
     page.wait_for_selector("#sources-panel.open")
-    assert page.locator("#sources .src-group[data-ex='0']").is_visible()
+    page.locator("#sources .src-group[data-ex='0']").wait_for(state="visible")
     page.click(".drawer-close")
     page.wait_for_selector("#sources-panel.open", state="detached")
     page.locator("#chat button[aria-label='Like']").last.click()
