@@ -111,6 +111,62 @@ def test_an_unfinished_answer_left_by_a_closed_page_says_it_was_interrupted():
     assert first == {"answer": None, "error": "This answer was interrupted."} and "error" not in second
 
 
+@pytest.mark.parametrize(
+    "text, ranks, numbers",
+    [
+        ("A [3]. B [1]. C [3].", [1, 2, 3], {3: 1, 1: 2, 2: 3}),  # first use first, the uncited after
+        ("A [1]. B [2].", [1, 2, 3], {1: 1, 2: 2, 3: 3}),  # already in order: unchanged
+        ("A [2][1]. B [4].", [1, 2, 3], {2: 1, 1: 2, 3: 3}),  # [4] names no passage: ignored
+        ("No markers.", [2, 1], {1: 1, 2: 2}),
+        ("", [], {}),
+    ],
+)
+def test_markers_are_numbered_in_order_of_first_use(text, ranks, numbers):
+    assert ui.display_numbers(text, ranks) == numbers
+
+
+def _passage(rank: int, title: str, text: str) -> dict:
+    return {
+        "rank": rank,
+        "id": f"c{rank}",
+        "source": f"corpus/{rank}.md",
+        "title": title,
+        "section": None,
+        "text": text,
+    }
+
+
+def test_the_chat_the_sources_and_the_export_number_sources_alike():
+    passages = [
+        _passage(1, "One", "First fact here."),
+        _passage(2, "Two", "Second fact here."),
+        _passage(3, "Three", "x"),
+    ]
+    answer = {"answer": "- Second fact here [2]\n- First fact here [1]", "refused": False, "cited": [2, 1]}
+    exchange = {"question": "q", "answer": answer | {"passages": passages, "generator": "extractive"}}
+    chat = ui.answer_html(exchange, 0)
+    assert re.findall(r"href='#src-0-(\d)'[^>]*>\[(\d)\]", chat) == [("1", "1"), ("2", "2"), ("1", "1"), ("2", "2")]
+    assert chat.index("title='Two'") < chat.index("title='One'")  # the first cited is [1]
+    cards = ui.sources_group(exchange, 0, True)
+    shown = re.findall(r"id='src-0-(\d)' data-rank='\d'[^>]*aria-label='Source \d: (\w+)'", cards)
+    assert shown == [("1", "Two"), ("2", "One"), ("3", "Three")]
+    assert "<mark class='q-0'>Second fact here</mark>" in cards.split("id='src-0-2'")[0]
+    md = ui.conversation_markdown({"id": "x", "title": "", "exchanges": [exchange]})
+    assert "Second fact here [1]" in md and "First fact here [2]" in md
+    assert md.index("> [1] *Two*") < md.index("> [2] *One*")
+    assert answer["answer"] == "- Second fact here [2]\n- First fact here [1]"  # the stored answer is unchanged
+
+
+def test_a_stopped_answer_keeps_what_it_had_written_marked_as_stopped():
+    exchange = {"question": "Q?", "answer": None, "error": ui.STOPPED, "partial": "Half of it [2] and more"}
+    html = ui.answer_html(exchange, 4)
+    assert "answer stopped ex-4" in html and "Half of it and more" in html and ui.STOPPED in html
+    assert "[2]" not in html  # no sources are kept to link it to
+    md = ui.conversation_markdown({"id": "x", "title": "", "exchanges": [exchange]})
+    assert f"**Advisor:** Half of it and more\n\n*{ui.STOPPED}*" in md
+    assert ui.answer_html({"question": "Q?", "answer": None, "error": ui.STOPPED}, 0).endswith(f"{ui.STOPPED}</em></p>")
+
+
 # -- the real server in Chromium ------------------------------------------------------------------------------------
 
 HERE = Path(__file__).parent
