@@ -527,3 +527,80 @@ def test_a_question_sent_while_an_answer_is_written_is_not_silently_ignored(brow
     page.click("#stop")
     answered(page, 1)
     context.close()
+
+
+@pytest.mark.browser
+def test_operator_controls_are_shown_to_operators_only(browser, built, tmp_path, page):
+    """Issue 20.11: "Passages per answer" and "Update from the corpus folder" were shown to every user."""
+    page.wait_for_selector("#k", state="visible")  # a loopback server without ADVISOR_OPERATORS: its users operate
+    page.click("#know-panel button")
+    page.wait_for_selector("#reindex", state="visible")
+    proc, url, _ = _serve(tmp_path, built=built, ADVISOR_AUTH="ann:s3cret-pw", ADVISOR_OPERATORS="olga")
+    try:
+        context = browser.new_context(viewport=DESKTOP)
+        ann = context.new_page()
+        ann.goto(url)
+        ann.fill("input[type='text']", "ann")
+        ann.fill("input[type='password']", "s3cret-pw")
+        ann.keyboard.press("Enter")
+        ann.wait_for_selector("#conversations label")
+        ask(ann, TABLE_QUESTION)  # the page's load and its later steps came first
+        ann.click("#know-panel button")
+        ann.wait_for_selector("#knowledge")
+        assert ann.locator("#k").count() == 0 or ann.locator("#k").is_hidden()
+        assert ann.locator("#reindex").count() == 0 or ann.locator("#reindex").is_hidden()
+        assert ann.locator("#export").is_visible()  # the rest of that row stays
+        context.close()
+    finally:
+        _stop(proc)
+
+
+CHAT_LINKS = """ex => [...document.querySelectorAll(`#chat .answer.ex-${ex} a.cite`)]
+  .filter(a => !a.closest('.src-foot'))
+  .map(a => [Number(a.textContent.replace(/\\D/g, '')), a.getAttribute('title'), a.getAttribute('href')])"""
+
+
+@pytest.mark.browser
+def test_markers_are_numbered_in_order_of_first_use_in_the_chat_and_the_sources(page):
+    """Issue 20.11: an answer could open with [3] (the passages' retrieval rank), then [1]."""
+    ask(page, "Which certifications help an aspiring AI architect?")  # its first cited passage ranks third
+    links = page.evaluate(CHAT_LINKS, 0)
+    firsts = list(dict.fromkeys(n for n, _, _ in links))
+    assert firsts == list(range(1, len(firsts) + 1)) and len(firsts) >= 2, links
+    assert all(href == f"#src-0-{n}" for n, _, href in links)
+    cards = page.locator("#sources .src-group[data-ex='0'] .source-card.cited")
+    assert cards.evaluate_all("cs => cs.map(c => c.id)") == [f"src-0-{n}" for n in firsts]
+    titles = {n: title for n, title, _ in links}
+    for n in firsts:  # each card is the passage its marker names
+        heading = page.locator(f"#src-0-{n} h4").inner_text()
+        assert heading.startswith(f"[{n}] {titles[n]}")
+    page.locator("#chat .answer.ex-0 a.cite").first.click()
+    page.wait_for_selector("#sources .source-card.flash")
+    assert page.locator("#sources .source-card.flash").get_attribute("id") == "src-0-1"
+    foot = page.locator("#chat .answer.ex-0 .src-foot li a.cite").evaluate_all("as => as.map(a => a.textContent)")
+    assert foot == [f"[{n}]" for n in firsts]
+
+
+@pytest.mark.browser
+def test_a_greeting_gets_a_greeting_what_i_know_and_suggestions(page):
+    """Issue 20.11: "hi" got "Not covered by my sources"."""
+    text = ask(page, "hi")
+    assert text.startswith("Hello!") and "Not covered" not in text and "can't answer" not in text
+    assert "No sources for this message" in page.locator("#sources .src-group[data-ex='0']").inner_text()
+    suggestion = page.locator("#chat .answer.ex-0 button.suggest").first
+    question = suggestion.inner_text()
+    suggestion.click()
+    answered(page, 2)
+    assert question in page.locator("#chat [data-testid='user']").last.inner_text()
+    assert page.locator("#chat .answer.ex-1 a.cite").count() >= 1
+    assert "welcome" in ask(page, "Thank you!").lower()
+
+
+@pytest.mark.browser
+def test_a_question_in_another_language_is_told_the_advisor_answers_in_english(page):
+    """Issue 20.11: a question in Spanish was refused as "nothing on debers"."""
+    text = ask(page, "¿Debería ser arquitecto de IA si me gusta programar?")
+    assert "I answer in English from English documents" in text
+    assert "nothing on" not in text and "Not covered" not in text
+    assert page.locator("#chat .answer.ex-0 button.suggest").count() >= 2
+    assert "I answer in English" in ask(page, "Was verdient ein KI-Architekt in Deutschland?")

@@ -1005,12 +1005,15 @@ def create_app(advisor: Advisor, host: str | None = None) -> gr.Blocks:
             return {}
         return out
 
-    def on_loaded():
+    def on_loaded(request: gr.Request):
         """After the page is drawn: what it says about the corpus, read afresh (the index may have changed since
-        the page was built: a reindex, another writer), and the banner of index problems (checking the index
-        can take seconds)."""
+        the page was built: a reindex, another writer), the banner of index problems (checking the index
+        can take seconds), and the operator's controls (passages per answer, reindex) for an operator only."""
         profile.__dict__.update(_Profile(advisor).__dict__)
+        operator = may_reindex(host, _user(request), settings.operators)
         return {
+            reindex: gr.Button(visible=operator),
+            k: gr.Slider(visible=operator),
             header: header_html(profile),
             knowledge: knowledge_markdown(advisor, profile),
             technical: technical_markdown(advisor),
@@ -1045,8 +1048,8 @@ def create_app(advisor: Advisor, host: str | None = None) -> gr.Blocks:
         yield draw(store, user, previous, {box: ""})
         problem = None
         started = answering[session] = time.monotonic()
-        try:
-            passages = parse_k(k, settings.k)
+        try:  # only an operator sets passages per answer (the slider is shown to operators only)
+            passages = parse_k(k, settings.k) if may_reindex(host, user, settings.operators) else settings.k
         except InvalidQuestion:  # the page's slider gives 1-8; anything else came from elsewhere
             passages = settings.k
         items = in_background(advisor.stream(question, history, k=passages))
@@ -1304,7 +1307,8 @@ def create_app(advisor: Advisor, host: str | None = None) -> gr.Blocks:
                 delete = gr.Button("Delete", elem_id="delete", variant="stop", size="sm")
             with gr.Accordion("What I know", open=False, elem_id="know-panel"):
                 knowledge = gr.Markdown(knowledge_markdown(advisor, profile), elem_id="knowledge")
-                reindex = gr.Button("Update from the corpus folder", elem_id="reindex", size="sm")
+                # operator controls, shown by `on_loaded` to an operator only (`may_reindex`)
+                reindex = gr.Button("Update from the corpus folder", elem_id="reindex", size="sm", visible=False)
                 with gr.Accordion("Technical details", open=False, elem_id="tech-panel"):
                     technical = gr.Markdown(technical_markdown(advisor), elem_id="technical")
         header = gr.HTML(header_html(profile))
@@ -1346,7 +1350,9 @@ def create_app(advisor: Advisor, host: str | None = None) -> gr.Blocks:
                     comment_send = gr.Button("Save comment", elem_id="comment-send", scale=1)
                 with gr.Row(elem_id="actions"):
                     export = gr.DownloadButton("Export conversation", interactive=False, elem_id="export", size="sm")
-                    k = gr.Slider(1, 8, value=settings.k, step=1, label="Passages per answer", elem_id="k")
+                    k = gr.Slider(
+                        1, 8, value=settings.k, step=1, label="Passages per answer", elem_id="k", visible=False
+                    )
             with gr.Column(scale=2, min_width=300, elem_id="sources-panel"):
                 gr.HTML(
                     "<div class='src-head'><h2>Sources</h2>"
@@ -1407,7 +1413,7 @@ def create_app(advisor: Advisor, host: str | None = None) -> gr.Blocks:
         app.load(on_load, base, drawn, api_name=False).then(
             on_loaded,
             None,
-            [header, knowledge, technical, box, chatbot, banner],
+            [header, knowledge, technical, box, chatbot, banner, reindex, k],
             api_name=False,
             show_progress="hidden",
         )
