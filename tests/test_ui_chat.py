@@ -280,6 +280,9 @@ def test_axe_in_light_and_dark_loaded_answered_editing_and_with_the_sources_open
     found["greeted"] = _axe(page, axe_source)
     ask(page, TABLE_QUESTION)
     found["answered"] = _axe(page, axe_source)
+    page.locator("#chat .answer a.cite").first.focus()  # a marker's preview (issue 20.11)
+    page.wait_for_selector("#cite-preview", state="visible")
+    found["preview"] = _axe(page, axe_source)
     page.locator("#chat .answer a.cite").first.click()
     page.wait_for_timeout(400)
     found["source open"] = _axe(page, axe_source)
@@ -559,7 +562,7 @@ def test_operator_controls_are_shown_to_operators_only(browser, built, tmp_path,
 
 CHAT_LINKS = """ex => [...document.querySelectorAll(`#chat .answer.ex-${ex} a.cite`)]
   .filter(a => !a.closest('.src-foot'))
-  .map(a => [Number(a.textContent.replace(/\\D/g, '')), a.getAttribute('title'), a.getAttribute('href')])"""
+  .map(a => [Number(a.textContent.replace(/\\D/g, '')), a.dataset.title || a.title, a.getAttribute('href')])"""
 
 
 @pytest.mark.browser
@@ -606,3 +609,24 @@ def test_a_question_in_another_language_is_told_the_advisor_answers_in_english(p
     assert "nothing on" not in text and "Not covered" not in text
     assert page.locator("#chat .answer.ex-0 button.suggest").count() >= 2
     assert "I answer in English" in ask(page, "Was verdient ein KI-Architekt in Deutschland?")
+
+
+@pytest.mark.browser
+def test_hovering_a_marker_previews_the_sentence_it_cites(page):
+    """Issue 20.11: a marker had no preview; only the browser's title tip (the source's title, after a delay)."""
+    ask(page, "Should I become an AI architect? I have 2 years of experience and love coding")
+    link = page.locator("#chat .answer.ex-0 a.cite").nth(1)
+    href, quote = link.get_attribute("href"), re.search(r"\bq-(\d+)\b", link.get_attribute("class")).group(1)
+    card = page.locator(f"#sources {href}")
+    link.hover()
+    tip = page.locator("#cite-preview")
+    tip.wait_for(state="visible")
+    assert tip.get_attribute("role") == "tooltip" and link.get_attribute("aria-describedby") == "cite-preview"
+    assert card.locator("h4").text_content().strip() in tip.inner_text()
+    cited = " ".join(card.locator(f".passage .q-{quote}").first.text_content().split())
+    assert cited[:60] in " ".join(tip.inner_text().split())  # the sentence this marker cites
+    assert link.get_attribute("title") is None  # no second, native tip over it
+    page.mouse.move(5, 5)
+    tip.wait_for(state="hidden")
+    link.focus()  # the keyboard gets it too
+    tip.wait_for(state="visible")
