@@ -212,8 +212,8 @@ def generator_in_words(name: str, model: str = "") -> str:
 
 def _cite_link(ex: int, n: int, quote: int | None = None, title: str = "") -> str:
     """A marker `[n]` linking to passage n of answer `ex`; `quote` is which of the sentences citing n this is
-    (the `q-K` highlight in the passage), `title` the source's title: a hover tip, and the page names the link
-    after it for screen readers (the chat's sanitizer drops aria attributes)."""
+    (the `q-K` highlight in the passage), `title` the source's title: the page names the link after it for screen
+    readers (the chat's sanitizer drops aria attributes) and shows its own preview instead of the title tip."""
     which = f" q-{quote}" if quote is not None else ""
     name = f" title='{_escape(title)}'" if title else ""
     return f"<a class='cite{which}' href='#src-{ex}-{n}'{name}>[{n}]</a>"
