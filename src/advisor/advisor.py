@@ -21,6 +21,7 @@ import numpy as np
 from advisor.answer.citations import cited_numbers, drop_invalid_markers, neutral_markers
 from advisor.answer.compose import Generator, make_generator
 from advisor.answer.condense import Condenser, RuleCondenser
+from advisor.answer.intake import intake_verdict
 from advisor.answer.judge import Judge, RuleJudge
 from advisor.ingest.profile import PROFILE, derive_profile, load_profile, measure_in, subjects_in
 from advisor.retrieval import HybridRetriever, Mode, Retriever
@@ -248,7 +249,8 @@ class Advisor:
 
         t0 = time.perf_counter()
         composition: Composition | None = None
-        verdict = self.judge.judge(standalone, retrieval)
+        # a greeting, or a question in another language, is told what the advisor does (`intake`)
+        verdict = intake_verdict(cleaned, retrieval.unknown_terms) or self.judge.judge(standalone, retrieval)
         refused = use_refusal and verdict.refuse
         if refused:
             text = self.judge.refusal(standalone, verdict)
