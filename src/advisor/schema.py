@@ -132,7 +132,7 @@ class Verdict:
     refuse: bool
     reason: str
     missing: tuple[str, ...] = ()  # e.g. ("vegan chefs",), ("Canada",)
-    kind: str = ""  # what `missing` is: "subject" | "name" | "terms" | ""
+    kind: str = ""  # what `missing` is: "subject" | "name" | "terms" | ""; or "hello" | "thanks" | "bye" | "language"
 
 
 @dataclass(frozen=True)
@@ -262,8 +262,8 @@ class Answer:
     verification: Verification | None = None
 
     def to_json(self) -> dict:
-        """The `advisor ask --json` object of CONTRACTS.md section 1 (plus `notices`, `verification`, and
-        each passage's `set_aside` reason and set-aside sentences)."""
+        """The `advisor ask --json` object of CONTRACTS.md section 1 (plus `notices`, `verification`,
+        `refusal_reason`, and each passage's `set_aside` reason and set-aside sentences)."""
         from advisor.screen import set_aside_sentences
 
         return {
@@ -292,4 +292,5 @@ class Answer:
             "timings_ms": self.timings_ms,
             "notices": self.notices,
             "verification": self.verification.to_json() if self.verification else None,
+            "refusal_reason": self.refusal_reason,
         }

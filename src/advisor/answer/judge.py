@@ -321,10 +321,21 @@ def suggestions(question: str, profile: Profile, n: int = SUGGESTIONS) -> list[s
     return [q for _, q in ranked[:n]]
 
 
+# What a greeting, thanks, a farewell or a question in another language is told (`advisor.answer.intake`).
+INTAKE_HEADS = {
+    "hello": "Hello! I answer questions from my sources, and every answer cites the passages it comes from.",
+    "thanks": "You're welcome! Ask me anything else my sources cover.",
+    "bye": "Goodbye, and good luck!",
+    "language": "I answer in English from English documents: please ask your question in English.",
+}
+
+
 def refusal_text(question: str, verdict: Verdict, profile: Profile) -> str:
     """The polite refusal: what is missing, what the sources cover, and questions they do answer."""
     missing = ", ".join(verdict.missing)
-    if verdict.kind == "subject" and missing:
+    if verdict.kind in INTAKE_HEADS:
+        head = INTAKE_HEADS[verdict.kind]
+    elif verdict.kind == "subject" and missing:
         missing = ", ".join(plural(singular(m)) for m in verdict.missing)
         head = f"I can't answer that from my sources: they have nothing on {missing}."
     elif verdict.kind == "name" and missing:

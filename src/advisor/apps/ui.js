@@ -266,6 +266,57 @@
   );
   document.addEventListener("click", (e) => { if (e.target.closest("#ask") && busy()) sayBusy(); }, true);
 
+  // Hovering (or focusing) a marker previews what it cites: the source's title and the sentence it quotes from
+  // the passage (else the passage's start), read from the Sources panel, without opening anything.
+  function preview() {
+    let tip = document.getElementById("cite-preview");
+    if (!tip) {
+      tip = document.createElement("div");
+      tip.id = "cite-preview";
+      tip.setAttribute("role", "tooltip");
+      tip.hidden = true;
+      document.body.appendChild(tip);
+    }
+    return tip;
+  }
+  function showPreview(cite) {
+    const m = /#src-(\d+)-(\d+)$/.exec(cite.getAttribute("href") || "");
+    const card = m && sourcesRoot.querySelector(`.src-group[data-ex="${m[1]}"] .source-card[data-rank="${m[2]}"]`);
+    if (!card) return;
+    const q = /\bq-(\d+)\b/.exec(cite.className);
+    const quoted = q && card.querySelector(`.passage .q-${q[1]}`);
+    let text = (quoted || card.querySelector(".passage"))?.textContent.replace(/\s+/g, " ").trim() || "";
+    if (text.length > 220) text = `${text.slice(0, 219).replace(/\s+\S*$/, "")}…`;
+    const tip = preview();
+    tip.replaceChildren();
+    const head = document.createElement("strong");
+    head.textContent = card.querySelector("h4")?.textContent.trim() || "";
+    const body = document.createElement("span");
+    body.textContent = quoted ? `“${text}”` : text;
+    tip.append(head, body);
+    tip.hidden = false;
+    cite.setAttribute("aria-describedby", "cite-preview");
+    const r = cite.getBoundingClientRect();
+    const width = Math.min(360, window.innerWidth - 16);
+    tip.style.width = `${width}px`;
+    tip.style.left = `${Math.max(8, Math.min(r.left, window.innerWidth - width - 8))}px`;
+    const below = r.bottom + 6 + tip.offsetHeight < window.innerHeight;
+    tip.style.top = `${below ? r.bottom + 6 : Math.max(8, r.top - tip.offsetHeight - 6)}px`;
+  }
+  function hidePreview() {
+    const tip = document.getElementById("cite-preview");
+    if (tip) tip.hidden = true;
+  }
+  for (const kind of ["mouseover", "focusin"]) {
+    document.addEventListener(kind, (e) => {
+      const cite = e.target.closest?.("#chat a.cite");
+      if (cite) showPreview(cite);
+    });
+  }
+  for (const kind of ["mouseout", "focusout", "click", "scroll"]) {
+    document.addEventListener(kind, (e) => { if (kind !== "mouseout" || e.target.closest?.("#chat a.cite")) hidePreview(); }, true);
+  }
+
   // Keyboard: Alt+1 ... Alt+9 open source n of the latest answer (its markers are many Tab stops away).
   document.addEventListener("keydown", (e) => {
     if (e.key === "Escape" && document.body.classList.contains("drawer-open")) closeDrawer();
@@ -305,8 +356,11 @@
       // Gradio marks the example chips' container as a list holding buttons; axe-core rightly objects.
       chat.querySelectorAll(".examples[role]").forEach((el) => el.removeAttribute("role"));
       fitEditBox(chat);
-      chat.querySelectorAll("a.cite[title]:not([aria-label])").forEach((a) => {
+      chat.querySelectorAll("a.cite[title]").forEach((a) => {
+        // named after its source; the page's own preview replaces the browser's title tip
         a.setAttribute("aria-label", `Source ${a.textContent.replace(/\D/g, "")}: ${a.title}`);
+        a.dataset.title = a.title;
+        a.removeAttribute("title");
       });
       const users = chat.querySelectorAll("[data-testid='user']");
       if (users.length > questions) {

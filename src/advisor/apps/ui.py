@@ -43,7 +43,14 @@ from advisor.apps.feedback import (
 )
 from advisor.apps.keys import kept_key
 from advisor.apps.throttle import LoginThrottle
-from advisor.pipeline import HISTORY_SHAPE, Advisor, IndexUnavailable, InvalidHistory, InvalidQuestion
+from advisor.pipeline import (
+    HISTORY_SHAPE,
+    INTAKE_REASONS,
+    Advisor,
+    IndexUnavailable,
+    InvalidHistory,
+    InvalidQuestion,
+)
 from advisor.schema import Answer
 from advisor.settings import Settings
 from advisor.streaming import in_worker
@@ -89,6 +96,23 @@ def when_in_words(stamp: str | None) -> str:
 
 _MD = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
 _MD.disable("image")  # a passage never makes the browser fetch anything
+
+
+def display_numbers(text: str, ranks: list[int]) -> dict[int, int]:
+    """The number each passage is shown under: cited passages in the order the answer first cites them ([1] is
+    the first one cited), then the others in rank order (pure).
+
+    The stored answer keeps its own markers (`[n]` is `passages[n-1]`, CONTRACTS.md); only the page and the
+    export renumber, so the chat, the Sources panel and the export always agree.
+    """
+    order = list(dict.fromkeys(n for n in (int(m) for m in MARKER.findall(text or "")) if n in ranks))
+    order += [r for r in sorted(ranks) if r not in order]
+    return {rank: i + 1 for i, rank in enumerate(order)}
+
+
+def renumbered(text: str, numbers: dict[int, int]) -> str:
+    """`text` with each marker `[n]` written as `[numbers[n]]` (markers with no number are left as they are)."""
+    return MARKER.sub(lambda m: f"[{numbers.get(int(m.group(1)), int(m.group(1)))}]", text or "")
 
 
 def supporting_quotes(text: str) -> dict[int, list[str]]:
@@ -193,8 +217,8 @@ def generator_in_words(name: str, model: str = "") -> str:
 
 def _cite_link(ex: int, n: int, quote: int | None = None, title: str = "") -> str:
     """A marker `[n]` linking to passage n of answer `ex`; `quote` is which of the sentences citing n this is
-    (the `q-K` highlight in the passage), `title` the source's title: a hover tip, and the page names the link
-    after it for screen readers (the chat's sanitizer drops aria attributes)."""
+    (the `q-K` highlight in the passage), `title` the source's title: the page names the link after it for screen
+    readers (the chat's sanitizer drops aria attributes) and shows its own preview instead of the title tip."""
     which = f" q-{quote}" if quote is not None else ""
     name = f" title='{_escape(title)}'" if title else ""
     return f"<a class='cite{which}' href='#src-{ex}-{n}'{name}>[{n}]</a>"
@@ -225,6 +249,8 @@ def question_html(question: str) -> str:
 
 def answer_html(exchange: dict, ex: int) -> str:
     """The assistant's message: the answer with linked markers, notices, who answered and a folded source list."""
+    if exchange.get("error") == STOPPED and stopped_text(str(exchange.get("partial") or "")):
+        return stopped_html(str(exchange["partial"]), ex)
     if exchange.get("error"):
         return f"<p class='note answer ex-{ex}'><em>{_escape(exchange['error'])}</em></p>"
     answer = exchange.get("answer")
@@ -232,8 +258,9 @@ def answer_html(exchange: dict, ex: int) -> str:
         return _escape(exchange.get("partial", "")) or "<em>Looking through the sources…</em>"
     text = str(answer.get("answer", ""))
     if answer.get("refused"):
-        return _refusal_html(text, ex)
+        return _refusal_html(text, ex, str(answer.get("refusal_reason") or ""))
     titles = {p.get("rank"): str(p.get("title") or "") for p in answer.get("passages", [])}
+    number = display_numbers(text, list(titles))
     uses: dict[int, int] = {}
 
     def link(m: re.Match) -> str:
@@ -241,14 +268,15 @@ def answer_html(exchange: dict, ex: int) -> str:
         if n not in titles:
             return ""
         uses[n] = uses.get(n, -1) + 1  # the k-th [n] cites the k-th sentence `supporting_quotes` gives n
-        return _cite_link(ex, n, uses[n], titles[n])
+        return _cite_link(ex, number[n], uses[n], titles[n])
 
     body = MARKER.sub(link, _escape(text))
     body = _collapse(body, LONG_ANSWER, "Show the rest of the answer", lines=True)
     notes = "".join(f"<p class='notice'>{_escape(n)}</p>" for n in answer.get("notices") or [])
     cited = [p for p in answer.get("passages", []) if p.get("rank") in (answer.get("cited") or [])]
+    cited.sort(key=lambda p: number[p["rank"]])
     items = "".join(
-        f"<li>{_cite_link(ex, p['rank'], title=str(p.get('title') or ''))} {_escape(p.get('title'))}"
+        f"<li>{_cite_link(ex, number[p['rank']], title=str(p.get('title') or ''))} {_escape(p.get('title'))}"
         + (f" — {_escape(p['section'])}" if p.get("section") else "")
         + "</li>"
         for p in cited
@@ -267,8 +295,23 @@ def answer_html(exchange: dict, ex: int) -> str:
     return f"<div class='answer ex-{ex}'>\n\n{notes}\n\n{body}\n\n{foot}{who}{checked}</div>"
 
 
-def _refusal_html(text: str, ex: int) -> str:
-    """A refusal, its suggested questions turned into buttons that ask them."""
+def stopped_text(partial: str) -> str:
+    """What a stopped answer had written, without its markers: it keeps no sources to link them to (pure)."""
+    text = re.sub(r"[ \t]+(?=[.,;:!?]|$)", "", MARKER.sub("", partial or ""), flags=re.M)
+    return re.sub(r"(?<=\S)[ \t]{2,}", " ", text).strip()
+
+
+def stopped_html(partial: str, ex: int) -> str:
+    """An answer stopped part-way: what was written so far, marked as stopped."""
+    return (
+        f"<div class='answer stopped ex-{ex}'>\n\n{_escape(stopped_text(partial))}\n\n"
+        f"<p class='note stopped-note'><em>{STOPPED}</em></p></div>"
+    )
+
+
+def _refusal_html(text: str, ex: int, reason: str = "") -> str:
+    """A refusal, its suggested questions turned into buttons that ask them. A greeting or a question in another
+    language (`reason` one of `intake.REASONS`) is answered without the "Not covered" heading."""
     lines, suggestions = [], []
     for line in text.splitlines():
         item = line.strip()
@@ -278,6 +321,8 @@ def _refusal_html(text: str, ex: int) -> str:
             lines.append(line)
     buttons = "".join(f"<li><button type='button' class='suggest'>{_escape(q)}</button></li>" for q in suggestions)
     listing = f"<ul class='suggestions'>{buttons}</ul>" if buttons else ""
+    if reason in INTAKE_REASONS.values():
+        return f"<div class='answer intake ex-{ex}'>\n\n{_escape(chr(10).join(lines).strip())}\n\n{listing}</div>"
     return (
         f"<div class='answer refusal ex-{ex}'><p><strong>Not covered by my sources.</strong></p>\n\n"
         f"{_escape(chr(10).join(lines).strip())}\n\n{listing}</div>"
@@ -287,13 +332,14 @@ def _refusal_html(text: str, ex: int) -> str:
 # -- the sources beside the chat -----------------------------------------------------------------------------------
 
 
-def _card(p: dict, ex: int, cited: bool, quotes: list[str]) -> str:
+def _card(p: dict, ex: int, cited: bool, quotes: list[str], n: int) -> str:
+    """One passage as a card, shown as source `n` (its number in the answer, `display_numbers`)."""
     section = f" — {_escape(p['section'])}" if p.get("section") else ""
     status = "Cited in the answer" if cited else "Found, not cited"
     return (
-        f"<article class='source-card{' cited' if cited else ''}' id='src-{ex}-{p['rank']}' data-rank='{p['rank']}' "
-        f"tabindex='-1' aria-label='Source {p['rank']}: {_escape(p.get('title'))}'>"
-        f"<h4><span class='n'>[{p['rank']}]</span> {_escape(p.get('title'))}{section}</h4>"
+        f"<article class='source-card{' cited' if cited else ''}' id='src-{ex}-{n}' data-rank='{n}' "
+        f"tabindex='-1' aria-label='Source {n}: {_escape(p.get('title'))}'>"
+        f"<h4><span class='n'>[{n}]</span> {_escape(p.get('title'))}{section}</h4>"
         f"<p class='meta'>{status} · {_escape(Path(str(p.get('source', ''))).name)}</p>"
         f"<div class='passage'>{markdown_html(str(p.get('text', '')), quotes)}</div>"
         f"<button type='button' class='open-doc' data-source='{_escape(p.get('source'))}' "
@@ -306,16 +352,21 @@ def sources_group(exchange: dict, ex: int, latest: bool) -> str:
     answer = exchange.get("answer")
     hidden = "" if latest else " hidden"
     head = f"<h3 class='src-q'>Sources for “{_escape(_short(exchange.get('question', ''), 90))}”</h3>"
-    if answer is None:
+    if answer is None or answer.get("refusal_reason") in INTAKE_REASONS.values():
         body = "<p class='hint'>No sources for this message.</p>"
     elif answer.get("refused"):
         body = "<p class='refusal-note'>No passage answers this question, so none is cited.</p>"
     else:
         quotes = supporting_quotes(str(answer.get("answer", "")))
         cited_ranks = answer.get("cited") or []
-        passages = answer.get("passages", [])
-        cited = [_card(p, ex, True, quotes.get(p["rank"], [])) for p in passages if p["rank"] in cited_ranks]
-        other = [_card(p, ex, False, []) for p in passages if p["rank"] not in cited_ranks]
+        number = display_numbers(str(answer.get("answer", "")), [p["rank"] for p in answer.get("passages", [])])
+        passages = sorted(answer.get("passages", []), key=lambda p: number[p["rank"]])
+        cited = [
+            _card(p, ex, True, quotes.get(p["rank"], []), number[p["rank"]])
+            for p in passages
+            if p["rank"] in cited_ranks
+        ]
+        other = [_card(p, ex, False, [], number[p["rank"]]) for p in passages if p["rank"] not in cited_ranks]
         body = "".join(cited)
         if other:
             body += (
@@ -500,17 +551,25 @@ def conversation_markdown(conv: dict) -> str:
         out += [f"**You:** {e.get('question', '')}", ""]
         answer = e.get("answer")
         if e.get("error") or answer is None:
-            out += [f"**Advisor:** *{e.get('error') or 'no answer'}*", ""]
+            kept = stopped_text(str(e.get("partial") or "")) if e.get("error") == STOPPED else ""
+            kept = f"{kept}\n\n" if kept else ""
+            out += [f"**Advisor:** {kept}*{e.get('error') or 'no answer'}*", ""]
             continue
-        out += [f"**Advisor:** {answer.get('answer', '')}", ""]
+        text = str(answer.get("answer", ""))
+        number = display_numbers(text, [p.get("rank") for p in answer.get("passages", [])])
+        out += [f"**Advisor:** {renumbered(text, number)}", ""]
         cited = answer.get("cited") or []
-        passages = [p for p in answer.get("passages", []) if p.get("rank") in cited]
+        passages = sorted(
+            (p for p in answer.get("passages", []) if p.get("rank") in cited), key=lambda p: number[p["rank"]]
+        )
         if passages:
             out += ["Sources of this answer:", ""]
         for p in passages:
             section = f" — {p['section']}" if p.get("section") else ""
             out += [
-                _quote_block(f"[{p['rank']}] *{p.get('title')}{section}* ({p.get('source')})\n\n{p.get('text')}"),
+                _quote_block(
+                    f"[{number[p['rank']]}] *{p.get('title')}{section}* ({p.get('source')})\n\n{p.get('text')}"
+                ),
                 "",
             ]
         if e.get("rating"):
@@ -889,12 +948,15 @@ def create_app(advisor: Advisor, host: str | None = None) -> gr.Blocks:
             return {}
         return out
 
-    def on_loaded():
+    def on_loaded(request: gr.Request):
         """After the page is drawn: what it says about the corpus, read afresh (the index may have changed since
-        the page was built: a reindex, another writer), and the banner of index problems (checking the index
-        can take seconds)."""
+        the page was built: a reindex, another writer), the banner of index problems (checking the index
+        can take seconds), and the operator's controls (passages per answer, reindex) for an operator only."""
         profile.__dict__.update(_Profile(advisor).__dict__)
+        operator = may_reindex(host, _user(request), settings.operators)
         return {
+            reindex: gr.Button(visible=operator),
+            k: gr.Slider(visible=operator),
             header: header_html(profile),
             knowledge: knowledge_markdown(advisor, profile),
             technical: technical_markdown(advisor),
@@ -929,8 +991,8 @@ def create_app(advisor: Advisor, host: str | None = None) -> gr.Blocks:
         yield draw(store, user, previous, {box: ""})
         problem = None
         started = answering[session] = time.monotonic()
-        try:
-            passages = parse_k(k, settings.k)
+        try:  # only an operator sets passages per answer (the slider is shown to operators only)
+            passages = parse_k(k, settings.k) if may_reindex(host, user, settings.operators) else settings.k
         except InvalidQuestion:  # the page's slider gives 1-8; anything else came from elsewhere
             passages = settings.k
         items = in_background(advisor.stream(question, history, k=passages))
@@ -963,7 +1025,8 @@ def create_app(advisor: Advisor, host: str | None = None) -> gr.Blocks:
             items.close()  # a stopped answer's worker closes the stream after its current step
             if answering.get(session) == started:
                 del answering[session]
-        exchange.pop("partial", None)
+        if exchange.get("error") != STOPPED:  # a stopped answer keeps what it had written
+            exchange.pop("partial", None)
         if exchange["answer"] is None and not exchange.get("error"):
             exchange["error"] = "No answer came back."
         yield draw(store, user, previous, {banner: banner_html([problem])} if problem else None)
@@ -1019,8 +1082,7 @@ def create_app(advisor: Advisor, host: str | None = None) -> gr.Blocks:
         user = _user(request)
         for e in current(user_space(store, user))["exchanges"]:
             if e.get("answer") is None and not e.get("error"):
-                e.pop("partial", None)
-                e["error"] = STOPPED
+                e["error"] = STOPPED  # what was written so far (`partial`) is kept, marked as stopped
         return draw(store, user, previous)
 
     def on_clear(store, previous, request: gr.Request):
@@ -1188,7 +1250,8 @@ def create_app(advisor: Advisor, host: str | None = None) -> gr.Blocks:
                 delete = gr.Button("Delete", elem_id="delete", variant="stop", size="sm")
             with gr.Accordion("What I know", open=False, elem_id="know-panel"):
                 knowledge = gr.Markdown(knowledge_markdown(advisor, profile), elem_id="knowledge")
-                reindex = gr.Button("Update from the corpus folder", elem_id="reindex", size="sm")
+                # operator controls, shown by `on_loaded` to an operator only (`may_reindex`)
+                reindex = gr.Button("Update from the corpus folder", elem_id="reindex", size="sm", visible=False)
                 with gr.Accordion("Technical details", open=False, elem_id="tech-panel"):
                     technical = gr.Markdown(technical_markdown(advisor), elem_id="technical")
         header = gr.HTML(header_html(profile))
@@ -1230,7 +1293,9 @@ def create_app(advisor: Advisor, host: str | None = None) -> gr.Blocks:
                     comment_send = gr.Button("Save comment", elem_id="comment-send", scale=1)
                 with gr.Row(elem_id="actions"):
                     export = gr.DownloadButton("Export conversation", interactive=False, elem_id="export", size="sm")
-                    k = gr.Slider(1, 8, value=settings.k, step=1, label="Passages per answer", elem_id="k")
+                    k = gr.Slider(
+                        1, 8, value=settings.k, step=1, label="Passages per answer", elem_id="k", visible=False
+                    )
             with gr.Column(scale=2, min_width=300, elem_id="sources-panel"):
                 gr.HTML(
                     "<div class='src-head'><h2>Sources</h2>"
@@ -1291,7 +1356,7 @@ def create_app(advisor: Advisor, host: str | None = None) -> gr.Blocks:
         app.load(on_load, base, drawn, api_name=False).then(
             on_loaded,
             None,
-            [header, knowledge, technical, box, chatbot, banner],
+            [header, knowledge, technical, box, chatbot, banner, reindex, k],
             api_name=False,
             show_progress="hidden",
         )
