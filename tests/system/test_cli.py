@@ -219,7 +219,7 @@ def other_only(tmp_path_factory, embedder):
 
     from advisor.indexing import CorpusIndex
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     settings = make_settings(tmp_path_factory.mktemp("other"), root / "evals/corpora/other-careers/corpus")
     CorpusIndex(settings, embedder).update(progress=False)
     (settings.data_dir / "models").mkdir(exist_ok=True)

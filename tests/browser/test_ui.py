@@ -742,7 +742,7 @@ def slow_server(built, tmp_path_factory):
     (tests/ui_slow_server.py); `progress` logs each word sent and how each answer ended."""
     tmp = tmp_path_factory.mktemp("ui-slow")
     progress = tmp / "progress.jsonl"
-    command = [sys.executable, str(Path(__file__).parent / "ui_slow_server.py"), "0.4", str(progress)]
+    command = [sys.executable, str(Path(__file__).parents[1] / "support" / "ui_slow_server.py"), "0.4", str(progress)]
     proc, url, log = _serve(tmp, command, built)
     yield {"url": url, "data": tmp / "index", "log": log, "progress": progress}
     _stop(proc)

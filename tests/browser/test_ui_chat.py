@@ -169,7 +169,7 @@ def test_a_stopped_answer_keeps_what_it_had_written_marked_as_stopped():
 
 # -- the real server in Chromium ------------------------------------------------------------------------------------
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).parents[1] / "support"
 WIPED = "() => document.querySelectorAll('#chat .answer').length === 0"
 
 

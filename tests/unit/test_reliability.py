@@ -157,7 +157,7 @@ def test_four_huge_histories_do_not_stall_a_normal_question(built, tmp_path):
 def slow(built, tmp_path):
     """The UI over a generator that streams one word every 0.4 s and logs each (tests/ui_slow_server.py)."""
     progress = tmp_path / "progress.jsonl"
-    command = [sys.executable, str(Path(__file__).parent / "ui_slow_server.py"), "0.4", str(progress)]
+    command = [sys.executable, str(Path(__file__).parents[1] / "support" / "ui_slow_server.py"), "0.4", str(progress)]
     proc, url, log = _serve(tmp_path, command, built)
     yield {"url": url, "progress": progress, "log": log}
     _stop(proc)

@@ -13,7 +13,7 @@ from advisor.ingest.profile import derive_profile
 from advisor.profile import mentions
 from advisor.schema import Profile, Turn
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CORPORA = {"own": [ROOT / "corpus"], "other": [ROOT / "evals/corpora/other-careers/corpus"]}
 CORPORA["both"] = CORPORA["own"] + CORPORA["other"]
 

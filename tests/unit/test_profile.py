@@ -19,7 +19,7 @@ from advisor.schema import Chunk, Profile
 from advisor.settings import Settings
 from advisor.text import phrase_pattern, plural, singular
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 OWN = ROOT / "corpus"
 OTHER = ROOT / "evals" / "corpora" / "other-careers" / "corpus"
 

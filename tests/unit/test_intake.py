@@ -12,7 +12,7 @@ import pytest
 from advisor.answer.intake import english_share, greeting, other_language
 from advisor.retrieval import _stemmer, unknown_words
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(
