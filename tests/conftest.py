@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from filelock import FileLock
+from support.corpus import CORPUS, OTHER_CAREERS, make_settings
 
 from advisor.evaluation.golden import scratch_settings
 from advisor.evaluation.servers import chroma_server as chroma_server_at
@@ -17,10 +18,6 @@ from advisor.indexing import CorpusIndex
 from advisor.pipeline import Advisor
 from advisor.settings import Settings
 from advisor.store.embedding import OnnxEmbedder
-
-ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT / "corpus"
-OTHER_CAREERS = ROOT / "evals" / "corpora" / "other-careers"
 
 
 def built_once(tmp_path_factory, worker_id: str, name: str, build: Callable[[Path], object]) -> Path:
@@ -46,14 +43,6 @@ def embedder(tmp_path_factory, worker_id) -> OnnxEmbedder:
     """The real all-MiniLM-L6-v2 on the default (ONNX) backend, exported once per run, loaded per worker."""
     models = built_once(tmp_path_factory, worker_id, "models", lambda d: OnnxEmbedder(d).embed_batch(["export"]))
     return OnnxEmbedder(models)
-
-
-def make_settings(tmp: Path, corpus: Path | None = None, **overrides) -> Settings:
-    """Settings with the corpus copied into `tmp` and the index under `tmp/index`."""
-    target = tmp / "corpus"
-    if not target.exists():
-        shutil.copytree(corpus or CORPUS, target)
-    return Settings.from_env({}, corpus_dir=target, data_dir=tmp / "index", **overrides)
 
 
 def _build_real(root: Path, embedder: OnnxEmbedder) -> None:
@@ -127,7 +116,7 @@ HEAVY_FIXTURES = {
     "chroma_server": "server",
     "postgres_url": "postgres",
     "smollm2": "llm",
-    "golden_runs": "model",  # tests/test_golden.py: runs golden sets through a real advisor
+    "golden_runs": "model",  # tests/unit/test_golden.py: runs golden sets through a real advisor
 }
 
 

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from support.corpus import ROOT
 
 from advisor.apps import ui
 from advisor.evaluation.servers import free_port, wait_for_port

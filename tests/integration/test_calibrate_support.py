@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import ROOT
+from support.corpus import ROOT
 
 from advisor.evaluation.calibrate_support import calibrate
 from advisor.evaluation.golden import load_golden

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CORPUS
+from support.corpus import CORPUS
 
 from advisor.indexing import CorpusIndex
 from advisor.settings import Settings

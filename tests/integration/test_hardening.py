@@ -18,9 +18,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, make_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.corpus import ROOT, make_settings
 
 from advisor.apps.cli import UsageError, read_history
 from advisor.indexing import CorpusIndex

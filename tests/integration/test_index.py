@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, make_settings
+from support.corpus import CORPUS, make_settings
 
 from advisor.evaluation.servers import free_port, wait_for_port
 from advisor.indexing import CorpusIndex

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, make_settings
+from support.corpus import CORPUS, make_settings
 
 from advisor.indexing import CorpusIndex
 from advisor.pipeline import Advisor

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS
+from support.corpus import CORPUS
 
 from advisor.evaluation.bench import synthetic_corpus
 from advisor.ingest.load import load_corpus

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS
+from support.corpus import CORPUS
 
 from advisor.profile import PROFILE
 from advisor.store.manifest import MANIFEST

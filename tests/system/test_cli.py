@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, OTHER_CAREERS
+from support.corpus import CORPUS, OTHER_CAREERS
 
 BIN = Path(sys.executable).parent / "advisor"
 
@@ -215,7 +215,7 @@ OWN_CORPUS_WORDS = re.compile(r"\b(AI|AI/ML|LPA|engineers?|staff|certifications?
 @pytest.fixture(scope="module")
 def other_only(tmp_path_factory, embedder):
     """A real index of the second corpus alone (evals/corpora/other-careers), read by the CLI."""
-    from conftest import make_settings
+    from support.corpus import make_settings
 
     from advisor.indexing import CorpusIndex
 

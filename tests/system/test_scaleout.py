@@ -13,7 +13,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS
+from support.corpus import CORPUS
 from test_retrieval import CountingEmbedder
 
 import advisor.indexing as index_module

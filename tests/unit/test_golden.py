@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, OTHER_CAREERS, ROOT
+from support.corpus import CORPUS, OTHER_CAREERS, ROOT
 
 from advisor.evaluation.golden import (
     ANSWER_METRICS,

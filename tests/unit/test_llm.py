@@ -536,7 +536,7 @@ def _servers_of(model: Path) -> list[str]:
 
 
 def test_support_threshold_default_matches_the_calibration_file():
-    from conftest import ROOT
+    from support.corpus import ROOT
 
     calibration = json.loads((ROOT / "evals" / "support_threshold.json").read_text())
     assert Settings().llm_support_threshold == calibration["threshold"]

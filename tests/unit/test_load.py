@@ -3,9 +3,9 @@ import zlib
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.corpus import CORPUS
 
 from advisor.ingest.chunk import chunk_document
 from advisor.ingest.load import load_corpus, load_document

@@ -4,7 +4,7 @@ never quoted as advice unless the question asks about them, and shown with their
 import shutil
 
 import pytest
-from conftest import make_settings
+from support.corpus import make_settings
 
 from advisor.indexing import CorpusIndex
 from advisor.pipeline import Advisor

@@ -65,7 +65,7 @@ def test_readme_configuration_table_lists_every_setting_and_nothing_else():
     import re
     from dataclasses import fields
 
-    from conftest import ROOT
+    from support.corpus import ROOT
 
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     table = text[text.index("## Configuration") :]

@@ -1,0 +1,20 @@
+"""The corpora the tests read, and settings over a private copy of one."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from advisor.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = ROOT / "corpus"
+OTHER_CAREERS = ROOT / "evals" / "corpora" / "other-careers"
+
+
+def make_settings(tmp: Path, corpus: Path | None = None, **overrides) -> Settings:
+    """Settings with the corpus copied into `tmp` and the index under `tmp/index`."""
+    target = tmp / "corpus"
+    if not target.exists():
+        shutil.copytree(corpus or CORPUS, target)
+    return Settings.from_env({}, corpus_dir=target, data_dir=tmp / "index", **overrides)
