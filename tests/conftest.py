@@ -19,6 +19,9 @@ from advisor.pipeline import Advisor
 from advisor.settings import Settings
 from advisor.store.embedding import OnnxEmbedder
 
+# fixtures of tests/support for every folder: Chromium (browser), a writer of a shared server (scale-out)
+pytest_plugins = ["support.browser", "support.shared_index"]
+
 
 def built_once(tmp_path_factory, worker_id: str, name: str, build: Callable[[Path], object]) -> Path:
     """A directory that `build` fills once per test run. Under pytest-xdist (`make test` runs two

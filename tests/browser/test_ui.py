@@ -5,7 +5,6 @@ Screenshots of each state go to test-output/."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -16,27 +15,25 @@ import time
 from pathlib import Path
 
 import pytest
+from support.browser import (
+    CHROMIUM,
+    DESKTOP,
+    SLOW_QUESTION,
+    WAIT_MS,
+    last_bot_text,
+    open_page,
+    progress_of,
+    serve_ui,
+    stop_server,
+    wait_for,
+    wait_until_streaming,
+)
 from support.corpus import ROOT
 
 from advisor.apps import ui
-from advisor.evaluation.servers import free_port, wait_for_port
 
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 OUTPUT = ROOT / "test-output"
 AXE_VERSION = "4.14.1"
-DESKTOP = {"width": 1400, "height": 1000}
-PHONE = {"width": 390, "height": 844}
-SIZES = {"desktop": DESKTOP, "phone": PHONE}
-WAIT_MS = 240_000  # the ceiling of any wait in a browser test (a condition, never a fixed pause)
 TABLE_QUESTION = "What does an AI architect with 5-8 years earn in India?"
 AI_CAREER_WORDS = ("AI architect", "AI engineer", "machine learning", "LPA", "Principal AI")
 XSS_DOC = """---
@@ -188,40 +185,6 @@ def test_document_viewer_opens_only_indexed_documents(advisor):
 # -- the real server in Chromium ------------------------------------------------------------------------------------
 
 
-def _serve(tmp: Path, command: list[str] | None = None, built=None, **env):
-    """Start `advisor serve` (or `command` + the port) over `tmp/corpus` and `tmp/index` on a free loopback port,
-    first copying the session's corpus and index there if `built` is given: (process, URL, log path)."""
-    corpus, data = tmp / "corpus", tmp / "index"
-    if built is not None:
-        shutil.copytree(built.corpus_dir, corpus)
-        shutil.copytree(built.data_dir, data)
-    port = free_port()
-    log = tmp / "server.log"
-    environ = {
-        **os.environ,
-        "ADVISOR_CORPUS_DIR": str(corpus),
-        "ADVISOR_DATA_DIR": str(data),
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        **env,
-    }
-    command = command or [str(Path(sys.executable).parent / "advisor"), "serve", "--port"]
-    proc = subprocess.Popen(
-        [*command, str(port)],
-        env=environ,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-    )
-    if not wait_for_port(port, proc):
-        proc.kill()
-        pytest.fail("server did not start: " + log.read_text()[-2000:])
-    return proc, f"http://127.0.0.1:{port}", log
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    proc.wait(timeout=30)
-
-
 SLOW_PROBE = (
     "import sys, gradio.networking as n; n.url_ok = lambda url: False; "  # as when its probe times out
     "from advisor.apps.cli import main; sys.exit(main(['serve', '--port', sys.argv[1]]))"
@@ -234,7 +197,7 @@ def test_serve_survives_a_start_up_probe_that_times_out(built, tmp_path):
     import httpx
 
     command = [sys.executable, "-c", SLOW_PROBE]
-    proc, url, log = _serve(tmp_path, command, built)
+    proc, url, log = serve_ui(tmp_path, command, built)
     try:
         deadline = time.monotonic() + 60
         while proc.poll() is None and "Running on local URL" not in log.read_text() and time.monotonic() < deadline:
@@ -244,7 +207,7 @@ def test_serve_survives_a_start_up_probe_that_times_out(built, tmp_path):
         assert httpx.get(url, timeout=30).status_code == 200
     finally:
         if proc.poll() is None:
-            _stop(proc)
+            stop_server(proc)
 
 
 @pytest.fixture(scope="module")
@@ -253,19 +216,9 @@ def server(built, tmp_path_factory):
     if not CHROMIUM.exists():
         pytest.fail("Debian chromium is missing: .ci/run installs it (apt-get install -y chromium)")
     tmp = tmp_path_factory.mktemp("ui")
-    proc, url, log = _serve(tmp, built=built)
+    proc, url, log = serve_ui(tmp, built=built)
     yield {"url": url, "corpus": tmp / "corpus", "data": tmp / "index", "log": log}
-    _stop(proc)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        yield b
-        b.close()
+    stop_server(proc)
 
 
 @pytest.fixture(scope="module")
@@ -286,24 +239,9 @@ def axe_source() -> str:
     return target.read_text()
 
 
-def _open(browser, url: str, size: str = "desktop", storage: dict | None = None):
-    context = browser.new_context(viewport=SIZES[size], accept_downloads=True, storage_state=storage)
-    context.set_default_timeout(WAIT_MS)  # every wait is for a condition, with a ceiling a loaded CI survives
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(url)
-    page.wait_for_selector("#question textarea")
-    page.wait_for_function("() => document.querySelector('#sources .hint, #sources .src-group')")
-    page.wait_for_selector("#conversations label")  # the page has loaded the stored conversations
-    page.wait_for_timeout(300)
-    page.errors = errors
-    return context, page
-
-
 @pytest.fixture(params=["desktop", "phone"])
 def sized(request, browser, server):
-    context, page = _open(browser, server["url"], request.param)
+    context, page = open_page(browser, server["url"], request.param)
     page.size = request.param
     yield page
     assert not page.errors, page.errors
@@ -312,7 +250,7 @@ def sized(request, browser, server):
 
 @pytest.fixture
 def page(browser, server):
-    context, page = _open(browser, server["url"])
+    context, page = open_page(browser, server["url"])
     page.size = "desktop"
     yield page
     assert not page.errors, page.errors
@@ -360,16 +298,6 @@ def in_view(page, selector: str) -> bool:
 def feedback_records(server) -> list[dict]:
     path = server["data"] / "feedback.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
-
-
-def wait_for(predicate, timeout: float = WAIT_MS / 1000):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    return predicate()
 
 
 @pytest.mark.browser
@@ -420,7 +348,7 @@ def test_earlier_answers_keep_their_sources_and_documents_open(page):
 
 @pytest.mark.browser
 def test_reload_keeps_conversations_which_the_sidebar_starts_switches_renames_and_deletes(browser, server):
-    context, page = _open(browser, server["url"])
+    context, page = open_page(browser, server["url"])
     page.size = "desktop"
     ask(page, "What does a staff AI engineer own?")
     page.reload()
@@ -732,33 +660,19 @@ def test_bad_input_through_the_http_api_gets_one_line(server, body, said):
 
 # -- other servers: a slow answer to stop, a real LLM, another corpus, login, a broken index ---------------------------
 
-SLOW_QUESTION = "Should I become an AI architect? I have 2 years of experience and love coding"
 STOPPED = "Stopped before the answer was finished."
 
 
 @pytest.fixture(scope="module")
 def slow_server(built, tmp_path_factory):
     """The UI over an Advisor whose generator streams the usual answer one word every 0.4 s
-    (tests/ui_slow_server.py); `progress` logs each word sent and how each answer ended."""
+    (tests/support/ui_slow_server.py); `progress` logs each word sent and how each answer ended."""
     tmp = tmp_path_factory.mktemp("ui-slow")
     progress = tmp / "progress.jsonl"
     command = [sys.executable, str(Path(__file__).parents[1] / "support" / "ui_slow_server.py"), "0.4", str(progress)]
-    proc, url, log = _serve(tmp, command, built)
+    proc, url, log = serve_ui(tmp, command, built)
     yield {"url": url, "data": tmp / "index", "log": log, "progress": progress}
-    _stop(proc)
-
-
-def progress_of(server, question: str) -> list[dict]:
-    path = server["progress"]
-    records = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
-    return [r for r in records if question.startswith(r["question"][:40])]
-
-
-def last_bot_text(page) -> str:
-    return page.evaluate(
-        "() => { const b = document.querySelectorAll('#chat [data-testid=\"bot\"]');"
-        " return b.length ? b[b.length - 1].innerText : ''; }"
-    )
+    stop_server(proc)
 
 
 def kept_and_stopped(page, shown: str) -> bool:
@@ -777,21 +691,9 @@ def error_badges(page) -> int:
     )
 
 
-def wait_until_streaming(page, words: int = 3) -> str:
-    """Wait until the last answer shows at least `words` words of streamed text; return that text."""
-    page.wait_for_function(
-        "n => { const b = document.querySelectorAll('#chat [data-testid=\"bot\"]');"
-        " const t = b.length ? b[b.length - 1].innerText.trim() : '';"
-        " return !t.includes('Looking through') && t.split(/\\s+/).length >= n; }",
-        arg=words,
-        timeout=WAIT_MS,
-    )
-    return last_bot_text(page)
-
-
 @pytest.mark.browser
 def test_stop_halts_a_slow_answer_and_the_next_question_works(browser, slow_server):
-    context, page = _open(browser, slow_server["url"])
+    context, page = open_page(browser, slow_server["url"])
     page.size = "desktop"
     page.fill("#question textarea", SLOW_QUESTION)
     page.click("#ask")
@@ -849,7 +751,7 @@ def test_stop_halts_a_slow_answer_and_the_next_question_works(browser, slow_serv
 
 @pytest.mark.browser
 def test_stop_halts_an_answer_an_example_chip_started(browser, slow_server):
-    context, page = _open(browser, slow_server["url"])
+    context, page = open_page(browser, slow_server["url"])
     page.size = "desktop"
     chip = page.locator("#chat .examples button").first
     question = chip.inner_text().strip()
@@ -890,9 +792,9 @@ def test_an_llm_answer_streams_with_its_sources_and_says_who_wrote_it(browser, b
         "ADVISOR_LLM_FIRST_TOKEN_TIMEOUT": "180",
         "ADVISOR_LLM_TIMEOUT": "300",
     }
-    proc, url, log = _serve(tmp_path, built=built, **llm)
+    proc, url, log = serve_ui(tmp_path, built=built, **llm)
     try:
-        context, page = _open(browser, url)
+        context, page = open_page(browser, url)
         page.size = "desktop"
         page.evaluate(
             """() => { window.__seen = []; new MutationObserver(() => {
@@ -937,7 +839,7 @@ def test_an_llm_answer_streams_with_its_sources_and_says_who_wrote_it(browser, b
         assert not page.errors, page.errors
         context.close()
     finally:
-        _stop(proc)
+        stop_server(proc)
     assert "Traceback" not in log.read_text()
 
 
@@ -955,9 +857,9 @@ def test_another_corpus_shows_its_own_profile_and_no_ai_career_words(browser, em
     CorpusIndex(settings, embedder).update(progress=False)
     (settings.data_dir / "models").mkdir(exist_ok=True)
     shutil.copy(embedder.path, settings.data_dir / "models" / embedder.path.name)
-    proc, url, _ = _serve(tmp_path)
+    proc, url, _ = serve_ui(tmp_path)
     try:
-        context, page = _open(browser, url)
+        context, page = open_page(browser, url)
         page.size = "desktop"
         page.click("#know-panel button")
         wait_for(lambda: "lectrician" in page.locator("body").inner_text())
@@ -970,14 +872,14 @@ def test_another_corpus_shows_its_own_profile_and_no_ai_career_words(browser, em
         shot(page, "other-corpus")
         context.close()
     finally:
-        _stop(proc)
+        stop_server(proc)
 
 
 @pytest.mark.browser
 def test_with_login_nothing_but_the_login_page_answers(browser, built, tmp_path):
     import httpx
 
-    proc, url, _ = _serve(tmp_path, built=built, ADVISOR_AUTH="ann:s3cret-pw")
+    proc, url, _ = serve_ui(tmp_path, built=built, ADVISOR_AUTH="ann:s3cret-pw")
     try:
         with httpx.Client(base_url=url, timeout=30) as anon:
             page = anon.get("/")
@@ -1014,7 +916,7 @@ def test_with_login_nothing_but_the_login_page_answers(browser, built, tmp_path)
         ask(page, "What does a staff AI engineer own?")
         context.close()
     finally:
-        _stop(proc)
+        stop_server(proc)
 
 
 @pytest.mark.browser
@@ -1024,9 +926,9 @@ def test_a_broken_index_shows_a_banner_not_a_traceback(browser, built, tmp_path)
     shutil.copytree(built.data_dir, tmp_path / "index")
     (tmp_path / "index" / "sentences.npz").write_bytes(b"not a zip file")
     (tmp_path / "index" / "snapshot.jsonl").write_text("{garbage\n")
-    proc, url, _ = _serve(tmp_path)
+    proc, url, _ = serve_ui(tmp_path)
     try:
-        context, page = _open(browser, url)
+        context, page = open_page(browser, url)
         page.size = "desktop"
         page.wait_for_function("() => document.querySelector('#banner').innerText.includes('advisor index')")
         banner = page.locator("#banner").inner_text()
@@ -1039,4 +941,4 @@ def test_a_broken_index_shows_a_banner_not_a_traceback(browser, built, tmp_path)
         shot(page, "broken-index")
         context.close()
     finally:
-        _stop(proc)
+        stop_server(proc)

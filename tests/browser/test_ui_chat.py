@@ -14,27 +14,22 @@ from pathlib import Path
 import pytest
 import test_ui
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from support.browser import DESKTOP, SIZES, open_page, serve_ui, stop_server, wait_for, wait_until_streaming
 from test_ui import (
-    DESKTOP,
     OUTPUT,
-    SIZES,
     TABLE_QUESTION,
     XSS_DOC,
     _axe,
-    _open,
-    _serve,
-    _stop,
     answered,
     ask,
     in_view,
     shot,
-    wait_for,
 )
 
 from advisor.apps import ui
 
 # the browser tests' fixtures (a real server, Chromium, axe-core), one instance per module
-browser, server, page = test_ui.browser, test_ui.server, test_ui.page
+server, page = test_ui.server, test_ui.page
 axe_source, sized = test_ui.axe_source, test_ui.sized
 
 PARAGRAPH = "Architects own the design. Engineers ship the code. Both review risks."
@@ -184,7 +179,7 @@ def test_a_question_asked_before_the_page_finished_loading_is_kept(browser, buil
     the first answer and drew the empty store it had read over it. Here the check takes 6 s longer."""
     progress = tmp_path / "progress.jsonl"
     command = [sys.executable, str(HERE / "ui_slow_server.py"), "0", str(progress)]
-    proc, url, log = _serve(tmp_path, command, built, SLOW_CHECK_SECONDS="6")
+    proc, url, log = serve_ui(tmp_path, command, built, SLOW_CHECK_SECONDS="6")
     try:
         context = browser.new_context(viewport=DESKTOP)
         page = context.new_page()
@@ -207,7 +202,7 @@ def test_a_question_asked_before_the_page_finished_loading_is_kept(browser, buil
         assert not errors, errors
         context.close()
     finally:
-        _stop(proc)
+        stop_server(proc)
     assert "Traceback" not in log.read_text()
 
 
@@ -243,7 +238,7 @@ def test_after_a_reindex_a_reload_shows_the_new_documents(browser, server):
         [str(Path(sys.executable).parent / "advisor"), "index"], env=env, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    context, page = _open(browser, server["url"])
+    context, page = open_page(browser, server["url"])
     page.click("#know-panel button")
     page.wait_for_function(
         "() => document.querySelector('#knowledge').innerText.includes('6 documents')", timeout=60_000
@@ -479,7 +474,7 @@ def test_keyboard_focus_is_visible_sources_are_one_shortcut_away_and_named(page)
 def test_on_a_phone_stop_sources_the_comment_box_and_the_chat_stay_at_hand(browser, server):
     """Issue 20.10: Stop sat below the fold, the rating's comment box opened off-screen, "New conversation" left
     the sidebar over the chat, and sources opened only by tapping a marker."""
-    context, page = _open(browser, server["url"], "phone")
+    context, page = open_page(browser, server["url"], "phone")
     page.size = "phone"
     page.fill("#question textarea", "Should I become an AI architect? I have 2 years of experience and love coding")
     page.click("#ask")
@@ -512,18 +507,18 @@ def slow_server(built, tmp_path_factory):
     """The UI over an Advisor whose answers come one word every 0.4 s (tests/ui_slow_server.py)."""
     tmp = tmp_path_factory.mktemp("ui-slow")
     command = [sys.executable, str(HERE / "ui_slow_server.py"), "0.4", str(tmp / "progress.jsonl")]
-    proc, url, log = _serve(tmp, command, built)
+    proc, url, log = serve_ui(tmp, command, built)
     yield {"url": url}
-    _stop(proc)
+    stop_server(proc)
 
 
 @pytest.mark.browser
 def test_a_question_sent_while_an_answer_is_written_is_not_silently_ignored(browser, slow_server):
     """Issue 20.11: Enter while an answer streamed did nothing, and said nothing."""
-    context, page = _open(browser, slow_server["url"])
+    context, page = open_page(browser, slow_server["url"])
     page.fill("#question textarea", TABLE_QUESTION)
     page.click("#ask")
-    test_ui.wait_until_streaming(page)
+    wait_until_streaming(page)
     page.fill("#question textarea", "What does a staff AI engineer own?")
     page.press("#question textarea", "Enter")
     note = page.locator("#busy-note")
@@ -540,7 +535,7 @@ def test_operator_controls_are_shown_to_operators_only(browser, built, tmp_path,
     page.wait_for_selector("#k", state="visible")  # a loopback server without ADVISOR_OPERATORS: its users operate
     page.click("#know-panel button")
     page.wait_for_selector("#reindex", state="visible")
-    proc, url, _ = _serve(tmp_path, built=built, ADVISOR_AUTH="ann:s3cret-pw", ADVISOR_OPERATORS="olga")
+    proc, url, _ = serve_ui(tmp_path, built=built, ADVISOR_AUTH="ann:s3cret-pw", ADVISOR_OPERATORS="olga")
     try:
         context = browser.new_context(viewport=DESKTOP)
         ann = context.new_page()
@@ -557,7 +552,7 @@ def test_operator_controls_are_shown_to_operators_only(browser, built, tmp_path,
         assert ann.locator("#export").is_visible()  # the rest of that row stays
         context.close()
     finally:
-        _stop(proc)
+        stop_server(proc)
 
 
 CHAT_LINKS = """ex => [...document.querySelectorAll(`#chat .answer.ex-${ex} a.cite`)]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from support.corpus import CORPUS, make_settings
+from support.fakes import CountingEmbedder
 
 from advisor.indexing import CorpusIndex
 from advisor.pipeline import Advisor
@@ -85,23 +86,6 @@ def test_near_duplicate_by_containment():
     a = frozenset({("a", "b", "c"), ("b", "c", "d"), ("c", "d", "e")})
     assert near_duplicate(a, a | {("x", "y", "z")})
     assert not near_duplicate(a, frozenset({("q", "r", "s")}))
-
-
-class CountingEmbedder:
-    """The real embedder, counting every text it is asked to embed."""
-
-    def __init__(self, inner) -> None:
-        self.inner = inner
-        self.texts: list[str] = []
-        self.name, self.dim = inner.name, inner.dim
-
-    @property
-    def loaded(self) -> bool:
-        return self.inner.loaded
-
-    def embed_batch(self, texts):
-        self.texts += list(texts)
-        return self.inner.embed_batch(texts)
 
 
 def test_a_cli_reindex_is_picked_up_by_a_running_reader_without_it_embedding(tmp_path, embedder):

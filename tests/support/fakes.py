@@ -1,5 +1,6 @@
 """Fakes of the stage protocols, for unit tests of pure logic (never for the user's path, which has real
-end-to-end tests): an embedder, a condenser, a retriever built from a list of passages, a judge and a generator.
+end-to-end tests): an embedder (and a counter of what the real one embeds), a condenser, a retriever built
+from a list of passages, a judge and a generator.
 
 Each keeps the protocol's contract (shapes, types, order) so the code under test cannot tell, and
 records what it was asked, so a test can assert what the pipeline did.
@@ -17,6 +18,23 @@ from advisor.schema import Chunk, Composition, Passage, Retrieval, Turn, Verdict
 from advisor.text import split_sentences
 
 DIM = 16
+
+
+class CountingEmbedder:
+    """The real embedder, counting every text it is asked to embed."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.texts: list[str] = []
+        self.name, self.dim = inner.name, inner.dim
+
+    @property
+    def loaded(self) -> bool:
+        return self.inner.loaded
+
+    def embed_batch(self, texts):
+        self.texts += list(texts)
+        return self.inner.embed_batch(texts)
 
 
 class FakeEmbedder:

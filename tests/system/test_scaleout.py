@@ -9,12 +9,12 @@ import shutil
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 from support.corpus import CORPUS
-from test_retrieval import CountingEmbedder
+from support.fakes import CountingEmbedder
+from support.shared_index import DOCS
 
 import advisor.indexing as index_module
 from advisor.indexing import CorpusIndex
@@ -24,33 +24,7 @@ from advisor.store.reader import IndexBusy
 
 pytestmark = pytest.mark.server
 BIN = Path(sys.executable).parent
-DOCS = (
-    "ai-architect-career-ladder.md",
-    "ai-engineering-architect-career-guide.md",
-    "ai-engineer-vs-ai-architect-which-role-to-target-2026.md",
-)
 QUESTIONS = ("What does a staff AI/ML engineer own?", "Do I need a PhD to become an AI engineering architect?")
-
-
-@pytest.fixture
-def shared(tmp_path, chroma_server, postgres_url, embedder):
-    """A writer that indexed three documents into a fresh collection of the shared server."""
-    corpus = tmp_path / "writer" / "corpus"
-    corpus.mkdir(parents=True)
-    for name in DOCS:
-        shutil.copy(CORPUS / name, corpus / name)
-    writer = Settings.from_env(
-        {},
-        corpus_dir=corpus,
-        data_dir=tmp_path / "writer" / "index",
-        chroma_url=chroma_server,
-        records_url=postgres_url,
-        collection=f"t{uuid.uuid4().hex[:10]}",
-        poll_seconds=1,
-    )
-    report = CorpusIndex(writer, embedder).update(progress=False)
-    assert report.added == report.chunks > 30
-    return writer, report
 
 
 def reader_settings(tmp_path: Path, name: str, writer: Settings) -> Settings:

@@ -17,9 +17,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from test_scaleout import DOCS as SHARED_DOCS
-from test_scaleout import shared
-from test_ui import SLOW_QUESTION, _open, _serve, _stop, browser, progress_of, wait_for, wait_until_streaming
+from support.browser import SLOW_QUESTION, open_page, progress_of, serve_ui, stop_server, wait_for, wait_until_streaming
+from support.shared_index import DOCS as SHARED_DOCS
 
 from advisor.apps.feedback import (
     MAX_COMMENT,
@@ -43,8 +42,6 @@ from advisor.schema import Profile, Turn
 from advisor.settings import Settings
 from advisor.store.versions import owns, writer_origin
 from advisor.text import cited_numbers, neutral_markers
-
-__all__ = ["browser", "shared"]  # fixtures: test_ui's Chromium, test_scaleout's writer of a shared server
 
 BIN = Path(sys.executable).parent
 HUGE = "AI architect " * 80_000  # 1 MB of subject mentions: condensing it took about an hour
@@ -134,7 +131,7 @@ def call_ask(url: str, question: str, chat: list, timeout: float = 600) -> str:
 @pytest.mark.browser
 def test_four_huge_histories_do_not_stall_a_normal_question(built, tmp_path):
     """Four requests with 1 MB of history filled the four answer slots for an hour; a normal question waited."""
-    proc, url, log = _serve(tmp_path, built=built)
+    proc, url, log = serve_ui(tmp_path, built=built)
     try:
         huge = [{"role": "user", "content": HUGE}, {"role": "assistant", "content": "An answer."}]
         hostile = [
@@ -150,24 +147,24 @@ def test_four_huge_histories_do_not_stall_a_normal_question(built, tmp_path):
             assert not t.is_alive()
         assert "Traceback" not in log.read_text()
     finally:
-        _stop(proc)
+        stop_server(proc)
 
 
 @pytest.fixture
 def slow(built, tmp_path):
-    """The UI over a generator that streams one word every 0.4 s and logs each (tests/ui_slow_server.py)."""
+    """The UI over a generator that streams one word every 0.4 s and logs each (tests/support/ui_slow_server.py)."""
     progress = tmp_path / "progress.jsonl"
     command = [sys.executable, str(Path(__file__).parents[1] / "support" / "ui_slow_server.py"), "0.4", str(progress)]
-    proc, url, log = _serve(tmp_path, command, built)
+    proc, url, log = serve_ui(tmp_path, command, built)
     yield {"url": url, "progress": progress, "log": log}
-    _stop(proc)
+    stop_server(proc)
 
 
 @pytest.mark.browser
 def test_an_answer_stops_when_its_client_leaves(browser, slow):
     """A closed tab's answer must not draft on to the end, holding an answer slot for nobody (Gradio closes
     the answer's generator when its client leaves; the answer's worker then closes the model's stream)."""
-    context, page = _open(browser, slow["url"])
+    context, page = open_page(browser, slow["url"])
     page.fill("#question textarea", SLOW_QUESTION)
     page.click("#ask")
     wait_until_streaming(page)
@@ -385,7 +382,7 @@ def call_event(url: str, fn_index: int, trigger: int, data: list, event_data: di
 @pytest.mark.browser
 def test_a_forged_rating_is_refused_and_stores_nothing(built, tmp_path):
     """The like handler stored whatever the browser's store held, any size, for any answer id."""
-    proc, url, log = _serve(tmp_path, built=built)
+    proc, url, log = serve_ui(tmp_path, built=built)
     try:
         fn_index, trigger = dependency(httpx.get(f"{url}/config").json(), "like")
         forged = {**EXCHANGE, "id": "forged", "comment": "c" * 5_000_000, "seal": "0" * 64}
@@ -396,7 +393,7 @@ def test_a_forged_rating_is_refused_and_stores_nothing(built, tmp_path):
         assert not feedback.exists() or "forged" not in feedback.read_text()
         assert "Traceback" not in log.read_text()
     finally:
-        _stop(proc)
+        stop_server(proc)
 
 
 # -- 5. a full disk neither corrupts feedback nor hides that a rating was lost ----------------------------------------
@@ -472,7 +469,7 @@ def test_failed_logins_slow_down_then_lock_out_per_client_and_per_user():
 @pytest.mark.browser
 def test_repeated_wrong_passwords_are_slowed_down_on_the_real_server(built, tmp_path):
     """200 wrong passwords were each checked at once (3 s in all)."""
-    proc, url, log = _serve(tmp_path, built=built, ADVISOR_AUTH="ann:s3cret-pw")
+    proc, url, log = serve_ui(tmp_path, built=built, ADVISOR_AUTH="ann:s3cret-pw")
     try:
         with httpx.Client(base_url=url, timeout=30) as guesser:
             guesses = [{"username": "ann", "password": f"guess{i}"} for i in range(20)]
@@ -484,7 +481,7 @@ def test_repeated_wrong_passwords_are_slowed_down_on_the_real_server(built, tmp_
             assert int(refused.headers["retry-after"]) >= 1
         assert "Traceback" not in log.read_text()
     finally:
-        _stop(proc)
+        stop_server(proc)
 
 
 # -- 8. reindexing from the page is for an operator --------------------------------------------------------------------
@@ -511,7 +508,7 @@ def test_who_may_reindex_from_the_page(host, user, operators, allowed):
 @pytest.mark.browser
 def test_a_user_who_is_not_an_operator_cannot_reindex(built, tmp_path):
     """Anyone who reached the page could trigger a reindex through the `on_reindex` API."""
-    proc, url, log = _serve(tmp_path, built=built, ADVISOR_AUTH="ann:s3cret-pw", ADVISOR_OPERATORS="olga")
+    proc, url, log = serve_ui(tmp_path, built=built, ADVISOR_AUTH="ann:s3cret-pw", ADVISOR_OPERATORS="olga")
     try:
         (tmp_path / "corpus" / "zephyr.md").write_text("# Zephyr notes\n\n## Start\n\nZephyr routes start at dawn.\n")
         with httpx.Client(base_url=url, timeout=60) as ann:
@@ -523,7 +520,7 @@ def test_a_user_who_is_not_an_operator_cannot_reindex(built, tmp_path):
         manifest = json.loads((tmp_path / "index" / "manifest.json").read_text())
         assert set(manifest["sources"]) == set(json.loads((built.data_dir / "manifest.json").read_text())["sources"])
     finally:
-        _stop(proc)
+        stop_server(proc)
 
 
 # -- 10. small ones: an unreadable folder, a bad k, export leftovers ------------------------------------------------
@@ -584,9 +581,9 @@ def test_a_bad_k_through_the_api_is_a_one_line_error(server_for_k):
 
 @pytest.fixture
 def server_for_k(built, tmp_path):
-    proc, url, log = _serve(tmp_path, built=built)
+    proc, url, log = serve_ui(tmp_path, built=built)
     yield url, log
-    _stop(proc)
+    stop_server(proc)
 
 
 def test_export_folders_of_servers_that_are_gone_are_removed(tmp_path):
