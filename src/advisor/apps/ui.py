@@ -486,9 +486,7 @@ def client_left(blocks: gr.Blocks, session_hash: str | None) -> bool:
     Gradio only stops a generator whose client left; a plain function runs to its end, so it asks here.
     """
     jobs = getattr(getattr(blocks, "_queue", None), "active_jobs", None) or []
-    return any(
-        event.session_hash == session_hash and not event.alive for events in jobs if events for event in events
-    )
+    return any(event.session_hash == session_hash and not event.alive for events in jobs if events for event in events)
 
 
 def answer_while_present(items: Iterator, left: Callable[[], bool]) -> Answer | None:
