@@ -1,6 +1,7 @@
 """The chat, round 2 (issue 20): pure rendering helpers first, then the real server in Debian's Chromium.
 
-Browser helpers and fixtures (a real `advisor serve`, Chromium, axe-core) come from test_ui.py."""
+Browser helpers and fixtures: a real `advisor serve` and Chromium from tests/support/browser.py, axe-core
+from test_ui.py."""
 
 from __future__ import annotations
 

@@ -33,12 +33,12 @@ from advisor.apps.feedback import (
 )
 from advisor.apps.throttle import FREE, LOCK_AFTER, LOCK_SECONDS, LoginThrottle
 from advisor.apps.ui import _secret as ui_secret
-from advisor.apps.ui import clean_stale_exports, may_reindex, parse_k
+from advisor.apps.ui import answer_while_present, clean_stale_exports, may_reindex, parse_k
 from advisor.indexing import CorpusIndex
 from advisor.ingest.load import load_document
 from advisor.pipeline import MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_TURN_CHARS, Advisor, InvalidQuestion, cap_history
 from advisor.profile import mentions
-from advisor.schema import Profile, Turn
+from advisor.schema import Answer, Profile, Turn
 from advisor.settings import Settings
 from advisor.store.versions import owns, writer_origin
 from advisor.text import cited_numbers, neutral_markers
@@ -694,3 +694,62 @@ def test_indexing_on_a_full_disk_says_disk_full(built, tmp_path):
     assert run.returncode == 2, (run.returncode, run.stderr[-1500:])
     said = run.stderr.strip().splitlines()[-1]
     assert said.startswith("advisor: error: disk full:") and "Traceback" not in run.stderr, run.stderr[-1500:]
+
+
+def leave_after_start(url: str, server: dict, question: str) -> None:
+    """Start an `ask` through the raw HTTP API, wait until its answer is being written, then disconnect."""
+    body = json.dumps({"data": [question, [], 5, None]})
+    with httpx.Client(timeout=120) as client:
+        call = client.post(f"{url}/gradio_api/call/ask", content=body, headers={"content-type": "application/json"})
+        assert call.status_code == 200, call.text
+        with client.stream("GET", f"{url}/gradio_api/call/ask/{call.json()['event_id']}"):
+            assert wait_for(lambda: progress_of(server, question), 120), "the answer never started"
+    # leaving both contexts closes the connection: the client has gone
+
+
+@pytest.mark.browser
+def test_an_api_answer_stops_when_its_client_leaves(slow):
+    """An `ask` API call whose client disconnected drafted on to its end, holding an answer slot for nobody."""
+    leave_after_start(slow["url"], slow, SLOW_QUESTION)
+    ended = wait_for(lambda: [r for r in progress_of(slow, SLOW_QUESTION) if r["state"] != "streaming"], 120)
+    assert [r["state"] for r in ended] == ["closed"], ended
+    assert "Traceback" not in slow["log"].read_text()
+
+
+@pytest.mark.browser
+def test_abandoned_api_answers_free_their_slots_for_a_normal_question(slow):
+    """Four abandoned `ask` calls filled the four answer slots until they had drafted to the end."""
+    left = [f"Question {n} from a client that leaves: {SLOW_QUESTION}" for n in range(4)]
+    leavers = [threading.Thread(target=leave_after_start, args=(slow["url"], slow, q), daemon=True) for q in left]
+    for t in leavers:
+        t.start()
+    for t in leavers:
+        t.join(180)
+    normal = finishes(lambda: call_ask(slow["url"], "What does a staff AI engineer own?", []), ceiling=300)
+    assert normal.strip()
+    for question in left:  # none of the four ran to its end
+        states = [r["state"] for r in progress_of(slow, question) if r["state"] != "streaming"]
+        assert states == ["closed"], (question, states)
+
+
+def test_an_answer_is_abandoned_once_its_client_leaves():
+    """`answer_while_present` stops reading and closes the stream as soon as `left()` is true."""
+    closed: list[bool] = []
+
+    def stream():
+        try:
+            for n in range(1000):
+                yield f"word{n} "
+        finally:
+            closed.append(True)
+
+    asked = iter([False, False, True])
+    assert answer_while_present(stream(), lambda: next(asked, True)) is None
+    assert wait_for(lambda: closed, 30) == [True]
+
+
+def test_an_answer_is_returned_to_a_client_that_stays():
+    answer = object.__new__(Answer)
+    assert answer_while_present(iter(["a ", "b ", answer]), lambda: False) is answer
+    with pytest.raises(RuntimeError):
+        answer_while_present(iter(["a "]), lambda: False)

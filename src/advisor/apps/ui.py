@@ -25,7 +25,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -525,6 +525,32 @@ def chat_messages(exchanges: list[dict]) -> list[dict]:
 
 def feedback_values(exchanges: list[dict]) -> list[str | None]:
     return [{"up": "Like", "down": "Dislike"}.get(e.get("rating")) for e in exchanges]
+
+
+def client_left(blocks: gr.Blocks, session_hash: str | None) -> bool:
+    """Whether Gradio has marked the running event of `session_hash` dead (its client disconnected).
+
+    Gradio only stops a generator whose client left; a plain function runs to its end, so it asks here.
+    """
+    jobs = getattr(getattr(blocks, "_queue", None), "active_jobs", None) or []
+    return any(event.session_hash == session_hash and not event.alive for events in jobs if events for event in events)
+
+
+def answer_while_present(items: Iterator, left: Callable[[], bool]) -> Answer | None:
+    """The `Answer` that `items` (an `Advisor.stream`) ends with, or None once `left()` says the caller left.
+
+    `left` is asked every `BEAT_SECONDS` at most; an abandoned stream is closed (a model stops drafting).
+    """
+    produced = in_background(items)
+    try:
+        for item in produced:
+            if left():
+                return None
+            if isinstance(item, Answer):
+                return item
+        raise RuntimeError("the answer stream ended without an answer")
+    finally:
+        produced.close()
 
 
 def in_background(items: Iterator, beat: float = BEAT_SECONDS) -> Iterator:
@@ -1210,18 +1236,25 @@ def create_app(advisor: Advisor, host: str | None = None) -> gr.Blocks:
         except Exception as exc:  # the viewer says what went wrong, never a traceback
             return f"<p>This document cannot be shown ({_escape(type(exc).__name__)}).</p>"
 
-    def api_ask(message, chat, k, previous):
+    def api_ask(message, chat, k, previous, request: gr.Request):
         """The programmatic `ask` endpoint (gradio_client): question + chat so far -> chat, sources, export.
 
         It keeps the earlier contract (`predict(question, chat, k, api_name="/ask")`, result[0] is the chat)
-        and stores nothing in any browser; its export is private to the calling session.
+        and stores nothing in any browser; its export is private to the calling session. An answer whose
+        client has left is abandoned within `BEAT_SECONDS`, so it frees its answer slot for others.
         """
         question = message if isinstance(message, str) else ""
         exchange = {"id": uuid.uuid4().hex, "question": shown(question), "answer": None, "time": _now()}
         history: list[dict] = []
         try:
             history = history_from_chat(chat)
-            answer = advisor.ask(question, history, k=parse_k(k, settings.k))
+            answer = answer_while_present(
+                advisor.stream(question, history, k=parse_k(k, settings.k)),
+                lambda: client_left(app, getattr(request, "session_hash", None)),
+            )
+            if answer is None:  # nobody is waiting for it: nothing to write back
+                log.info("an API answer was abandoned: its client left")
+                return [], "", None, previous
             exchange["answer"] = answer.to_json()
             reply = answer.text
         except (InvalidQuestion, IndexUnavailable) as exc:
