@@ -30,7 +30,8 @@ from support.browser import (
 )
 from support.corpus import ROOT
 
-from advisor.apps import ui
+from advisor.apps import feedback
+from advisor.apps.ui import answering, conversations, records, render
 
 OUTPUT = ROOT / "test-output"
 AXE_VERSION = "4.14.1"
@@ -54,7 +55,7 @@ A trap for the page: <script>window.__xss = 1</script> and <img src=x onerror="w
 
 def test_markdown_tables_render_as_tables_and_quoted_rows_are_highlighted():
     text = "| Experience | Salary Range |\n|---|---|\n| 5-8 Years | ₹30–60 LPA |\n| 8-12 Years | ₹50–90 LPA |"
-    html = ui.markdown_html(text, ["AI Architect Salaries: 5-8 Years — Salary Range: ₹30–60 LPA"])
+    html = render.markdown_html(text, ["AI Architect Salaries: 5-8 Years — Salary Range: ₹30–60 LPA"])
     assert "<table>" in html and "|" not in html
     rows = re.findall(r"<tr[^>]*>.*?</tr>", html, re.S)
     quoted = [r for r in rows if re.search(r'class="quoted\b', r)]
@@ -62,7 +63,7 @@ def test_markdown_tables_render_as_tables_and_quoted_rows_are_highlighted():
 
 
 def test_markdown_keeps_html_as_text_and_marks_a_quoted_sentence():
-    html = ui.markdown_html(
+    html = render.markdown_html(
         "Intro. The path takes five years. <script>x()</script> ![i](http://x/y.png)", ["The path takes five years"]
     )
     assert "<script>" not in html and "&lt;script&gt;" in html and "<img" not in html
@@ -78,11 +79,11 @@ def test_answer_html_links_every_valid_marker_and_refusals_offer_buttons():
         "generator": "extractive",
         "notices": ["Your question was long."],
     }
-    html = ui.answer_html({"question": "q", "answer": answer}, 3)
+    html = render.answer_html({"question": "q", "answer": answer}, 3)
     assert html.count("href='#src-3-1'") == 2  # in the text and in the folded source list
     assert "[7]" not in html and "Your question was long." in html and "no language model" in html
     refusal = {**answer, "refused": True, "answer": "I can't answer that. You could ask:\n- What is X?\n- How do I Y?"}
-    html = ui.answer_html({"question": "q", "answer": refusal}, 0)
+    html = render.answer_html({"question": "q", "answer": refusal}, 0)
     assert re.findall(r"<button type='button' class='suggest'>([^<]+)</button>", html) == ["What is X?", "How do I Y?"]
 
 
@@ -98,7 +99,7 @@ def test_who_answered_names_the_model_that_drafted(generator, model, says):
     answer = {"answer": "- one [1]\n- two [1]", "refused": False, "cited": [1], "generator": generator}
     answer |= {"passages": [{"rank": 1, "id": "c", "source": "a.md", "title": "A", "text": "one two"}]}
     answer |= {"verification": {"model": model} if model else None, "notices": ["Draft not used."]}
-    html = ui.answer_html({"question": "q", "answer": answer}, 0)
+    html = render.answer_html({"question": "q", "answer": answer}, 0)
     assert says in html
     assert "Draft not used.</p>\n\n- one" in html  # the list starts a Markdown block of its own after the notice
 
@@ -118,7 +119,7 @@ def test_in_background_beats_while_waiting_raises_errors_and_closes_its_source_w
         finally:
             closed.set()
 
-    items = ui.in_background(slow(), beat=0.1)
+    items = answering.in_background(slow(), beat=0.1)
     seen = []
     for item in items:
         seen.append(item)
@@ -128,13 +129,13 @@ def test_in_background_beats_while_waiting_raises_errors_and_closes_its_source_w
     items.close()
     assert closed.wait(timeout=120)  # the worker stopped after its current item and closed the source
     with pytest.raises(ValueError, match="broken"):
-        list(ui.in_background(slow(fail=True), beat=0.1))
+        list(answering.in_background(slow(fail=True), beat=0.1))
 
 
 def test_long_messages_are_collapsed():
-    html = ui.question_html("word " * 1000)
+    html = render.question_html("word " * 1000)
     visible, _, hidden = html.partition("<details")
-    assert len(visible.strip()) <= ui.LONG_QUESTION and "Show the whole question" in hidden
+    assert len(visible.strip()) <= render.LONG_QUESTION and "Show the whole question" in hidden
 
 
 def test_export_quotes_every_line_of_each_answers_sources():
@@ -147,7 +148,7 @@ def test_export_quotes_every_line_of_each_answers_sources():
             {"question": "Q2?", "error": "Stopped before the answer was finished."},
         ],
     }
-    md = ui.conversation_markdown(conv)
+    md = records.conversation_markdown(conv)
     assert md.startswith("# Q1?") and "Exported " in md
     assert "> [1] *A — S* (corpus/a.md)\n>\n> one\n>\n> two" in md
     assert "**You:** Q2?" in md and "Stopped before" in md
@@ -157,29 +158,29 @@ def test_feedback_keeps_one_current_rating_per_answer(tmp_path):
     path = tmp_path / "feedback.jsonl"
     exchange = {"id": "a1", "question": "Q", "answer": {"answer": "A [1]", "cited": [1], "passages": []}}
     for rating, comment in (("up", ""), ("down", ""), ("down", "too vague")):
-        ui.save_feedback(path, {**exchange, "rating": rating, "comment": comment})
-    ui.save_feedback(path, {**exchange, "id": "a2", "rating": "up"})
-    ui.save_feedback(path, {**exchange, "id": "a2", "rating": None})  # withdrawn
-    current = ui.current_feedback(path)
+        feedback.save_feedback(path, {**exchange, "rating": rating, "comment": comment})
+    feedback.save_feedback(path, {**exchange, "id": "a2", "rating": "up"})
+    feedback.save_feedback(path, {**exchange, "id": "a2", "rating": None})  # withdrawn
+    current = feedback.current_feedback(path)
     assert list(current) == ["a1"] and current["a1"]["rating"] == "down" and current["a1"]["comment"] == "too vague"
 
 
 def test_each_user_sees_only_their_conversations():
     store = {"users": {}}
-    ui.current(ui.user_space(store, "ann"))["exchanges"].append({"question": "ann's question"})
-    bob = ui.user_space(store, "bob")
+    conversations.current(conversations.user_space(store, "ann"))["exchanges"].append({"question": "ann's question"})
+    bob = conversations.user_space(store, "bob")
     assert all(not c["exchanges"] for c in bob["conversations"])
-    assert ui.user_space("garbage", "ann")["conversations"]  # malformed browser data starts afresh
+    assert conversations.user_space("garbage", "ann")["conversations"]  # malformed browser data starts afresh
     handed_back = {"users": {}, "__type__": "update"}  # how the page returns the store after a stopped stream
-    ui.user_space(handed_back, "ann")
+    conversations.user_space(handed_back, "ann")
     assert "__type__" not in handed_back and "ann" in handed_back["users"]
 
 
 def test_document_viewer_opens_only_indexed_documents(advisor):
     chunk = advisor.retriever.snapshot.chunks[3]
-    html = ui.document_html(advisor, chunk.source, chunk.id)
+    html = render.document_html(advisor, chunk.source, chunk.id)
     assert 'class="quoted' in html or "<mark" in html
-    assert "not in the index" in ui.document_html(advisor, "corpus/../../etc/passwd", "x")
+    assert "not in the index" in render.document_html(advisor, "corpus/../../etc/passwd", "x")
 
 
 # -- the real server in Chromium ------------------------------------------------------------------------------------
@@ -431,7 +432,7 @@ def test_one_changeable_rating_per_answer_with_an_optional_comment(page, server)
     page.click("#comment-send")
     page.wait_for_selector("#comment-row", state="hidden")
     records = [r for r in feedback_records(server) if (r["question"] or "").startswith("How long does it take")]
-    current = ui.current_feedback(server["data"] / "feedback.jsonl")
+    current = feedback.current_feedback(server["data"] / "feedback.jsonl")
     mine = {k: v for k, v in current.items() if k == records[-1]["answer_id"]}
     assert len({r["answer_id"] for r in records}) == 1
     assert mine[records[-1]["answer_id"]]["rating"] == "down"

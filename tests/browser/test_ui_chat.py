@@ -27,7 +27,7 @@ from test_ui import (
     shot,
 )
 
-from advisor.apps import ui
+from advisor.apps.ui import auth, conversations, records, render
 
 # the browser tests' fixtures (a real server, Chromium, axe-core), one instance per module
 server, page = test_ui.server, test_ui.page
@@ -46,7 +46,7 @@ PARAGRAPH = "Architects own the design. Engineers ship the code. Both review ris
     ],
 )
 def test_every_quoted_sentence_of_a_paragraph_is_marked(quotes, marked):
-    html = ui.markdown_html(PARAGRAPH, quotes)
+    html = render.markdown_html(PARAGRAPH, quotes)
     assert re.findall(r"<mark class='q-\d+'>([^<]+)</mark>", html) == marked
     for k, q in enumerate(quotes):  # each mark names the quote it stands for
         if q in marked:
@@ -57,10 +57,10 @@ def test_each_marker_points_at_the_sentence_it_ends():
     passage = {"rank": 1, "id": "c1", "source": "corpus/a.md", "title": "Roles", "section": None, "text": PARAGRAPH}
     text = "- Architects own the design [1]\n- Both review risks [1]"
     answer = {"answer": text, "refused": False, "cited": [1], "passages": [passage], "generator": "extractive"}
-    chat = ui.answer_html({"question": "q", "answer": answer}, 0)
+    chat = render.answer_html({"question": "q", "answer": answer}, 0)
     links = re.findall(r"<a class='cite (q-\d+)' href='#src-0-1'[^>]*>", chat)
     assert links == ["q-0", "q-1"]
-    card = ui.sources_group({"question": "q", "answer": answer}, 0, True)
+    card = render.sources_group({"question": "q", "answer": answer}, 0, True)
     assert "<mark class='q-0'>Architects own the design</mark>" in card
     assert "<mark class='q-1'>Both review risks</mark>" in card
     assert "title='Roles'" in chat  # a marker names its source (the page makes it the link's name)
@@ -72,7 +72,7 @@ def test_an_edit_that_replaces_later_exchanges_keeps_the_conversation_as_it_was(
         "conversations": [{"id": "a", "title": "", "exchanges": [{"question": "Q1"}, {"question": "Q2"}]}],
     }
     space["conversations"].append({"id": "b", "title": "Other", "exchanges": [{"question": "B1"}]})
-    kept = ui.keep_before_edit(space, space["conversations"][0])
+    kept = conversations.keep_before_edit(space, space["conversations"][0])
     assert [c["id"] for c in space["conversations"]] == ["a", kept["id"], "b"]
     assert kept["title"] == "Q1 (before the edit)" and [e["question"] for e in kept["exchanges"]] == ["Q1", "Q2"]
     space["conversations"][0]["exchanges"][0]["question"] = "Q1 edited"
@@ -90,11 +90,11 @@ def test_an_edit_that_replaces_later_exchanges_keeps_the_conversation_as_it_was(
     ],
 )
 def test_an_edit_applies_only_to_the_question_it_was_opened_on(sent, question, same):
-    assert ui.same_message(sent, ui.question_html(question)) is same
+    assert conversations.same_message(sent, render.question_html(question)) is same
 
 
 def test_sessions_that_acted_are_remembered_the_oldest_forgotten_first():
-    acted = ui.Sessions(limit=2)
+    acted = auth.Sessions(limit=2)
     for session in ("a", "b", "c"):
         acted.add(session)
     assert [acted.seen(s) for s in ("a", "b", "c", "d")] == [False, True, True, False]
@@ -102,7 +102,7 @@ def test_sessions_that_acted_are_remembered_the_oldest_forgotten_first():
 
 def test_an_unfinished_answer_left_by_a_closed_page_says_it_was_interrupted():
     space = {"conversations": [{"exchanges": [{"answer": None, "partial": "half"}, {"answer": {"answer": "A"}}]}]}
-    ui.mark_interrupted(space)
+    conversations.mark_interrupted(space)
     first, second = space["conversations"][0]["exchanges"]
     assert first == {"answer": None, "error": "This answer was interrupted."} and "error" not in second
 
@@ -118,7 +118,7 @@ def test_an_unfinished_answer_left_by_a_closed_page_says_it_was_interrupted():
     ],
 )
 def test_markers_are_numbered_in_order_of_first_use(text, ranks, numbers):
-    assert ui.display_numbers(text, ranks) == numbers
+    assert render.display_numbers(text, ranks) == numbers
 
 
 def _passage(rank: int, title: str, text: str) -> dict:
@@ -140,27 +140,29 @@ def test_the_chat_the_sources_and_the_export_number_sources_alike():
     ]
     answer = {"answer": "- Second fact here [2]\n- First fact here [1]", "refused": False, "cited": [2, 1]}
     exchange = {"question": "q", "answer": answer | {"passages": passages, "generator": "extractive"}}
-    chat = ui.answer_html(exchange, 0)
+    chat = render.answer_html(exchange, 0)
     assert re.findall(r"href='#src-0-(\d)'[^>]*>\[(\d)\]", chat) == [("1", "1"), ("2", "2"), ("1", "1"), ("2", "2")]
     assert chat.index("title='Two'") < chat.index("title='One'")  # the first cited is [1]
-    cards = ui.sources_group(exchange, 0, True)
+    cards = render.sources_group(exchange, 0, True)
     shown = re.findall(r"id='src-0-(\d)' data-rank='\d'[^>]*aria-label='Source \d: (\w+)'", cards)
     assert shown == [("1", "Two"), ("2", "One"), ("3", "Three")]
     assert "<mark class='q-0'>Second fact here</mark>" in cards.split("id='src-0-2'")[0]
-    md = ui.conversation_markdown({"id": "x", "title": "", "exchanges": [exchange]})
+    md = records.conversation_markdown({"id": "x", "title": "", "exchanges": [exchange]})
     assert "Second fact here [1]" in md and "First fact here [2]" in md
     assert md.index("> [1] *Two*") < md.index("> [2] *One*")
     assert answer["answer"] == "- Second fact here [2]\n- First fact here [1]"  # the stored answer is unchanged
 
 
 def test_a_stopped_answer_keeps_what_it_had_written_marked_as_stopped():
-    exchange = {"question": "Q?", "answer": None, "error": ui.STOPPED, "partial": "Half of it [2] and more"}
-    html = ui.answer_html(exchange, 4)
-    assert "answer stopped ex-4" in html and "Half of it and more" in html and ui.STOPPED in html
+    exchange = {"question": "Q?", "answer": None, "error": render.STOPPED, "partial": "Half of it [2] and more"}
+    html = render.answer_html(exchange, 4)
+    assert "answer stopped ex-4" in html and "Half of it and more" in html and render.STOPPED in html
     assert "[2]" not in html  # no sources are kept to link it to
-    md = ui.conversation_markdown({"id": "x", "title": "", "exchanges": [exchange]})
-    assert f"**Advisor:** Half of it and more\n\n*{ui.STOPPED}*" in md
-    assert ui.answer_html({"question": "Q?", "answer": None, "error": ui.STOPPED}, 0).endswith(f"{ui.STOPPED}</em></p>")
+    md = records.conversation_markdown({"id": "x", "title": "", "exchanges": [exchange]})
+    assert f"**Advisor:** Half of it and more\n\n*{render.STOPPED}*" in md
+    assert render.answer_html({"question": "Q?", "answer": None, "error": render.STOPPED}, 0).endswith(
+        f"{render.STOPPED}</em></p>"
+    )
 
 
 # -- the real server in Chromium ------------------------------------------------------------------------------------
@@ -369,15 +371,15 @@ def _space(*titles: str, current: int = 0) -> dict:
 def test_a_deleted_or_emptied_conversation_comes_back_with_undo(titles, current, kind, after, note):
     space = _space(*titles, current=current)
     before = json.loads(json.dumps(space))
-    record = ui.take_away(space, kind)
+    record = conversations.take_away(space, kind)
     assert [c["id"] for c in space["conversations"]] == after and space["undo"] is record
-    assert ui.undo_note(record) == note
-    ui.restore(space, space.pop("undo"))
+    assert conversations.undo_note(record) == note
+    conversations.restore(space, space.pop("undo"))
     assert space == before
 
 
 def test_nothing_to_undo_says_nothing():
-    assert ui.undo_note(None) == "" and ui.undo_note({"kind": "deleted"}) == ""
+    assert conversations.undo_note(None) == "" and conversations.undo_note({"kind": "deleted"}) == ""
 
 
 @pytest.mark.browser

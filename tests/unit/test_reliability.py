@@ -32,8 +32,11 @@ from advisor.apps.feedback import (
     sealed,
 )
 from advisor.apps.throttle import FREE, LOCK_AFTER, LOCK_SECONDS, LoginThrottle
-from advisor.apps.ui import _secret as ui_secret
-from advisor.apps.ui import answer_while_present, clean_stale_exports, may_reindex, parse_k
+from advisor.apps.ui.answering import answer_while_present
+from advisor.apps.ui.api import parse_k
+from advisor.apps.ui.auth import _secret as ui_secret
+from advisor.apps.ui.auth import may_reindex
+from advisor.apps.ui.records import clean_stale_exports
 from advisor.indexing import CorpusIndex
 from advisor.ingest.load import load_document
 from advisor.pipeline import MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_TURN_CHARS, Advisor, InvalidQuestion, cap_history

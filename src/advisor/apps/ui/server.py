@@ -1,0 +1,55 @@
+"""`serve()`: the app launched on 127.0.0.1 (no share link, analytics off), behind the login gate when
+login is on; stale exports of servers that are gone are cleaned up first.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from advisor.apps.ui.app import create_app
+from advisor.apps.ui.auth import LoginGate, parse_auth
+from advisor.apps.ui.records import clean_stale_exports
+from advisor.apps.ui.render import page_head, theme
+from advisor.pipeline import (
+    Advisor,
+)
+from advisor.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def serve(
+    settings: Settings | None = None, host: str | None = None, port: int | None = None, advisor: Advisor | None = None
+) -> None:
+    """Warm the advisor up, then serve the UI (blocking). Binds 127.0.0.1 unless told otherwise.
+
+    `advisor` serves one built with other stages (tests slot a slow generator in); by default one from `settings`.
+    """
+    from starlette.middleware import Middleware
+
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    settings = settings or (advisor.settings if advisor else Settings.from_env())
+    auth = parse_auth(settings.auth)
+    advisor = advisor or Advisor(settings)
+    try:
+        advisor.warm_up()
+    except Exception as exc:  # the page opens and shows what is wrong in its banner
+        print(f"advisor: the index is not usable: {exc}")
+    if removed := clean_stale_exports():
+        log.info("removed %d export folders left by servers that are gone", removed)
+    app = create_app(advisor, host=host or settings.host)
+    app.queue(default_concurrency_limit=4).launch(
+        server_name=host or settings.host,
+        server_port=port or settings.port,
+        share=False,
+        auth=auth,
+        show_error=False,
+        theme=theme(),
+        head=page_head(),
+        footer_links=[],
+        app_kwargs={"middleware": [Middleware(LoginGate)]},
+        # Gradio's start-up probe (one HEAD of the page, 3 s timeout) only decides whether a share link is
+        # needed; we never share, and on a busy machine the probe timed out and Gradio exited.
+        _frontend=False,
+    )
