@@ -127,7 +127,8 @@ def call_ask(url: str, question: str, chat: list, timeout: float = 600) -> str:
     assert call.status_code == 200, call.text
     events = httpx.get(f"{url}/gradio_api/call/ask/{call.json()['event_id']}", timeout=timeout).text
     assert "event: complete" in events, events[:300]
-    reply = json.loads(events.split("data: ", 1)[1].splitlines()[0])[0][-1]
+    # a queued call gets `event: heartbeat` lines (data: null) first; the reply is the `complete` event's data
+    reply = json.loads(events.split("event: complete", 1)[1].split("data: ", 1)[1].splitlines()[0])[0][-1]
     return reply["content"][0]["text"] if isinstance(reply["content"], list) else reply["content"]
 
 
@@ -576,7 +577,8 @@ def test_a_bad_k_through_the_api_is_a_one_line_error(server_for_k):
     assert call.status_code == 200, call.text
     events = httpx.get(f"{url}/gradio_api/call/ask/{call.json()['event_id']}", timeout=120).text
     assert "event: complete" in events, events[:500]
-    reply = json.loads(events.split("data: ", 1)[1].splitlines()[0])[0][-1]
+    # a queued call gets `event: heartbeat` lines (data: null) first; the reply is the `complete` event's data
+    reply = json.loads(events.split("event: complete", 1)[1].split("data: ", 1)[1].splitlines()[0])[0][-1]
     text = reply["content"][0]["text"] if isinstance(reply["content"], list) else reply["content"]
     assert "must be a whole number" in text and "\n" not in text
     assert "Traceback" not in log.read_text()
