@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support.corpus import CORPUS, make_settings
+from support.corpus import CORPUS, SUBSET, make_settings
 
 from advisor.evaluation.servers import free_port, wait_for_port
 from advisor.indexing import CorpusIndex
@@ -23,23 +23,7 @@ from advisor.pipeline import Advisor
 from advisor.store.embedding import OnnxEmbedder, SentenceTransformerEmbedder
 from advisor.store.reader import IndexUnavailable
 
-SUBSET = ("ai-architect-career-ladder.md", "ai-engineering-architect-career-guide.md")
 BIN = Path(sys.executable).parent
-
-
-@pytest.fixture(scope="session")
-def small_template(tmp_path_factory, embedder):
-    """An index of two real documents, built once per session; tests get their own copy (`small`)."""
-    tmp = tmp_path_factory.mktemp("small-template")
-    src = tmp / "src"
-    src.mkdir()
-    for name in SUBSET:
-        shutil.copy(CORPUS / name, src / name)
-    settings = make_settings(tmp, corpus=src)
-    first = CorpusIndex(settings, embedder).update(progress=False)
-    (settings.data_dir / "models").mkdir(exist_ok=True)
-    shutil.copy(embedder.path, settings.data_dir / "models" / embedder.path.name)
-    return settings, first
 
 
 @pytest.fixture

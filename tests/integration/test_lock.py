@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support.corpus import CORPUS, make_settings
+from support.corpus import SUBSET, make_settings
 
 from advisor.indexing import CorpusIndex
 from advisor.pipeline import Advisor
@@ -19,20 +19,15 @@ from advisor.store.lock import LockHeld, SqlLock
 from advisor.store.reader import IndexBusy
 
 BIN = Path(sys.executable).parent
-SUBSET = ("ai-architect-career-ladder.md", "ai-engineering-architect-career-guide.md")
 
 
 @pytest.fixture
-def small(tmp_path, embedder):
-    src = tmp_path / "src"
-    src.mkdir()
-    for name in SUBSET:
-        shutil.copy(CORPUS / name, src / name)
-    settings = make_settings(tmp_path, corpus=src)
-    first = CorpusIndex(settings, embedder).update(progress=False)
-    (settings.data_dir / "models").mkdir(exist_ok=True)
-    shutil.copy(embedder.path, settings.data_dir / "models" / embedder.path.name)
-    return settings, first
+def small(tmp_path, small_template):
+    """A fresh copy of the session's two-document index (conftest.py), for a test that rebuilds it."""
+    template, first = small_template
+    shutil.copytree(template.corpus_dir, tmp_path / "corpus")
+    shutil.copytree(template.data_dir, tmp_path / "index")
+    return make_settings(tmp_path), first
 
 
 def _env(settings) -> dict:

@@ -10,6 +10,7 @@ from advisor.settings import Settings
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "corpus"
 OTHER_CAREERS = ROOT / "evals" / "corpora" / "other-careers"
+SUBSET = ("ai-architect-career-ladder.md", "ai-engineering-architect-career-guide.md")  # two documents: small indexes
 
 
 def make_settings(tmp: Path, corpus: Path | None = None, **overrides) -> Settings:

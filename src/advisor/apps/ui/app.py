@@ -112,13 +112,16 @@ def create_app(advisor: Advisor, host: str | None = None) -> gr.Blocks:
         """Draw the stored conversations, unless the user was quicker: a question asked (or any change made)
         before this load finished is newer than the store this load read, so drawing it would wipe it."""
         session, user = _session(request), _user(request)
+        # nothing to draw is a skip per output, not `{}`: Gradio rejects `{}` as an error, and then the load's
+        # next step (the header, the banner of index problems, the operator's controls) never runs
+        unchanged = {component: gr.skip() for component in drawn}
         if acted.seen(session):
-            return {}
+            return unchanged
         mark_interrupted(user_space(store, user))
         out = draw(store, user, previous, undoable=True)
         if acted.seen(session):  # the user acted while this was drawn
             remove_export(out[export_file])
-            return {}
+            return unchanged
         return out
 
     def on_loaded(request: gr.Request):
