@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from filelock import FileLock
-from support.corpus import CORPUS, OTHER_CAREERS, SUBSET, make_settings
+from support.corpus import CORPUS, OTHER_CAREERS, make_settings, small_corpus
 
 from advisor.evaluation.golden import scratch_settings
 from advisor.evaluation.servers import chroma_server as chroma_server_at
@@ -97,10 +97,7 @@ def small_template(tmp_path_factory, embedder):
     """An index of two real documents, built once per session; tests copy it (`small` in
     test_index.py and test_lock.py)."""
     tmp = tmp_path_factory.mktemp("small-template")
-    src = tmp / "src"
-    src.mkdir()
-    for name in SUBSET:
-        shutil.copy(CORPUS / name, src / name)
+    src = small_corpus(tmp / "src")
     settings = make_settings(tmp, corpus=src)
     first = CorpusIndex(settings, embedder).update(progress=False)
     (settings.data_dir / "models").mkdir(exist_ok=True)

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support.corpus import CORPUS, SUBSET, make_settings
+from support.corpus import CORPUS, SUBSET, make_settings, small_corpus
 
 from advisor.evaluation.servers import free_port, wait_for_port
 from advisor.indexing import CorpusIndex
@@ -159,10 +159,7 @@ def _guard_dir(tmp_path: Path) -> Path:
 
 @pytest.mark.model
 def test_index_and_ask_work_with_the_network_unreachable(tmp_path):
-    src = tmp_path / "src"
-    src.mkdir()
-    for name in SUBSET:
-        shutil.copy(CORPUS / name, src / name)
+    src = small_corpus(tmp_path / "src")
     settings = make_settings(tmp_path, corpus=src)
     attempts = tmp_path / "attempts.txt"
     env = {
@@ -217,10 +214,7 @@ def test_against_a_real_chroma_server(tmp_path, embedder):
     try:
         if not wait_for_port(port, server):
             pytest.fail("chroma run did not start")
-        src = tmp_path / "src"
-        src.mkdir()
-        for name in SUBSET:
-            shutil.copy(CORPUS / name, src / name)
+        src = small_corpus(tmp_path / "src")
         settings = make_settings(tmp_path, corpus=src, chroma_url=f"http://127.0.0.1:{port}")
         index = CorpusIndex(settings, embedder)
         report = index.update(progress=False)

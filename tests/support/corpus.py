@@ -19,3 +19,11 @@ def make_settings(tmp: Path, corpus: Path | None = None, **overrides) -> Setting
     if not target.exists():
         shutil.copytree(corpus or CORPUS, target)
     return Settings.from_env({}, corpus_dir=target, data_dir=tmp / "index", **overrides)
+
+
+def small_corpus(folder: Path) -> Path:
+    """`folder` made and filled with the two documents of SUBSET (for a small, quick index); returns it."""
+    folder.mkdir()
+    for name in SUBSET:
+        shutil.copy(CORPUS / name, folder / name)
+    return folder
