@@ -136,7 +136,14 @@ HEAVY_FIXTURES = {
 }
 
 
+# The heaviest folders first: with `-n 2 --dist loadfile` a long file started last would run alone at the
+# end while the other worker idles; small unit files at the end fill the gaps instead.
+FOLDER_ORDER = ("system", "browser", "integration", "unit")
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         for fixture in set(getattr(item, "fixturenames", ())) & HEAVY_FIXTURES.keys():
             item.add_marker(HEAVY_FIXTURES[fixture])
+    rank = {name: i for i, name in enumerate(FOLDER_ORDER)}
+    items.sort(key=lambda item: rank.get(item.path.parent.name, len(rank)))

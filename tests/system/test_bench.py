@@ -26,7 +26,7 @@ def test_synthetic_corpus_is_deterministic_with_distinct_documents(tmp_path):
 
 @pytest.mark.model
 def test_bench_command_writes_the_table(tmp_path):
-    """The whole core benchmark, on two documents of the corpus (the full corpus is `make bench`'s)."""
+    """The whole core benchmark, quick, on two documents of the corpus (the full corpus is `make bench`'s)."""
     out = tmp_path / "bench"
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -43,6 +43,7 @@ def test_bench_command_writes_the_table(tmp_path):
             "1",
             "--questions",
             "12",
+            "--quick",
             "--out",
             str(out),
         ],
@@ -55,5 +56,8 @@ def test_bench_command_writes_the_table(tmp_path):
     results = json.loads((out / "results.json").read_text())
     assert results["indexing"]["chunks"] > 5 and 0 < results["baseline"]["items"] <= 12
     assert [s["factor"] for s in results["scaling"]] == [1]
+    assert results["quick"] is True and results["indexing"]["sentence_transformers_load_s"] is None
+    assert results["indexing"]["noop_reindex_process_s"] > 0 and results["cold_ask_s"] > 0
     table = (out / "results.md").read_text()
     assert "| warm full answer p50 / p95 |" in table and "LangChain tutorial RAG" in table
+    assert "| raw embedding of the same texts (sentence-transformers) | not measured (--quick) |" in table

@@ -158,7 +158,7 @@ CONTENT = st.one_of(
 
 
 @pytest.mark.slow
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(content=CONTENT, suffix=st.sampled_from([".md", ".markdown", ".txt", ".html", ".htm", ".pdf"]))
 def test_any_file_loads_and_chunks_or_is_skipped_with_a_reason(content, suffix):
     with tempfile.TemporaryDirectory() as tmp:

@@ -98,6 +98,9 @@ def _parser() -> argparse.ArgumentParser:
     bn.add_argument("--scale", type=int, action="append", help="synthetic corpus sizes (default 1, 10 and 100)")
     bn.add_argument("--only", action="append", default=[], help="run only this section: core or a topic (repeatable)")
     bn.add_argument("--questions", type=int, help="ask only the first N golden questions (default all)")
+    bn.add_argument(
+        "--quick", action="store_true", help="time each process once and skip the sentence-transformers comparison"
+    )
     bn.set_defaults(func=cmd_bench)
 
     ev = sub.add_parser("eval", help="run golden Q&A through the advisor and write reports")
@@ -306,6 +309,7 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         log=lambda m: print(m, file=sys.stderr, flush=True),
         only=args.only,
         questions=args.questions,
+        quick=args.quick,
     )
     print((args.out / "results.md").read_text())
     return 0

@@ -102,16 +102,18 @@ def run_benchmarks(
     log: Callable[[str], None] = print,
     only: Sequence[str] = (),
     questions: int | None = None,
+    quick: bool = False,
 ) -> dict:
     """Measure the core numbers (or only the named topic sections); write results.json and results.md.
 
-    `questions` limits the core numbers to the first N golden questions (a quick run; default all)."""
+    `questions` limits the core numbers to the first N golden questions (default all); `quick` times each
+    process once instead of taking a median and skips the sentence-transformers comparison (a smoke run)."""
     unknown = [name for name in only if name != "core" and name not in SECTIONS]
     if unknown:
         raise ValueError(f"unknown benchmark {', '.join(unknown)} (available: core, {', '.join(SECTIONS)})")
     path = out_dir / "results.json"
     earlier = json.loads(path.read_text()) if only and path.exists() else {}
-    results = _core(scales, log, questions) if not only or "core" in only else earlier
+    results = _core(scales, log, questions, quick) if not only or "core" in only else earlier
     for name in [n for n in only if n != "core"] if only else SECTIONS:
         work = Path(tempfile.mkdtemp(prefix=f"advisor-bench-{name}-"))
         try:
@@ -128,7 +130,7 @@ def run_benchmarks(
     return results
 
 
-def _core(scales: Sequence[int], log: Callable[[str], None], limit: int | None = None) -> dict:
+def _core(scales: Sequence[int], log: Callable[[str], None], limit: int | None = None, quick: bool = False) -> dict:
     """Indexing, warm and cold latency, server memory, the LangChain baseline and scaling."""
     root = Path(__file__).resolve().parents[3]
     corpus = Settings.from_env().corpus_dir
@@ -138,6 +140,7 @@ def _core(scales: Sequence[int], log: Callable[[str], None], limit: int | None =
     results: dict = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "golden_questions": len(questions),
+        "quick": quick,
     }
     try:
         models = work / "models"
@@ -173,16 +176,18 @@ def _core(scales: Sequence[int], log: Callable[[str], None], limit: int | None =
         embedder.embed_batch(sentences)
         raw_sentences_s = time.perf_counter() - t0
         raw_s = raw_chunks_s + raw_sentences_s
-        st = SentenceTransformerEmbedder()
-        t0 = time.perf_counter()
-        st.embed_batch(["load"])
-        st_load_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        st.embed_batch([c.embed_text for c in chunks])
-        st.embed_batch(sentences)
-        st_raw_s = time.perf_counter() - t0
+        st_load_s = st_raw_s = None
+        if not quick:
+            st = SentenceTransformerEmbedder()
+            t0 = time.perf_counter()
+            st.embed_batch(["load"])
+            st_load_s = round(time.perf_counter() - t0, 2)
+            t0 = time.perf_counter()
+            st.embed_batch([c.embed_text for c in chunks])
+            st.embed_batch(sentences)
+            st_raw_s = round(time.perf_counter() - t0, 2)
         env = {**os.environ, "ADVISOR_CORPUS_DIR": str(settings.corpus_dir), "ADVISOR_DATA_DIR": str(settings.data_dir)}
-        noop_s = _wall([str(BIN / "advisor"), "index"], env, runs=5)
+        noop_s = _wall([str(BIN / "advisor"), "index"], env, runs=1 if quick else 5)
         target = corpus_files(settings.corpus_dir)[0]
         target.write_text(target.read_text() + "\n## Bench\n\nA benchmark paragraph added to one file.\n")
         t0 = time.perf_counter()
@@ -197,8 +202,8 @@ def _core(scales: Sequence[int], log: Callable[[str], None], limit: int | None =
             "raw_embedding_chunks_s": round(raw_chunks_s, 2),
             "raw_embedding_sentences_s": round(raw_sentences_s, 2),
             "overhead_pct": round(100 * (full_s - raw_s) / raw_s, 1),
-            "sentence_transformers_raw_embedding_s": round(st_raw_s, 2),
-            "sentence_transformers_load_s": round(st_load_s, 2),
+            "sentence_transformers_raw_embedding_s": st_raw_s,
+            "sentence_transformers_load_s": st_load_s,
             "noop_reindex_process_s": noop_s,
             "one_file_reindex_s": round(one_s, 3),
             "one_file_reindex_embedded": one.embedded,
@@ -213,7 +218,7 @@ def _core(scales: Sequence[int], log: Callable[[str], None], limit: int | None =
 
         # -- cold start --
         log("cold start: advisor ask as a fresh process; server until first answer")
-        results["cold_ask_s"] = _wall([str(BIN / "advisor"), "ask", questions[0]], env, runs=3)
+        results["cold_ask_s"] = _wall([str(BIN / "advisor"), "ask", questions[0]], env, runs=1 if quick else 3)
         results.update(_server_measurements(env, questions))
 
         # -- baseline --
@@ -348,15 +353,13 @@ def results_markdown(r: dict) -> str:
         f"| full index, {ix['chunks']} chunks + {ix['sentences']} sentences | {ix['full_index_s']} s "
         f"({ix['chunks_per_s']} chunks/s) | |",
         f"| raw embedding of the same texts (ONNX Runtime, the default) | {ix['raw_embedding_s']} s | |",
-        f"| raw embedding of the same texts (sentence-transformers) | "
-        f"{ix['sentence_transformers_raw_embedding_s']} s "
-        f"({_ratio(ix['sentence_transformers_raw_embedding_s'], ix['raw_embedding_s'])} of ONNX) | |",
+        f"| raw embedding of the same texts (sentence-transformers) | {_st_raw(ix)} | |",
         f"| indexing overhead over raw embedding | {ix['overhead_pct']}% | ≤ 10% |",
         f"| no-op reindex (process wall) | {ix['noop_reindex_process_s']} s | ≤ 1.5 s |",
         f"| reindex after one file changed (embedded {ix['one_file_reindex_embedded']} chunks) | "
         f"{ix['one_file_reindex_s']} s | |",
         f"| model load: ONNX / sentence-transformers | {r['model_load_s']} s / "
-        f"{ix['sentence_transformers_load_s']} s | |",
+        f"{_seconds(ix['sentence_transformers_load_s'])} | |",
         f"| one-time ONNX export on a fresh install | {r['onnx_export_and_load_s']} s | |",
         f"| warm retrieval p50 / p95 | {w['retrieve_p50']} / {w['retrieve_p95']} ms | |",
         f"| warm generation p50 / p95 | {w['generate_p50']} / {w['generate_p95']} ms | |",
@@ -397,6 +400,16 @@ def results_markdown(r: dict) -> str:
             f"{_ratio(last['server_total_p50_ms'], first['server_total_p50_ms'])} server (target ≤ 2x).",
         ]
     return "\n".join(lines) + "\n"
+
+
+def _seconds(value: float | None) -> str:
+    """A time of the table, or why it is missing (`--quick` skips the sentence-transformers comparison)."""
+    return "not measured (--quick)" if value is None else f"{value} s"
+
+
+def _st_raw(ix: dict) -> str:
+    value = ix["sentence_transformers_raw_embedding_s"]
+    return _seconds(value) if value is None else f"{value} s ({_ratio(value, ix['raw_embedding_s'])} of ONNX)"
 
 
 def _ratio(a: float, b: float) -> str:
