@@ -132,6 +132,23 @@ def test_changed_chunk_settings_rebuild_by_themselves(small, embedder):
     assert index.manifest()["fingerprint"]["chunk_tokens"] == 90
 
 
+def test_an_index_of_another_chunker_version_is_refused_with_the_fix_until_reindexed(small, monkeypatch):
+    """After an upgrade that changes how text is split, reading the old index said it was "damaged"
+    (or served sentence vectors that no longer line up); it now names the fix, and `index` rebuilds."""
+    import advisor.text
+
+    settings, index, _ = small
+    monkeypatch.setattr(advisor.text, "STORAGE_VERSION", advisor.text.STORAGE_VERSION + "-next")
+    with pytest.raises(IndexUnavailable) as refused:
+        Advisor(settings, CorpusIndex(settings, index.embedder)).ask("What does a staff AI/ML engineer own?")
+    assert "other embedding or chunker settings: run `advisor index`" in str(refused.value)
+    assert "damaged" not in str(refused.value)
+    report = CorpusIndex(settings, index.embedder).update(progress=False)
+    assert report.rebuilt and "settings changed" in report.reason
+    answer = Advisor(settings, CorpusIndex(settings, index.embedder)).ask("What does a staff AI/ML engineer own?")
+    assert answer.cited and not answer.refused
+
+
 def test_full_flag_rebuilds(small):
     _, index, first = small
     report = index.update(full=True, progress=False)

@@ -7,7 +7,15 @@ import numpy as np
 
 from advisor.store.chroma import Pointer, orphan_segment_dirs, version_collections
 from advisor.store.manifest import MANIFEST, read_manifest
-from advisor.store.reader import FULL_FIX, PAGE, IndexReader, IndexUnavailable, namespace, settings_key
+from advisor.store.reader import (
+    FULL_FIX,
+    OTHER_SETTINGS,
+    PAGE,
+    IndexReader,
+    IndexUnavailable,
+    namespace,
+    settings_key,
+)
 from advisor.store.records import local_records_file, record_manager, records_url, sqlite_problem
 from advisor.store.snapshot import (
     SENTENCES,
@@ -43,7 +51,7 @@ def problems(reader: IndexReader, deep: bool = False) -> list[str]:
     except IndexUnavailable as exc:
         problems.append(str(exc))
     if pointer.settings != settings_key(s):
-        problems.append("the index was built with other embedding or chunker settings: run `advisor index`")
+        problems.append(OTHER_SETTINGS)
     manifest = read_manifest(s.data_dir)
     rec_file = local_records_file(s)
     writer_dir = manifest is not None or any(

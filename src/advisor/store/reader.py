@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 PAGE = 1000  # rows per Chroma request
 FULL_FIX = "run `advisor index --full`"
+OTHER_SETTINGS = "the index was built with other embedding or chunker settings: run `advisor index`"
 
 
 class IndexUnavailable(RuntimeError):
@@ -138,6 +139,9 @@ class IndexReader:
         """The snapshot of the published version: the writer's cache when it matches, else read from
         the collection (nothing is embedded or written)."""
         pointer = pointer or self.published()
+        if pointer.settings != settings_key(self.settings):
+            # its vectors or sentence splits are another model's or chunker's: reading it would fail or mislead
+            raise IndexUnavailable(OTHER_SETTINGS)
         snap, why = read_cache(self.settings.data_dir, pointer.stamp)
         if snap is not None:
             return snap
