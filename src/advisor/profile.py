@@ -93,6 +93,9 @@ def _matcher(profile: Profile) -> tuple[re.Pattern | None, dict[str, str], re.Pa
     return alias_re, aliases, mention_re, modifiers
 
 
+_OPENERS = "([{\"'“‘"
+
+
 def mentions(text: str, profile: Profile) -> list[Mention]:
     """Subjects named in `text`, in reading order (the text is matched after `normalize`).
 
@@ -118,16 +121,19 @@ def mentions(text: str, profile: Profile) -> list[Mention]:
         if before >= 0 and named[before].end > m.start():
             continue  # part of an alias
         lo = max(0, m.start() - 80)
-        run: list[re.Match] = []
+        run: list[tuple[int, str]] = []  # (offset in the window, word) of the qualifying words in front
         for w in reversed(list(re.finditer(r"\S+", text[lo : m.start()]))[-3:]):
-            if w.group(0).lower() in STOPWORDS or not re.fullmatch(WORD, w.group(0)) or w.group(0)[0].isdigit():
+            word = w.group(0).lstrip(_OPENERS)  # "(senior chef)": the bracket ends the run, the word counts
+            if not word or word.lower() in STOPWORDS or not re.fullmatch(WORD, word) or word[0].isdigit():
                 break
-            run.insert(0, w)
-        words = [w.group(0) for w in run]
+            run.insert(0, (w.end() - len(word), word))
+            if len(word) < len(w.group(0)):
+                break
+        words = [word for _, word in run]
         split = len(words)
         while split > 0 and words[split - 1].lower() in modifiers:
             split -= 1
-        start = lo + run[0].start() if run else m.start()
+        start = lo + run[0][0] if run else m.start()
         for i in range(bisect.bisect_left(starts, start), before + 1):
             swallowed.add(i)  # every alias from `start` on ends before this match (it does not overlap)
         while heads and heads[-1].start >= start:

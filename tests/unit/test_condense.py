@@ -179,6 +179,49 @@ def test_condense(profiles, corpus, history, question, standalone):
     assert condense(question, history, profiles[corpus]) == standalone
 
 
+@pytest.mark.parametrize(
+    ("corpus", "history", "question", "standalone"),
+    [
+        # "the two" after two turns that each named one subject: the conversation's latest two
+        (
+            "own",
+            [U("What do senior AI engineers earn?"), U("What about AI architects?")],
+            "Is the gap between the two large?",
+            "Is the gap between both AI architects and senior AI engineers large?",
+        ),
+        (
+            "both",
+            [U("What does an actuary do?"), U("And a UX designer?")],
+            "Which of the two needs a degree?",
+            "Which of the two needs a degree: UX designer or actuary?",
+        ),
+        # a question about the person carries what they said about themselves earlier, in their words
+        (
+            "other",
+            [U("I'm a graphic designer with five years in print."), U("What does a UX designer do?")],
+            "Should I switch?",
+            "I'm a graphic designer with five years in print. Should I switch (UX designer)?",
+        ),
+        # ... but not when it states its own facts, nor into a question not about them, nor an earlier question
+        (
+            "other",
+            [U("I'm a nurse."), U("What do electricians earn?")],
+            "I have two years of wiring experience. Should I become an electrician?",
+            "I have two years of wiring experience. Should I become an electrician?",
+        ),
+        ("other", [U("I'm a nurse.")], "What do electricians earn?", "What do electricians earn?"),
+        (
+            "other",
+            [U("What do I need to become an electrician?")],
+            "Is it right for me?",
+            "Is it right for me (electrician)?",
+        ),
+    ],
+)
+def test_condense_over_a_longer_conversation(profiles, corpus, history, question, standalone):
+    assert condense(question, history, profiles[corpus]) == standalone
+
+
 def test_without_a_profile_only_place_ellipsis_is_resolved():
     assert condense("And in India?", [U("How much do they earn?")]) == "How much do they earn in India?"
     assert condense("How much do they earn?", [U("What does an electrician do?")]) == "How much do they earn?"
@@ -196,6 +239,8 @@ def test_without_a_profile_only_place_ellipsis_is_resolved():
         ),
         ("other", "What does a journeyman electrician do?", ["journeyman electrician"]),
         ("other", "Staff AI engineers vs AI architects", ["architect"]),  # only what this corpus knows
+        ("own", "How long does it take (AI engineering architect)?", ["AI engineering architect"]),  # bracketed
+        ("other", 'What does a "journeyman electrician" earn?', ["journeyman electrician"]),
     ],
 )
 def test_subjects_in(profiles, corpus, text, subjects):

@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 from typing import Protocol
 
+from advisor.answer.intent import is_decision, stated_facts, stated_sentences
 from advisor.profile import Mention, ProfileBound, mentions, subjects_in
 from advisor.schema import Profile, Turn
 from advisor.text import normalize, plural, singular
@@ -42,16 +43,43 @@ SHORT = 8  # a question this short that names no subject leans on the conversati
 
 
 def condense(question: str, history: Sequence[Turn | dict], profile: Profile | None = None) -> str:
-    """The standalone form of `question` given earlier turns (oldest first); unchanged if it stands alone."""
+    """The standalone form of `question` given earlier turns (oldest first); unchanged if it stands alone.
+
+    A question about the person ("Should I…?", "Is my background enough?") also carries what they said
+    about themselves in earlier turns, in their words, in front of it."""
     profile = profile or Profile()
     turns = [t if isinstance(t, Turn) else Turn(t.get("role", "user"), t.get("content", "")) for t in history]
     previous: str | None = None
     subjects: list[str] = []
+    seen: list[str] = []  # every subject of the conversation, the latest first
     for t in turns:
         if t.role == "user" and t.content.strip():
-            previous = _rewrite(t.content.strip(), previous, subjects, profile)
+            previous = _rewrite(t.content.strip(), previous, subjects, profile, seen)
             subjects = _subjects(previous, profile) or subjects
-    return _rewrite(question.strip(), previous, subjects, profile)
+            seen = [*subjects, *(s for s in seen if s.lower() not in {x.lower() for x in subjects})]
+    standalone = _rewrite(question.strip(), previous, subjects, profile, seen)
+    return _with_person(standalone, turns)
+
+
+_ABOUT_ME = re.compile(
+    r"\bmy\s+(?:background|experience|situation|profile|skills?|case|career|degree|job|chances|odds)\b|\bfor\s+me\b",
+    re.I,
+)
+
+
+_ASKS = re.compile(
+    r"^(?:(?:and|so|but)\s+)?(?:is|are|am|do|does|did|should|can|could|would|will|what|how|which|who|why|when|where)\b",
+    re.I,
+)
+
+
+def _with_person(question: str, turns: Sequence[Turn]) -> str:
+    """`question` preceded by the person's earlier statements about themselves when it asks about them
+    and states nothing of its own (the decision it asks for depends on those facts)."""
+    if not (is_decision(question) or _ABOUT_ME.search(question)) or stated_facts(question):
+        return question
+    said = [c for c in stated_sentences("", [t for t in turns if t.role == "user"]) if not _ASKS.match(c)]
+    return " ".join([*said[-2:], question]) if said else question
 
 
 def _subjects(text: str, profile: Profile) -> list[str]:
@@ -63,8 +91,11 @@ def _subjects(text: str, profile: Profile) -> list[str]:
     return list(out.values())
 
 
-def _rewrite(question: str, previous: str | None, subjects: list[str], profile: Profile) -> str:
-    """Rewrite one question against the previous standalone question and the conversation's subjects."""
+def _rewrite(
+    question: str, previous: str | None, subjects: list[str], profile: Profile, seen: Sequence[str] = ()
+) -> str:
+    """Rewrite one question against the previous standalone question and the conversation's subjects
+    (`subjects`: the latest named; `seen`: all of them, the latest first, for "the two" and "which one")."""
     if previous is None:
         return question
     own = mentions(question, profile)
@@ -82,15 +113,16 @@ def _rewrite(question: str, previous: str | None, subjects: list[str], profile: 
     if _POINTER.search(body):
         body = _POINTER.sub(lambda p: f"the {subjects[0]} {p.group(1).lower()}", body, count=1)
         changed = True
-    if len(subjects) >= 2 and _BOTH.search(body):
-        body = _BOTH.sub(lambda _: f"both {plural(subjects[0])} and {plural(subjects[1])}", body, count=1)
+    pair = [*subjects, *(s for s in seen if s not in subjects)][:2]  # "the two": the latest two subjects
+    if len(pair) == 2 and _BOTH.search(body) and not _WHICH_ONE.search(body):
+        body = _BOTH.sub(lambda _: f"both {plural(pair[0])} and {plural(pair[1])}", body, count=1)
         changed = True
     if _THEY.search(body):
         group = " and ".join(plural(s) for s in subjects[:2])
         body = _THEY.sub(lambda t: group + ("'" if t.group(1).lower().startswith("their") else ""), body)
         changed = True
-    if _WHICH_ONE.search(body) and len(subjects) >= 2:
-        body = f"{_strip_q(body)}: {subjects[0]} or {subjects[1]}?"
+    if _WHICH_ONE.search(body) and len(pair) == 2:
+        body = f"{_strip_q(body)}: {pair[0]} or {pair[1]}?"
         changed = True
     if not changed and (len(question.split()) <= SHORT or _DEICTIC.search(question)):
         body = f"{_strip_q(body)} ({' and '.join(subjects[:2])})?"

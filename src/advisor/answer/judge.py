@@ -143,7 +143,13 @@ def signals(question: str, retrieval: Retrieval, profile: Profile, embed: Embed 
     unknown_subjects: list[str] = []
     uncovered: list[str] = []
     listed = {normalize(s).lower() for s in profile.subjects}
+    asked_clause = normalize(asking_clause(question)).lower()
+    # "I'm a backend engineer. Should I become an X?": when the clause that asks names a subject the corpus
+    # knows, the others are the person's background, not what is asked about
+    background = any(m.known and normalize(m.text).lower() in asked_clause for m in found)
     for m in found:
+        if background and normalize(m.text).lower() not in asked_clause:
+            continue
         qualifier = [w.lower() for w in m.qualifier.split() if w.lower() not in STAGE_WORDS]
         subject = " ".join(w for w in m.subject.split() if w.lower() not in STAGE_WORDS)
         # (a hyphenated word is never "unknown": the retriever's vocabulary check misses its parts)
