@@ -132,7 +132,7 @@ HEAVY_FIXTURES = {
     "chroma_server": "server",
     "postgres_url": "postgres",
     "smollm2": "llm",
-    "golden_runs": "model",  # tests/unit/test_golden.py: runs golden sets through a real advisor
+    "golden_runs": "model",  # tests/integration/test_golden_runs.py: runs golden sets through a real advisor
 }
 
 
