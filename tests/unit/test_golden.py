@@ -1,5 +1,5 @@
-"""Metrics and failure attribution as plain functions on hand-made cases, the golden sets' validity,
-several corpora indexed together, reports, and the CI gates on dev, test and the second corpus."""
+"""Metrics and failure attribution as plain functions on hand-made cases, the golden sets' validity and several
+corpora put together. The CI gates on the golden sets (a real advisor) are in tests/integration/test_golden_runs.py."""
 
 import json
 import subprocess
