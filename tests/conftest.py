@@ -136,7 +136,19 @@ HEAVY_FIXTURES = {
 }
 
 
+HEAVY_MARKERS = {"browser", "server", "llm", "slow", "model", "postgres"}  # what `make test-fast` leaves out
+UNIT = Path(__file__).parent / "unit"
+
+
 def pytest_collection_modifyitems(config, items):
+    heavy_units = []
     for item in items:
         for fixture in set(getattr(item, "fixturenames", ())) & HEAVY_FIXTURES.keys():
             item.add_marker(HEAVY_FIXTURES[fixture])
+        if item.path.is_relative_to(UNIT) and HEAVY_MARKERS & {m.name for m in item.iter_markers()}:
+            heavy_units.append(item.nodeid)
+    if heavy_units:  # the unit folder is the fast tier: a test there that needs more belongs in another folder
+        raise pytest.UsageError(
+            "tests/unit needs no model, server, browser or database; move to tests/integration, tests/system or "
+            f"tests/browser: {', '.join(heavy_units[:5])}"
+        )
