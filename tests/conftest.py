@@ -132,18 +132,28 @@ HEAVY_FIXTURES = {
     "chroma_server": "server",
     "postgres_url": "postgres",
     "smollm2": "llm",
-    "golden_runs": "model",  # tests/unit/test_golden.py: runs golden sets through a real advisor
+    "golden_runs": "model",  # tests/integration/test_golden_runs.py: runs golden sets through a real advisor
 }
 
 
 # The heaviest folders first: with `-n 2 --dist loadfile` a long file started last would run alone at the
 # end while the other worker idles; small unit files at the end fill the gaps instead.
 FOLDER_ORDER = ("system", "browser", "integration", "unit")
+HEAVY_MARKERS = {"browser", "server", "llm", "slow", "model", "postgres"}  # what `make test-fast` leaves out
+UNIT = Path(__file__).parent / "unit"
 
 
 def pytest_collection_modifyitems(config, items):
+    heavy_units = []
     for item in items:
         for fixture in set(getattr(item, "fixturenames", ())) & HEAVY_FIXTURES.keys():
             item.add_marker(HEAVY_FIXTURES[fixture])
+        if item.path.is_relative_to(UNIT) and HEAVY_MARKERS & {m.name for m in item.iter_markers()}:
+            heavy_units.append(item.nodeid)
+    if heavy_units:  # the unit folder is the fast tier: a test there that needs more belongs in another folder
+        raise pytest.UsageError(
+            "tests/unit needs no model, server, browser or database; move to tests/integration, tests/system or "
+            f"tests/browser: {', '.join(heavy_units[:5])}"
+        )
     rank = {name: i for i, name in enumerate(FOLDER_ORDER)}
     items.sort(key=lambda item: rank.get(item.path.parent.name, len(rank)))

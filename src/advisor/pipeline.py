@@ -215,9 +215,10 @@ class Advisor:
         return self.index.embedder.embed_batch(texts)
 
     def close(self) -> None:
-        """Release what the generator holds (a local model server)."""
-        if self._generator is not None:
-            self._generator.close()
+        """Release what the generator holds (a local model server); a generator without `close` holds nothing."""
+        close = getattr(self._generator, "close", None)
+        if close is not None:
+            close()
 
     def warm_up(self) -> None:
         """Load the index snapshot and the embedding model now rather than on the first question.

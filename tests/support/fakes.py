@@ -1,6 +1,6 @@
 """Fakes of the stage protocols, for unit tests of pure logic (never for the user's path, which has real
 end-to-end tests): an embedder (and a counter of what the real one embeds), a condenser, a retriever built
-from a list of passages, a judge and a generator.
+from a list of passages, a judge and a generator; and the `Advisor` facade as the UI uses it.
 
 Each keeps the protocol's contract (shapes, types, order) so the code under test cannot tell, and
 records what it was asked, so a test can assert what the pipeline did.
@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from advisor.schema import Chunk, Composition, Passage, Retrieval, Turn, Verdict
-from advisor.text import split_sentences
+from advisor.schema import Answer, Chunk, Composition, Passage, Retrieval, Turn, Verdict
+from advisor.text import cited_numbers, split_sentences
 
 DIM = 16
 
@@ -132,3 +133,41 @@ class ScriptedGenerator:
 
     def close(self) -> None:
         self.closed = True
+
+
+class ScriptedAdvisor:
+    """The `Advisor` facade as the UI uses it: every question is streamed as `pieces`, then answered with an
+    `Answer` of their text over `chunks`; records each question, its history and `k`. With `hold`, the
+    stream waits after its first piece until `release` is set (an answer still being written)."""
+
+    profile = None  # no corpus profile: the page says what it says without one
+
+    def __init__(self, settings, *pieces: str, chunks: Sequence[Chunk] = (), hold: bool = False) -> None:
+        self.settings = settings
+        self.pieces = pieces or ("Bakers start early [1].",)
+        self.chunks = list(chunks) or [chunk("Bakers start early. Most bake bread at dawn.")]
+        self.hold = hold
+        self.release = threading.Event()
+        self.asked: list[tuple[str, list[dict], int | None]] = []
+
+    def stream(self, question: str, history: Sequence[dict] = (), *, k: int | None = None, **options):
+        self.asked.append((question, [dict(turn) for turn in history], k))
+        for n, piece in enumerate(self.pieces):
+            if n and self.hold:
+                self.release.wait(60)
+            yield piece
+        text = "".join(self.pieces)
+        passages = [Passage(c, 0.9, n) for n, c in enumerate(self.chunks, 1)]
+        yield Answer(question, question, text, passages, cited_numbers(text), False, "scripted", {})
+
+    def status(self) -> dict:
+        return {"documents": 1, "chunks": len(self.chunks)}
+
+    def problems(self, deep: bool = False, serving: bool = False) -> list[str]:
+        return []
+
+    def documents(self) -> list[tuple[str, str]]:
+        return [(c.source, c.title) for c in self.chunks]
+
+    def document(self, source: str, chunk_id: str | None = None):
+        return None

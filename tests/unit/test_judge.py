@@ -4,55 +4,18 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
 import pytest
+from support.judging import TRADES, retrieval
 
 from advisor.answer.judge import (
-    ALIAS_SIMILARITY,
     RuleJudge,
     Signals,
-    alias_of,
     decide,
     refusal_text,
     signals,
     suggestions,
 )
-from advisor.schema import Chunk, Passage, Profile, Retrieval, Verdict
-
-TRADES = Profile(
-    name="Trades advisor",
-    description="Documents about electricians, plumbers and UX designers.",
-    subjects=(
-        "electrician",
-        "master electrician",
-        "plumber",
-        "UX designer",
-        "senior UX designer",
-        "principal designer",
-    ),
-    examples=(
-        "How long does an electrical apprenticeship take?",
-        "Do I need a college degree to become an electrician?",
-        "What does a plumber earn?",
-        "How many case studies should a UX portfolio have?",
-        "Can I move into UX from graphic design?",
-    ),
-)
-
-
-def passage(text: str, rank: int = 1, section: str | None = None, title: str = "Guide") -> Passage:
-    return Passage(Chunk(f"c{rank}", "corpus/x.md", title, section, text, rank), 0.6, rank)
-
-
-def retrieval(texts: list[str], unknown: list[str] = (), top: float = 0.5, coverage: float = 1.0) -> Retrieval:
-    return Retrieval(
-        query="q",
-        passages=[passage(t, i + 1) for i, t in enumerate(texts)],
-        query_vector=np.zeros(3, dtype=np.float32),
-        top_dense=top,
-        term_coverage=coverage,
-        unknown_terms=list(unknown),
-    )
+from advisor.schema import Profile, Verdict
 
 
 @pytest.mark.parametrize(
@@ -237,50 +200,3 @@ def test_rule_judge_reads_the_bound_profile():
     verdict = judge.judge("What does a marine electrician do?", retrieval(["Electricians wire."], ["marine"]))
     assert verdict.refuse and verdict.missing == ("marine electrician",)
     assert "electricians, plumbers" in judge.refusal("q", verdict)
-
-
-# -- a name the passages spell another way (the real embedder) ---------------------------------------------------
-# The calibration table of ALIAS_SIMILARITY: generic place and employer names, none from a golden set.
-ALIASES = [("Britain", "United Kingdom"), ("Britain", "UK"), ("America", "US"), ("America", "United States")]
-OTHERS = [
-    ("Canada", "US"),
-    ("Canada", "UK"),
-    ("Germany", "UK"),
-    ("Australia", "UK"),
-    ("India", "US"),
-    ("Ireland", "UK"),
-    ("Scotland", "UK"),
-    ("London", "UK"),  # a city in the place the sources cover is not that place
-    ("Toronto", "Canada"),
-    ("Google", "Microsoft"),
-    ("Japan", "US"),
-]
-
-
-@pytest.mark.parametrize(("name", "other"), ALIASES)
-def test_an_alias_is_recognised_among_the_passages_names(embedder, name, other):
-    assert alias_of(name, ["Python", other, "AI"], embedder.embed_batch) == other
-
-
-@pytest.mark.parametrize(("name", "other"), OTHERS)
-def test_another_place_or_employer_is_not_an_alias(embedder, name, other):
-    assert alias_of(name, [other], embedder.embed_batch) is None
-
-
-def test_alias_threshold_separates_the_table(embedder):
-    def sim(a: str, b: str) -> float:
-        v = embedder.embed_batch([a, b])
-        return float(v[0] @ v[1])
-
-    assert min(sim(a, b) for a, b in ALIASES) > ALIAS_SIMILARITY > max(sim(a, b) for a, b in OTHERS)
-
-
-def test_a_place_the_passages_name_another_way_is_no_reason_to_refuse(embedder):
-    found = retrieval(["In the United Kingdom, a newly qualified electrician earns about £30,000 a year."])
-    question = "What does a newly qualified electrician earn in Britain?"
-    assert decide(signals(question, found, TRADES)).refuse  # without an embedder only the literal name counts
-    assert not decide(signals(question, found, TRADES, embedder.embed_batch)).refuse
-    us = retrieval(["Guide In the US the median pay for electricians was about $61,600 a year."])
-    assert not decide(signals("What do electricians earn in America?", us, TRADES, embedder.embed_batch)).refuse
-    other = "What does a newly qualified electrician earn in Canada?"
-    assert decide(signals(other, found, TRADES, embedder.embed_batch)).missing == ("Canada",)

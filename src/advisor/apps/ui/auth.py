@@ -11,8 +11,6 @@ import re
 import threading
 import time
 
-import gradio as gr
-
 from advisor.apps.keys import kept_key
 from advisor.apps.throttle import LoginThrottle
 from advisor.settings import Settings
@@ -34,11 +32,13 @@ def _secret(settings: Settings) -> str:
     )
 
 
-def _user(request: gr.Request | None) -> str:
+def _user(request: object) -> str:
+    """The logged-in user of a page's request (a `gr.Request`); "" without login."""
     return str(getattr(request, "username", None) or "")
 
 
-def _session(request: gr.Request | None) -> str:
+def _session(request: object) -> str:
+    """The page session of a request (a `gr.Request`): its `session_hash`."""
     return str(getattr(request, "session_hash", None) or "")
 
 

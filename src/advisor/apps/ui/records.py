@@ -11,8 +11,6 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-import gradio as gr
-
 from advisor.apps.feedback import FeedbackNotSaved, save_feedback, sealed
 from advisor.apps.ui.conversations import conversation_title
 from advisor.apps.ui.render import STOPPED, _now, display_numbers, renumbered, stopped_text, when_in_words
@@ -108,17 +106,15 @@ def remove_export(path: str | None) -> None:
         shutil.rmtree(Path(path).parent, ignore_errors=True)
 
 
-def rate_answer(key: bytes, feedback_file: Path, exchange: dict, user: str, **change: object) -> bool:
-    """Store a rating or comment of an answer this server gave (sealed with `key`); tell the user when it
-    was not."""
+def rate_answer(key: bytes, feedback_file: Path, exchange: dict, user: str, **change: object) -> str | None:
+    """Store a rating or comment of an answer this server gave (sealed with `key`): None when it was stored,
+    else what to tell the user."""
     if not sealed(key, exchange):
-        gr.Warning("This answer cannot be rated: it was not given by this server (or was changed since).")
-        return False
+        return "This answer cannot be rated: it was not given by this server (or was changed since)."
     try:
         save_feedback(feedback_file, {**exchange, **change}, user)
     except FeedbackNotSaved as exc:
         log.error("a rating was not saved: %s", exc)
-        gr.Warning(f"Your rating was not saved: {exc}. Please try again later.")
-        return False
+        return f"Your rating was not saved: {exc}. Please try again later."
     exchange.update(change)
-    return True
+    return None

@@ -10,7 +10,6 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-import gradio as gr
 from markdown_it import MarkdownIt
 
 from advisor.pipeline import (
@@ -58,6 +57,7 @@ def when_in_words(stamp: str | None) -> str:
 
 
 _MD = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
+_MD.disable("image")  # a passage never makes the browser fetch anything
 
 
 def display_numbers(text: str, ranks: list[int]) -> dict[int, int]:
@@ -373,21 +373,6 @@ def shown(text: str) -> str:
 
 def _asset(name: str) -> str:
     return (HERE / name).read_text(encoding="utf-8")
-
-
-def theme() -> gr.themes.Base:
-    """Gradio's Soft theme with darker blues, so text on buttons and labels keeps a 4.5:1 contrast (light and dark)."""
-    return gr.themes.Soft(primary_hue="blue").set(
-        button_primary_background_fill="*primary_700",
-        button_primary_background_fill_hover="*primary_800",
-        button_primary_background_fill_dark="*primary_700",
-        button_primary_background_fill_hover_dark="*primary_800",
-        button_primary_text_color="white",
-        block_label_text_color="*primary_800",
-        block_title_text_color="*primary_800",
-        checkbox_label_background_fill_selected="*primary_700",
-        checkbox_label_text_color_selected="white",
-    )
 
 
 def page_head() -> str:

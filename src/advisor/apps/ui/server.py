@@ -7,16 +7,33 @@ from __future__ import annotations
 import logging
 import os
 
+import gradio as gr
+
 from advisor.apps.ui.app import create_app
 from advisor.apps.ui.auth import LoginGate, parse_auth
 from advisor.apps.ui.records import clean_stale_exports
-from advisor.apps.ui.render import page_head, theme
+from advisor.apps.ui.render import page_head
 from advisor.pipeline import (
     Advisor,
 )
 from advisor.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+def theme() -> gr.themes.Base:
+    """Gradio's Soft theme with darker blues, so text on buttons and labels keeps a 4.5:1 contrast (light and dark)."""
+    return gr.themes.Soft(primary_hue="blue").set(
+        button_primary_background_fill="*primary_700",
+        button_primary_background_fill_hover="*primary_800",
+        button_primary_background_fill_dark="*primary_700",
+        button_primary_background_fill_hover_dark="*primary_800",
+        button_primary_text_color="white",
+        block_label_text_color="*primary_800",
+        block_title_text_color="*primary_800",
+        checkbox_label_background_fill_selected="*primary_700",
+        checkbox_label_text_color_selected="white",
+    )
 
 
 def serve(

@@ -1,0 +1,206 @@
+"""Issue 18: reliability and security round 3, on the real UI server (and Chromium): no slow-down by one user,
+forged ratings refused, logins throttled, reindex for operators only, abandoned answers stopped. The pure rules
+are in tests/unit/test_reliability.py, the real index's in tests/integration/test_reliability_index.py."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from support.browser import SLOW_QUESTION, open_page, progress_of, serve_ui, stop_server, wait_for, wait_until_streaming
+from support.reliability import EXCHANGE, HUGE, finishes
+
+from advisor.apps.throttle import FREE
+
+
+def call_ask(url: str, question: str, chat: list, timeout: float = 600, k: object = 5) -> str:
+    """The `ask` API over raw HTTP, as any client can call it (`k` passages per answer): the answer's text."""
+    body = json.dumps({"data": [question, chat, k, None]})
+    call = httpx.post(f"{url}/gradio_api/call/ask", content=body, headers={"content-type": "application/json"})
+    assert call.status_code == 200, call.text
+    events = httpx.get(f"{url}/gradio_api/call/ask/{call.json()['event_id']}", timeout=timeout).text
+    assert "event: complete" in events, events[:300]
+    # a queued call gets `event: heartbeat` lines (data: null) first; the reply is the `complete` event's data
+    reply = json.loads(events.split("event: complete", 1)[1].split("data: ", 1)[1].splitlines()[0])[0][-1]
+    return reply["content"][0]["text"] if isinstance(reply["content"], list) else reply["content"]
+
+
+@pytest.mark.browser
+def test_four_huge_histories_do_not_stall_a_normal_question(built, tmp_path):
+    """Four requests with 1 MB of history filled the four answer slots for an hour; a normal question waited."""
+    proc, url, log = serve_ui(tmp_path, built=built)
+    try:
+        huge = [{"role": "user", "content": HUGE}, {"role": "assistant", "content": "An answer."}]
+        hostile = [
+            threading.Thread(target=call_ask, args=(url, "How much do they earn?", huge), daemon=True) for _ in range(4)
+        ]
+        for t in hostile:
+            t.start()
+        time.sleep(1)  # the four are queued first
+        normal = finishes(lambda: call_ask(url, "What does a staff AI engineer own?", []), ceiling=90)
+        assert "[1]" in normal
+        for t in hostile:
+            t.join(90)
+            assert not t.is_alive()
+        assert "Traceback" not in log.read_text()
+    finally:
+        stop_server(proc)
+
+
+@pytest.fixture
+def slow(built, tmp_path):
+    """The UI over a generator that streams one word every 0.4 s and logs each (tests/support/ui_slow_server.py)."""
+    progress = tmp_path / "progress.jsonl"
+    command = [sys.executable, str(Path(__file__).parents[1] / "support" / "ui_slow_server.py"), "0.4", str(progress)]
+    proc, url, log = serve_ui(tmp_path, command, built)
+    yield {"url": url, "progress": progress, "log": log}
+    stop_server(proc)
+
+
+@pytest.mark.browser
+def test_an_answer_stops_when_its_client_leaves(browser, slow):
+    """A closed tab's answer must not draft on to the end, holding an answer slot for nobody (Gradio closes
+    the answer's generator when its client leaves; the answer's worker then closes the model's stream)."""
+    context, page = open_page(browser, slow["url"])
+    page.fill("#question textarea", SLOW_QUESTION)
+    page.click("#ask")
+    wait_until_streaming(page)
+    context.close()  # the client leaves
+    ended = wait_for(lambda: [r for r in progress_of(slow, SLOW_QUESTION) if r["state"] != "streaming"], 60)
+    assert [r["state"] for r in ended] == ["closed"], ended
+
+
+def dependency(config: dict, trigger: str) -> tuple[int, int]:
+    """(fn_index, trigger id) of the page's event handler for `trigger` (as the page itself calls it)."""
+    for dep in config["dependencies"]:
+        for target, event in dep["targets"]:
+            if event == trigger:
+                return dep["id"], target
+    raise AssertionError(f"no {trigger} handler")
+
+
+def call_event(url: str, fn_index: int, trigger: int, data: list, event_data: dict) -> list[dict]:
+    """Call an event handler as the page does (queue/join, then its event stream); the messages."""
+    session = f"s{time.monotonic_ns()}"
+    body = {"data": data, "event_data": event_data, "fn_index": fn_index, "trigger_id": trigger}
+    body["session_hash"] = session
+    joined = httpx.post(f"{url}/gradio_api/queue/join", json=body, timeout=60)
+    assert joined.status_code == 200, joined.text[:300]
+    messages = []
+    with httpx.stream("GET", f"{url}/gradio_api/queue/data", params={"session_hash": session}, timeout=120) as r:
+        for line in r.iter_lines():
+            if line.startswith("data: "):
+                messages.append(json.loads(line[6:]))
+                if messages[-1].get("msg") == "process_completed":
+                    break
+    return messages
+
+
+@pytest.mark.browser
+def test_a_forged_rating_is_refused_and_stores_nothing(built, tmp_path):
+    """The like handler stored whatever the browser's store held, any size, for any answer id."""
+    proc, url, log = serve_ui(tmp_path, built=built)
+    try:
+        fn_index, trigger = dependency(httpx.get(f"{url}/config").json(), "like")
+        forged = {**EXCHANGE, "id": "forged", "comment": "c" * 5_000_000, "seal": "0" * 64}
+        store = {"users": {"": {"current": "c1", "conversations": [{"id": "c1", "title": "", "exchanges": [forged]}]}}}
+        messages = call_event(url, fn_index, trigger, [store, None], {"index": [1, 0], "value": "A", "liked": True})
+        assert messages[-1]["msg"] == "process_completed" and messages[-1]["success"], messages[-1]
+        feedback = tmp_path / "index" / "feedback.jsonl"
+        assert not feedback.exists() or "forged" not in feedback.read_text()
+        assert "Traceback" not in log.read_text()
+    finally:
+        stop_server(proc)
+
+
+@pytest.mark.browser
+def test_repeated_wrong_passwords_are_slowed_down_on_the_real_server(built, tmp_path):
+    """200 wrong passwords were each checked at once (3 s in all)."""
+    proc, url, log = serve_ui(tmp_path, built=built, ADVISOR_AUTH="ann:s3cret-pw")
+    try:
+        with httpx.Client(base_url=url, timeout=30) as guesser:
+            guesses = [{"username": "ann", "password": f"guess{i}"} for i in range(20)]
+            codes = [guesser.post("/login", data=guess).status_code for guess in guesses]
+            assert codes[:FREE] == [codes[0]] * FREE and codes[0] in (400, 401)
+            assert codes.count(429) >= 20 - FREE - 1
+            refused = guesser.post("/login", data={"username": "ann", "password": "s3cret-pw"})
+            assert refused.status_code == 429 and "try again in" in refused.json()["detail"]
+            assert int(refused.headers["retry-after"]) >= 1
+        assert "Traceback" not in log.read_text()
+    finally:
+        stop_server(proc)
+
+
+@pytest.mark.browser
+def test_a_user_who_is_not_an_operator_cannot_reindex(built, tmp_path):
+    """Anyone who reached the page could trigger a reindex through the `on_reindex` API."""
+    proc, url, log = serve_ui(tmp_path, built=built, ADVISOR_AUTH="ann:s3cret-pw", ADVISOR_OPERATORS="olga")
+    try:
+        (tmp_path / "corpus" / "zephyr.md").write_text("# Zephyr notes\n\n## Start\n\nZephyr routes start at dawn.\n")
+        with httpx.Client(base_url=url, timeout=60) as ann:
+            assert ann.post("/login", data={"username": "ann", "password": "s3cret-pw"}).status_code == 200
+            call = ann.post("/gradio_api/call/on_reindex", json={"data": []})
+            assert call.status_code == 200, call.text
+            events = ann.get(f"/gradio_api/call/on_reindex/{call.json()['event_id']}", timeout=300).text
+        assert "event: complete" in events and "is for an operator" in events, events[:500]
+        manifest = json.loads((tmp_path / "index" / "manifest.json").read_text())
+        assert set(manifest["sources"]) == set(json.loads((built.data_dir / "manifest.json").read_text())["sources"])
+    finally:
+        stop_server(proc)
+
+
+@pytest.mark.browser
+def test_a_bad_k_through_the_api_is_a_one_line_error(server_for_k):
+    """k="abc" gave Gradio's generic error and a traceback in the log."""
+    url, log = server_for_k
+    text = call_ask(url, "What does a staff AI engineer own?", [], timeout=120, k="abc")
+    assert "must be a whole number" in text and "\n" not in text
+    assert "Traceback" not in log.read_text()
+
+
+@pytest.fixture
+def server_for_k(built, tmp_path):
+    proc, url, log = serve_ui(tmp_path, built=built)
+    yield url, log
+    stop_server(proc)
+
+
+def leave_after_start(url: str, server: dict, question: str) -> None:
+    """Start an `ask` through the raw HTTP API, wait until its answer is being written, then disconnect."""
+    body = json.dumps({"data": [question, [], 5, None]})
+    with httpx.Client(timeout=120) as client:
+        call = client.post(f"{url}/gradio_api/call/ask", content=body, headers={"content-type": "application/json"})
+        assert call.status_code == 200, call.text
+        with client.stream("GET", f"{url}/gradio_api/call/ask/{call.json()['event_id']}"):
+            assert wait_for(lambda: progress_of(server, question), 120), "the answer never started"
+    # leaving both contexts closes the connection: the client has gone
+
+
+@pytest.mark.browser
+def test_an_api_answer_stops_when_its_client_leaves(slow):
+    """An `ask` API call whose client disconnected drafted on to its end, holding an answer slot for nobody."""
+    leave_after_start(slow["url"], slow, SLOW_QUESTION)
+    ended = wait_for(lambda: [r for r in progress_of(slow, SLOW_QUESTION) if r["state"] != "streaming"], 120)
+    assert [r["state"] for r in ended] == ["closed"], ended
+    assert "Traceback" not in slow["log"].read_text()
+
+
+@pytest.mark.browser
+def test_abandoned_api_answers_free_their_slots_for_a_normal_question(slow):
+    """Four abandoned `ask` calls filled the four answer slots until they had drafted to the end."""
+    left = [f"Question {n} from a client that leaves: {SLOW_QUESTION}" for n in range(4)]
+    leavers = [threading.Thread(target=leave_after_start, args=(slow["url"], slow, q), daemon=True) for q in left]
+    for t in leavers:
+        t.start()
+    for t in leavers:
+        t.join(180)
+    normal = finishes(lambda: call_ask(slow["url"], "What does a staff AI engineer own?", []), ceiling=300)
+    assert normal.strip()
+    for question in left:  # none of the four ran to its end
+        states = [r["state"] for r in progress_of(slow, question) if r["state"] != "streaming"]
+        assert states == ["closed"], (question, states)

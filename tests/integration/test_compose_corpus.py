@@ -1,0 +1,103 @@
+"""The extractive generator on the real corpus (a real index): grounding, decisions, comparisons, conflicting figures.
+Intent reading and grounding on hand-made passages are in tests/unit/test_compose.py."""
+
+import re
+
+from advisor.evaluation.golden import lead_text, numbers_in
+from advisor.text import MARKER
+
+
+def _sentences(answer):
+    return [ln for ln in answer.text.splitlines() if MARKER.search(ln)]
+
+
+def test_every_answer_sentence_is_quoted_from_its_cited_passage(advisor):
+    answer = advisor.ask("Should I become an architect? I have 2 years of experience and love coding")
+    assert not answer.refused and len(_sentences(answer)) >= 2
+    for line in _sentences(answer):
+        n = int(MARKER.findall(line)[-1])
+        quote = MARKER.sub("", line).lstrip("- ").strip().rstrip(".").strip()
+        passage = advisor.retriever.sentences(answer.passages[n - 1].chunk.id)[0]
+        assert any(quote.rstrip(" .") in s for s in passage), (quote, passage)
+
+
+def test_should_i_with_personal_facts_leads_with_the_deciding_sentences(advisor):
+    answer = advisor.ask("Should I become an architect? I have 2 years of experience and love coding")
+    lead = lead_text(answer.text).lower()  # the first two cited lines
+    assert "5-8 years" in lead and "love hands-on coding" in lead
+
+
+def test_a_decision_worded_without_should_i_gets_a_verdict_first(advisor):
+    answer = advisor.ask("Writing code is the part of the job I'd never give up. Is architecture for me?")
+    assert "80%" in lead_text(answer.text)
+
+
+def test_conflicting_salary_figures_are_each_cited_after_the_best_one(advisor):
+    answer = advisor.ask("How much do AI architects earn?")
+    first, *rest = answer.text.splitlines()
+    assert MARKER.search(first) and numbers_in(first)  # the answer first: a cited figure
+    assert any(ln.startswith("The sources give different figures") for ln in rest)
+    sources = {answer.passages[n - 1].chunk.source for n in answer.cited}
+    assert len(sources) >= 2
+    for line in _sentences(answer):
+        n = int(MARKER.findall(line)[-1])
+        assert numbers_in(line) <= numbers_in(answer.passages[n - 1].chunk.text), line
+
+
+def test_comparison_covers_both_sides(advisor):
+    answer = advisor.ask("What is the difference between an AI engineer and an AI architect?")
+    lines = _sentences(answer)
+    assert any(re.search(r"\bengineers?\b", ln, re.I) and "architect" not in ln.lower() for ln in lines)
+    assert any("architect" in ln.lower() for ln in lines)
+
+
+def _quoted(advisor, answer):
+    """Every line carrying a marker is a verbatim sentence (or list item) of the passage it cites."""
+    for line in _sentences(answer):
+        n = int(MARKER.findall(line)[-1])
+        quote = MARKER.sub("", line).lstrip("- ").strip().rstrip(".:").strip()
+        units = advisor.retriever.sentences(answer.passages[n - 1].chunk.id)[0]
+        text = answer.passages[n - 1].chunk.text
+        assert any(quote.rstrip(" .") in s for s in units) or quote in text, (quote, units)
+
+
+def test_a_which_question_is_answered_with_the_list_and_one_citation(advisor):
+    answer = advisor.ask("What vector databases and search tools do AI engineers use for RAG?")
+    items = [ln[2:] for ln in answer.text.splitlines() if ln.startswith("- ")]
+    assert "ChromaDB" in items and "Pinecone" in items  # one-word items are kept
+    assert len(answer.cited) == 1
+    _quoted(advisor, answer)
+
+
+def test_three_careers_pay_is_not_a_disagreement(advisor_both):
+    answer = advisor_both.ask("How much do electricians, actuaries and UX designers earn?")
+    assert not answer.text.startswith("The sources give different figures")
+    assert numbers_in(answer.text) and not answer.refused
+    _quoted(advisor_both, answer)
+
+
+def test_the_asked_figure_comes_first(advisor):
+    answer = advisor.ask("How much can a senior AI architect with over 12 years make in India?")
+    first = _sentences(answer)[0]
+    assert "12+" in first and "Crore" in first
+
+
+def test_a_decision_leads_with_a_verdict_then_criteria_then_one_question(advisor_both):
+    answer = advisor_both.ask(
+        "I have 3 years of experience as a gardener and I love drawing. Should I become a landscape architect?"
+    )
+    lines = answer.text.splitlines()
+    assert lines[0] == "For what you told me, these passages decide it:"
+    assert MARKER.search(lines[1])  # the verdict first, quoted and cited
+    # nothing but framing lines, quotes and one closing question: every other line carries a citation
+    framing = {lines[0], "What else they weigh, which you did not mention:", ""}
+    assert all(MARKER.search(ln) for ln in lines[:-1] if ln not in framing)
+    assert lines[-1].endswith("?") and not MARKER.search(lines[-1])
+    _quoted(advisor_both, answer)
+
+
+def test_a_comparison_of_two_careers_covers_both(advisor_both):
+    answer = advisor_both.ask("How does the training of an electrician compare with that of an actuary?")
+    text = answer.text.lower()
+    assert "electrician" in text and "actuar" in text
+    _quoted(advisor_both, answer)
