@@ -144,8 +144,8 @@ def signals(question: str, retrieval: Retrieval, profile: Profile, embed: Embed 
     uncovered: list[str] = []
     listed = {normalize(s).lower() for s in profile.subjects}
     asked_clause = normalize(asking_clause(question)).lower()
-    # "I'm a backend engineer. Should I become an X?": when the clause that asks names a subject the corpus
-    # knows, the others are the person's background, not what is asked about
+    # "I've been a line cook for years. Should I become a pastry chef?": when the clause that asks names a
+    # subject the corpus knows, the other subjects named are the person's background, not what is asked about
     background = any(m.known and normalize(m.text).lower() in asked_clause for m in found)
     for m in found:
         if background and normalize(m.text).lower() not in asked_clause:
