@@ -30,34 +30,42 @@ def call_ask(url: str, question: str, chat: list, timeout: float = 600, k: objec
     return reply["content"][0]["text"] if isinstance(reply["content"], list) else reply["content"]
 
 
+@pytest.fixture(scope="module")
+def server(built, tmp_path_factory):
+    """One `advisor serve` over a copy of the index, shared by the tests that neither log in nor change it."""
+    tmp = tmp_path_factory.mktemp("reliability")
+    proc, url, log = serve_ui(tmp, built=built)
+    yield {"url": url, "log": log, "data": tmp / "index"}
+    stop_server(proc)
+
+
 @pytest.mark.browser
-def test_four_huge_histories_do_not_stall_a_normal_question(built, tmp_path):
+def test_four_huge_histories_do_not_stall_a_normal_question(server):
     """Four requests with 1 MB of history filled the four answer slots for an hour; a normal question waited."""
-    proc, url, log = serve_ui(tmp_path, built=built)
-    try:
-        huge = [{"role": "user", "content": HUGE}, {"role": "assistant", "content": "An answer."}]
-        hostile = [
-            threading.Thread(target=call_ask, args=(url, "How much do they earn?", huge), daemon=True) for _ in range(4)
-        ]
-        for t in hostile:
-            t.start()
-        time.sleep(1)  # the four are queued first
-        normal = finishes(lambda: call_ask(url, "What does a staff AI engineer own?", []), ceiling=90)
-        assert "[1]" in normal
-        for t in hostile:
-            t.join(90)
-            assert not t.is_alive()
-        assert "Traceback" not in log.read_text()
-    finally:
-        stop_server(proc)
+    url = server["url"]
+    huge = [{"role": "user", "content": HUGE}, {"role": "assistant", "content": "An answer."}]
+    hostile = [
+        threading.Thread(target=call_ask, args=(url, "How much do they earn?", huge), daemon=True) for _ in range(4)
+    ]
+    for t in hostile:
+        t.start()
+    time.sleep(1)  # the four are queued first
+    normal = finishes(lambda: call_ask(url, "What does a staff AI engineer own?", []), ceiling=90)
+    assert "[1]" in normal
+    for t in hostile:
+        t.join(90)
+        assert not t.is_alive()
+    assert "Traceback" not in server["log"].read_text()
 
 
-@pytest.fixture
-def slow(built, tmp_path):
-    """The UI over a generator that streams one word every 0.4 s and logs each (tests/support/ui_slow_server.py)."""
-    progress = tmp_path / "progress.jsonl"
+@pytest.fixture(scope="module")
+def slow(built, tmp_path_factory):
+    """The UI over a generator that streams one word every 0.4 s and logs each (tests/support/ui_slow_server.py);
+    shared, so each test asks its own questions (`progress_of` tells them apart)."""
+    tmp = tmp_path_factory.mktemp("reliability-slow")
+    progress = tmp / "progress.jsonl"
     command = [sys.executable, str(Path(__file__).parents[1] / "support" / "ui_slow_server.py"), "0.4", str(progress)]
-    proc, url, log = serve_ui(tmp_path, command, built)
+    proc, url, log = serve_ui(tmp, command, built)
     yield {"url": url, "progress": progress, "log": log}
     stop_server(proc)
 
@@ -102,20 +110,17 @@ def call_event(url: str, fn_index: int, trigger: int, data: list, event_data: di
 
 
 @pytest.mark.browser
-def test_a_forged_rating_is_refused_and_stores_nothing(built, tmp_path):
+def test_a_forged_rating_is_refused_and_stores_nothing(server):
     """The like handler stored whatever the browser's store held, any size, for any answer id."""
-    proc, url, log = serve_ui(tmp_path, built=built)
-    try:
-        fn_index, trigger = dependency(httpx.get(f"{url}/config").json(), "like")
-        forged = {**EXCHANGE, "id": "forged", "comment": "c" * 5_000_000, "seal": "0" * 64}
-        store = {"users": {"": {"current": "c1", "conversations": [{"id": "c1", "title": "", "exchanges": [forged]}]}}}
-        messages = call_event(url, fn_index, trigger, [store, None], {"index": [1, 0], "value": "A", "liked": True})
-        assert messages[-1]["msg"] == "process_completed" and messages[-1]["success"], messages[-1]
-        feedback = tmp_path / "index" / "feedback.jsonl"
-        assert not feedback.exists() or "forged" not in feedback.read_text()
-        assert "Traceback" not in log.read_text()
-    finally:
-        stop_server(proc)
+    url = server["url"]
+    fn_index, trigger = dependency(httpx.get(f"{url}/config").json(), "like")
+    forged = {**EXCHANGE, "id": "forged", "comment": "c" * 5_000_000, "seal": "0" * 64}
+    store = {"users": {"": {"current": "c1", "conversations": [{"id": "c1", "title": "", "exchanges": [forged]}]}}}
+    messages = call_event(url, fn_index, trigger, [store, None], {"index": [1, 0], "value": "A", "liked": True})
+    assert messages[-1]["msg"] == "process_completed" and messages[-1]["success"], messages[-1]
+    feedback = server["data"] / "feedback.jsonl"
+    assert not feedback.exists() or "forged" not in feedback.read_text()
+    assert "Traceback" not in server["log"].read_text()
 
 
 @pytest.mark.browser
@@ -155,19 +160,11 @@ def test_a_user_who_is_not_an_operator_cannot_reindex(built, tmp_path):
 
 
 @pytest.mark.browser
-def test_a_bad_k_through_the_api_is_a_one_line_error(server_for_k):
+def test_a_bad_k_through_the_api_is_a_one_line_error(server):
     """k="abc" gave Gradio's generic error and a traceback in the log."""
-    url, log = server_for_k
-    text = call_ask(url, "What does a staff AI engineer own?", [], timeout=120, k="abc")
+    text = call_ask(server["url"], "What does a staff AI engineer own?", [], timeout=120, k="abc")
     assert "must be a whole number" in text and "\n" not in text
-    assert "Traceback" not in log.read_text()
-
-
-@pytest.fixture
-def server_for_k(built, tmp_path):
-    proc, url, log = serve_ui(tmp_path, built=built)
-    yield url, log
-    stop_server(proc)
+    assert "Traceback" not in server["log"].read_text()
 
 
 def leave_after_start(url: str, server: dict, question: str) -> None:
@@ -184,8 +181,9 @@ def leave_after_start(url: str, server: dict, question: str) -> None:
 @pytest.mark.browser
 def test_an_api_answer_stops_when_its_client_leaves(slow):
     """An `ask` API call whose client disconnected drafted on to its end, holding an answer slot for nobody."""
-    leave_after_start(slow["url"], slow, SLOW_QUESTION)
-    ended = wait_for(lambda: [r for r in progress_of(slow, SLOW_QUESTION) if r["state"] != "streaming"], 120)
+    question = f"Asked through the API: {SLOW_QUESTION}"  # the browser test asked SLOW_QUESTION of this server
+    leave_after_start(slow["url"], slow, question)
+    ended = wait_for(lambda: [r for r in progress_of(slow, question) if r["state"] != "streaming"], 120)
     assert [r["state"] for r in ended] == ["closed"], ended
     assert "Traceback" not in slow["log"].read_text()
 
