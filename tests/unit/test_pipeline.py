@@ -80,34 +80,3 @@ def test_close_releases_the_generator(tmp_path):
     gen = ScriptedGenerator("x [1].")
     advisor(tmp_path, generator=gen).close()
     assert gen.closed
-
-
-class _Index:
-    """The part of `CorpusIndex` that `build_index` uses."""
-
-    def __init__(self) -> None:
-        self.updates: list[bool] = []
-
-    def update(self, full: bool = False, progress: bool = False) -> str:
-        self.updates.append(full)
-        return "report"
-
-
-class _RefreshingRetriever(ListRetriever):
-    def __init__(self, chunks) -> None:
-        super().__init__(chunks)
-        self.refreshed = 0
-
-    def refresh(self) -> None:
-        self.refreshed += 1
-
-
-@pytest.mark.parametrize(("extra", "refreshed"), [("", 0), ("multilingual-e5-small", 1)])
-def test_building_the_index_embeds_for_the_extra_model_at_once(tmp_path, extra, refreshed):
-    """With an extra embedding model, `advisor index` loads the new version (embedding its new chunks
-    for that model) instead of leaving it to the first question."""
-    settings = Settings.from_env({}, data_dir=tmp_path / "index", extra_embedding_model=extra)
-    retriever, index = _RefreshingRetriever(CHUNKS), _Index()
-    a = Advisor(settings, index, retriever=retriever, judge=FixedJudge(), generator=ScriptedGenerator("x"))
-    assert a.build_index(full=True) == "report"
-    assert index.updates == [True] and retriever.refreshed == refreshed
