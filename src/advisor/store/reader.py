@@ -182,6 +182,11 @@ class IndexReader:
             return {**out, "problem": str(exc)}
         return {**out, "documents": p.documents, "chunks": p.count, "built_at": p.built_at, "version": p.version}
 
+    def chunk_vectors(self, version: str) -> dict[str, np.ndarray]:
+        """Every chunk's stored vector in the collection `version`, by id (one paged read)."""
+        ids, vectors, _ = self.rows(version, ["embeddings"])
+        return {uid: np.asarray(v, dtype=np.float32) for uid, v in zip(ids, vectors, strict=True)}
+
     def dense_search(self, vectors: np.ndarray, n: int, version: str | None = None) -> list[list[str]]:
         """The ids of the `n` chunks nearest each of `vectors` in one request, from the collection `version`
         (the one a reader serves; by default the published one)."""

