@@ -234,7 +234,8 @@ def create_app(advisor: Advisor, host: str | None = None) -> gr.Blocks:
         with gr.Column(visible=False):
             api_question = gr.Textbox(label="question")
             api_history = gr.JSON([], label="chat")  # any JSON (a malformed chat gets our one-line error); optional
-            api_k = gr.JSON(settings.k, label="k")  # any JSON too: a bad k gets our one-line error, not Gradio's
+            # any JSON too: a bad k gets our one-line error, not Gradio's; unset (None) is ADVISOR_K (`parse_k`)
+            api_k = gr.JSON(None, label="k")
             api_chat = gr.Chatbot(label="chat")
             api_sources = gr.HTML()
             api_export = gr.File(label="export")
