@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PYTEST_FAST := -m "not browser and not server and not llm and not slow and not model and not postgres"
 # `make test` runs the suite in TEST_JOBS worker processes (pytest-xdist), a test file per worker at a time;
 # the model export and the shared indexes are built once per run (tests/conftest.py::built_once).
-TEST_JOBS ?= 2
+TEST_JOBS ?= 3
 
 .PHONY: run test test-fast index lint lock bench eval clean system
 
