@@ -234,8 +234,9 @@ def create_app(advisor: Advisor, host: str | None = None) -> gr.Blocks:
         with gr.Column(visible=False):
             api_question = gr.Textbox(label="question")
             api_history = gr.JSON([], label="chat")  # any JSON (a malformed chat gets our one-line error); optional
-            # any JSON too: a bad k gets our one-line error, not Gradio's; unset (None) is ADVISOR_K (`parse_k`)
-            api_k = gr.JSON(None, label="k")
+            # any JSON too: a bad k gets our one-line error, not Gradio's. Its default (what a client that sends
+            # only a question gets) is ADVISOR_K as a JSON string: the component warns about a bare number
+            api_k = gr.JSON(str(settings.k), label="k")
             api_chat = gr.Chatbot(label="chat")
             api_sources = gr.HTML()
             api_export = gr.File(label="export")
