@@ -7,7 +7,22 @@ import pytest
 from advisor.answer.compose.decisions import follow_up, user_terms, verdict_bonus
 from advisor.answer.compose.extractive import figures_conflict, subject_fit
 from advisor.answer.compose.lists import list_blocks
-from advisor.answer.intent import asking_clause, detect_intent, is_personal_decision, stated_facts
+from advisor.answer.intent import asking_clause, detect_intent, is_personal_decision, opens_a_question, stated_facts
+
+
+@pytest.mark.parametrize(
+    ("clause", "question"),
+    [
+        ("What do I need to become a baker", True),
+        ("And should I go for it", True),
+        ("Then how long does it take", True),
+        ("I'm a nurse with two years on the ward", False),
+        ("I have three years of experience", False),
+        ("My background is in sales", False),
+    ],
+)
+def test_opens_a_question(clause, question):
+    assert opens_a_question(clause) is question
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from typing import Protocol
 
-from advisor.answer.intent import is_decision, stated_facts, stated_sentences
+from advisor.answer.intent import is_decision, opens_a_question, stated_facts, stated_sentences
 from advisor.profile import Mention, ProfileBound, mentions, subjects_in
 from advisor.schema import Profile, Turn
 from advisor.text import normalize, plural, singular
@@ -67,18 +67,12 @@ _ABOUT_ME = re.compile(
 )
 
 
-_ASKS = re.compile(
-    r"^(?:(?:and|so|but)\s+)?(?:is|are|am|do|does|did|should|can|could|would|will|what|how|which|who|why|when|where)\b",
-    re.I,
-)
-
-
 def _with_person(question: str, turns: Sequence[Turn]) -> str:
     """`question` preceded by the person's earlier statements about themselves when it asks about them
     and states nothing of its own (the decision it asks for depends on those facts)."""
     if not (is_decision(question) or _ABOUT_ME.search(question)) or stated_facts(question):
         return question
-    said = [c for c in stated_sentences("", [t for t in turns if t.role == "user"]) if not _ASKS.match(c)]
+    said = [c for c in stated_sentences("", [t for t in turns if t.role == "user"]) if not opens_a_question(c)]
     return " ".join([*said[-2:], question]) if said else question
 
 

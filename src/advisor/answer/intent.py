@@ -66,6 +66,12 @@ def asking_clause(question: str) -> str:
     return (asks or parts or [""])[-1]
 
 
+def opens_a_question(clause: str) -> bool:
+    """The clause opens as a question, yes/no or wh- ("And should I…", "What do I need…") (pure)."""
+    bare = re.sub(r"^(?:and|so|but|then)\s+", "", clause.strip(), flags=re.I)
+    return bool(_YES_NO.match(bare) or _WH.match(bare))
+
+
 def is_personal_decision(question: str) -> bool:
     """The person asks about themselves, yes/no or which one: "I'm 41. Am I too old to start?" (pure).
 

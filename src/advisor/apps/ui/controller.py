@@ -300,9 +300,7 @@ class ChatController:
 
     def clear(self, store: dict, user: str, session: str) -> Screen:
         """The chat's trash icon: this conversation is emptied everywhere (chat, sources, export, list)."""
-        self.acted.add(session)
-        take_away(user_space(store, user), "cleared")
-        return self.screen(store, user, undoable=True)
+        return self._take_away(store, user, session, "cleared")
 
     def new(self, store: dict, user: str, session: str) -> Screen:
         """A new empty conversation, first in the list (the current one when it is empty already)."""
@@ -326,8 +324,12 @@ class ChatController:
         return self.screen(store, user)
 
     def delete(self, store: dict, user: str, session: str) -> Screen:
+        return self._take_away(store, user, session, "deleted")
+
+    def _take_away(self, store: dict, user: str, session: str, how: str) -> Screen:
+        """Clear or delete the current conversation, keeping it for one undo."""
         self.acted.add(session)
-        take_away(user_space(store, user), "deleted")
+        take_away(user_space(store, user), how)
         return self.screen(store, user, undoable=True)
 
     def undo_removal(self, store: dict, user: str, session: str) -> Screen:
