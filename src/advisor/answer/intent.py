@@ -66,6 +66,46 @@ def asking_clause(question: str) -> str:
     return (asks or parts or [""])[-1]
 
 
+# A capitalised name, of one or more words ("Canada", "United Kingdom", "Bank of England")
+NAME = re.compile(r"(?<![\w'])([A-Z][\w&'.-]*[\w&](?:\s+(?:of\s+|the\s+)?[A-Z][\w&'.-]*[\w&])*)")
+
+
+def spelled_out(acronym: str, text: str) -> bool:
+    """An acronym whose letters open consecutive capitalised words of `text` ("UK": "United Kingdom")."""
+    letters = acronym.replace(".", "")
+    if not (2 <= len(letters) <= 5 and letters.isalpha() and letters.isupper()):
+        return False
+    words = r"\s+(?:of\s+|the\s+|and\s+)?".join(f"{c}[a-z]+" for c in letters)
+    return re.search(rf"\b{words}\b", text) is not None
+
+
+def names_in(text: str) -> list[str]:
+    """Capitalised names not opening a sentence ("Canada", "United Kingdom", "Google"); not "I".
+
+    A question in Title Case has no names to tell apart, and words that open a sentence are
+    capitalised anyway: neither counts.
+    """
+    words = re.findall(r"[A-Za-z][\w'-]*", text)
+    if len(words) >= 4 and sum(w[0].isupper() for w in words) / len(words) > 0.6:
+        return []
+    out = []
+    for m in NAME.finditer(text):
+        before = text[: m.start()].rstrip()
+        if not before or before.endswith((".", "?", "!", ":", '"')):
+            continue
+        name = re.sub(r"^(?:the\s+)", "", m.group(1), flags=re.I)
+        name = re.sub(r"['’]s$", "", name)  # "the UK's" -> "UK"
+        name = name.replace(".", "") if re.fullmatch(r"(?:[A-Z]\.)+[A-Z]?", name) else name  # "U.S." -> "US"
+        if name not in ("I", "I'm", "I've", "I'd"):
+            out.append(name)
+    return out
+
+
+def names_a(text: str, name: str) -> bool:
+    """`text` mentions `name`, in any case or spelled out ("UK": "United Kingdom") (pure)."""
+    return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.I) is not None or spelled_out(name, text)
+
+
 def opens_a_question(clause: str) -> bool:
     """The clause opens as a question, yes/no or wh- ("And should I…", "What do I need…") (pure)."""
     bare = re.sub(r"^(?:and|so|but|then)\s+", "", clause.strip(), flags=re.I)
@@ -130,6 +170,8 @@ class Intent:
     facts: tuple[Fact, ...] = ()
     at_least: frozenset[str] = frozenset()  # numbers the question puts a floor on ("over 12 years")
     units: frozenset[str] = frozenset()  # the unit words the question gives numbers in ("6 years" -> "year")
+    names: tuple[str, ...] = ()  # places and employers the question names ("India"), subjects' words left out
+    contrast: bool = False  # asks the size of a difference ("How much more…?"), not which one ("Which … more?")
 
 
 _FACTS = (
@@ -231,10 +273,23 @@ def detect_intent(question: str, subjects: Subjects = no_subjects, measure: Meas
         facts=facts,
         at_least=frozenset(re.findall(r"\b(?:over|more\s+than|at\s+least|above)\s+(\d+)", question, re.I)),
         units=frozenset(u.lower().rstrip("s") for _, u in _UNIT.findall(with_digits(question))),
+        names=asked_names(question, found),
+        contrast=bool(_HOW_MUCH_MORE.search(question)),
     )
 
 
 _UNIT = re.compile(r"(\d+)\s*\+?\s*(?:more\s+)?([a-z]+)", re.I)
+COMPARATIVE = re.compile(r"\b(?:more|less|higher|lower|fewer|greater)\b", re.I)
+_HOW_MUCH_MORE = re.compile(rf"\bhow\s+(?:much|many)\s+(?:\w+\s+)?{COMPARATIVE.pattern}", re.I)
+
+
+def asked_names(question: str, subjects: Sequence[str] = ()) -> tuple[str, ...]:
+    """The names a question asks about ("in India", "at Google"), without those that are words of its
+    subjects ("ML" in "ML potters") (pure)."""
+    taken = {w.lower() for s in subjects for w in re.findall(r"[\w-]+", s)}
+    return tuple(
+        dict.fromkeys(n for n in names_in(question) if any(w.lower() not in taken for w in re.findall(r"[\w-]+", n)))
+    )
 
 
 def content_terms(text: str) -> set[str]:

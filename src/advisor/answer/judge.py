@@ -28,7 +28,7 @@ from typing import Protocol
 
 import numpy as np
 
-from advisor.answer.intent import asking_clause
+from advisor.answer.intent import NAME, asking_clause, names_in, spelled_out
 from advisor.profile import Mention, ProfileBound, mentions
 from advisor.schema import Passage, Profile, Retrieval, Verdict
 from advisor.text import STOPWORDS, normalize, plural, singular
@@ -62,7 +62,6 @@ GRADE_WORDS = frozenset(
     """.split()
 )
 _PEOPLE = re.compile(r"^[a-z]{3,}(?:ists|ians|ants|eers)$")  # plural, and rarely anything but people
-_NAME = re.compile(r"(?<![\w'])([A-Z][\w&'.-]*[\w&](?:\s+(?:of\s+|the\s+)?[A-Z][\w&'.-]*[\w&])*)")
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -171,14 +170,14 @@ def signals(question: str, retrieval: Retrieval, profile: Profile, embed: Embed 
         ]
     asked = [m.subject for m in found if m.known]
     names: list[str] = []
-    for name in _names(text) + re.findall(r"(?<![$£€₹\d])\b(?:19|20)\d\d\b(?!\s*%)", text):  # and years
+    for name in names_in(text) + re.findall(r"(?<![$£€₹\d])\b(?:19|20)\d\d\b(?!\s*%)", text):  # and years
         if _inside(text, name, spans):
             continue
         # a passage must mention the name, and speak about the asked subject too if there is one
         about = [
             i
             for i, (words, t) in enumerate(zip(texts, raw, strict=True))
-            if _contains(words, name) or _spelled_out(name, t)
+            if _contains(words, name) or spelled_out(name, t)
         ]
         if not about and embed is not None and not name.isdigit():
             named = [_bare_names(t) for t in raw]
@@ -259,42 +258,11 @@ def _preposition(text: str, name: str) -> str:
     return m.group(1) if m else "in "
 
 
-def _spelled_out(acronym: str, text: str) -> bool:
-    """An acronym whose letters open consecutive capitalised words of `text` ("UK": "United Kingdom")."""
-    letters = acronym.replace(".", "")
-    if not (2 <= len(letters) <= 5 and letters.isalpha() and letters.isupper()):
-        return False
-    words = r"\s+(?:of\s+|the\s+|and\s+)?".join(f"{c}[a-z]+" for c in letters)
-    return re.search(rf"\b{words}\b", text) is not None
-
-
-def _names(text: str) -> list[str]:
-    """Capitalised names not opening a sentence ("Canada", "United Kingdom", "Google"); not "I".
-
-    A question in Title Case has no names to tell apart, and words that open a sentence are
-    capitalised anyway: neither counts.
-    """
-    words = re.findall(r"[A-Za-z][\w'-]*", text)
-    if len(words) >= 4 and sum(w[0].isupper() for w in words) / len(words) > 0.6:
-        return []
-    out = []
-    for m in _NAME.finditer(text):
-        before = text[: m.start()].rstrip()
-        if not before or before.endswith((".", "?", "!", ":", '"')):
-            continue
-        name = re.sub(r"^(?:the\s+)", "", m.group(1), flags=re.I)
-        name = re.sub(r"['’]s$", "", name)  # "the UK's" -> "UK"
-        name = name.replace(".", "") if re.fullmatch(r"(?:[A-Z]\.)+[A-Z]?", name) else name  # "U.S." -> "US"
-        if name not in ("I", "I'm", "I've", "I'd"):
-            out.append(name)
-    return out
-
-
 def _bare_names(text: str) -> list[str]:
     """Every run of capitalised words in a passage, split at function words, sentence openers included
     ("Guide In the United Kingdom" -> "Guide", "United Kingdom"): the candidates for an alias."""
     out = []
-    for m in _NAME.finditer(text):
+    for m in NAME.finditer(text):
         run: list[str] = []
         for word in [*m.group(1).split(), "the"]:
             if word.lower() in STOPWORDS and not (len(word) > 1 and word.isupper()):  # "US" is not "us"

@@ -38,12 +38,14 @@ from advisor.answer.compose.decisions import (
 )
 from advisor.answer.compose.lists import ListBlock, list_blocks
 from advisor.answer.intent import (
+    COMPARATIVE,
     Intent,
     Measure,
     Subjects,
     asking_clause,
     content_terms,
     detect_intent,
+    names_a,
     no_measure,
     no_subjects,
     question_numbers,
@@ -59,6 +61,8 @@ _DECISION_CUES = re.compile(
     re.I,
 )
 FIT = 0.06  # score added (or taken) when a passage's section names the asked subject (or only others); dev
+NAMED = 0.1  # a figure's sentence (or its passage's heading) names the place or employer asked ("in India"); dev
+CONTRAST = 0.1  # a sentence states a difference in figures when the question asks how much more or less; dev
 
 
 @dataclass(frozen=True, eq=False)  # compared by identity: a field is a numpy array
@@ -73,6 +77,11 @@ class _Candidate:
     answers: str | None = None  # the FAQ question this sentence is the first answer to, if it is
     answers_sim: float | None = None  # that question's similarity to the asked one (None: a heading, not embedded)
     set_aside: str | None = None  # why the sentence is not career information (`advisor.screen`)
+
+
+def _states_difference(text: str) -> bool:
+    """A sentence gives a figure of a difference ("pays 79% more", "a $118K higher ceiling") (pure)."""
+    return bool(COMPARATIVE.search(text) and NUMBER.search(text))
 
 
 def _words(subject: str) -> frozenset[str]:
@@ -175,7 +184,8 @@ class ExtractiveGenerator:
         chosen = self._select(candidates, limit, intent, conflict)
         chosen.sort(key=lambda c: (c.passage.rank, c.order))
         # the answer first: the best sentence (of the asked kind of figure, if one was asked), then the rest
-        first = max([c for c in chosen if c.kind] if intent.figure else chosen, key=lambda c: c.score, default=None)
+        of_kind = [c for c in chosen if c.kind == intent.figure] or [c for c in chosen if c.kind]
+        first = max(of_kind if intent.figure else chosen, key=lambda c: c.score, default=None)
         if first is not None:
             chosen.remove(first)
             chosen.insert(0, first)
@@ -195,7 +205,8 @@ class ExtractiveGenerator:
         out: list[_Candidate] = []
         for p in passages:
             texts, vectors = self.sentences(p.chunk.id)
-            context = content_terms(f"{p.chunk.title} {p.chunk.section or ''}")
+            heading_text = f"{p.chunk.title} {p.chunk.section or ''}"
+            context = content_terms(heading_text)
             fit = FIT * subject_fit(intent.subjects, self.subjects(p.chunk.section or ""))
             heading = (p.chunk.section or "").split(" > ")[-1]
             asked: tuple[str, float | None] | None = (heading, None) if heading.endswith("?") else None
@@ -225,6 +236,10 @@ class ExtractiveGenerator:
                         score += 0.1  # "over 12 years" is the "12+" row, not the "8-12" one
                 if intent.decision and _DECISION_CUES.search(text):
                     score += 0.12
+                if intent.figure and intent.names and any(names_a(f"{text} {heading_text}", n) for n in intent.names):
+                    score += NAMED
+                if intent.contrast and (intent.figure or intent.comparison) and _states_difference(text):
+                    score += CONTRAST
                 if len(words) > 60:
                     score -= 0.1  # long sentences read badly in a short answer
                 aside = p.chunk.set_aside or sentence_reason(text)

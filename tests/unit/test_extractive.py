@@ -1,0 +1,74 @@
+"""The extractive generator's answer-first rules, over fake sentence vectors (word hashes): which sentence
+leads for a figure asked about a place, for "how much more", and of the asked kind of figure."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from advisor.answer.compose.extractive import ExtractiveGenerator
+from advisor.answer.intent import asked_names, detect_intent
+from advisor.evaluation.golden import lead_text
+from advisor.schema import Passage
+from tests.support.fakes import FakeEmbedder, ListRetriever, chunk
+
+
+def first_line(question: str, chunks, measure=lambda text: None, subjects=lambda text: []) -> str:
+    """The first cited sentence of the extractive answer to `question` over `chunks` (ranked in order)."""
+    retriever = ListRetriever(chunks)
+    passages = [Passage(c, 0.9 - 0.01 * i, i + 1) for i, c in enumerate(chunks)]
+    query = FakeEmbedder().embed_batch([question])[0]
+    gen = ExtractiveGenerator(retriever.sentences, subjects=subjects, measure=measure)
+    answer = "".join(gen.generate(question, passages, np.asarray(query)))
+    return lead_text(answer, 1)
+
+
+@pytest.mark.parametrize(
+    ("question", "subjects", "names"),
+    [
+        ("How much do potters earn in Peru?", ["potter"], ("Peru",)),
+        (
+            "What do AI/ML engineers earn at Acme and in the United Kingdom?",
+            ["AI/ML engineer"],
+            ("Acme", "United Kingdom"),
+        ),
+        ("How much do AI architects earn?", ["AI architect"], ()),  # "AI" is a word of the subject
+        ("Peru: what do potters earn?", ["potter"], ()),  # a word opening a sentence is capitalised anyway
+    ],
+)
+def test_asked_names(question, subjects, names):
+    assert asked_names(question, subjects) == names
+
+
+@pytest.mark.parametrize(
+    ("question", "contrast"),
+    [
+        ("How much more does a potter earn than a glazier?", True),
+        ("How many fewer hours do glaziers work?", True),
+        ("Which pays more, pottery or glazing?", False),  # which one, not by how much
+        ("How much does a potter earn?", False),
+    ],
+)
+def test_contrast_is_asking_the_size_of_a_difference(question, contrast):
+    assert detect_intent(question).contrast is contrast
+
+
+POTTERS = chunk("Potters earn $30,000 a year on average. Most potters work alone in small studios.", n=0)
+
+
+def test_a_figure_for_the_asked_place_leads():
+    peru = chunk("Potters there earn $12,000 a year.", title="Pottery", section="Pay in Peru", n=1)
+    assert "$12,000" in first_line("How much do potters earn in Peru?", [POTTERS, peru])
+
+
+def test_how_much_more_is_answered_by_the_figure_of_the_difference():
+    both = chunk("Glaziers earn $35,000 a year and potters earn $30,000 a year.", n=0)
+    gap = chunk("Glaziers take home $5,000 more each year.", n=1)
+    assert "$5,000 more" in first_line("How much more do glaziers earn than potters?", [both, gap])
+
+
+def test_the_asked_kind_of_figure_leads_even_when_another_kind_scores_higher():
+    share = chunk("Potters earn 20% more in cities.", n=0)  # scores higher: it shares the question's words
+    pay = chunk("The typical yearly income is $30,000 in total.", n=1)
+    line = first_line("What do potters earn?", [share, pay], measure=lambda t: "currency" if "earn" in t else None)
+    assert "$30,000" in line
