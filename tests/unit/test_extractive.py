@@ -72,3 +72,38 @@ def test_the_asked_kind_of_figure_leads_even_when_another_kind_scores_higher():
     pay = chunk("The typical yearly income is $30,000 in total.", n=1)
     line = first_line("What do potters earn?", [share, pay], measure=lambda t: "currency" if "earn" in t else None)
     assert "$30,000" in line
+
+
+@pytest.mark.parametrize(
+    ("question", "comparison"),
+    [
+        ("What separates a potter from a glazier?", True),
+        ("Potter or glazier: which one suits a night owl?", True),
+        ("Can a potter move into glazing work as a glazier?", False),  # a path from one to the other
+        ("How does a potter get to be a glazier?", False),
+    ],
+)
+def test_comparison_is_two_sides_set_against_each_other_not_a_move(question, comparison):
+    def subjects(text: str) -> list[str]:
+        return [s for s in ("potter", "glazier") if s in text.lower()]
+
+    assert detect_intent(question, subjects).comparison is comparison
+
+
+def test_a_comparison_opens_with_a_sentence_about_each_side():
+    def subjects(text: str) -> list[str]:
+        return [s for s in ("potter", "glazier") if s in text.lower()]
+
+    potters = chunk(
+        "A potter shapes clay on a wheel all day. A potter fires the pots in a kiln overnight. "
+        "A potter sells the pots at weekend markets.",
+        n=0,
+    )
+    glaziers = chunk("A glazier cuts and fits window glass on building sites.", n=1)
+    question = "What separates a potter from a glazier?"
+    retriever = ListRetriever([potters, glaziers])
+    passages = [Passage(c, 0.9 - 0.01 * i, i + 1) for i, c in enumerate([potters, glaziers])]
+    query = FakeEmbedder().embed_batch([question])[0]
+    answer = "".join(ExtractiveGenerator(retriever.sentences, subjects=subjects).generate(question, passages, query))
+    lead = lead_text(answer, 2)
+    assert "potter" in lead and "glazier" in lead

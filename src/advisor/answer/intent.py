@@ -38,7 +38,7 @@ _FIGURE_Q = re.compile(
 _DURATION_Q = re.compile(r"\bhow\s+long\b|\bhow\s+many\s+(?:years|months|weeks|days|hours)\b", re.I)
 _PERCENT_Q = re.compile(r"\bpercent\w*|\bshare\b|\brate\b|%", re.I)
 _COMPARE = re.compile(
-    r"\b(vs\.?|versus|difference|differ\w*|compare\w*|comparison|better|which\s+(?:one|of\s+the\s+\w+)|"
+    r"\b(vs\.?|versus|difference|differ\w*|separates?|distinguish\w*|compare\w*|comparison|better|which\s+(?:one|of\s+the\s+\w+)|"
     r"which\s+\w+\s+\w+\s+(?:more|less|better|worse|higher|lower))\b",
     re.I,
 )
@@ -46,6 +46,11 @@ _DECIDE = re.compile(
     r"\b(should\s+i|shall\s+i|is\s+it\s+worth|right\s+for\s+me|am\s+i\s+ready|do\s+i\s+need|can\s+i|"
     r"would\s+i|could\s+i|is\s+it\s+time|an?\s+(?:good|bad|smart|wise|sensible|realistic)\s+(?:idea|plan|move|choice|fit)|"
     r"too\s+(?:old|late|young)|make\s+sense\s+for\s+me|suit\s+me|for\s+someone\s+like\s+me)\b",
+    re.I,
+)
+# Moving from one subject to another is a path, not a comparison ("Can a tester move into design?")
+_TRANSITION = re.compile(
+    r"\b(?:move|moving|switch\w*|transition\w*|pivot\w*|go|going|get|getting|step|stepping)\s+(?:up\s+)?(?:in)?to\b",
     re.I,
 )
 # A question that asks yes or no ("Is baking for me?") or which one, by its first word.
@@ -265,7 +270,7 @@ def detect_intent(question: str, subjects: Subjects = no_subjects, measure: Meas
     facts = stated_facts(question)
     return Intent(
         figure=figure,
-        comparison=bool(_COMPARE.search(question)) or len(found) >= 2,
+        comparison=bool(_COMPARE.search(question)) or (len(found) >= 2 and not _TRANSITION.search(question)),
         decision=decision or bool(facts),
         listing=list_nouns(question, found) if figure is None and _LIST_Q.search(question) else (),
         subjects=found,

@@ -183,12 +183,8 @@ class ExtractiveGenerator:
         limit = self.max_sentences + (1 if intent.comparison or conflict else 0)
         chosen = self._select(candidates, limit, intent, conflict)
         chosen.sort(key=lambda c: (c.passage.rank, c.order))
-        # the answer first: the best sentence (of the asked kind of figure, if one was asked), then the rest
-        of_kind = [c for c in chosen if c.kind == intent.figure] or [c for c in chosen if c.kind]
-        first = max(of_kind if intent.figure else chosen, key=lambda c: c.score, default=None)
-        if first is not None:
-            chosen.remove(first)
-            chosen.insert(0, first)
+        firsts = self._firsts(chosen, intent)
+        chosen = firsts + [c for c in chosen if c not in firsts]
         lead = _lead(intent, False)
         if lead:
             yield lead + "\n\n"
@@ -198,6 +194,20 @@ class ExtractiveGenerator:
             yield (f"- {line}\n" if bullets else line + ("" if i == len(chosen) - 1 else " "))
             if i == 0 and conflict and len(chosen) > 1:
                 yield "\n" + CONFLICT + "\n\n"
+
+    def _firsts(self, chosen: list[_Candidate], intent: Intent) -> list[_Candidate]:
+        """The answer first: the best sentence (of the asked kind of figure, if one was asked); for a
+        comparison that is not a personal decision, the best about each side (one naming both serves both),
+        by score."""
+        of_kind = [c for c in chosen if c.kind == intent.figure] or [c for c in chosen if c.kind]
+        pool = sorted(of_kind if intent.figure else chosen, key=lambda c: -c.score)
+        firsts: list[_Candidate] = []
+        if intent.comparison and not intent.decision:
+            for side in intent.subjects[:2]:
+                if any(_has(self.subjects(c.text), side) for c in firsts):
+                    continue
+                firsts += [c for c in pool if _has(self.subjects(c.text), side)][:1]
+        return sorted(firsts, key=lambda c: -c.score) or pool[:1]
 
     # -- candidates -----------------------------------------------------------------------------------------
     def _candidates(self, question: str, passages: list[Passage], qv: np.ndarray, intent: Intent) -> list[_Candidate]:
