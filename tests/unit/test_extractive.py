@@ -107,3 +107,15 @@ def test_a_comparison_opens_with_a_sentence_about_each_side():
     answer = "".join(ExtractiveGenerator(retriever.sentences, subjects=subjects).generate(question, passages, query))
     lead = lead_text(answer, 2)
     assert "potter" in lead and "glazier" in lead
+
+
+def test_an_answer_quotes_two_sentences_even_when_one_scores_far_above_the_rest():
+    question = "What does a potter do at the wheel?"
+    chunks = [
+        chunk("What a potter does at the wheel: a potter does shaping. Kilns need careful upkeep over the years.")
+    ]
+    retriever = ListRetriever(chunks)
+    passages = [Passage(chunks[0], 0.9, 1)]
+    query = FakeEmbedder().embed_batch([question])[0]
+    answer = "".join(ExtractiveGenerator(retriever.sentences).generate(question, passages, query))
+    assert answer.count("[1]") == 2

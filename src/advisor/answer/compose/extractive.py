@@ -384,7 +384,7 @@ class ExtractiveGenerator:
                         chosen.append(hit)
         if not chosen:
             chosen.append(pool[0])
-        floor = pool[0].score - 0.25
+        floor = min(pool[0].score - 0.25, pool[1].score if len(pool) > 1 else 0.0)  # two sentences at least
         while len(chosen) < limit:
             best, best_val = None, -1e9
             for c in pool:
