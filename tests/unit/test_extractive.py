@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from support.fakes import FakeEmbedder, ListRetriever, chunk
 
 from advisor.answer.compose.extractive import ExtractiveGenerator
 from advisor.answer.intent import asked_names, detect_intent
 from advisor.evaluation.golden import lead_text
 from advisor.schema import Passage
-from tests.support.fakes import FakeEmbedder, ListRetriever, chunk
 
 
 def first_line(question: str, chunks, measure=lambda text: None, subjects=lambda text: []) -> str:

@@ -10,6 +10,7 @@ from support.judging import TRADES, retrieval
 from advisor.answer.judge import (
     RuleJudge,
     Signals,
+    asked_coverage,
     decide,
     refusal_text,
     signals,
@@ -200,3 +201,24 @@ def test_rule_judge_reads_the_bound_profile():
     verdict = judge.judge("What does a marine electrician do?", retrieval(["Electricians wire."], ["marine"]))
     assert verdict.refuse and verdict.missing == ("marine electrician",)
     assert "electricians, plumbers" in judge.refusal("q", verdict)
+
+
+@pytest.mark.parametrize(
+    ("question", "coverage", "unknown", "expected"),
+    [
+        # the person's own story holds the words the corpus lacks: the clause that asks is what counts
+        (
+            "I enrolled online and quit halfway. Would this course be different?",
+            0.5,
+            ["enrolled", "online", "halfway"],
+            (1.0, ()),
+        ),
+        # no preamble, or one not about the person: the whole question counts
+        ("How do I bake sourdough bread?", 0.5, ["bake", "sourdough"], (0.5, ("bake", "sourdough"))),
+        ("Sourdough is hard. Would bakers enjoy it?", 0.5, ["sourdough", "bakers"], (0.5, ("sourdough", "bakers"))),
+        # the clause alone knows less than the whole question: the whole question counts
+        ("I love design and planning. Which path suits me?", 0.8, ["suits"], (0.8, ("suits",))),
+    ],
+)
+def test_asked_coverage_leaves_out_what_the_person_says_of_themselves(question, coverage, unknown, expected):
+    assert asked_coverage(question, coverage, unknown) == expected

@@ -63,6 +63,7 @@ GRADE_WORDS = frozenset(
 )
 _PEOPLE = re.compile(r"^[a-z]{3,}(?:ists|ians|ants|eers)$")  # plural, and rarely anything but people
 _WORD = re.compile(r"[a-z0-9]+")
+_SELF = re.compile(r"\b(?:I|I'm|I've|I'd|my|me)\b", re.I)  # the person speaking of themselves
 
 
 @dataclass(frozen=True)
@@ -187,17 +188,33 @@ def signals(question: str, retrieval: Retrieval, profile: Profile, embed: Embed 
             names.append(name)
         elif asked and not any(_speaks_about(_core(sub), texts[i]) for i in about for sub in asked):
             names.append(f"{plural(asked[0])} {_preposition(text, name)}{name}")
+    coverage, unknown_terms = asked_coverage(question, retrieval.term_coverage, retrieval.unknown_terms)
     return Signals(
         injection=bool(INJECTION.search(question)),
         top_similarity=retrieval.top_dense,
-        term_coverage=retrieval.term_coverage,
-        unknown_terms=tuple(retrieval.unknown_terms),
+        term_coverage=coverage,
+        unknown_terms=unknown_terms,
         unknown_subjects=tuple(dict.fromkeys(unknown_subjects)),
         near_subjects=near,
         uncovered_subjects=tuple(dict.fromkeys(uncovered)),
         missing_names=tuple(dict.fromkeys(names)),
         subjects=tuple(m.subject for m in found),
     )
+
+
+def asked_coverage(question: str, coverage: float, unknown: Sequence[str]) -> tuple[float, tuple[str, ...]]:
+    """The share of the words the corpus knows, and those it does not; when the person first speaks of
+    themselves ("I enrolled in two online courses and quit. Would this one be different?"), the clause
+    that asks alone, if the corpus knows more of it: their story is not what they ask about (pure)."""
+    clause = asking_clause(question)
+    preamble = question[: question.rfind(clause)] if clause else ""
+    if not preamble.strip() or not _SELF.search(preamble):
+        return coverage, tuple(unknown)
+    words = [w for w in dict.fromkeys(_WORD.findall(clause.lower())) if len(w) > 2 and w not in STOPWORDS]
+    missing = {t.lower() for t in unknown}
+    kept = tuple(t for t in unknown if t.lower() in words)
+    asked = 1.0 - len([w for w in words if w in missing]) / len(words) if words else 1.0
+    return (asked, kept) if asked > coverage else (coverage, tuple(unknown))
 
 
 def near_subjects(
