@@ -119,3 +119,21 @@ def test_an_answer_quotes_two_sentences_even_when_one_scores_far_above_the_rest(
     query = FakeEmbedder().embed_batch([question])[0]
     answer = "".join(ExtractiveGenerator(retriever.sentences).generate(question, passages, query))
     assert answer.count("[1]") == 2
+
+
+def test_a_yes_no_question_opens_with_the_documents_own_yes_and_its_reason():
+    question = "Do potters need their own kilns?"
+    chunks = [
+        chunk("Potters need patience and their own clay.", n=0),  # scores above the "Yes" alone
+        chunk(
+            "Do potters need their own kilns? Yes, most potters do. Renting kiln space at a shared studio "
+            "works too. Glazes come in many colours and finishes.",
+            n=1,
+        ),
+    ]
+    retriever = ListRetriever(chunks)
+    passages = [Passage(c, 0.9 - 0.01 * i, i + 1) for i, c in enumerate(chunks)]
+    query = FakeEmbedder().embed_batch([question])[0]
+    answer = "".join(ExtractiveGenerator(retriever.sentences).generate(question, passages, query))
+    lead = lead_text(answer, 2)
+    assert lead.startswith("Yes, most potters do [2]") and "Renting kiln space" in lead

@@ -117,6 +117,12 @@ def opens_a_question(clause: str) -> bool:
     return bool(_YES_NO.match(bare) or _WH.match(bare))
 
 
+def asks_yes_or_no(question: str) -> bool:
+    """The clause that asks opens as a yes/no question ("Do architects code?", "And is it paid?") (pure)."""
+    bare = re.sub(r"^(?:and|so|but|then)\s+", "", asking_clause(question), flags=re.I)
+    return bool(_YES_NO.match(bare)) and not bare.lower().startswith("which")
+
+
 def is_personal_decision(question: str) -> bool:
     """The person asks about themselves, yes/no or which one: "I'm 41. Am I too old to start?" (pure).
 

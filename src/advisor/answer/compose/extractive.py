@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -43,6 +43,7 @@ from advisor.answer.intent import (
     Measure,
     Subjects,
     asking_clause,
+    asks_yes_or_no,
     content_terms,
     detect_intent,
     names_a,
@@ -60,8 +61,10 @@ _DECISION_CUES = re.compile(
     r"love|enjoy|prefer|depends|first|start|before|right\s+(?:path|fit|choice))\b",
     re.I,
 )
+_YES_OR_NO = re.compile(r"^(?:yes|no)\b", re.I)  # a sentence that answers yes or no, then gives its reason
 FIT = 0.06  # score added (or taken) when a passage's section names the asked subject (or only others); dev
 NAMED = 0.1  # a figure's sentence (or its passage's heading) names the place or employer asked ("in India"); dev
+FAQ_ANSWER = 0.1  # the first answer to a FAQ question worded like the asked yes/no question; dev
 CONTRAST = 0.1  # a sentence states a difference in figures when the question asks how much more or less; dev
 
 
@@ -143,6 +146,21 @@ def _answers_alike(c: _Candidate, question: str, best: float) -> bool:
     return len(stems(c.answers) & stems(question)) >= 2
 
 
+def _continues(c: _Candidate, first: _Candidate) -> bool:
+    """`c` is the sentence after `first` in its passage: a "Yes, …" goes on with its reason."""
+    return c.passage is first.passage and c.order == first.order + 1
+
+
+def _faq_answers_first(candidates: list[_Candidate], question: str) -> list[_Candidate]:
+    """For a yes/no question, the first answer to the FAQ question most like it gains `FAQ_ANSWER`: it is
+    the documents' own yes or no ("Yes, a foundational understanding is crucial.")."""
+    best = max((c.answers_sim for c in candidates if c.answers_sim is not None), default=1.0)
+    return [
+        replace(c, score=c.score + FAQ_ANSWER) if c.answers_sim is not None and _answers_alike(c, question, best) else c
+        for c in candidates
+    ]
+
+
 class ExtractiveGenerator:
     """Answers by selecting and citing sentences of the retrieved passages."""
 
@@ -179,11 +197,15 @@ class ExtractiveGenerator:
         if intent.decision and not intent.figure:
             yield from self._decision(question, passages, candidates, intent)
             return
+        if not intent.figure and asks_yes_or_no(question):
+            candidates = _faq_answers_first(candidates, question)
         conflict = self._conflict(candidates, intent) if intent.figure else []
         limit = self.max_sentences + (1 if intent.comparison or conflict else 0)
         chosen = self._select(candidates, limit, intent, conflict)
         chosen.sort(key=lambda c: (c.passage.rank, c.order))
         firsts = self._firsts(chosen, intent)
+        if firsts and _YES_OR_NO.match(firsts[0].text):
+            firsts += [c for c in candidates if _continues(c, firsts[0]) and c not in firsts][:1]
         chosen = firsts + [c for c in chosen if c not in firsts]
         lead = _lead(intent, False)
         if lead:
@@ -207,7 +229,7 @@ class ExtractiveGenerator:
                 if any(_has(self.subjects(c.text), side) for c in firsts):
                     continue
                 firsts += [c for c in pool if _has(self.subjects(c.text), side)][:1]
-        return sorted(firsts, key=lambda c: -c.score) or pool[:1]
+        return sorted(firsts, key=lambda c: -c.score) or pool[:1] or sorted(chosen, key=lambda c: -c.score)[:1]
 
     # -- candidates -----------------------------------------------------------------------------------------
     def _candidates(self, question: str, passages: list[Passage], qv: np.ndarray, intent: Intent) -> list[_Candidate]:
