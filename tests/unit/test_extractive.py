@@ -136,4 +136,4 @@ def test_a_yes_no_question_opens_with_the_documents_own_yes_and_its_reason():
     query = FakeEmbedder().embed_batch([question])[0]
     answer = "".join(ExtractiveGenerator(retriever.sentences).generate(question, passages, query))
     lead = lead_text(answer, 2)
-    assert lead.startswith("Yes, most potters do [2]") and "Renting kiln space" in lead
+    assert lead.lstrip("- ").startswith("Yes, most potters do [2]") and "Renting kiln space" in lead
