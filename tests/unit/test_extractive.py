@@ -8,6 +8,7 @@ import pytest
 from support.fakes import FakeEmbedder, ListRetriever, chunk
 
 from advisor.answer.compose.extractive import ExtractiveGenerator
+from advisor.answer.compose.lists import item_labels
 from advisor.answer.intent import asked_names, detect_intent
 from advisor.evaluation.golden import lead_text
 from advisor.schema import Passage
@@ -137,3 +138,41 @@ def test_a_yes_no_question_opens_with_the_documents_own_yes_and_its_reason():
     answer = "".join(ExtractiveGenerator(retriever.sentences).generate(question, passages, query))
     lead = lead_text(answer, 2)
     assert lead.lstrip("- ").startswith("Yes, most potters do [2]") and "Renting kiln space" in lead
+
+
+@pytest.mark.parametrize(
+    ("text", "labels"),
+    [
+        (
+            "Common gaps:\n- Working alone.\n- Skipping the docs.",
+            {"Working alone.": "Common gaps", "Skipping the docs.": "Common gaps"},
+        ),
+        ("- One item.\n- Two items.", {"One item.": "Tasks", "Two items.": "Tasks"}),  # no label line: the heading
+        (
+            "Daily tasks:\n- Wedging clay.\n- Cleaning up.\n\nusing tools such as:\n- Wires.\n- Ribs.",
+            {
+                "Wedging clay.": "Daily tasks",
+                "Cleaning up.": "Daily tasks",
+                "Wires.": "using tools such as",
+                "Ribs.": "using tools such as",
+            },
+        ),
+        ("No list here. Just sentences.", {}),
+    ],
+)
+def test_item_labels(text, labels):
+    assert item_labels(text, "Pottery > Tasks") == labels
+
+
+def test_a_list_item_is_found_by_the_words_of_its_lists_label():
+    question = "What does a potter commonly get wrong?"
+    text = (
+        "Daily work:\n- Wedging the clay before every session at the wheel.\n- Cleaning up after the last pot.\n\n"
+        "Common gaps:\n- Potters mix glazes without weighing them.\n- Selling pots too cheaply at markets."
+    )
+    chunks = [chunk(text, section="Potters", n=0)]
+    retriever = ListRetriever(chunks)
+    passages = [Passage(chunks[0], 0.9, 1)]
+    query = FakeEmbedder().embed_batch([question])[0]
+    answer = "".join(ExtractiveGenerator(retriever.sentences).generate(question, passages, query))
+    assert lead_text(answer, 1).lstrip("- ").startswith("Potters mix glazes")

@@ -36,7 +36,7 @@ from advisor.answer.compose.decisions import (
     user_terms,
     verdict_bonus,
 )
-from advisor.answer.compose.lists import ListBlock, list_blocks
+from advisor.answer.compose.lists import ListBlock, item_labels, list_blocks
 from advisor.answer.intent import (
     COMPARATIVE,
     Intent,
@@ -242,6 +242,7 @@ class ExtractiveGenerator:
             fit = FIT * subject_fit(intent.subjects, self.subjects(p.chunk.section or ""))
             heading = (p.chunk.section or "").split(" > ")[-1]
             asked: tuple[str, float | None] | None = (heading, None) if heading.endswith("?") else None
+            labels = item_labels(p.chunk.text, p.chunk.section)
             for order, (text, vec) in enumerate(zip(texts, vectors, strict=True)):
                 words = text.split()
                 if text.rstrip().endswith("?"):
@@ -257,7 +258,8 @@ class ExtractiveGenerator:
                 if answers and answers[1] is not None:
                     sim = max(sim, answers[1])  # the first answer to a FAQ question is as relevant as the question
                 own = content_terms(text)
-                lex = (len(qterms & own) + 0.5 * len(qterms & (context - own))) / len(qterms) if qterms else 0.0
+                near = context | content_terms(next((lab for item, lab in labels.items() if text in item), ""))
+                lex = (len(qterms & own) + 0.5 * len(qterms & (near - own))) / len(qterms) if qterms else 0.0
                 score = 0.65 * sim + 0.35 * lex + 0.05 / p.rank + fit
                 kind = figure_kind(text) or ("count" if intent.figure == "any" and NUMBER.search(text) else None)
                 if intent.figure and kind and intent.figure in (kind, "any"):

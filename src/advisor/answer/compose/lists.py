@@ -60,3 +60,14 @@ def list_blocks(text: str, section: str | None = None) -> list[ListBlock]:
         previous = line
     close()
     return blocks
+
+
+def item_labels(text: str, section: str | None = None) -> dict[str, str]:
+    """Each list item of a passage with the line introducing its list ("Common gaps"): an item's own
+    heading, which its words leave out (pure)."""
+    return {
+        item: label
+        for block in list_blocks(text, section)
+        for label, items in ((block.label, block.items), *block.more)
+        for item in items
+    }
