@@ -11,6 +11,7 @@ from advisor.answer.judge import (
     RuleJudge,
     Signals,
     asked_coverage,
+    asked_people,
     decide,
     refusal_text,
     signals,
@@ -222,3 +223,44 @@ def test_rule_judge_reads_the_bound_profile():
 )
 def test_asked_coverage_leaves_out_what_the_person_says_of_themselves(question, coverage, unknown, expected):
     assert asked_coverage(question, coverage, unknown) == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "texts", "unknown", "missing"),
+    [
+        # a person no passage names, however close the rest of the question
+        (
+            "What does a UX auditor do all day?",
+            ["UX designers run audits."],
+            ["auditor"],
+            ("UX auditor",),
+        ),
+        (
+            "How do I become a chief UX officer?",
+            ["UX designers lead teams."],
+            [],
+            ("chief UX officer",),
+        ),
+        # ... not one a passage names, nor a word that grades ("a beginner"), nor one that is no person ("a career")
+        ("How do I become a UX researcher?", ["UX researchers and designers."], [], ()),
+        ("Is a beginner UX portfolio enough?", ["UX portfolios show projects."], [], ()),
+        ("Is a career in UX worth it?", ["UX design pays."], [], ()),
+    ],
+)
+def test_a_person_no_passage_names_is_a_subject_the_corpus_lacks_at_any_similarity(question, texts, unknown, missing):
+    assert signals(question, retrieval(texts, unknown, top=0.7), TRADES).unknown_subjects == missing
+
+
+@pytest.mark.parametrize(
+    ("question", "people"),
+    [
+        ("What skills does an AI product manager need?", ["AI product manager"]),
+        ("How do I become a chief AI officer?", ["chief AI officer"]),
+        ("I'm a teacher. How much does an electrician earn?", ["electrician"]),  # the preamble is not asked
+        ("Is a career in design worth it?", []),  # shaped like a person noun, and no person
+        ("How many projects should a beginner portfolio show?", []),  # grades a person, names no work
+        ("What do plumbers earn?", []),  # no article: the older rules read plurals
+    ],
+)
+def test_asked_people(question, people):
+    assert asked_people(question) == people

@@ -61,6 +61,12 @@ GRADE_WORDS = frozenset(
     true effective excellent bad poor solid decent skilled talented qualified professional beginner trainee
     """.split()
 )
+# Words shaped like person nouns that are not people ("a career", "a degree"), or grade one ("a beginner").
+_NOT_PERSONS = (
+    frozenset("career number order offer answer matter other paper letter quarter semester degree fee".split())
+    | GRADE_WORDS
+    | STAGE_WORDS
+)
 _PEOPLE = re.compile(r"^[a-z]{3,}(?:ists|ians|ants|eers)$")  # plural, and rarely anything but people
 _WORD = re.compile(r"[a-z0-9]+")
 _SELF = re.compile(r"\b(?:I|I'm|I've|I'd|my|me)\b", re.I)  # the person speaking of themselves
@@ -162,6 +168,12 @@ def signals(question: str, retrieval: Retrieval, profile: Profile, embed: Embed 
     near = near_subjects(question, found, raw, profile)
     spans = [(m.start, m.end) for m in found]
     text = normalize(question)
+    if not found:
+        # a person the question asks about ("an AI auditor") that no passage names is not the corpus's subject,
+        # however close the rest of the question is ("AI")
+        unknown_subjects += [
+            p for p in asked_people(question) if not any(_base(p.split()[-1]) in words for words in texts)
+        ]
     if not found and retrieval.top_dense < CONFIDENT_SIMILARITY:  # "What do pharmacists earn?"
         unknown_subjects += [w for w in retrieval.unknown_terms if _PERSON.match(w.lower())]
         unknown_subjects += [  # a known word, but no passage speaks of such people ("accountants")
@@ -200,6 +212,25 @@ def signals(question: str, retrieval: Retrieval, profile: Profile, embed: Embed 
         missing_names=tuple(dict.fromkeys(names)),
         subjects=tuple(m.subject for m in found),
     )
+
+
+def asked_people(question: str) -> list[str]:
+    """People the clause that asks names after "a"/"an" ("an AI auditor", "a chief AI officer"), each up to
+    its person noun: the first word within four of the article shaped like one ("-er", "-or", "-ist",
+    "-ian", ...), not one that grades ("a beginner"). A person's preamble ("I'm a teacher.") is not
+    asked about (pure)."""
+    words = re.findall(r"[A-Za-z][\w/'-]*", asking_clause(question))
+    out = []
+    for i, w in enumerate(words):
+        if w.lower() in ("a", "an"):
+            end = next((j for j in range(i + 1, min(i + 5, len(words))) if _is_person(words[j].lower())), None)
+            if end is not None:
+                out.append(" ".join(words[i + 1 : end + 1]))
+    return list(dict.fromkeys(out))
+
+
+def _is_person(word: str) -> bool:
+    return bool(_PERSON.match(word)) and word not in _NOT_PERSONS
 
 
 def asked_coverage(question: str, coverage: float, unknown: Sequence[str]) -> tuple[float, tuple[str, ...]]:
