@@ -241,6 +241,7 @@ def test_asked_coverage_leaves_out_what_the_person_says_of_themselves(question, 
             [],
             ("chief UX officer",),
         ),
+        ("What do UX annotators do?", ["UX designers annotate."], ["annotators"], ("annotators",)),  # a word never used
         # ... not one a passage names, nor a word that grades ("a beginner"), nor one that is no person ("a career")
         ("How do I become a UX researcher?", ["UX researchers and designers."], [], ()),
         ("Is a beginner UX portfolio enough?", ["UX portfolios show projects."], [], ()),

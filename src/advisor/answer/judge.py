@@ -169,10 +169,17 @@ def signals(question: str, retrieval: Retrieval, profile: Profile, embed: Embed 
     spans = [(m.start, m.end) for m in found]
     text = normalize(question)
     if not found:
-        # a person the question asks about ("an AI auditor") that no passage names is not the corpus's subject,
-        # however close the rest of the question is ("AI")
+        # a person the question asks about ("an AI auditor", "AI annotators") that no passage names, or that the
+        # corpus never uses, is not the corpus's subject, however close the rest of the question is ("AI")
         unknown_subjects += [
             p for p in asked_people(question) if not any(_base(p.split()[-1]) in words for words in texts)
+        ]
+        clause = asking_clause(question).lower()
+        heads = {p.split()[-1].lower() for p in unknown_subjects}
+        unknown_subjects += [
+            w
+            for w in retrieval.unknown_terms
+            if _is_person(w.lower()) and w.lower() not in heads and re.search(rf"\b{re.escape(w.lower())}\b", clause)
         ]
     if not found and retrieval.top_dense < CONFIDENT_SIMILARITY:  # "What do pharmacists earn?"
         unknown_subjects += [w for w in retrieval.unknown_terms if _PERSON.match(w.lower())]
