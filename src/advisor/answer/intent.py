@@ -118,7 +118,7 @@ def opens_a_question(clause: str) -> bool:
 
 
 def asks_yes_or_no(question: str) -> bool:
-    """The clause that asks opens as a yes/no question ("Do architects code?", "And is it paid?") (pure)."""
+    """The clause that asks opens as a yes/no question ("Do potters glaze?", "And is it paid?") (pure)."""
     bare = re.sub(r"^(?:and|so|but|then)\s+", "", asking_clause(question), flags=re.I)
     return bool(_YES_NO.match(bare)) and not bare.lower().startswith("which")
 
