@@ -181,7 +181,7 @@ class Intent:
     facts: tuple[Fact, ...] = ()
     at_least: frozenset[str] = frozenset()  # numbers the question puts a floor on ("over 12 years")
     units: frozenset[str] = frozenset()  # the unit words the question gives numbers in ("6 years" -> "year")
-    names: tuple[str, ...] = ()  # places and employers the question names ("India"), subjects' words left out
+    names: tuple[str, ...] = ()  # places and employers the question names ("Peru"), subjects' words left out
     contrast: bool = False  # asks the size of a difference ("How much more…?"), not which one ("Which … more?")
 
 
@@ -295,7 +295,7 @@ _HOW_MUCH_MORE = re.compile(rf"\bhow\s+(?:much|many)\s+(?:\w+\s+)?{COMPARATIVE.p
 
 
 def asked_names(question: str, subjects: Sequence[str] = ()) -> tuple[str, ...]:
-    """The names a question asks about ("in India", "at Google"), without those that are words of its
+    """The names a question asks about ("in Peru", "at Acme"), without those that are words of its
     subjects ("ML" in "ML potters") (pure)."""
     taken = {w.lower() for s in subjects for w in re.findall(r"[\w-]+", s)}
     return tuple(

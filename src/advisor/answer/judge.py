@@ -169,8 +169,8 @@ def signals(question: str, retrieval: Retrieval, profile: Profile, embed: Embed 
     spans = [(m.start, m.end) for m in found]
     text = normalize(question)
     if not found:
-        # a person the question asks about ("an AI auditor", "AI annotators") that no passage names, or that the
-        # corpus never uses, is not the corpus's subject, however close the rest of the question is ("AI")
+        # a person the question asks about ("a tax auditor", "data annotators") that no passage names, or that the
+        # corpus never uses, is not the corpus's subject, however close the rest of the question is ("tax", "data")
         unknown_subjects += [
             p for p in asked_people(question) if not any(_base(p.split()[-1]) in words for words in texts)
         ]
@@ -222,7 +222,7 @@ def signals(question: str, retrieval: Retrieval, profile: Profile, embed: Embed 
 
 
 def asked_people(question: str) -> list[str]:
-    """People the clause that asks names after "a"/"an" ("an AI auditor", "a chief AI officer"), each up to
+    """People the clause that asks names after "a"/"an" ("a tax auditor", "a chief data officer"), each up to
     its person noun: the first word within four of the article shaped like one ("-er", "-or", "-ist",
     "-ian", ...), not one that grades ("a beginner"). A person's preamble ("I'm a teacher.") is not
     asked about (pure)."""

@@ -63,7 +63,7 @@ _DECISION_CUES = re.compile(
 )
 _YES_OR_NO = re.compile(r"^(?:yes|no)\b", re.I)  # a sentence that answers yes or no, then gives its reason
 FIT = 0.06  # score added (or taken) when a passage's section names the asked subject (or only others); dev
-NAMED = 0.1  # a figure's sentence (or its passage's heading) names the place or employer asked ("in India"); dev
+NAMED = 0.1  # a figure's sentence (or its passage's heading) names the place or employer asked ("in Peru"); dev
 FAQ_ANSWER = 0.1  # the first answer to a FAQ question worded like the asked yes/no question; dev
 CONTRAST = 0.1  # a sentence states a difference in figures when the question asks how much more or less; dev
 
@@ -83,7 +83,7 @@ class _Candidate:
 
 
 def _states_difference(text: str) -> bool:
-    """A sentence gives a figure of a difference ("pays 79% more", "a $118K higher ceiling") (pure)."""
+    """A sentence gives a figure of a difference ("pays 20% more", "a $5K higher ceiling") (pure)."""
     return bool(COMPARATIVE.search(text) and NUMBER.search(text))
 
 
@@ -153,7 +153,7 @@ def _continues(c: _Candidate, first: _Candidate) -> bool:
 
 def _faq_answers_first(candidates: list[_Candidate], question: str) -> list[_Candidate]:
     """For a yes/no question, the first answer to the FAQ question most like it gains `FAQ_ANSWER`: it is
-    the documents' own yes or no ("Yes, a foundational understanding is crucial.")."""
+    the documents' own yes or no ("Yes, most potters rent kiln space.")."""
     best = max((c.answers_sim for c in candidates if c.answers_sim is not None), default=1.0)
     return [
         replace(c, score=c.score + FAQ_ANSWER) if c.answers_sim is not None and _answers_alike(c, question, best) else c

@@ -63,7 +63,7 @@ def list_blocks(text: str, section: str | None = None) -> list[ListBlock]:
 
 
 def item_labels(text: str, section: str | None = None) -> dict[str, str]:
-    """Each list item of a passage with the line introducing its list ("Common gaps"): an item's own
+    """Each list item of a passage with the line introducing its list ("Typical mistakes"): an item's own
     heading, which its words leave out (pure)."""
     return {
         item: label
