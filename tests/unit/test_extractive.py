@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from support.fakes import FakeEmbedder, ListRetriever, chunk
 
-from advisor.answer.compose.extractive import ExtractiveGenerator
+from advisor.answer.compose.extractive import ExtractiveGenerator, lists_in_line
 from advisor.answer.compose.lists import item_labels
 from advisor.answer.intent import asked_names, detect_intent
 from advisor.evaluation.golden import lead_text
@@ -176,3 +176,29 @@ def test_a_list_item_is_found_by_the_words_of_its_lists_label():
     query = FakeEmbedder().embed_batch([question])[0]
     answer = "".join(ExtractiveGenerator(retriever.sentences).generate(question, passages, query))
     assert lead_text(answer, 1).lstrip("- ").startswith("Potters mix glazes")
+
+
+@pytest.mark.parametrize(
+    ("text", "nouns", "listed"),
+    [
+        ("These tools appear in every studio: wheels, ribs, wires, kilns.", ("tools",), True),
+        ("Tools: wheels and ribs.", ("tools",), False),  # two items are no list
+        ("Potters buy tools: clay is cheap, glazes cost more, kilns cost most.", ("skills",), False),  # not asked
+        ("These tools appear in every studio, with wheels, ribs and wires.", ("tools",), False),  # no colon
+    ],
+)
+def test_lists_in_line(text, nouns, listed):
+    assert lists_in_line(text, nouns) is listed
+
+
+def test_a_which_x_question_opens_with_the_sentence_listing_x():
+    question = "Which tools do potters use most?"
+    chunks = [
+        chunk("Potters use kilns to fire pots.", n=0),
+        chunk("These tools appear in every studio: wheels, ribs, wires, kilns.", n=1),
+    ]
+    retriever = ListRetriever(chunks)
+    passages = [Passage(c, 0.9 - 0.01 * i, i + 1) for i, c in enumerate(chunks)]
+    query = FakeEmbedder().embed_batch([question])[0]
+    answer = "".join(ExtractiveGenerator(retriever.sentences).generate(question, passages, query))
+    assert lead_text(answer, 1).lstrip("- ").startswith("These tools appear")

@@ -65,6 +65,7 @@ _YES_OR_NO = re.compile(r"^(?:yes|no)\b", re.I)  # a sentence that answers yes o
 FIT = 0.06  # score added (or taken) when a passage's section names the asked subject (or only others); dev
 NAMED = 0.1  # a figure's sentence (or its passage's heading) names the place or employer asked ("in Peru"); dev
 FAQ_ANSWER = 0.1  # the first answer to a FAQ question worded like the asked yes/no question; dev
+LISTED = 0.1  # a sentence lists what a "which X" question asks for ("These tools …: A, B, C, D"); dev
 CONTRAST = 0.1  # a sentence states a difference in figures when the question asks how much more or less; dev
 
 
@@ -80,6 +81,12 @@ class _Candidate:
     answers: str | None = None  # the FAQ question this sentence is the first answer to, if it is
     answers_sim: float | None = None  # that question's similarity to the asked one (None: a heading, not embedded)
     set_aside: str | None = None  # why the sentence is not career information (`advisor.screen`)
+
+
+def lists_in_line(text: str, nouns: Sequence[str]) -> bool:
+    """A sentence introduces, before a colon, a list of at least three items of what is asked (pure)."""
+    head, colon, items = text.partition(":")
+    return bool(colon) and items.count(",") >= 2 and any(n[:6] in content_terms(head) for n in nouns)
 
 
 def _states_difference(text: str) -> bool:
@@ -272,6 +279,8 @@ class ExtractiveGenerator:
                     score += 0.12
                 if intent.figure and intent.names and any(names_a(f"{text} {heading_text}", n) for n in intent.names):
                     score += NAMED
+                if intent.listing and lists_in_line(text, intent.listing):
+                    score += LISTED
                 if intent.contrast and (intent.figure or intent.comparison) and _states_difference(text):
                     score += CONTRAST
                 if len(words) > 60:
