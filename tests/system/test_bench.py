@@ -60,4 +60,5 @@ def test_bench_command_writes_the_table(tmp_path):
     assert results["indexing"]["noop_reindex_process_s"] > 0 and results["cold_ask_s"] > 0
     table = (out / "results.md").read_text()
     assert "| warm full answer p50 / p95 |" in table and "LangChain tutorial RAG" in table
+    assert "frozen test split" in table and "| hit within the baseline's context" in table
     assert "| raw embedding of the same texts (sentence-transformers) | not measured (--quick) |" in table

@@ -9,6 +9,7 @@ from advisor.answer.checks import (
     check_sentence,
     is_factual,
     keep_markers,
+    markers_last,
     numbers_in,
     plain,
 )
@@ -163,3 +164,16 @@ def test_cheap_checks_run_before_the_similarity():
     support, calls = fixed_support(0.9)
     check_sentence("Architects earn $999,000 [1].", PASSAGES, support, threshold=0.5)
     assert calls == []
+
+
+@pytest.mark.parametrize(
+    "sentence, moved",
+    [
+        ("[2] Architects design the system.", "Architects design the system [2]."),
+        ("[1][3] Most stay 5-8 years", "Most stay 5-8 years [1] [3]"),
+        ("Architects design the system [2].", "Architects design the system [2]."),
+        ("[1]", "[1]"),  # nothing after it: not a sentence to move it to
+    ],
+)
+def test_markers_written_in_front_of_a_sentence_move_to_its_end(sentence, moved):
+    assert markers_last(sentence) == moved

@@ -8,6 +8,7 @@ import json
 import re
 import threading
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -16,7 +17,7 @@ from langchain_core.messages import AIMessage
 
 from advisor.answer.checks import is_question
 from advisor.answer.compose.extractive import ExtractiveGenerator
-from advisor.answer.compose.llm import DEFAULT_FOLLOW_UP, LLMGenerator, build_messages
+from advisor.answer.compose.llm import DEFAULT_FOLLOW_UP, LLMGenerator, build_messages, renumber, shown_numbers
 from advisor.answer.intent import is_decision, stated_sentences
 from advisor.schema import Chunk, Composition, Passage, Turn
 from advisor.settings import Settings
@@ -235,6 +236,56 @@ def test_set_aside_passages_reach_the_model_only_as_their_reason():
     ad = Chunk("a", "corpus/ad.md", "Ad", None, "Join our FREE class today!", 0, set_aside="a call to action")
     human = build_messages("What now?", [PASSAGES[0], Passage(ad, 0.1, 2)])[1][1]
     assert "FREE class" not in human and "(not career information: a call to action)" in human
+
+
+def test_a_passage_set_aside_as_a_whole_is_not_shown_and_markers_keep_the_answers_numbers():
+    ad = Passage(
+        Chunk("a", "corpus/ad.md", "Ad", None, "Join our FREE class today!", 0, set_aside="a call to action"), 0.4, 2
+    )
+    passages = [PASSAGES[0], ad, PASSAGES[1]]
+    seen = []
+
+    def factory():
+        model = fake("Engineers implement features, write tests and ship code [2].")
+        real = model.stream
+        model_stream = lambda messages: (seen.append(messages[1][1]), real(messages))[1]  # noqa: E731
+        object.__setattr__(model, "stream", model_stream)
+        return model
+
+    gen = LLMGenerator(settings(), sentences, HASH.embed_batch, ExtractiveGenerator(sentences), model_factory=factory)
+    comp = list(gen.generate("What do engineers do?", passages, HASH.embed_batch(["x"])[0]))[-1]
+    assert "FREE class" not in seen[0] and "call to action" not in seen[0]
+    assert re.findall(r"(?m)^\[(\d+)\]", seen[0]) == ["1", "2"]  # the model sees two passages
+    assert comp.generator == "llm" and comp.text.endswith("ship code [3].")  # its [2] is the answer's passage 3
+    assert comp.verification.sentences[0].cited == (3,)
+
+
+def test_shown_numbers_skip_whole_set_aside_passages():
+    ad = Passage(Chunk("a", "corpus/ad.md", "Ad", None, "Buy now!", 0, set_aside="a call to action"), 0.4, 1)
+    assert shown_numbers([ad, *PASSAGES], 2) == [2, 3]
+    assert shown_numbers([ad, ad], 2) == [1, 2]  # nothing else: the reasons stand in for them
+    assert renumber("A [1]. B [2][1].", [2, 5]) == "A [2]. B [5][2]."
+
+
+def test_a_repeated_sentence_is_dropped_and_not_counted_against_the_draft():
+    _, comp = generate(GOOD + GOOD + GOOD + "Engineers implement features, write tests and ship code [2].")
+    assert comp.generator == "llm" and comp.text.count("align it with business goals") == 1
+    reasons = [(c.kept, c.reason, c.factual) for c in comp.verification.sentences]
+    assert reasons.count((False, "repeat", False)) == 2
+
+
+def test_a_draft_of_titles_and_one_grounded_sentence_is_used():
+    titled = [
+        Passage(replace(p.chunk, title=f"Career Ladder {w}"), p.score, p.rank)
+        for w, p in zip(("Alpha", "Beta", "Gamma"), PASSAGES, strict=True)
+    ]
+    draft = "The Career Ladder Alpha [1]. Career Ladder Beta [2]. " + GOOD
+    gen = LLMGenerator(
+        settings(), sentences, HASH.embed_batch, ExtractiveGenerator(sentences), model_factory=lambda: fake(draft)
+    )
+    comp = list(gen.generate("What do architects do?", titled, HASH.embed_batch(["x"])[0]))[-1]
+    assert comp.generator == "llm" and "Career Ladder" not in comp.text
+    assert [c.reason for c in comp.verification.sentences] == ["title_only", "title_only", None]
 
 
 @pytest.mark.parametrize(

@@ -114,6 +114,20 @@ def keep_markers(sentence: str, n_passages: int) -> tuple[str, list[int], list[i
     return text, list(dict.fromkeys(valid)), removed
 
 
+_LEADING_MARKERS = re.compile(r"^\s*((?:\[\d+\]\s*)+)(?=\S)")
+
+
+def markers_last(sentence: str) -> str:
+    """`sentence` with the markers a model wrote in front of it moved to its end ("[2] A b." -> "A b [2].")."""
+    found = _LEADING_MARKERS.match(sentence)
+    if not found:
+        return sentence
+    text = sentence[found.end() :]
+    for n in dict.fromkeys(markers_of(found.group(1))):
+        text = attach_marker(text, n)
+    return text
+
+
 def check_sentence(
     sentence: str,
     passage_texts: Sequence[str],
@@ -127,10 +141,11 @@ def check_sentence(
     it is only called when the cheaper checks pass. A sentence the model left without a valid marker
     gets `[n]` attached here, n the passage that supports it best (when one does, above `threshold`),
     instead of being dropped: small models rarely place markers well. A sentence that only repeats a
-    passage's title or heading (`titles[n-1]`) says nothing and is dropped. Returns the sentence as it
+    passage's title or heading (`titles[n-1]`) says nothing: it is dropped, and not counted as a factual
+    sentence (it states nothing wrong; a figure beside a title is content). Returns the sentence as it
     may be shown (valid markers only) and the verdict.
     """
-    text, cited, removed = keep_markers(sentence, len(passage_texts))
+    text, cited, removed = keep_markers(markers_last(sentence), len(passage_texts))
     factual = is_factual(text)
     if not factual:
         return text, SentenceCheck(sentence, True, None, tuple(cited), tuple(removed), None, False)
@@ -139,8 +154,8 @@ def check_sentence(
         return text, SentenceCheck(sentence, reason is None, reason, tuple(cited), tuple(removed), score)
 
     words = set(re.findall(r"[a-z]{3,}", plain(text).lower())) - STOPWORDS
-    if words and any(words <= set(re.findall(r"[a-z]{3,}", t.lower())) for t in titles):
-        return verdict("title_only")
+    if words and not numbers_in(text) and any(words <= set(re.findall(r"[a-z]{3,}", t.lower())) for t in titles):
+        return text, SentenceCheck(sentence, False, "title_only", tuple(cited), tuple(removed), None, False)
     score = None
     if cited:
         cited_numbers = set().union(*(numbers_in(passage_texts[n - 1]) for n in cited))
@@ -156,7 +171,7 @@ def check_sentence(
     if best is None or scores[best] < threshold or numbers_in(text) - numbers_in(passage_texts[best]):
         return verdict("unsupported" if cited else "no_citation", score if cited else max(scores, default=None))
     cited = [best + 1]
-    text = attach_marker(re.sub(r"\s+", " ", MARKER.sub("", text)).strip(), best + 1)
+    text = attach_marker(re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"\s+", " ", MARKER.sub("", text))).strip(), best + 1)
     return verdict(None, scores[best])
 
 

@@ -1,13 +1,15 @@
 """The LLM answer generator: a LangChain chat model drafts, every sentence is checked, then released.
 
-Backends, by `ADVISOR_LLM`: `openai:<model>` (any OpenAI-compatible server at `ADVISOR_LLM_BASE_URL`,
-key from OPENAI_API_KEY), `ollama:<model>` (langchain-ollama), `local:<name|file.gguf>` (a GGUF run by
-xllamacpp in a loopback child process, see `local_server`). The prompt hands the passages over as
-numbered, delimited data with the conversation, the facts the user stated and the rule (answer only
-from the passages, cite [n] after every claim, say when they do not answer). The draft streams in; each
-sentence goes through `advisor.answer.checks` and is released only if it passes (or shown marked,
-`ADVISOR_LLM_UNSUPPORTED=mark`). Any fault (backend down, slow, misconfigured) or a draft of which too
-little survives gives the extractive answer with a one-line notice; never a hang, never a traceback.
+Backends, by `ADVISOR_LLM`: `openai:<model>` (any OpenAI-compatible server at `ADVISOR_LLM_BASE_URL`, key
+from OPENAI_API_KEY), `ollama:<model>` (langchain-ollama), `local:<name|file.gguf>` (a GGUF run by xllamacpp
+in a loopback child process, see `local_server`). The prompt hands the passages over as numbered, delimited
+data with the conversation, the facts the user stated and the rule (answer only from the passages, cite [n] after
+every claim, say when they do not answer). The draft streams in; each sentence goes through
+`advisor.answer.checks`, which attaches `[n]` of the passage that supports it (small models place markers
+badly), and is released only if it passes (or shown marked, `ADVISOR_LLM_UNSUPPORTED=mark`); a repeat or a
+bare title is dropped without counting against the draft. Any fault (backend down, slow, misconfigured) or a
+draft of which too little survives gives the extractive answer with a one-line notice; never a hang, never a
+traceback.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -34,6 +37,7 @@ from advisor.schema import Composition, Passage, SentenceCheck, Turn, Verificati
 from advisor.screen import set_aside_sentences
 from advisor.settings import Settings
 from advisor.streaming import in_worker
+from advisor.text import MARKER
 from advisor.timing import ms_since
 
 Embed = Callable[[Sequence[str]], np.ndarray]
@@ -109,6 +113,21 @@ def build_messages(
     parts.append("FACTS the user stated about themselves:\n" + ("\n".join(f"- {f}" for f in facts) or "- none"))
     parts.append(f"QUESTION: {question}\n\nAnswer from the passages only, with [n] after every claim.")
     return [("system", system), ("human", "\n\n".join(parts))]
+
+
+def shown_numbers(passages: Sequence[Passage], limit: int) -> list[int]:
+    """The numbers (1-based) of the passages the model sees: the first `limit` that are career information.
+
+    A passage set aside as a whole (an advert, a bio, instructions) is not handed over at all: a small
+    model copies whatever stands in its place."""
+    numbers = [n for n, p in enumerate(passages, 1) if not p.chunk.set_aside][: max(1, limit)]
+    return numbers or list(range(1, min(len(passages), max(1, limit)) + 1))
+
+
+def renumber(text: str, numbers: Sequence[int]) -> str:
+    """`text` with each marker `[k]` of the k-th shown passage written as `[numbers[k-1]]`, its number
+    among all the answer's passages."""
+    return MARKER.sub(lambda m: f"[{numbers[int(m.group(1)) - 1]}]", text)
 
 
 # -- backends -------------------------------------------------------------------------------------------------
@@ -323,12 +342,14 @@ class LLMGenerator:
     ) -> Iterator[str | Composition]:
         """Yield checked sentences as they complete, then a `Composition` (LLM or extractive)."""
         s = self.settings
-        shown = passages[: max(1, s.llm_passages)]
+        numbers = shown_numbers(passages, s.llm_passages)
+        shown = [passages[n - 1] for n in numbers]
         texts = [p.chunk.text for p in shown]
         titles = [f"{p.chunk.title} {p.chunk.section or ''}" for p in shown]
         support = self._support(shown)
         checks: list[SentenceCheck] = []
         released: list[str] = []
+        seen: set[str] = set()  # what the kept sentences said, to drop a repeat
         held_question: str | None = None
         fault: str | None = None
         t0 = time.perf_counter()
@@ -346,6 +367,11 @@ class LLMGenerator:
                 held_question = sentence
                 return
             text, check = check_sentence(sentence, texts, support, s.llm_support_threshold, titles)
+            text, check = renumber(text, numbers), replace(check, cited=tuple(numbers[n - 1] for n in check.cited))
+            said = plain(text).lower()
+            if check.kept and said in seen:
+                check = replace(check, kept=False, reason="repeat", factual=False)
+            seen.add(said)
             if check.kept and held_question is not None:
                 checks.append(SentenceCheck(held_question, False, "question_not_last", factual=False))
                 held_question = None
@@ -409,8 +435,6 @@ class LLMGenerator:
         return None
 
     def _fallback(self, question, passages, query_vector, history, notice, verification, reason):
-        from dataclasses import replace
-
         pieces = []
         for piece in self.fallback.generate(question, passages, query_vector, history):
             if isinstance(piece, str):
