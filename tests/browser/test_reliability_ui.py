@@ -5,10 +5,8 @@ are in tests/unit/test_reliability.py, the real index's in tests/integration/tes
 from __future__ import annotations
 
 import json
-import sys
 import threading
 import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -30,15 +28,6 @@ def call_ask(url: str, question: str, chat: list, timeout: float = 600, k: objec
     return reply["content"][0]["text"] if isinstance(reply["content"], list) else reply["content"]
 
 
-@pytest.fixture(scope="module")
-def server(built, tmp_path_factory):
-    """One `advisor serve` over a copy of the index, shared by the tests that neither log in nor change it."""
-    tmp = tmp_path_factory.mktemp("reliability")
-    proc, url, log = serve_ui(tmp, built=built)
-    yield {"url": url, "log": log, "data": tmp / "index"}
-    stop_server(proc)
-
-
 @pytest.mark.browser
 def test_four_huge_histories_do_not_stall_a_normal_question(server):
     """Four requests with 1 MB of history filled the four answer slots for an hour; a normal question waited."""
@@ -58,28 +47,16 @@ def test_four_huge_histories_do_not_stall_a_normal_question(server):
     assert "Traceback" not in server["log"].read_text()
 
 
-@pytest.fixture(scope="module")
-def slow(built, tmp_path_factory):
-    """The UI over a generator that streams one word every 0.4 s and logs each (tests/support/ui_slow_server.py);
-    shared, so each test asks its own questions (`progress_of` tells them apart)."""
-    tmp = tmp_path_factory.mktemp("reliability-slow")
-    progress = tmp / "progress.jsonl"
-    command = [sys.executable, str(Path(__file__).parents[1] / "support" / "ui_slow_server.py"), "0.4", str(progress)]
-    proc, url, log = serve_ui(tmp, command, built)
-    yield {"url": url, "progress": progress, "log": log}
-    stop_server(proc)
-
-
 @pytest.mark.browser
-def test_an_answer_stops_when_its_client_leaves(browser, slow):
+def test_an_answer_stops_when_its_client_leaves(browser, slow_server):
     """A closed tab's answer must not draft on to the end, holding an answer slot for nobody (Gradio closes
     the answer's generator when its client leaves; the answer's worker then closes the model's stream)."""
-    context, page = open_page(browser, slow["url"])
+    context, page = open_page(browser, slow_server["url"])
     page.fill("#question textarea", SLOW_QUESTION)
     page.click("#ask")
     wait_until_streaming(page)
     context.close()  # the client leaves
-    ended = wait_for(lambda: [r for r in progress_of(slow, SLOW_QUESTION) if r["state"] != "streaming"], 60)
+    ended = wait_for(lambda: [r for r in progress_of(slow_server, SLOW_QUESTION) if r["state"] != "streaming"], 60)
     assert [r["state"] for r in ended] == ["closed"], ended
 
 
@@ -179,26 +156,28 @@ def leave_after_start(url: str, server: dict, question: str) -> None:
 
 
 @pytest.mark.browser
-def test_an_api_answer_stops_when_its_client_leaves(slow):
+def test_an_api_answer_stops_when_its_client_leaves(slow_server):
     """An `ask` API call whose client disconnected drafted on to its end, holding an answer slot for nobody."""
     question = f"Asked through the API: {SLOW_QUESTION}"  # the browser test asked SLOW_QUESTION of this server
-    leave_after_start(slow["url"], slow, question)
-    ended = wait_for(lambda: [r for r in progress_of(slow, question) if r["state"] != "streaming"], 120)
+    leave_after_start(slow_server["url"], slow_server, question)
+    ended = wait_for(lambda: [r for r in progress_of(slow_server, question) if r["state"] != "streaming"], 120)
     assert [r["state"] for r in ended] == ["closed"], ended
-    assert "Traceback" not in slow["log"].read_text()
+    assert "Traceback" not in slow_server["log"].read_text()
 
 
 @pytest.mark.browser
-def test_abandoned_api_answers_free_their_slots_for_a_normal_question(slow):
+def test_abandoned_api_answers_free_their_slots_for_a_normal_question(slow_server):
     """Four abandoned `ask` calls filled the four answer slots until they had drafted to the end."""
     left = [f"Question {n} from a client that leaves: {SLOW_QUESTION}" for n in range(4)]
-    leavers = [threading.Thread(target=leave_after_start, args=(slow["url"], slow, q), daemon=True) for q in left]
+    leavers = [
+        threading.Thread(target=leave_after_start, args=(slow_server["url"], slow_server, q), daemon=True) for q in left
+    ]
     for t in leavers:
         t.start()
     for t in leavers:
         t.join(180)
-    normal = finishes(lambda: call_ask(slow["url"], "What does a staff AI engineer own?", []), ceiling=300)
+    normal = finishes(lambda: call_ask(slow_server["url"], "What does a staff AI engineer own?", []), ceiling=300)
     assert normal.strip()
     for question in left:  # none of the four ran to its end
-        states = [r["state"] for r in progress_of(slow, question) if r["state"] != "streaming"]
+        states = [r["state"] for r in progress_of(slow_server, question) if r["state"] != "streaming"]
         assert states == ["closed"], (question, states)

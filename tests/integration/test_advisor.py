@@ -2,6 +2,7 @@
 
 import pytest
 
+from advisor.apps.ui import render
 from advisor.pipeline import MAX_QUESTION_CHARS, Advisor, InvalidQuestion, clean_question
 from advisor.schema import Answer
 from advisor.settings import Settings
@@ -151,3 +152,10 @@ def test_problems_are_empty_for_a_healthy_index_and_name_a_missing_one(advisor, 
     [line] = missing.problems(serving=True)[:1]
     assert "run `advisor index`" in line
     assert missing.status()["problem"] and missing.documents() == []
+
+
+def test_document_viewer_opens_only_indexed_documents(advisor):
+    chunk = advisor.retriever.snapshot.chunks[3]
+    html = render.document_html(advisor, chunk.source, chunk.id)
+    assert 'class="quoted' in html or "<mark" in html
+    assert "not in the index" in render.document_html(advisor, "corpus/../../etc/passwd", "x")

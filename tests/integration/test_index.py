@@ -361,10 +361,15 @@ def _kill_while_embedding(settings, *args: str) -> None:
     proc.wait()
 
 
+GHOST_SENTENCE = "Ghost paragraphs talk about lanterns and the corridors between them. "
+
+
 def _big_document(path: Path, sections: int = 600) -> None:
+    """A document of `sections` chunks that all repeat one sentence: its sentence vectors are one embedding, so a
+    build reaches the chunks' embedding (where it is killed) at once instead of after 1,200 sentences."""
     parts = ["---\ntitle: Ghost handbook\n---\n"]
     for i in range(sections):
-        parts.append(f"## Ghost topic {i}\n\nGhost paragraph {i} talks about lanterns and corridors number {i}. " * 3)
+        parts.append(f"## Ghost topic {i}\n\n" + GHOST_SENTENCE * 6)
     path.write_text("\n\n".join(parts))
 
 

