@@ -98,9 +98,12 @@ def slow_server(built, tmp_path_factory):
     stop_server(proc)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """One headless Chromium per test process (each test opens its own context: no shared cookies or storage)."""
+    """One headless Chromium per test module (each test opens its own context: no shared cookies or storage).
+
+    Not per session: Playwright's sync API keeps an event loop running in the worker while it is open, and a
+    later test in the same worker that calls `asyncio.run` (tests/integration/test_chains.py) then fails."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

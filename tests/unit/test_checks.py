@@ -12,6 +12,7 @@ from advisor.answer.checks import (
     markers_last,
     numbers_in,
     plain,
+    quoted,
 )
 
 PASSAGES = [
@@ -121,7 +122,14 @@ def fixed_support(score):
         ("Architects design the overall system [9].", 0.9, True, None),
         ("Architects design the overall system.", 0.2, False, "no_citation"),  # no passage supports it
         ("Architects earn $999,000 a year [1].", 0.9, False, "number_not_in_source: 999000"),
-        ("Engineers need 5-8 years first [1].", 0.9, False, "number_not_in_source: 5, 8"),
+        ("Engineers need 5-8 years first [1].", 0.9, True, None),  # passage 3 holds 5-8: cited instead
+        ("Engineers need 6-9 years first [1].", 0.9, False, "number_not_in_source: 6, 9"),  # no passage does
+        ("- 20-40% [1]", 0.0, True, None),  # a figure the model quoted, word for word
+        ("- $150,000 [2]", 0.0, True, None),  # ... from another passage than it cited
+        ("- 20-45% [1]", 0.9, False, "number_not_in_source: 45"),
+        ("- overall system [3]", 0.0, True, None),  # a list item, word for word (passage 2)
+        ("- whole system [2]", 0.9, False, "unsupported"),  # a fragment must be quoted: its meaning is too thin
+        ("[1]", 0.9, True, None),  # says nothing: not a claim to check
         ("Engineers need 5-8 years first [1][3].", 0.9, True, None),
         ("Architects design the overall system [2].", 0.2, False, "unsupported"),
         ("The sources do not cover this.", 0.0, True, None),
@@ -177,3 +185,18 @@ def test_cheap_checks_run_before_the_similarity():
 )
 def test_markers_written_in_front_of_a_sentence_move_to_its_end(sentence, moved):
     assert markers_last(sentence) == moved
+
+
+@pytest.mark.parametrize(
+    "claim, passage, found",
+    [
+        ("LangChain", "Know LangChain, LangGraph and CrewAI.", True),
+        ("Lang", "Know LangChain, LangGraph and CrewAI.", False),  # whole words only
+        ("20-40%", "They earn 20-40% more.", True),
+        ("the system.", "Architects design **the system** and more.", True),  # emphasis and a final stop aside
+        ("you’re ready", "Signs you're ready: ...", True),
+        ("the", "the system", False),  # no content to quote
+    ],
+)
+def test_quoted(claim, passage, found):
+    assert quoted(claim, passage) is found

@@ -146,33 +146,66 @@ def check_sentence(
     may be shown (valid markers only) and the verdict.
     """
     text, cited, removed = keep_markers(markers_last(sentence), len(passage_texts))
-    factual = is_factual(text)
-    if not factual:
+    short = not is_factual(text) and _short_claim(text, cited)
+    if not (short or is_factual(text)):
         return text, SentenceCheck(sentence, True, None, tuple(cited), tuple(removed), None, False)
 
     def verdict(reason: str | None, score: float | None = None) -> tuple[str, SentenceCheck]:
         return text, SentenceCheck(sentence, reason is None, reason, tuple(cited), tuple(removed), score)
 
-    words = set(re.findall(r"[a-z]{3,}", plain(text).lower())) - STOPWORDS
+    claim = plain(text)
+    words = set(re.findall(r"[a-z]{3,}", claim.lower())) - STOPWORDS
     if words and not numbers_in(text) and any(words <= set(re.findall(r"[a-z]{3,}", t.lower())) for t in titles):
         return text, SentenceCheck(sentence, False, "title_only", tuple(cited), tuple(removed), None, False)
+
+    def score_of(numbers: Sequence[int]) -> float:
+        if short:  # a fragment's meaning is too thin to compare: it must stand word for word in the passage
+            return 1.0 if any(quoted(claim, passage_texts[n - 1]) for n in numbers) else 0.0
+        return support(claim, numbers)
+
     score = None
-    if cited:
-        cited_numbers = set().union(*(numbers_in(passage_texts[n - 1]) for n in cited))
-        missing = sorted(numbers_in(text) - cited_numbers)
-        if missing:
-            return verdict(f"number_not_in_source: {', '.join(missing)}")
-        score = support(plain(text), cited)
+    missing = sorted(numbers_in(text) - set().union(*(numbers_in(passage_texts[n - 1]) for n in cited)))
+    if cited and not missing:
+        score = score_of(cited)
         if score >= threshold:
             return verdict(None, score)
-    # no valid marker, or its passage does not support the sentence: the passage that supports it best
-    scores = [support(plain(text), [n]) for n in range(1, len(passage_texts) + 1)]
-    best = max(range(len(scores)), key=scores.__getitem__, default=None)
-    if best is None or scores[best] < threshold or numbers_in(text) - numbers_in(passage_texts[best]):
-        return verdict("unsupported" if cited else "no_citation", score if cited else max(scores, default=None))
-    cited = [best + 1]
-    text = attach_marker(re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"\s+", " ", MARKER.sub("", text))).strip(), best + 1)
+    # no valid marker, or its passages lack its figures or do not support it: the passage that supports it best
+    holding = [n for n in range(1, len(passage_texts) + 1) if numbers_in(text) <= numbers_in(passage_texts[n - 1])]
+    scores = {n: score_of([n]) for n in holding}
+    best = max(scores, key=scores.__getitem__, default=None)
+    if best is None or scores[best] < threshold:
+        if cited and missing:
+            return verdict(f"number_not_in_source: {', '.join(missing)}")
+        return verdict(
+            "unsupported" if cited else "no_citation", score if cited else max(scores.values(), default=None)
+        )
+    cited = [best]
+    text = attach_marker(re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"\s+", " ", MARKER.sub("", text))).strip(), best)
     return verdict(None, scores[best])
+
+
+def _short_claim(text: str, cited: Sequence[int]) -> bool:
+    """A fragment the model cited that names something: a list item ("- LangChain [4]"), a figure ("20-40% [1]")."""
+    claim = plain(text)
+    return bool(cited) and not claim.endswith("?") and bool(numbers_in(claim) or set(_words(claim)) - STOPWORDS)
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z]{3,}", text.lower())
+
+
+def _folded(text: str) -> str:
+    """Lower case, Markdown emphasis and typographic quotes gone, whitespace collapsed: for word-for-word matching."""
+    text = text.lower().translate(str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'}))
+    return re.sub(r"\s+", " ", re.sub(r"[*_`]", "", text)).strip()
+
+
+def quoted(claim: str, passage: str) -> bool:
+    """True when `claim` (plain text, a final full stop aside) occurs word for word in `passage`."""
+    needle = _folded(claim).rstrip(".;, ")
+    if not needle or not (numbers_in(needle) or set(_words(needle)) - STOPWORDS):
+        return False
+    return re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", _folded(passage)) is not None
 
 
 def mark_unsupported(text: str) -> str:
