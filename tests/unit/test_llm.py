@@ -17,7 +17,7 @@ from langchain_core.messages import AIMessage
 
 from advisor.answer.checks import is_question
 from advisor.answer.compose.extractive import ExtractiveGenerator
-from advisor.answer.compose.llm import DEFAULT_FOLLOW_UP, LLMGenerator, build_messages, renumber, shown_numbers
+from advisor.answer.compose.llm import DEFAULT_FOLLOW_UP, LLMGenerator, build_messages, joined, renumber, shown_numbers
 from advisor.answer.intent import is_decision, stated_sentences
 from advisor.schema import Chunk, Composition, Passage, Turn
 from advisor.settings import Settings
@@ -346,3 +346,18 @@ def test_a_fault_is_told_in_words_and_the_exception_goes_to_the_log(exc, said, c
         text = describe_fault(exc, s)
     assert said in text and str(exc) not in text and "Error" not in text
     assert any(r.exc_info and r.exc_info[1] is exc for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    "sentences, text",
+    [
+        (["A b [1].", "C d [2]."], "A b [1]. C d [2]."),
+        (
+            ["Know these:", "- LangChain [4]", "- CrewAI [4]", "Then ship [1]."],
+            "Know these:\n- LangChain [4]\n- CrewAI [4]\nThen ship [1].",
+        ),
+        ([], ""),
+    ],
+)
+def test_released_sentences_run_on_and_list_items_keep_their_lines(sentences, text):
+    assert joined(sentences) == text

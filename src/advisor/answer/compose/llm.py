@@ -37,7 +37,7 @@ from advisor.schema import Composition, Passage, SentenceCheck, Turn, Verificati
 from advisor.screen import set_aside_sentences
 from advisor.settings import Settings
 from advisor.streaming import in_worker
-from advisor.text import MARKER
+from advisor.text import LIST_ITEM, MARKER
 from advisor.timing import ms_since
 
 Embed = Callable[[Sequence[str]], np.ndarray]
@@ -128,6 +128,15 @@ def renumber(text: str, numbers: Sequence[int]) -> str:
     """`text` with each marker `[k]` of the k-th shown passage written as `[numbers[k-1]]`, its number
     among all the answer's passages."""
     return MARKER.sub(lambda m: f"[{numbers[int(m.group(1)) - 1]}]", text)
+
+
+def joined(sentences: Sequence[str]) -> str:
+    """The released sentences as one answer: prose runs on, list items stay one per line."""
+    out = ""
+    for i, sentence in enumerate(sentences):
+        item = LIST_ITEM.match(sentence) or (i and LIST_ITEM.match(sentences[i - 1]))
+        out += ("\n" if item else " ") * bool(out) + sentence
+    return out
 
 
 # -- backends -------------------------------------------------------------------------------------------------
@@ -420,7 +429,7 @@ class LLMGenerator:
             if is_decision(question) and not stated_sentences(question, history) and held_question is None:
                 released.append(DEFAULT_FOLLOW_UP)
                 yield DEFAULT_FOLLOW_UP + "\n"
-            yield Composition(" ".join(released), self.name, (), verification)
+            yield Composition(joined(released), self.name, (), verification)
             return
         notice = f"LLM answer not used ({reason}); showing the extractive answer instead."
         yield from self._fallback(question, passages, query_vector, history, notice, verification, reason)
