@@ -146,16 +146,17 @@ def check_sentence(
     may be shown (valid markers only) and the verdict.
     """
     text, cited, removed = keep_markers(markers_last(sentence), len(passage_texts))
-    short = not is_factual(text) and _short_claim(text, cited)
-    if not (short or is_factual(text)):
+    claim = plain(text)
+    factual = is_factual(text)
+    short = not factual and _short_claim(claim, cited)
+    if not (factual or short):
         return text, SentenceCheck(sentence, True, None, tuple(cited), tuple(removed), None, False)
 
     def verdict(reason: str | None, score: float | None = None) -> tuple[str, SentenceCheck]:
         return text, SentenceCheck(sentence, reason is None, reason, tuple(cited), tuple(removed), score)
 
-    claim = plain(text)
-    words = set(re.findall(r"[a-z]{3,}", claim.lower())) - STOPWORDS
-    if words and not numbers_in(text) and any(words <= set(re.findall(r"[a-z]{3,}", t.lower())) for t in titles):
+    words = set(_words(claim)) - STOPWORDS
+    if words and not numbers_in(text) and any(words <= set(_words(t)) for t in titles):
         return text, SentenceCheck(sentence, False, "title_only", tuple(cited), tuple(removed), None, False)
 
     def score_of(numbers: Sequence[int]) -> float:
@@ -180,13 +181,12 @@ def check_sentence(
             "unsupported" if cited else "no_citation", score if cited else max(scores.values(), default=None)
         )
     cited = [best]
-    text = attach_marker(re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"\s+", " ", MARKER.sub("", text))).strip(), best)
+    text = attach_marker(keep_markers(text, 0)[0].strip(), best)  # its own markers gone, [best] attached
     return verdict(None, scores[best])
 
 
-def _short_claim(text: str, cited: Sequence[int]) -> bool:
+def _short_claim(claim: str, cited: Sequence[int]) -> bool:
     """A fragment the model cited that names something: a list item ("- LangChain [4]"), a figure ("20-40% [1]")."""
-    claim = plain(text)
     return bool(cited) and not claim.endswith("?") and bool(numbers_in(claim) or set(_words(claim)) - STOPWORDS)
 
 

@@ -291,8 +291,7 @@ def _baseline(corpus: Path, work: Path, embedder, golden: list[dict], advisor: A
         r = first_hit_rank(mine, g["evidence"])
         ours += r is not None and r <= 4
         budgets.append(sum(len(d.page_content) for d in found))
-        fits = [len("".join(mine[: i + 1])) <= budgets[-1] for i in range(len(mine))]
-        within += r is not None and fits[r - 1]
+        within += r is not None and sum(map(len, mine[:r])) <= budgets[-1]
     ours_times = []
     for g in answerable:
         t0 = time.perf_counter()
