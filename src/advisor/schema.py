@@ -210,6 +210,7 @@ class Verification:
     first_sentence_ms: float | None = None
     tokens: int = 0
     tokens_per_s: float | None = None
+    opening: tuple[str, ...] = ()  # the source lines quoted before the draft: the answer first, not the model's
 
     @property
     def drafted(self) -> int:
@@ -230,6 +231,7 @@ class Verification:
             "first_sentence_ms": self.first_sentence_ms,
             "tokens": self.tokens,
             "tokens_per_s": self.tokens_per_s,
+            "opening": list(self.opening),
             "sentences": [s.to_json() for s in self.sentences],
         }
 

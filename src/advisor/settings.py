@@ -49,6 +49,7 @@ class Settings:
     llm_max_tokens: int = 400
     llm_threads: int = 0
     llm_unsupported: str = "drop"
+    llm_quote_first: int = 2  # source lines quoted before the model's sentences (the answer first); 0: none
     llm_support_threshold: float = 0.61  # evals/support_threshold.json (calibrate_support on evals/dev)
     auth: str | None = None
     operators: str | None = None  # user names (comma-separated) who may reindex from the page

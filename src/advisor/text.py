@@ -225,3 +225,43 @@ def split_sentences(text: str, section: str | None = None) -> list[str]:
             continue
         units.extend(s.strip() for s in _SENTENCE_END.split(line) if s.strip())
     return units
+
+
+# -- answers ---------------------------------------------------------------------------------------------------------
+_CITED_UNIT = re.compile(r".*?\[\d+\](?:\[\d+\])*[.!?:]?")
+LEAD_UNITS = 2
+
+
+def cited_units(answer: str, n: int = LEAD_UNITS) -> list[str]:
+    """The first `n` cited lines of an answer: what a reader sees first (pure).
+
+    A cited line is a sentence ending with markers (a paragraph holding several counts as several);
+    a cited line ending with ":" introduces a list quoted under that one marker, and its items (and
+    the unmarked labels continuing it, "using tools such as:") count as part of it. Framing lines
+    without a marker are not counted.
+    """
+    units: list[str] = []
+    lines = answer.splitlines()
+    for i, line in enumerate(lines):
+        if len(units) >= n:
+            break
+        for piece in _CITED_UNIT.findall(line.strip()):
+            if len(units) >= n:
+                break
+            if piece.endswith(":"):
+                items = []
+                for nxt in lines[i + 1 :]:
+                    if MARKER.search(nxt):
+                        break
+                    if LIST_ITEM.match(nxt) or nxt.strip().endswith(":"):
+                        items.append(nxt.strip())
+                    elif nxt.strip():
+                        break
+                piece = "\n".join([piece, *items])
+            units.append(piece)
+    return units
+
+
+def lead_text(answer: str, n: int = LEAD_UNITS) -> str:
+    """`cited_units` as one text: what the `lead` metric searches."""
+    return "\n".join(cited_units(answer, n))

@@ -3,8 +3,8 @@ Intent reading and grounding on hand-made passages are in tests/unit/test_compos
 
 import re
 
-from advisor.evaluation.golden import lead_text, numbers_in
-from advisor.text import MARKER
+from advisor.evaluation.golden import numbers_in
+from advisor.text import MARKER, lead_text
 
 
 def _sentences(answer):

@@ -11,11 +11,12 @@ import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
+from advisor.answer.checks import plain
 from advisor.answer.compose.extractive import ExtractiveGenerator
 from advisor.answer.compose.llm import LLMGenerator
 from advisor.pipeline import Advisor
 from advisor.schema import Answer
-from advisor.text import split_sentences
+from advisor.text import LIST_ITEM, cited_units, split_sentences
 
 
 def fake(draft: str) -> GenericFakeChatModel:
@@ -30,7 +31,7 @@ def test_answer_json_reports_the_generator_and_the_verification(built, embedder)
     passages = plain_advisor.retriever.retrieve("What does an AI architect do?").passages
     first = split_sentences(passages[0].chunk.text)[0]
     gen = LLMGenerator(
-        built.with_(llm="openai:fake", llm_support_threshold=0.6),
+        built.with_(llm="openai:fake", llm_support_threshold=0.6, llm_quote_first=0),
         plain_advisor.retriever.sentences,
         embedder.embed_batch,
         ExtractiveGenerator(plain_advisor.retriever.sentences),
@@ -44,6 +45,31 @@ def test_answer_json_reports_the_generator_and_the_verification(built, embedder)
     v = data["verification"]
     assert (v["drafted"], v["kept"], v["dropped"]) == (2, 1, 1)
     assert [s["reason"] for s in v["sentences"]] == [None, "unsupported"]
+
+
+def test_an_llm_answer_opens_with_the_extractive_answers_first_lines(built, embedder):
+    """The answer first on the LLM path: the lines the extractive answer leads with, then the model's sentences."""
+    from advisor.indexing import CorpusIndex
+
+    question = "What is the median salary of an AI architect?"
+    index = CorpusIndex(built, embedder)
+    plain_advisor = Advisor(built, index)
+    extractive = plain_advisor.ask(question)
+    lead = [LIST_ITEM.sub("", unit.strip()) for unit in cited_units(extractive.text, 2)]
+    assert "$292" in "".join(lead)  # the median leads the extractive answer
+    gen = LLMGenerator(
+        built.with_(llm="openai:fake", llm_quote_first=2),
+        plain_advisor.retriever.sentences,
+        embedder.embed_batch,
+        plain_advisor.generator,
+        model_factory=lambda: fake(
+            f"{plain(lead[0]).rstrip('.')} [1]. {split_sentences(extractive.passages[1].chunk.text)[-1]}"
+        ),
+    )
+    answer = Advisor(built, index, generator=gen).ask(question)
+    v = answer.to_json()["verification"]
+    assert answer.generator == "llm" and v["opening"] == lead and answer.text.startswith(lead[0])
+    assert v["sentences"][0]["reason"] == "repeat" and answer.text.count(plain(lead[0])) == 1
 
 
 def test_a_refusal_with_an_llm_configured_says_the_rule_based_path_wrote_it(built, embedder):

@@ -13,6 +13,7 @@ from advisor.answer.checks import (
     numbers_in,
     plain,
     quoted,
+    restates,
 )
 
 PASSAGES = [
@@ -200,3 +201,20 @@ def test_markers_written_in_front_of_a_sentence_move_to_its_end(sentence, moved)
 )
 def test_quoted(claim, passage, found):
     assert quoted(claim, passage) is found
+
+
+OPENING = ["Most engineers spend 5-8 years building systems before they move into architecture [2]."]
+
+
+@pytest.mark.parametrize(
+    "sentence, repeat",
+    [
+        ("Engineers spend 5-8 years building systems [2].", True),  # the opening's words and figures, shortened
+        ("Most engineers spend **5-8 years** before architecture [1].", True),  # emphasis and markers aside
+        ("Engineers spend 5-10 years building systems [2].", False),  # a figure the opening lacks
+        ("Engineers spend years mentoring others [3].", False),  # a word the opening lacks
+        ("It is [2].", False),  # nothing to compare
+    ],
+)
+def test_restates(sentence, repeat):
+    assert restates(sentence, OPENING) is repeat

@@ -10,8 +10,8 @@ from support.fakes import FakeEmbedder, ListRetriever, chunk
 from advisor.answer.compose.extractive import ExtractiveGenerator, lists_in_line
 from advisor.answer.compose.lists import item_labels
 from advisor.answer.intent import asked_names, detect_intent
-from advisor.evaluation.golden import lead_text
 from advisor.schema import Passage
+from advisor.text import lead_text
 
 
 def first_line(question: str, chunks, measure=lambda text: None, subjects=lambda text: []) -> str:

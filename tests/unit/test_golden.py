@@ -21,7 +21,6 @@ from advisor.evaluation.golden import (
     evidence_titles,
     first_hit_rank,
     includes_entry,
-    lead_text,
     load_golden,
     normalize,
     numbers_in,
@@ -44,23 +43,6 @@ GOLDEN = ROOT / "evals" / "dev" / "golden.jsonl"
 )
 def test_normalize(raw, norm):
     assert normalize(raw) == norm
-
-
-@pytest.mark.parametrize(
-    ("answer", "lead", "not_lead"),
-    [
-        # framing lines are not counted; the third cited line is not in the lead
-        ("Here is what they say:\n\n- First [1].\n- Second [2].\n- Third [3].", "First", "Third"),
-        ("Here is what they say:\n\n- First [1].\n- Second [2].\n- Third [3].", "Second", "framing"),
-        ("One sentence [1]. Two sentence [2][3]. Three [4].", "Two sentence", "Three"),  # a paragraph
-        ("Tools include [2]:\n\n- Figma\n- Miro\n\nLater point [3]. Last [4].", "Miro", "Last"),  # a list
-        ("No marker at all.", "", "No marker"),
-    ],
-)
-def test_lead_text_is_the_first_two_cited_lines(answer, lead, not_lead):
-    text = lead_text(answer)
-    assert lead in text
-    assert not_lead not in text
 
 
 def test_score_item_lead_counts_includes_in_the_first_two_cited_lines():

@@ -22,7 +22,7 @@ from advisor.answer.intent import is_decision, stated_sentences
 from advisor.schema import Chunk, Composition, Passage, Turn
 from advisor.settings import Settings
 from advisor.store.embedding import HashEmbedder
-from advisor.text import MARKER, split_sentences
+from advisor.text import MARKER, lead_text, split_sentences
 
 TEXTS = [
     "Architects design the overall system and align it with business goals. "
@@ -48,7 +48,9 @@ def fake(draft: str) -> GenericFakeChatModel:
 
 
 def settings(**changes) -> Settings:
-    base = dict(llm="openai:fake", generator="llm", llm_support_threshold=0.5, llm_first_token_timeout=5.0)
+    base = dict(
+        llm="openai:fake", generator="llm", llm_support_threshold=0.5, llm_first_token_timeout=5.0, llm_quote_first=0
+    )
     return Settings.from_env({}, **{**base, **changes})
 
 
@@ -265,6 +267,27 @@ def test_shown_numbers_skip_whole_set_aside_passages():
     assert shown_numbers([ad, *PASSAGES], 2) == [2, 3]
     assert shown_numbers([ad, ad], 2) == [1, 2]  # nothing else: the reasons stand in for them
     assert renumber("A [1]. B [2][1].", [2, 5]) == "A [2]. B [5][2]."
+
+
+def test_the_answer_opens_with_the_extractive_answers_first_lines_and_the_draft_follows():
+    question = "How many years do engineers spend before they move into architecture?"
+    extractive = "".join(ExtractiveGenerator(sentences).generate(question, PASSAGES, HASH.embed_batch([question])[0]))
+    first = lead_text(extractive, 1)
+    assert "5-8 years" in first  # the sentence answering what was asked
+    restated = "Most engineers spend 5-8 years building systems before they move into architecture [2]. "
+    pieces, comp = generate(restated + GOOD, question=question, llm_quote_first=1)
+    assert comp.generator == "llm" and pieces[0].strip() == first and comp.text.startswith(first)
+    assert comp.verification.opening == (first,) and comp.verification.to_json()["opening"] == [first]
+    assert comp.text.count("5-8 years") == 1  # the model's restatement is dropped as a repeat, not held against it
+    assert [(c.reason, c.factual) for c in comp.verification.sentences] == [("repeat", False), (None, True)]
+    assert comp.text.endswith("business goals [1].")
+
+
+def test_a_draft_that_only_restates_the_opening_gives_the_extractive_answer():
+    question = "How many years do engineers spend before they move into architecture?"
+    restated = "Most engineers spend 5-8 years building systems before they move into architecture [2]."
+    _, comp = generate(restated, question=question, llm_quote_first=1)
+    assert comp.generator == "extractive" and comp.verification.fallback == "the draft stated nothing"
 
 
 def test_a_repeated_sentence_is_dropped_and_not_counted_against_the_draft():

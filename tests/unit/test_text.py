@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 
+import pytest
+
 from advisor.ingest.chunk import chunk_document
 from advisor.schema import SourceDocument
 from advisor.settings import Settings
-from advisor.text import STORAGE_VERSION, count_tokens, numbers_in, plural, singular, split_sentences
+from advisor.text import STORAGE_VERSION, count_tokens, lead_text, numbers_in, plural, singular, split_sentences
 
 SAMPLE = """# A Guide
 
@@ -73,3 +75,20 @@ def test_numbers_singular_and_plural():
     assert numbers_in("$1,200K and 20-40% [3]") == {"1200", "20", "40"}
     assert singular("deputies") == "deputy" and singular("classes") == "class" and singular("bus") == "bus"
     assert plural("deputy") == "deputies" and plural("coach") == "coaches" and plural("day") == "days"
+
+
+@pytest.mark.parametrize(
+    ("answer", "lead", "not_lead"),
+    [
+        # framing lines are not counted; the third cited line is not in the lead
+        ("Here is what they say:\n\n- First [1].\n- Second [2].\n- Third [3].", "First", "Third"),
+        ("Here is what they say:\n\n- First [1].\n- Second [2].\n- Third [3].", "Second", "framing"),
+        ("One sentence [1]. Two sentence [2][3]. Three [4].", "Two sentence", "Three"),  # a paragraph
+        ("Tools include [2]:\n\n- Figma\n- Miro\n\nLater point [3]. Last [4].", "Miro", "Last"),  # a list
+        ("No marker at all.", "", "No marker"),
+    ],
+)
+def test_lead_text_is_the_first_two_cited_lines(answer, lead, not_lead):
+    text = lead_text(answer)
+    assert lead in text
+    assert not_lead not in text

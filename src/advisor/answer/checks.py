@@ -208,6 +208,14 @@ def quoted(claim: str, passage: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", _folded(passage)) is not None
 
 
+def restates(sentence: str, quoted_lines: Sequence[str]) -> bool:
+    """True when every word and figure of `sentence` is already in `quoted_lines` (the answer's opening):
+    the model only repeated what the answer quoted first."""
+    words = set(_words(plain(sentence))) - STOPWORDS
+    said = " ".join(quoted_lines)
+    return bool(words) and words <= set(_words(said)) and numbers_in(sentence) <= numbers_in(said)
+
+
 def mark_unsupported(text: str) -> str:
     """How a sentence that failed a check is shown when ADVISOR_LLM_UNSUPPORTED=mark."""
     return f"{text} *(unverified)*"

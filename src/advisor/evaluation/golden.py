@@ -19,7 +19,7 @@ import numpy as np
 
 from advisor.schema import SourceDocument
 from advisor.settings import Settings
-from advisor.text import MARKER, NUMBER, markers_valid
+from advisor.text import MARKER, NUMBER, lead_text, markers_valid
 
 ANSWER_METRICS = (  # per answerable item, averaged
     "hit@1",
@@ -71,41 +71,6 @@ def numbers_in(text: str) -> set[str]:
 
 
 # -- per-item scores ------------------------------------------------------------------------------------------
-_CITED_UNIT = re.compile(r".*?\[\d+\](?:\[\d+\])*[.!?:]?")
-_ITEM_LINE = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
-LEAD_UNITS = 2
-
-
-def lead_text(answer: str, n: int = LEAD_UNITS) -> str:
-    """The first `n` cited lines of an answer: what a reader sees first (pure).
-
-    A cited line is a sentence ending with markers (a paragraph holding several counts as several);
-    a cited line ending with ":" introduces a list quoted under that one marker, and its items (and
-    the unmarked labels continuing it, "using tools such as:") count as part of it. Framing lines
-    without a marker are not counted.
-    """
-    units: list[str] = []
-    lines = answer.splitlines()
-    for i, line in enumerate(lines):
-        if len(units) >= n:
-            break
-        for piece in _CITED_UNIT.findall(line.strip()):
-            if len(units) >= n:
-                break
-            if piece.endswith(":"):
-                items = []
-                for nxt in lines[i + 1 :]:
-                    if MARKER.search(nxt):
-                        break
-                    if _ITEM_LINE.match(nxt) or nxt.strip().endswith(":"):
-                        items.append(nxt.strip())
-                    elif nxt.strip():
-                        break
-                piece = "\n".join([piece, *items])
-            units.append(piece)
-    return "\n".join(units)
-
-
 def first_hit_rank(passage_texts: Sequence[str], evidence: Sequence[str]) -> int | None:
     """Rank (1-based) of the first passage holding any evidence phrase."""
     for rank, text in enumerate(passage_texts, start=1):

@@ -4,12 +4,14 @@ Backends, by `ADVISOR_LLM`: `openai:<model>` (any OpenAI-compatible server at `A
 from OPENAI_API_KEY), `ollama:<model>` (langchain-ollama), `local:<name|file.gguf>` (a GGUF run by xllamacpp
 in a loopback child process, see `local_server`). The prompt hands the passages over as numbered, delimited
 data with the conversation, the facts the user stated and the rule (answer only from the passages, cite [n] after
-every claim, say when they do not answer). The draft streams in; each sentence goes through
-`advisor.answer.checks`, which attaches `[n]` of the passage that supports it (small models place markers
-badly), and is released only if it passes (or shown marked, `ADVISOR_LLM_UNSUPPORTED=mark`); a repeat or a
-bare title is dropped without counting against the draft. Any fault (backend down, slow, misconfigured) or a
-draft of which too little survives gives the extractive answer with a one-line notice; never a hang, never a
-traceback.
+every claim, say when they do not answer). The answer opens with the first `ADVISOR_LLM_QUOTE_FIRST` cited
+lines of the extractive answer (the source sentences its answer-first rules pick), so a small model never
+buries what was asked; a drafted sentence that only restates them is dropped as a repeat. The draft streams
+in; each sentence goes through `advisor.answer.checks`, which attaches `[n]` of the passage that supports it
+(small models place markers badly), and is released only if it passes (or shown marked,
+`ADVISOR_LLM_UNSUPPORTED=mark`); a repeat or a bare title is dropped without counting against the draft. Any
+fault (backend down, slow, misconfigured) or a draft of which too little survives gives the extractive answer
+with a one-line notice; never a hang, never a traceback.
 """
 
 from __future__ import annotations
@@ -31,13 +33,14 @@ from advisor.answer.checks import (
     is_question,
     mark_unsupported,
     plain,
+    restates,
 )
 from advisor.answer.intent import is_decision, stated_sentences
 from advisor.schema import Composition, Passage, SentenceCheck, Turn, Verification
 from advisor.screen import set_aside_sentences
 from advisor.settings import Settings
 from advisor.streaming import in_worker
-from advisor.text import LIST_ITEM, MARKER
+from advisor.text import LIST_ITEM, MARKER, cited_units
 from advisor.timing import ms_since
 
 Embed = Callable[[Sequence[str]], np.ndarray]
@@ -367,6 +370,8 @@ class LLMGenerator:
         reported_tokens = None
         if not s.llm:
             fault = "no LLM configured: set ADVISOR_LLM to openai:<model>, ollama:<model> or local:<name>"
+        quote = fault is None and self.settings.llm_quote_first > 0
+        opening = self._opening(question, passages, query_vector, history) if quote else []
 
         def release(sentence: str) -> Iterator[str]:
             nonlocal held_question, first_sentence
@@ -378,7 +383,7 @@ class LLMGenerator:
             text, check = check_sentence(sentence, texts, support, s.llm_support_threshold, titles)
             text, check = renumber(text, numbers), replace(check, cited=tuple(numbers[n - 1] for n in check.cited))
             said = plain(text).lower()
-            if check.kept and said in seen:
+            if check.kept and (said in seen or restates(text, opening)):
                 check = replace(check, kept=False, reason="repeat", factual=False)
             seen.add(said)
             if check.kept and held_question is not None:
@@ -392,6 +397,9 @@ class LLMGenerator:
                 released.append(shown_text)
                 yield shown_text + "\n"
 
+        for line in opening:
+            released.append(line)
+            yield line + "\n"
         if fault is None:
             splitter = SentenceSplitter()
             try:
@@ -423,6 +431,7 @@ class LLMGenerator:
             first_sentence_ms=first_sentence,
             tokens=tokens,
             tokens_per_s=round(tokens / elapsed, 2) if tokens and elapsed > 0 else None,
+            opening=tuple(opening),
         )
         reason = fault or self._too_little(checks)
         if reason is None:
@@ -433,6 +442,21 @@ class LLMGenerator:
             return
         notice = f"LLM answer not used ({reason}); showing the extractive answer instead."
         yield from self._fallback(question, passages, query_vector, history, notice, verification, reason)
+
+    def _opening(
+        self, question: str, passages: list[Passage], query_vector: np.ndarray, history: Sequence[Turn]
+    ) -> list[str]:
+        """The answer first: the first cited lines of the extractive answer (the source sentences its
+        answer-first rules pick: the asked figure, the verdict for this person, the list asked for), quoted
+        before the model's sentences so a small model's draft never buries what was asked. A quoted list
+        keeps one line per item."""
+        pieces = self.fallback.generate(question, passages, query_vector, history)
+        text = "".join(p for p in pieces if isinstance(p, str))
+        lines = []
+        for unit in cited_units(text, max(0, self.settings.llm_quote_first)):
+            first, *items = unit.strip().splitlines()
+            lines += [LIST_ITEM.sub("", first), *(item.strip() for item in items if item.strip())]
+        return lines
 
     def _too_little(self, checks: Sequence[SentenceCheck]) -> str | None:
         factual = [c for c in checks if c.factual]
