@@ -133,16 +133,18 @@ class HybridRetriever:
                 self._reloading.start()
             return self._loaded
 
-    def _load(self, pointer: Pointer) -> _Loaded:
+    def _load(self, pointer: Pointer, write: bool = False) -> _Loaded:
         """The snapshot of `pointer` and, with an extra model, every chunk's two vectors (the extra
-        model's cached in the data dir by chunk id, so only new chunks are embedded)."""
+        model's cached in the data dir by chunk id, so only new chunks are embedded). Only the writer,
+        after it indexed (`refresh`), writes that cache: reads never write."""
         snap = self.index.snapshot(pointer)
         if self.extra is None:
             return _Loaded(snap, pointer.stamp)
         stored = self.index.chunk_vectors(pointer.active)
         main = np.stack([stored[u] for u in snap.uids]) if snap.uids else np.zeros((0, self.index.embedder.dim))
         path = self.settings.data_dir / f"vectors-{self.extra.name}.npz"
-        extra = cached_vectors(path, snap.uids, [c.embed_text for c in snap.chunks], self.extra.embed_batch)
+        texts = [c.embed_text for c in snap.chunks]
+        extra = cached_vectors(path, snap.uids, texts, self.extra.embed_batch, write=write)
         return _Loaded(snap, pointer.stamp, (_unit(main), _unit(extra)))
 
     def _swap(self, loaded: _Loaded, pointer: Pointer) -> None:
@@ -164,7 +166,7 @@ class HybridRetriever:
         """Load the published version now (after this process wrote it)."""
         pointer = self.index.published(refresh=True)
         if self._loaded is None or self._loaded.stamp != pointer.stamp:
-            loaded = self._load(pointer)
+            loaded = self._load(pointer, write=True)
             with self._lock:
                 self._swap(loaded, pointer)
 

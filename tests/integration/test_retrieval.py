@@ -223,8 +223,15 @@ def test_an_extra_embedding_model_is_fused_and_its_vectors_are_cached(small_temp
     assert not any("3-6 months" in p.chunk.text for p in plain.retrieve(question).passages)
     chunks = len(first.snapshot.chunks)
     assert first.extra.passages == chunks
-    with np.load(settings.data_dir / "vectors-multilingual-e5-small.npz") as f:
+    cache = settings.data_dir / "vectors-multilingual-e5-small.npz"
+    assert not cache.exists()  # reads never write: the cache is the writer's
+    writer = HybridRetriever(CorpusIndex(settings, embedder), extra=_CountingExtra())
+    writer.refresh()  # what `advisor index` does after it indexed
+    with np.load(cache) as f:
         assert len(f["keys"]) == chunks
+    assert [p.name for p in settings.data_dir.iterdir() if p.name.endswith(".npz") and "vectors" in p.name] == [
+        cache.name
+    ]  # no temporary file left beside it
     again = HybridRetriever(CorpusIndex(settings, embedder), extra=_CountingExtra())
     assert again.retrieve(question).passages
     assert again.extra.passages == 0  # a reader reuses the cached vectors

