@@ -22,6 +22,7 @@ from advisor.answer.compose import Generator, make_generator
 from advisor.answer.condense import Condenser, RuleCondenser
 from advisor.answer.intake import REASONS as INTAKE_REASONS
 from advisor.answer.intake import intake_verdict
+from advisor.answer.intent import is_decision
 from advisor.answer.judge import Judge, RuleJudge
 from advisor.indexing import CorpusIndex, profile_of, read_document
 from advisor.profile import PROFILE, load_profile, measure_in, subjects_in
@@ -256,7 +257,7 @@ class Advisor:
         t_condense = ms_since(t0)
 
         t0 = time.perf_counter()
-        retrieval = self.retriever.retrieve(standalone, k=k, mode=mode)
+        retrieval = self.retriever.retrieve(standalone, k=k, mode=mode, decision=is_decision(standalone))
         t_retrieve = ms_since(t0)
 
         t0 = time.perf_counter()

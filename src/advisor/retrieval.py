@@ -23,7 +23,7 @@ from advisor.store.chroma import Pointer
 from advisor.store.embedding import cached_vectors, make_extra_embedder
 from advisor.store.reader import IndexReader
 from advisor.store.snapshot import Snapshot
-from advisor.text import count_tokens
+from advisor.text import count_tokens, is_advice
 from advisor.timing import ms_since
 
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -31,6 +31,9 @@ RRF_K = 60
 # Score fusion with an extra dense model: weights of the main dense, BM25 and extra dense z-scores
 # (chosen on evals/dev: BM25 at 0.5 gave dev hit@5 0.957 / MRR 0.824 against 0.971 / 0.792 at 1.0).
 Z_WEIGHTS = (1.0, 0.5, 1.0)
+# a decision's closest advice sentence joins the top k from this cosine on: the middle of the band where dev
+# is flat (its decision questions helped had 0.51-0.73; the one below, 0.27, was not helped)
+ADVICE_SIMILARITY = 0.4
 _WORD = re.compile(r"[a-z0-9]+(?:[/'][a-z0-9]+)*")
 log = logging.getLogger(__name__)
 
@@ -59,6 +62,7 @@ class _Loaded:
         by_chunk: dict[int, list[int]] = {}
         for sent_idx, chunk_idx in enumerate(snapshot.sentence_chunk.tolist()):
             by_chunk.setdefault(chunk_idx, []).append(sent_idx)
+        self._advice: tuple[np.ndarray, np.ndarray] | None = None
         self.sentences = {
             c.id: (
                 [snapshot.sentences[j] for j in by_chunk.get(i, [])],
@@ -66,6 +70,21 @@ class _Loaded:
             )
             for i, c in enumerate(snapshot.chunks)
         }
+
+    @property
+    def advice(self) -> tuple[np.ndarray, np.ndarray]:
+        """The chunk index and vector of every sentence that decides for someone ("Choose X if you want
+        Y", "If you're early in your career, ..."), outside passages set aside as not career information;
+        found once per loaded version."""
+        if self._advice is None:
+            snap = self.snapshot
+            rows = [
+                j
+                for j, (sentence, chunk) in enumerate(zip(snap.sentences, snap.sentence_chunk.tolist(), strict=True))
+                if is_advice(sentence) and not sentence.rstrip().endswith("?") and not snap.chunks[chunk].set_aside
+            ]
+            self._advice = (snap.sentence_chunk[rows], snap.sentence_vectors[rows])
+        return self._advice
 
 
 @functools.cache
@@ -102,7 +121,9 @@ def _unit(m: np.ndarray) -> np.ndarray:
 class Retriever(Protocol):
     """Finds the passages for a (standalone) question, with the signals the judge reads."""
 
-    def retrieve(self, query: str, k: int | None = None, mode: Mode = "hybrid") -> Retrieval: ...
+    def retrieve(
+        self, query: str, k: int | None = None, mode: Mode = "hybrid", decision: bool = False
+    ) -> Retrieval: ...
 
     def sentences(self, chunk_id: str) -> tuple[list[str], np.ndarray]: ...
 
@@ -192,8 +213,10 @@ class HybridRetriever:
         docs, scores = state.bm25.retrieve([terms], k=min(n, len(state.snapshot.chunks)), show_progress=False)
         return [int(d) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
 
-    def retrieve(self, query: str, k: int | None = None, mode: Mode = "hybrid") -> Retrieval:
-        """The best `k` passages for `query` (fewer if the context token budget is reached)."""
+    def retrieve(self, query: str, k: int | None = None, mode: Mode = "hybrid", decision: bool = False) -> Retrieval:
+        """The best `k` passages for `query` (fewer if the context token budget is reached). For a
+        `decision` ("should I ...?"), the passage of the advice sentence closest to the question makes
+        the top `k`: the sentence that decides it is often worded unlike the person's situation."""
         k = k or self.settings.k
         state = self._state()
         n = self.settings.candidates
@@ -234,6 +257,10 @@ class HybridRetriever:
             if focused:  # a comparison: each side's best passage makes the top k
                 names = [name_pattern(s) for s in self.subjects(query)[:2]]
                 fused = cover_sides(fused, ranked[1:], names, lambda i: state.snapshot.chunks[i].embed_text, k)
+            chunks, vectors = state.advice if decision else ((), ())
+            sims_advice = vectors @ qvec if len(chunks) else np.zeros(0)
+            if len(sims_advice) and sims_advice.max() >= ADVICE_SIMILARITY:
+                fused = promote(fused, int(chunks[int(np.argmax(sims_advice))]), k)
         else:
             fused = dense[0] or bm25[0]
         sims = state.chunk_vectors @ qvec if len(state.chunk_vectors) else np.zeros(0)
@@ -306,6 +333,15 @@ def cover_sides(
         if best in out:
             out.remove(best)
         out.insert(max(0, min(k, len(out)) - 1), best)
+    return out
+
+
+def promote(ranking: list[int], item: int, k: int) -> list[int]:
+    """`ranking` with `item` in its top `k`: moved up to the last place of it when below (pure)."""
+    if item in ranking[:k]:
+        return list(ranking)
+    out = [i for i in ranking if i != item]
+    out.insert(max(0, min(k, len(out) + 1) - 1), item)
     return out
 
 

@@ -265,3 +265,24 @@ def cited_units(answer: str, n: int = LEAD_UNITS) -> list[str]:
 def lead_text(answer: str, n: int = LEAD_UNITS) -> str:
     """`cited_units` as one text: what the `lead` metric searches."""
     return "\n".join(cited_units(answer, n))
+
+
+# -- advice ---------------------------------------------------------------------------------------------------------
+# A sentence that decides for someone: its condition names the person ("if you ...", "signs you're
+# ready: ..."), it recommends ("choose", "stay", "become ... first"), or it answers yes or no.
+CONDITION = re.compile(
+    r"\b(?:if|when|unless|once|whether)\s+you(?:'re|'ve|\s+are|\s+have|\s+still)?\b(.+)"
+    r"|\bsigns\s+you(?:'re|\s+are)\s+ready\b(.+)|\btypically\s+after\b(.+)",
+    re.I,
+)
+RECOMMENDS = re.compile(
+    r"\b(?:choose|stay|pursue|consider|become|start\s+as|you\s+should|you\s+shouldn't|isn't\s+the\s+right|not\s+the\s+right|"
+    r"right\s+(?:path|fit|choice)|not\s+(?:a\s+)?requirement|not\s+required|is\s+acceptable|can\s+(?:still\s+)?"
+    r"(?:become|enter|start|move)|no\s+maximum|rarely|worth)\b",
+    re.I,
+)
+
+
+def is_advice(sentence: str) -> bool:
+    """A sentence that decides for someone: a condition naming the reader or a recommendation (pure)."""
+    return bool(CONDITION.search(sentence) or RECOMMENDS.search(sentence))

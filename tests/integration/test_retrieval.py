@@ -15,7 +15,15 @@ from support.fakes import CountingEmbedder
 
 from advisor.indexing import CorpusIndex
 from advisor.pipeline import Advisor
-from advisor.retrieval import HybridRetriever, cover_sides, name_pattern, near_duplicate, rrf, subject_queries
+from advisor.retrieval import (
+    HybridRetriever,
+    cover_sides,
+    name_pattern,
+    near_duplicate,
+    promote,
+    rrf,
+    subject_queries,
+)
 from advisor.text import count_tokens
 
 
@@ -183,6 +191,36 @@ def test_cover_sides_moves_a_missing_side_into_the_top_k():
     assert cover_sides([1, 4, 2], [[1], [4]], names, texts.get, 3) == [1, 4, 2]
     # a side with no passage naming it changes nothing
     assert cover_sides([1, 2, 3], [[1], [2]], names, texts.get, 3) == [1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    ("ranking", "item", "k", "expected"),
+    [
+        ([1, 2, 3, 4], 3, 3, [1, 2, 3, 4]),  # already in the top k: unchanged
+        ([1, 2, 3, 4], 4, 3, [1, 2, 4, 3]),  # moved up to the last place of the top k
+        ([1, 2, 3], 9, 3, [1, 2, 9, 3]),  # not ranked at all: inserted there
+        ([1], 9, 3, [1, 9]),  # a ranking shorter than k: appended
+    ],
+)
+def test_promote(ranking, item, k, expected):
+    assert promote(ranking, item, k) == expected
+
+
+# a dev decision question worded unlike the sentence that decides it
+GETTING_HIRED = (
+    "Getting hired fast matters more to me than anything. Which should I target, AI/ML engineer or AI architect?"
+)
+
+
+def test_a_decision_gets_the_passage_of_the_advice_sentence_closest_to_it(advisor):
+    def holds(retrieval) -> bool:
+        return any("if you want more open positions" in p.chunk.text for p in retrieval.passages)
+
+    assert not holds(advisor.retriever.retrieve(GETTING_HIRED))  # ranked by passages alone it is missed
+    decided = advisor.retriever.retrieve(GETTING_HIRED, decision=True)
+    assert holds(decided) and len(decided.passages) <= advisor.settings.k
+    answer = advisor.ask(GETTING_HIRED)  # the pipeline asks for it, and the verdict quotes it
+    assert "more open positions" in answer.text and not answer.refused
 
 
 def test_a_comparison_across_two_documents_retrieves_both_sides(advisor_both):

@@ -10,7 +10,16 @@ import pytest
 from advisor.ingest.chunk import chunk_document
 from advisor.schema import SourceDocument
 from advisor.settings import Settings
-from advisor.text import STORAGE_VERSION, count_tokens, lead_text, numbers_in, plural, singular, split_sentences
+from advisor.text import (
+    STORAGE_VERSION,
+    count_tokens,
+    is_advice,
+    lead_text,
+    numbers_in,
+    plural,
+    singular,
+    split_sentences,
+)
 
 SAMPLE = """# A Guide
 
@@ -92,3 +101,18 @@ def test_lead_text_is_the_first_two_cited_lines(answer, lead, not_lead):
     text = lead_text(answer)
     assert lead in text
     assert not_lead not in text
+
+
+@pytest.mark.parametrize(
+    ("sentence", "advice"),
+    [
+        ("Choose the night shift if you want higher pay.", True),  # a recommendation
+        ("If you're early in your career, start as an apprentice.", True),  # a condition naming the reader
+        ("Signs you're ready: you lead reviews.", True),
+        ("Typically after 5-8 years of practice.", True),
+        ("Median pay is $52,000 a year.", False),  # a fact
+        ("The role rarely exists outside large firms", True),  # "rarely": a recommending form of the patterns
+    ],
+)
+def test_is_advice(sentence, advice):
+    assert is_advice(sentence) is advice

@@ -13,20 +13,8 @@ from collections.abc import Sequence
 from advisor.answer.compose.lists import ListBlock, list_blocks
 from advisor.answer.intent import TERM, TERM_STOPWORDS, Intent, with_digits
 from advisor.schema import Passage
+from advisor.text import CONDITION, RECOMMENDS
 
-# A sentence that decides for someone: its condition names the person ("if you ...", "signs you're
-# ready: ..."), it recommends ("choose", "stay", "become ... first"), or it answers yes or no.
-_CONDITION = re.compile(
-    r"\b(?:if|when|unless|once|whether)\s+you(?:'re|'ve|\s+are|\s+have|\s+still)?\b(.+)"
-    r"|\bsigns\s+you(?:'re|\s+are)\s+ready\b(.+)|\btypically\s+after\b(.+)",
-    re.I,
-)
-_RECOMMENDS = re.compile(
-    r"\b(?:choose|stay|pursue|consider|become|start\s+as|you\s+should|you\s+shouldn't|isn't\s+the\s+right|not\s+the\s+right|"
-    r"right\s+(?:path|fit|choice)|not\s+(?:a\s+)?requirement|not\s+required|is\s+acceptable|can\s+(?:still\s+)?"
-    r"(?:become|enter|start|move)|no\s+maximum|rarely|worth)\b",
-    re.I,
-)
 _RANGE = re.compile(r"(\d+)\s*(?:-|–|to)\s*(\d+)\s*\+?\s*([a-z]+)|(\d+)\s*\+\s*([a-z]+)", re.I)
 _FRAME_WORDS = frozenset(
     """
@@ -35,7 +23,7 @@ _FRAME_WORDS = frozenset(
     really just also ever even yet now then there here not no yes don't can't won't i'm i've i'd
     """.split()
 )
-VERDICT_CONDITION = 0.10  # per word the sentence's condition shares with what the person said (at most 3)
+VERDICTCONDITION = 0.10  # per word the sentence's condition shares with what the person said (at most 3)
 VERDICT_CUE = 0.08  # a conditional or a recommendation
 VERDICT_RANGE = 0.12  # the person gave a number and the sentence a range of the same unit
 FAQ_SIMILARITY = 0.6  # a FAQ question this close to the asked one is the same question in other words
@@ -90,12 +78,12 @@ def verdict_bonus(text: str, user: frozenset[str], intent: Intent, faq_opener: b
     worded like theirs.
     """
     bonus = 0.0
-    m = _CONDITION.search(text)
+    m = CONDITION.search(text)
     if m and not re.search(r"\b(?:sure|unsure|wonder\w*|ask\w*|know|decide|whether)\s+if\s+you\b", text, re.I):
         condition = stems(next(g for g in m.groups() if g))
-        bonus += VERDICT_CUE + VERDICT_CONDITION * min(3, overlap(condition, user))
-    elif _RECOMMENDS.search(text):
-        bonus += VERDICT_CUE / 2 + VERDICT_CONDITION / 2 * min(2, overlap(stems(text), user))
+        bonus += VERDICT_CUE + VERDICTCONDITION * min(3, overlap(condition, user))
+    elif RECOMMENDS.search(text):
+        bonus += VERDICT_CUE / 2 + VERDICTCONDITION / 2 * min(2, overlap(stems(text), user))
     if intent.units & set(_units(text)):
         bonus += VERDICT_RANGE
     if faq_opener:
@@ -131,7 +119,7 @@ def conditional_list(passages: Sequence[Passage], user: frozenset[str]) -> tuple
     best: tuple[int, Passage, ListBlock] | None = None
     for p in passages:
         for block in list_blocks(p.chunk.text, p.chunk.section):
-            if not _CONDITION.search(block.label) or not block.label:
+            if not CONDITION.search(block.label) or not block.label:
                 continue
             shared = overlap(user, stems(" ".join(block.items)))
             if shared >= 2 and (best is None or shared > best[0]):
