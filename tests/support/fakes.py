@@ -73,7 +73,7 @@ class ListRetriever:
         self.top_dense = top_dense
         self.queries: list[str] = []
 
-    def retrieve(self, query: str, k: int | None = None, mode: str = "hybrid") -> Retrieval:
+    def retrieve(self, query: str, k: int | None = None, mode: str = "hybrid", decision: bool = False) -> Retrieval:
         self.queries.append(query)
         chosen = self.chunks[: k or 5]
         passages = [Passage(c, round(self.top_dense - 0.01 * i, 4), i + 1) for i, c in enumerate(chosen)]
