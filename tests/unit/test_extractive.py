@@ -202,3 +202,23 @@ def test_a_which_x_question_opens_with_the_sentence_listing_x():
     query = FakeEmbedder().embed_batch([question])[0]
     answer = "".join(ExtractiveGenerator(retriever.sentences).generate(question, passages, query))
     assert lead_text(answer, 1).lstrip("- ").startswith("These tools appear")
+
+
+@pytest.mark.parametrize(
+    ("question", "framing"),
+    [
+        ("I love shaping clay and hate kilns. Should I become a potter?", "For what you told me"),
+        ("Should I learn glazing or throwing first?", "What decides it, in the sources"),  # nothing told
+    ],
+)
+def test_a_decision_speaks_of_what_the_person_told_only_when_they_told_something(question, framing):
+    chunks = [
+        chunk("If you love shaping clay, become a potter. Choose glazing first if you want quick results."),
+        chunk("Potters fire kilns twice a week. Throwing takes years to master."),
+    ]
+    retriever = ListRetriever(chunks)
+    passages = [Passage(c, 0.9 - 0.01 * i, i + 1) for i, c in enumerate(chunks)]
+    query = FakeEmbedder().embed_batch([question])[0]
+    answer = "".join(ExtractiveGenerator(retriever.sentences).generate(question, passages, np.asarray(query)))
+    assert answer.startswith(framing)
+    assert framing == "For what you told me" or "you did not mention" not in answer

@@ -50,6 +50,7 @@ from advisor.answer.intent import (
     no_measure,
     no_subjects,
     question_numbers,
+    stated_sentences,
 )
 from advisor.quantities import figure_kind
 from advisor.schema import Passage, Turn
@@ -202,7 +203,7 @@ class ExtractiveGenerator:
                 yield from block
                 return
         if intent.decision and not intent.figure:
-            yield from self._decision(question, passages, candidates, intent)
+            yield from self._decision(question, passages, candidates, intent, bool(stated_sentences(question, history)))
             return
         if not intent.figure and asks_yes_or_no(question):
             candidates = _faq_answers_first(candidates, question)
@@ -340,11 +341,12 @@ class ExtractiveGenerator:
         return pieces()
 
     def _decision(
-        self, question: str, passages: list[Passage], candidates: list[_Candidate], intent: Intent
+        self, question: str, passages: list[Passage], candidates: list[_Candidate], intent: Intent, told: bool
     ) -> Iterator[str]:
         """Verdict first: the one or two source sentences (or a "Choose X if you enjoy:" list) whose
         condition matches what the person said, then the criteria they did not address, then one
-        question for the facts that would change it."""
+        question for the facts that would change it. The framing speaks of what they told only when
+        they stated something about themselves (`told`), not for a bare "Should I learn A or B first?"."""
         user = user_terms(question, self.subjects(asking_clause(question)))  # "I'm a line cook" stays
         listed = conditional_list(passages, user)
         pool = sorted(candidates, key=lambda c: -c.score)
@@ -366,7 +368,7 @@ class ExtractiveGenerator:
                 verdict.append(c)
         rest = [c for c in self._select(pool, self.max_sentences + len(verdict), intent, []) if c not in verdict]
         rest = rest[: max(1, self.max_sentences - len(verdict))]
-        yield "For what you told me, these passages decide it:\n" if user else "What decides it, in the sources:\n"
+        yield "For what you told me, these passages decide it:\n" if told else "What decides it, in the sources:\n"
         if listed is not None:
             passage, block = listed
             yield f"- Under “{block.label}” [{passage.rank}]:\n"
@@ -375,7 +377,7 @@ class ExtractiveGenerator:
         for c in verdict:
             yield f"- {attach_marker(c.text, c.passage.rank)}\n"
         if rest:
-            yield "\nWhat else they weigh, which you did not mention:\n" if user else "\nWhat else they weigh:\n"
+            yield "\nWhat else they weigh, which you did not mention:\n" if told else "\nWhat else they weigh:\n"
             for c in sorted(rest, key=lambda c: (c.passage.rank, c.order)):
                 yield f"- {attach_marker(c.text, c.passage.rank)}\n"
         ask = follow_up(question, [c.text for c in (*verdict, *rest)])
