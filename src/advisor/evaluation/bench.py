@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from advisor.answer.intent import is_decision
 from advisor.evaluation.golden import first_hit_rank, load_golden
 from advisor.evaluation.servers import BIN, free_port, started
 from advisor.indexing import CorpusIndex
@@ -287,7 +288,8 @@ def _baseline(corpus: Path, work: Path, embedder, golden: list[dict], advisor: A
         times.append((time.perf_counter() - t0) * 1000)
         rank = first_hit_rank([d.page_content for d in found], g["evidence"])
         hits += rank is not None
-        mine = [x.chunk.text for x in advisor.retriever.retrieve(g["question"]).passages]
+        decision = is_decision(g["question"])  # as the pipeline asks: a decision also gets its advice passage
+        mine = [x.chunk.text for x in advisor.retriever.retrieve(g["question"], decision=decision).passages]
         r = first_hit_rank(mine, g["evidence"])
         ours += r is not None and r <= 4
         budgets.append(sum(len(d.page_content) for d in found))
@@ -295,7 +297,7 @@ def _baseline(corpus: Path, work: Path, embedder, golden: list[dict], advisor: A
     ours_times = []
     for g in answerable:
         t0 = time.perf_counter()
-        advisor.retriever.retrieve(g["question"])
+        advisor.retriever.retrieve(g["question"], decision=is_decision(g["question"]))
         ours_times.append((time.perf_counter() - t0) * 1000)
     n = len(answerable)
     return {
