@@ -184,10 +184,24 @@ def test_stated_facts(question, kinds):
         ([("a", "currency", {"x"}, {"100"}), ("b", "currency", {"x"}, {"100"})], []),
         # a sentence about no known subject cannot disagree with anything
         ([("a", "currency", set(), {"100"}), ("b", "currency", set(), {"120"})], []),
+        # two shares of different things (job listings, working time): nothing measured in common
+        ([("a", "percent", {"x"}, {"91"}, {"listin", "open"}), ("b", "percent", {"x"}, {"20"}, {"time", "code"})], []),
+        # the third source disagrees with the first on listings; the second measures something else
+        (
+            [
+                ("a", "percent", {"x"}, {"91"}, {"listin"}),
+                ("b", "percent", {"x"}, {"20"}, {"time"}),
+                ("c", "percent", {"x"}, {"88"}, {"listin"}),
+            ],
+            ["a", "c"],
+        ),
     ],
 )
 def test_figures_conflict(figures, conflict):
-    rows = [(s, k, frozenset(sub), frozenset(n)) for s, k, sub, n in figures]
+    rows = [
+        (row[0], row[1], frozenset(row[2]), frozenset(row[3]), frozenset(row[4] if len(row) > 4 else {"pay"}))
+        for row in figures
+    ]
     assert figures_conflict(rows) == conflict
 
 

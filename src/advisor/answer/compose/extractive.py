@@ -116,22 +116,38 @@ def subject_fit(asked: Sequence[str], named: Sequence[str]) -> float:
     return 1.0 if any(_has(named, s) for s in asked) else -1.0
 
 
-def figures_conflict(figures: Sequence[tuple[str, str, frozenset[str], frozenset[str]]]) -> list[str]:
+UNIT_SAYS_WHAT = frozenset({"currency"})  # figure kinds whose unit says what is measured (money)
+
+
+def figures_conflict(
+    figures: Sequence[tuple[str, str, frozenset[str], frozenset[str], frozenset[str]]],
+) -> list[str]:
     """Sources that give different figures of the same kind for the same subject (pure).
 
-    Each entry is (source, kind, subjects, numbers) of one strong figure-bearing sentence. Figures
-    conflict only when two sources state figures of one kind (pay, share, duration) about the same
-    single subject and the numbers differ; three subjects' pay is not a disagreement.
+    Each entry is (source, kind, subjects, numbers, terms) of one strong figure-bearing sentence, `terms`
+    its content words other than subject names. Figures conflict only when two sources state figures of
+    one kind (pay, share, duration) about the same single subject and the numbers differ; a share or a
+    duration must also share a word saying what is measured (money is money, whether "salary" or "earn"):
+    three subjects' pay is not a disagreement, nor is a share of job listings against a share of working
+    time.
     """
-    groups: dict[tuple[str, str], dict[str, frozenset[str]]] = {}
-    for source, kind, subjects, numbers in figures:
+    groups: dict[tuple[str, str], dict[str, tuple[frozenset[str], frozenset[str]]]] = {}
+    for source, kind, subjects, numbers, terms in figures:
         if len(subjects) != 1:
             continue
         key = (kind, next(iter(subjects)).lower())
-        groups.setdefault(key, {}).setdefault(source, numbers)
-    for per_source in groups.values():
-        if len(per_source) >= 2 and len(set(per_source.values())) >= 2:
-            return list(per_source)
+        groups.setdefault(key, {}).setdefault(source, (numbers, terms))
+    for key, per_source in groups.items():
+        rows = list(per_source.items())
+        found = {
+            name
+            for i, (a, (numbers_a, terms_a)) in enumerate(rows)
+            for b, (numbers_b, terms_b) in rows[i + 1 :]
+            if numbers_a != numbers_b and (key[0] in UNIT_SAYS_WHAT or terms_a & terms_b)
+            for name in (a, b)
+        }
+        if found:
+            return [name for name in per_source if name in found]
     return []
 
 
@@ -398,7 +414,9 @@ class ExtractiveGenerator:
                 if not any(same_subject(s, intent.subjects[0]) for s in subj):
                     continue
                 subj = frozenset({intent.subjects[0].lower()})
-            facts.append((c.passage.chunk.source, c.kind or "", subj, question_numbers(c.text)))
+            named = {w for name in (*self._subjects_of(c), *intent.subjects) for w in content_terms(name)}
+            terms = frozenset(content_terms(c.text) - named)
+            facts.append((c.passage.chunk.source, c.kind or "", subj, question_numbers(c.text), terms))
         sources = figures_conflict(facts)
         picked: list[_Candidate] = []
         for source in sources[:3]:
