@@ -164,7 +164,8 @@ class Advisor:
         self.index = index or CorpusIndex(self.settings)
         self.condenser = condenser or RuleCondenser()
         self.retriever = retriever or HybridRetriever(self.index, self._subjects)
-        self.judge = judge or RuleJudge(embed=self._embed)
+        nearest = getattr(self.retriever, "nearest_words", None)  # a retriever of one's own may not offer it
+        self.judge = judge or RuleJudge(embed=self._embed, nearest=nearest, sentences=self.retriever.sentences)
         self._generator = generator
         self._reindex_lock = threading.Lock()
         self._profile: tuple[float, Profile] | None = None
@@ -298,6 +299,8 @@ class Advisor:
                 **{f"retrieve.{k}": v for k, v in retrieval.timings_ms.items()},
             },
             refusal_reason=verdict.reason if refused else None,
+            refusal_kind=(verdict.kind or None) if refused else None,
+            refusal_missing=list(verdict.missing) if refused else [],
             notices=[*notices, *(composition.notices if composition else ())],
             verification=composition.verification if composition else None,
         )

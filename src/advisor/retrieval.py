@@ -13,7 +13,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Literal, Protocol
 
 import numpy as np
@@ -66,6 +66,17 @@ class _Loaded:
             )
             for i, c in enumerate(snapshot.chunks)
         }
+        self._words: tuple[list[str], np.ndarray] | None = None
+        self._words_lock = threading.Lock()
+
+    def word_vectors(self, embed: Callable[[Sequence[str]], np.ndarray]) -> tuple[list[str], np.ndarray]:
+        """Every word of the corpus and its unit vector, embedded (or read from a cache) once per version, on
+        first use."""
+        with self._words_lock:
+            if self._words is None:
+                words = corpus_words(c.embed_text for c in self.snapshot.chunks)
+                self._words = (words, _unit(embed(words)) if words else np.zeros((0, 1), dtype=np.float32))
+            return self._words
 
 
 @functools.cache
@@ -175,6 +186,21 @@ class HybridRetriever:
     def sentences(self, chunk_id: str) -> tuple[list[str], np.ndarray]:
         """A chunk's sentences and their precomputed unit vectors."""
         return self._state().sentences.get(chunk_id, ([], np.zeros((0, self.index.embedder.dim), dtype=np.float32)))
+
+    def nearest_words(self, words: Sequence[str]) -> list[tuple[str, float]]:
+        """The corpus word closest in meaning to each of `words`, and the cosine of their embeddings
+        ("pay": "salary"); ("", 0.0) when the corpus has no words."""
+        if not words:
+            return []
+        embed = self.index.embedder.embed_batch
+        model = re.sub(r"[^\w.-]", "_", str(getattr(self.index.embedder, "name", "model")))
+        path = self.settings.data_dir / f"vectors-words-{model}.npz"  # by word: a new version embeds only new words
+        vocab, vectors = self._state().word_vectors(lambda vocab: cached_vectors(path, vocab, vocab, embed))
+        if not vocab:
+            return [("", 0.0) for _ in words]
+        sims = _unit(embed(list(words))) @ vectors.T
+        best = sims.argmax(axis=1)
+        return [(vocab[int(b)], float(sims[i, int(b)])) for i, b in enumerate(best)]
 
     def _dense(self, vectors: np.ndarray, state: _Loaded, n: int) -> list[list[int]]:
         """Chroma's ranking (chunk indices) for each query vector, in one request."""
@@ -367,6 +393,12 @@ def _query_terms(query: str) -> list[str]:
 
     stop = list(QUESTION_WORDS | set(STOPWORDS_EN))
     return bm25s.tokenize(query, stopwords=stop, stemmer=_stemmer(), return_ids=False, show_progress=False)[0]
+
+
+def corpus_words(texts: Iterable[str]) -> list[str]:
+    """The distinct content words of `texts`, lower case, in order of first use (pure)."""
+    words = (w for t in texts for w in re.findall(r"[a-z][a-z'-]*[a-z]", t.lower()))
+    return [w for w in dict.fromkeys(words) if len(w) > 2 and w not in QUESTION_WORDS]
 
 
 def unknown_words(query: str, vocab: set[str]) -> list[str]:
