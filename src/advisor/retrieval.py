@@ -198,9 +198,16 @@ class HybridRetriever:
         vocab, vectors = self._state().word_vectors(lambda vocab: cached_vectors(path, vocab, vocab, embed))
         if not vocab:
             return [("", 0.0) for _ in words]
-        sims = _unit(embed(list(words))) @ vectors.T
-        best = sims.argmax(axis=1)
-        return [(vocab[int(b)], float(sims[i, int(b)])) for i, b in enumerate(best)]
+        known = set(vocab)  # a word the corpus uses as written is its own neighbour ("hands-on"): no embedding
+        fresh = list(dict.fromkeys(w for w in words if w not in known))
+        found: dict[str, tuple[str, float]] = {w: (w, 1.0) for w in words if w in known}
+        if fresh:
+            sims = _unit(embed(fresh)) @ vectors.T
+            best = sims.argmax(axis=1)
+            found |= {
+                w: (vocab[int(b)], float(sims[i, int(b)])) for i, (w, b) in enumerate(zip(fresh, best, strict=True))
+            }
+        return [found[w] for w in words]
 
     def _dense(self, vectors: np.ndarray, state: _Loaded, n: int) -> list[list[int]]:
         """Chroma's ranking (chunk indices) for each query vector, in one request."""

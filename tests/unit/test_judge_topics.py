@@ -104,6 +104,24 @@ def test_word_evidence_measures_each_word_against_the_question_and_the_top_passa
     assert e.closer_without == pytest.approx(4 / 30**0.5 - 4 / 6, abs=1e-3)
 
 
+def test_word_evidence_measures_no_further_a_word_with_a_near_neighbour():
+    calls: list[list[str]] = []
+    text = "An electrician does get paid well."
+
+    def embed(texts):
+        calls.append(list(texts))
+        return HashEmbedder().embed_batch(texts)
+
+    vectors = {"c1": ([text], HashEmbedder().embed_batch([text]))}
+
+    def nearest(words):
+        return [("salary", 0.79) for _ in words]
+
+    (e,) = word_evidence("What wage does an electrician get?", ["wage"], [passage(text)], embed, nearest, vectors.get)
+    assert (e.neighbour, e.similarity, e.centrality, e.closer_without) == ("salary", 0.79, 0.0, 0.0)
+    assert calls == []  # the corpus discusses it in other words: nothing more to embed
+
+
 def test_signals_find_an_absent_topic_only_about_a_covered_subject():
     embed = HashEmbedder().embed_batch
     text = "An electrician does get paid well."
@@ -123,9 +141,18 @@ def test_signals_find_an_absent_topic_only_about_a_covered_subject():
     assert signals("What pension does an electrician get?", retrieval([text], ["pension"]), TRADES).absent_topics == ()
 
 
-def test_topic_refusal_names_the_topic_and_the_subject_and_offers_what_the_corpus_covers():
-    text = refusal_text("What pension do electricians get?", Verdict(True, "x", ("pension",), "topic"), TRADES)
-    assert text.startswith("I can't answer that from my sources: they don't discuss pension for electricians.")
+@pytest.mark.parametrize(
+    ("question", "head"),
+    [
+        ("What pension do electricians get?", "they don't discuss pension for electricians."),
+        ("How long is the commute for a typical plumber?", "they don't discuss commute for plumbers."),  # graded
+        ("What pension does one get?", "they don't discuss pension."),
+    ],
+)
+def test_topic_refusal_names_the_topic_and_the_subject_and_offers_what_the_corpus_covers(question, head):
+    topic = "commute" if "commute" in question else "pension"
+    text = refusal_text(question, Verdict(True, "x", (topic,), "topic"), TRADES)
+    assert text.startswith(f"I can't answer that from my sources: {head}")
     assert "documents about electricians, plumbers and UX designers." in text
     assert not re.search(r"\d", text)
     bullets = [line[2:] for line in text.splitlines() if line.startswith("- ")]

@@ -156,8 +156,9 @@ class WordEvidence:
     word: str
     neighbour: str  # the corpus word closest in meaning
     similarity: float  # cosine of the word and that neighbour
-    centrality: float  # cosine of the word and the whole question: is it what is asked about?
-    closer_without: float  # how much closer the question comes to its best top passage without the word
+    # measured only for a word with no near neighbour (0.0 otherwise):
+    centrality: float = 0.0  # cosine of the word and the whole question: is it what is asked about?
+    closer_without: float = 0.0  # how much closer the question comes to its best top passage without the word
 
 
 def topic_candidates(question: str, unknown: Sequence[str], profile: Profile) -> list[str]:
@@ -210,21 +211,26 @@ def word_evidence(
     nearest: Nearest,
     sentences: Sentences,
 ) -> list[WordEvidence]:
-    """`WordEvidence` of each of `words` with the real model: its nearest corpus word, its cosine to the
-    question, and the top passages' best cosine to the question with and without it (chunk vectors are
-    the mean of their sentence vectors, as the retriever scores them)."""
+    """`WordEvidence` of each of `words` with the real model: its nearest corpus word; then, for a word with
+    no near one, its cosine to the question and the top passages' best cosine to the question with and
+    without it (chunk vectors are the mean of their sentence vectors, as the retriever scores them)."""
     chunks = [v for v in (sentences(p.chunk.id)[1] for p in passages) if len(v)]
     if not words or not chunks:
         return []
+    near = [WordEvidence(w, n, round(sim, 4)) for w, (n, sim) in zip(words, nearest(words), strict=True)]
+    far = [e.word for e in near if e.similarity < NEIGHBOUR_SIMILARITY]
+    if not far:
+        return near
     top = _unit(np.stack([v.mean(axis=0) for v in chunks]))
-    without = [re.sub(r"\s+", " ", re.sub(rf"\b{re.escape(w)}\b", " ", question, flags=re.I)).strip() for w in words]
-    vectors = _unit(embed([question, *words, *without]))
-    q, own, rest = vectors[0], vectors[1 : 1 + len(words)], vectors[1 + len(words) :]
+    without = [re.sub(r"\s+", " ", re.sub(rf"\b{re.escape(w)}\b", " ", question, flags=re.I)).strip() for w in far]
+    vectors = _unit(embed([question, *far, *without]))
+    q, own, rest = vectors[0], vectors[1 : 1 + len(far)], vectors[1 + len(far) :]
     best = float((top @ q).max())
-    return [
-        WordEvidence(w, n, round(sim, 4), round(float(v @ q), 4), round(float((top @ r).max()) - best, 4))
-        for w, (n, sim), v, r in zip(words, nearest(words), own, rest, strict=True)
-    ]
+    measured = {
+        w: (round(float(v @ q), 4), round(float((top @ r).max()) - best, 4))
+        for w, v, r in zip(far, own, rest, strict=True)
+    }
+    return [WordEvidence(e.word, e.neighbour, e.similarity, *measured.get(e.word, (0.0, 0.0))) for e in near]
 
 
 def _unit(m: np.ndarray) -> np.ndarray:
@@ -490,7 +496,7 @@ def refusal_text(question: str, verdict: Verdict, profile: Profile) -> str:
         missing = ", ".join(plural(singular(m)) for m in verdict.missing)
         head = f"I can't answer that from my sources: they have nothing on {missing}."
     elif verdict.kind == "topic" and missing:
-        named = [plural(m.subject) for m in mentions(question, profile) if m.known]
+        named = [plural(m.subject) for m in mentions(question, profile)]  # "a typical AI engineer": AI engineers
         about = f" for {' or '.join(dict.fromkeys(named))}" if named else ""
         head = f"I can't answer that from my sources: they don't discuss {' or '.join(verdict.missing)}{about}."
     elif verdict.kind == "name" and missing:
