@@ -189,7 +189,7 @@ class HybridRetriever:
 
     def nearest_words(self, words: Sequence[str]) -> list[tuple[str, float]]:
         """The corpus word closest in meaning to each of `words`, and the cosine of their embeddings
-        ("pay": "salary"); ("", 0.0) when the corpus has no words."""
+        ("stove": "oven"); ("", 0.0) when the corpus has no words."""
         if not words:
             return []
         embed = self.index.embedder.embed_batch
@@ -198,7 +198,7 @@ class HybridRetriever:
         vocab, vectors = self._state().word_vectors(lambda vocab: cached_vectors(path, vocab, vocab, embed))
         if not vocab:
             return [("", 0.0) for _ in words]
-        known = set(vocab)  # a word the corpus uses as written is its own neighbour ("hands-on"): no embedding
+        known = set(vocab)  # a word the corpus uses as written is its own neighbour ("well-known"): no embedding
         fresh = list(dict.fromkeys(w for w in words if w not in known))
         found: dict[str, tuple[str, float]] = {w: (w, 1.0) for w in words if w in known}
         if fresh:

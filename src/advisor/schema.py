@@ -262,7 +262,7 @@ class Answer:
     notices: list[str] = field(default_factory=list)
     verification: Verification | None = None
     refusal_kind: str | None = None  # what a refusal found missing: "subject" | "name" | "topic" | "terms" | ...
-    refusal_missing: list[str] = field(default_factory=list)  # what it names as missing ("pension")
+    refusal_missing: list[str] = field(default_factory=list)  # what it names as missing ("tattoo policy")
 
     def to_json(self) -> dict:
         """The `advisor ask --json` object of CONTRACTS.md section 1 (plus `notices`, `verification`,

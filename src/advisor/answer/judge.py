@@ -13,7 +13,7 @@ Answerability is read from signals, not from lists of domain words (`signals` ->
   `ALIAS_SIMILARITY` set from a table of place and employer names (`tests/integration/test_judge_aliases.py`), not the
   golden sets.
 - does the clause that asks, about a subject the corpus covers, turn on a word the corpus never uses and
-  has no near neighbour for ("pension", "dress code"), that the top passages do not support?
+  has no near neighbour for ("What is the tattoo policy for pastry chefs?"), that the top passages do not support?
 - is anything in the corpus similar at all (best cosine), and does the corpus know its words?
 
 Thresholds were calibrated on evals/dev/golden.jsonl only (see README, "Refusal"). The refusal names
@@ -51,10 +51,11 @@ CONFIDENT_SIMILARITY = 0.55  # above this the question is in-domain even with un
 # questions below CONFIDENT_SIMILARITY have coverage >= 0.80, unanswerable ones <= 0.67
 MIN_COVERAGE = 0.75
 SUGGESTIONS = 4
-# An absent topic (`absent_topics`), set on evals/dev: a word of the clause that asks whose nearest corpus word is
-# below NEIGHBOUR_SIMILARITY ("pension" -> "spending" 0.47; "wage" -> "pays" 0.79), that is about what is asked
-# (its cosine to the question >= CENTRALITY; "straight", "suits" are not), and whose removal brings the question
-# closer to the top passages by more than SUPPORT_DROP ("dress" 0.15; "routine" in "daily routine" 0.005)
+# An absent topic (`absent_topics`), set on evals/dev/golden-topics.jsonl: a word of the clause that asks whose
+# nearest corpus word is below NEIGHBOUR_SIMILARITY (the absent topics refused 0.40-0.53; a word of an answerable
+# question passing the other two tests 0.57 and up), that is about what is asked (its cosine to the question >= CENTRALITY; an
+# adverb or a verb of the frame is not: 0.00-0.25), and whose removal brings the question closer to the top
+# passages by more than SUPPORT_DROP (absent topics 0.026-0.15; a supported word <= 0.016)
 NEIGHBOUR_SIMILARITY = 0.55
 CENTRALITY = 0.30
 SUPPORT_DROP = 0.02
@@ -194,7 +195,7 @@ def absent_topics(question: str, evidence: Sequence[WordEvidence]) -> tuple[tupl
             start = i if start is None else start
             continue
         if start is not None:
-            # a noun phrase opened by a determiner goes on to its last word: "the dress code for" -> "dress code"
+            # a noun phrase opened by a determiner goes on to its last word: "the tattoo policy for" -> "tattoo policy"
             opened = start > 0 and clause[start - 1].lower() in _DETERMINERS
             ends = bool(w) and w.lower() not in STOPWORDS and (clause[i + 1].lower() in STOPWORDS or not clause[i + 1])
             phrases.append(" ".join(clause[start : i + 1] if opened and ends else clause[start:i]))
@@ -496,7 +497,7 @@ def refusal_text(question: str, verdict: Verdict, profile: Profile) -> str:
         missing = ", ".join(plural(singular(m)) for m in verdict.missing)
         head = f"I can't answer that from my sources: they have nothing on {missing}."
     elif verdict.kind == "topic" and missing:
-        named = [plural(m.subject) for m in mentions(question, profile)]  # "a typical AI engineer": AI engineers
+        named = [plural(m.subject) for m in mentions(question, profile)]  # "a typical pastry chef": pastry chefs
         about = f" for {' or '.join(dict.fromkeys(named))}" if named else ""
         head = f"I can't answer that from my sources: they don't discuss {' or '.join(verdict.missing)}{about}."
     elif verdict.kind == "name" and missing:
