@@ -51,11 +51,12 @@ CONFIDENT_SIMILARITY = 0.55  # above this the question is in-domain even with un
 # questions below CONFIDENT_SIMILARITY have coverage >= 0.80, unanswerable ones <= 0.67
 MIN_COVERAGE = 0.75
 SUGGESTIONS = 4
-# An absent topic (`absent_topics`), set on evals/dev/golden-topics.jsonl: a word of the clause that asks whose
-# nearest corpus word is below NEIGHBOUR_SIMILARITY (the absent topics refused 0.40-0.53; a word of an answerable
-# question passing the other two tests 0.57 and up), that is about what is asked (its cosine to the question >= CENTRALITY; an
-# adverb or a verb of the frame is not: 0.00-0.25), and whose removal brings the question closer to the top
-# passages by more than SUPPORT_DROP (absent topics 0.026-0.15; a supported word <= 0.016)
+# An absent topic (`absent_topics`), set on evals/dev/golden-topics.jsonl: a word of the clause that asks
+# - whose nearest corpus word is below NEIGHBOUR_SIMILARITY (the absent topics refused: 0.40-0.53; a word of an
+#   answerable question passing the other two tests: 0.57 and up),
+# - that is about what is asked: its cosine to the question >= CENTRALITY (an adverb or a verb of the frame: 0-0.25),
+# - and whose removal brings the question closer to its best top passage by more than SUPPORT_DROP (the absent
+#   topics refused: 0.026-0.15; a word the passages support: <= 0.016)
 NEIGHBOUR_SIMILARITY = 0.55
 CENTRALITY = 0.30
 SUPPORT_DROP = 0.02
