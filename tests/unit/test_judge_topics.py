@@ -55,6 +55,11 @@ SPARKY = Profile(
         # the profile's own words: a synonym of a subject, a word for a measure
         ("What pension does a sparky get?", ["pension", "sparky"], ["pension"]),
         ("What wage does a plumber get?", ["wage"], []),
+        # the word right after a subject is its verb, not what is asked about
+        ("What responsibilities does a plumber shoulder?", ["shoulder"], []),
+        ("Do plumbers shoulder a pension?", ["shoulder", "pension"], ["pension"]),
+        # ... not a noun the subject qualifies
+        ("Is the plumber lifestyle healthy?", ["lifestyle", "healthy"], ["lifestyle", "healthy"]),
     ],
 )
 def test_topic_candidates(question, unknown, candidates):

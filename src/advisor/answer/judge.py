@@ -165,12 +165,23 @@ class WordEvidence:
 
 def topic_candidates(question: str, unknown: Sequence[str], profile: Profile) -> list[str]:
     """Words of the clause that asks that the corpus never uses (`unknown`, as the retriever found them),
-    other than stop words and the words of the profile's subjects, synonyms and measures (pure)."""
+    other than stop words, the words of the profile's subjects, synonyms and measures, and a subject's verb
+    (`_verb_after`: "What does a pastry chef shoulder?") (pure)."""
     vocabulary = [*profile.subjects, *(t for pair in profile.synonyms for t in pair), *(m for m, _ in profile.measures)]
     own = {_base(w) for text in vocabulary for w in _WORD.findall(text.lower())}
-    missing = {t.lower() for t in unknown}
-    words = _CLAUSE_WORD.findall(asking_clause(question).lower())
+    clause = normalize(asking_clause(question))
+    verbs = {v.lower() for s in mentions(clause, profile) if (v := _verb_after(clause[s.end :]))}
+    missing = {t.lower() for t in unknown} - verbs
+    words = _CLAUSE_WORD.findall(clause.lower())
     return [w for w in dict.fromkeys(words) if w in missing and w not in STOPWORDS and _base(w) not in own]
+
+
+def _verb_after(text: str) -> str | None:
+    """The word right after a subject when it ends the clause or a function word follows it: the subject's verb
+    ("does a pastry chef shoulder?", "Do chefs shoulder a ..."), not a noun it qualifies ("the chef lifestyle
+    compared with")."""
+    m = re.match(r"\W*([A-Za-z][\w'-]*)\W*([A-Za-z][\w'-]*)?", text)
+    return m.group(1) if m and (not m.group(2) or m.group(2).lower() in STOPWORDS) else None
 
 
 def absent_topics(question: str, evidence: Sequence[WordEvidence]) -> tuple[tuple[str, ...], str]:
