@@ -31,6 +31,7 @@ def test_an_absent_topic_of_a_covered_subject_is_refused_and_named(advisor, ques
         "Can an AI architect work from home?",  # dev par-03: the documents say "remote"
         "How does a senior ML engineer get promoted to staff?",  # dev par-06
         "What does the daily routine of an AI/ML engineer involve?",  # dev par-04
+        "What responsibilities does a principal AI engineer shoulder?",  # dev par-09: a verb, not a topic
     ],
 )
 def test_an_answerable_question_in_other_words_is_not_refused(advisor, question):
