@@ -165,7 +165,8 @@ class Advisor:
         self.index = index or CorpusIndex(self.settings)
         self.condenser = condenser or RuleCondenser()
         self.retriever = retriever or HybridRetriever(self.index, self._subjects)
-        self.judge = judge or RuleJudge(embed=self._embed)
+        nearest = getattr(self.retriever, "nearest_words", None)  # a retriever of one's own may not offer it
+        self.judge = judge or RuleJudge(embed=self._embed, nearest=nearest, sentences=self.retriever.sentences)
         self._generator = generator
         self._reindex_lock = threading.Lock()
         self._profile: tuple[float, Profile] | None = None
@@ -299,6 +300,8 @@ class Advisor:
                 **{f"retrieve.{k}": v for k, v in retrieval.timings_ms.items()},
             },
             refusal_reason=verdict.reason if refused else None,
+            refusal_kind=(verdict.kind or None) if refused else None,
+            refusal_missing=list(verdict.missing) if refused else [],
             notices=[*notices, *(composition.notices if composition else ())],
             verification=composition.verification if composition else None,
         )
@@ -361,11 +364,15 @@ class Advisor:
     def build_index(self, full: bool = False, progress: bool = False) -> IndexReport:
         """Bring the index in line with the corpus folder (`advisor index`): incremental, or from scratch
         with `full`; `IndexBusy` when another writer holds the writer lock. With an extra embedding
-        model, its vectors of the new chunks are computed now rather than on the first question."""
+        model, its vectors of the new chunks are computed now rather than on the first question; so are the
+        vectors of new corpus words (the judge's absent-topic signal), which readers then only read."""
         report = self.index.update(full=full, progress=progress)
         refresh = getattr(self.retriever, "refresh", None)
         if self.settings.extra_embedding_model and refresh is not None:
             refresh()
+        cache_words = getattr(self.retriever, "cache_words", None)
+        if cache_words is not None:
+            cache_words(changed=bool(report.added or report.updated or report.deleted or report.rebuilt))
         return report
 
     def reindex(self, full: bool = False) -> IndexReport:

@@ -13,7 +13,8 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Literal, Protocol
 
 import numpy as np
@@ -70,6 +71,17 @@ class _Loaded:
             )
             for i, c in enumerate(snapshot.chunks)
         }
+        self._words: tuple[list[str], np.ndarray] | None = None
+        self._words_lock = threading.Lock()
+
+    def word_vectors(self, embed: Callable[[Sequence[str]], np.ndarray]) -> tuple[list[str], np.ndarray]:
+        """Every word of the corpus and its unit vector, embedded (or read from a cache) once per version, on
+        first use."""
+        with self._words_lock:
+            if self._words is None:
+                words = corpus_words(c.embed_text for c in self.snapshot.chunks)
+                self._words = (words, _unit(embed(words)) if words else np.zeros((0, 1), dtype=np.float32))
+            return self._words
 
     @property
     def advice(self) -> tuple[np.ndarray, np.ndarray]:
@@ -198,6 +210,45 @@ class HybridRetriever:
     def sentences(self, chunk_id: str) -> tuple[list[str], np.ndarray]:
         """A chunk's sentences and their precomputed unit vectors."""
         return self._state().sentences.get(chunk_id, ([], np.zeros((0, self.index.embedder.dim), dtype=np.float32)))
+
+    def _words_path(self) -> Path:
+        model = re.sub(r"[^\w.-]", "_", str(getattr(self.index.embedder, "name", "model")))
+        return self.settings.data_dir / f"vectors-words-{model}.npz"  # by word: a new version embeds only new words
+
+    def cache_words(self, changed: bool = True) -> None:
+        """The writer's step after indexing: embed the corpus words the cache lacks and write it, so a reader
+        finds every word's vector without embedding it (and reads never write). Nothing to do when the
+        corpus did not change and the cache exists."""
+        path = self._words_path()
+        if not changed and path.exists():
+            return
+        snap = self.index.snapshot(self.index.published(refresh=True))
+        words = corpus_words(c.embed_text for c in snap.chunks)
+        if words:
+            cached_vectors(path, words, words, self.index.embedder.embed_batch, write=True)
+
+    def nearest_words(self, words: Sequence[str]) -> list[tuple[str, float]]:
+        """The corpus word closest in meaning to each of `words`, and the cosine of their embeddings
+        ("stove": "oven"); ("", 0.0) when the corpus has no words."""
+        if not words:
+            return []
+        embed = self.index.embedder.embed_batch
+        path = self._words_path()  # written by the writer (`cache_words`); a reader embeds what it lacks in memory
+        vocab, vectors = self._state().word_vectors(
+            lambda vocab: cached_vectors(path, vocab, vocab, embed, write=False)
+        )
+        if not vocab:
+            return [("", 0.0) for _ in words]
+        known = set(vocab)  # a word the corpus uses as written is its own neighbour ("well-known"): no embedding
+        fresh = list(dict.fromkeys(w for w in words if w not in known))
+        found: dict[str, tuple[str, float]] = {w: (w, 1.0) for w in words if w in known}
+        if fresh:
+            sims = _unit(embed(fresh)) @ vectors.T
+            best = sims.argmax(axis=1)
+            found |= {
+                w: (vocab[int(b)], float(sims[i, int(b)])) for i, (w, b) in enumerate(zip(fresh, best, strict=True))
+            }
+        return [found[w] for w in words]
 
     def _dense(self, vectors: np.ndarray, state: _Loaded, n: int) -> list[list[int]]:
         """Chroma's ranking (chunk indices) for each query vector, in one request."""
@@ -405,6 +456,12 @@ def _query_terms(query: str) -> list[str]:
 
     stop = list(QUESTION_WORDS | set(STOPWORDS_EN))
     return bm25s.tokenize(query, stopwords=stop, stemmer=_stemmer(), return_ids=False, show_progress=False)[0]
+
+
+def corpus_words(texts: Iterable[str]) -> list[str]:
+    """The distinct content words of `texts`, lower case, in order of first use (pure)."""
+    words = (w for t in texts for w in re.findall(r"[a-z][a-z'-]*[a-z]", t.lower()))
+    return [w for w in dict.fromkeys(words) if len(w) > 2 and w not in QUESTION_WORDS]
 
 
 def unknown_words(query: str, vocab: set[str]) -> list[str]:

@@ -132,7 +132,8 @@ class Verdict:
     refuse: bool
     reason: str
     missing: tuple[str, ...] = ()  # e.g. ("vegan chefs",), ("Canada",)
-    kind: str = ""  # what `missing` is: "subject" | "name" | "terms" | ""; or "hello" | "thanks" | "bye" | "language"
+    # what `missing` is: "subject" | "name" | "topic" | "terms" | ""; or "hello" | "thanks" | "bye" | "language"
+    kind: str = ""
 
 
 @dataclass(frozen=True)
@@ -262,10 +263,13 @@ class Answer:
     refusal_reason: str | None = None
     notices: list[str] = field(default_factory=list)
     verification: Verification | None = None
+    refusal_kind: str | None = None  # what a refusal found missing: "subject" | "name" | "topic" | "terms" | ...
+    refusal_missing: list[str] = field(default_factory=list)  # what it names as missing ("tattoo policy")
 
     def to_json(self) -> dict:
         """The `advisor ask --json` object of CONTRACTS.md section 1 (plus `notices`, `verification`,
-        `refusal_reason`, and each passage's `set_aside` reason and set-aside sentences)."""
+        `refusal_reason`, `refusal_kind`, `refusal_missing`, and each passage's `set_aside` reason and set-aside
+        sentences)."""
         from advisor.screen import set_aside_sentences
 
         return {
@@ -295,4 +299,6 @@ class Answer:
             "notices": self.notices,
             "verification": self.verification.to_json() if self.verification else None,
             "refusal_reason": self.refusal_reason,
+            "refusal_kind": self.refusal_kind,
+            "refusal_missing": self.refusal_missing,
         }

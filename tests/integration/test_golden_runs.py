@@ -44,13 +44,13 @@ def golden_runs(request):
 
 
 def test_every_gated_set_has_an_index_fixture():
-    assert set(SETS) >= {"dev", "test", "other-careers"}
+    assert set(SETS) >= {"dev", "dev-topics", "test", "other-careers"}
     assert all(tuple(spec["corpora"]) in ADVISOR_FOR for spec in SETS.values())
     assert SETS["other-careers"]["corpora"] == ["corpus", str(OTHER_CAREERS.relative_to(ROOT) / "corpus")]
 
 
 @pytest.mark.model
-@pytest.mark.parametrize("name", ["dev", "test", "other-careers"])
+@pytest.mark.parametrize("name", ["dev", "dev-topics", "test", "other-careers"])
 def test_ci_gate_on_the_golden_set(golden_runs, name):
     """The floors against regressions (evals/thresholds.json and the README): dev is tuned on, test and
     the second corpus (answered with both corpora indexed together) are not."""

@@ -273,3 +273,18 @@ def test_an_extra_embedding_model_is_fused_and_its_vectors_are_cached(small_temp
     again = HybridRetriever(CorpusIndex(settings, embedder), extra=_CountingExtra())
     assert again.retrieve(question).passages
     assert again.extra.passages == 0  # a reader reuses the cached vectors
+
+
+def test_the_word_vectors_are_written_by_the_writer_and_only_read_by_readers(small_template, embedder, tmp_path):
+    settings, _ = small_template
+    shutil.copytree(settings.data_dir, tmp_path / "index")
+    settings = settings.with_(data_dir=tmp_path / "index")
+    reader = HybridRetriever(CorpusIndex(settings, embedder))
+    (word, sim), *_ = reader.nearest_words(["zebra"])
+    assert word and -1.0 <= sim < 1.0
+    assert not list(settings.data_dir.glob("vectors-words-*"))  # reads never write
+    writer = Advisor(settings, CorpusIndex(settings, embedder))
+    writer.build_index()  # nothing changed, but the cache is missing: the writer writes it
+    (cache,) = settings.data_dir.glob("vectors-words-*.npz")
+    with np.load(cache) as f:
+        assert "zebra" not in f["keys"].tolist() and len(f["keys"]) == len(reader._state().word_vectors(None)[0])

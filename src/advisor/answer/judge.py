@@ -12,6 +12,8 @@ Answerability is read from signals, not from lists of domain words (`signals` ->
   embedding is as close as an alias is ("Britain" for "United Kingdom", "America" for "US"), with
   `ALIAS_SIMILARITY` set from a table of place and employer names (`tests/integration/test_judge_aliases.py`), not the
   golden sets.
+- does the clause that asks, about a subject the corpus covers, turn on a word the corpus never uses and
+  has no near neighbour for ("What is the tattoo policy for pastry chefs?"), that the top passages do not support?
 - is anything in the corpus similar at all (best cosine), and does the corpus know its words?
 
 Thresholds were calibrated on evals/dev/golden.jsonl only (see README, "Refusal"). The refusal names
@@ -49,6 +51,15 @@ CONFIDENT_SIMILARITY = 0.55  # above this the question is in-domain even with un
 # questions below CONFIDENT_SIMILARITY have coverage >= 0.80, unanswerable ones <= 0.67
 MIN_COVERAGE = 0.75
 SUGGESTIONS = 4
+# An absent topic (`absent_topics`), set on evals/dev/golden-topics.jsonl: a word of the clause that asks
+# - whose nearest corpus word is below NEIGHBOUR_SIMILARITY (the absent topics refused: 0.40-0.53; a word of an
+#   answerable question passing the other two tests: 0.57 and up),
+# - that is about what is asked: its cosine to the question >= CENTRALITY (an adverb or a verb of the frame: 0-0.25),
+# - and whose removal brings the question closer to its best top passage by more than SUPPORT_DROP (the absent
+#   topics refused: 0.026-0.15; a word the passages support: <= 0.016)
+NEIGHBOUR_SIMILARITY = 0.55
+CENTRALITY = 0.30
+SUPPORT_DROP = 0.02
 
 # English person-noun endings: an unknown word shaped like one names a subject the corpus lacks.
 _PERSON = re.compile(r"^[a-z]{3,}(?:er|or|ist|ian|ant|eer|ee)s?$")
@@ -69,6 +80,8 @@ _NOT_PERSONS = (
 )
 _PEOPLE = re.compile(r"^[a-z]{3,}(?:ists|ians|ants|eers)$")  # plural, and rarely anything but people
 _WORD = re.compile(r"[a-z0-9]+")
+_DETERMINERS = frozenset("the a an what which any their his her my your our its some much many no".split())
+_CLAUSE_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*[A-Za-z]")  # a word as the retriever's vocabulary check reads it
 _SELF = re.compile(r"\b(?:I|I'm|I've|I'd|my|me)\b", re.I)  # the person speaking of themselves
 
 
@@ -84,6 +97,8 @@ class Signals:
     near_subjects: tuple[str, ...] = ()  # kinds of a generic role no passage names ("sushi chef")
     uncovered_subjects: tuple[str, ...] = ()  # known subjects no top passage speaks about
     missing_names: tuple[str, ...] = ()  # places / employers named that no top passage mentions
+    absent_topics: tuple[str, ...] = ()  # what a covered subject is asked about that the corpus never discusses
+    topic_evidence: str = ""  # why (the nearest corpus word of each), for the refusal reason
     subjects: tuple[str, ...] = field(default=())  # the subjects the question names
 
 
@@ -114,6 +129,14 @@ def decide(s: Signals) -> Verdict:
             missing=s.uncovered_subjects,
             kind="subject",
         )
+    if s.absent_topics:
+        why = f" ({s.topic_evidence})" if s.topic_evidence else ""
+        return Verdict(
+            True,
+            f"no passage discusses {', '.join(s.absent_topics)}{why}",
+            missing=s.absent_topics,
+            kind="topic",
+        )
     if s.top_similarity < (MIN_SIMILARITY_KNOWN if s.term_coverage >= 1.0 else MIN_SIMILARITY):
         return Verdict(True, f"nothing similar in the corpus (best cosine {s.top_similarity:.2f})")
     if s.top_similarity < CONFIDENT_SIMILARITY and s.term_coverage < MIN_COVERAGE:
@@ -124,6 +147,108 @@ def decide(s: Signals) -> Verdict:
 
 
 Embed = Callable[[Sequence[str]], np.ndarray]
+Nearest = Callable[[Sequence[str]], list[tuple[str, float]]]  # each word's nearest corpus word and its cosine
+Sentences = Callable[[str], tuple[list[str], np.ndarray]]  # a chunk's sentences and their unit vectors
+
+
+@dataclass(frozen=True)
+class WordEvidence:
+    """What the corpus offers for one word of a question (plain values: table-testable)."""
+
+    word: str
+    neighbour: str  # the corpus word closest in meaning
+    similarity: float  # cosine of the word and that neighbour
+    # measured only for a word with no near neighbour (0.0 otherwise):
+    centrality: float = 0.0  # cosine of the word and the whole question: is it what is asked about?
+    closer_without: float = 0.0  # how much closer the question comes to its best top passage without the word
+
+
+def topic_candidates(question: str, unknown: Sequence[str], profile: Profile) -> list[str]:
+    """Words of the clause that asks that the corpus never uses (`unknown`, as the retriever found them),
+    other than stop words, the words of the profile's subjects, synonyms and measures, and a subject's verb
+    (`_verb_after`: "What does a pastry chef shoulder?") (pure)."""
+    vocabulary = [*profile.subjects, *(t for pair in profile.synonyms for t in pair), *(m for m, _ in profile.measures)]
+    own = {_base(w) for text in vocabulary for w in _WORD.findall(text.lower())}
+    clause = normalize(asking_clause(question))
+    verbs = {v.lower() for s in mentions(clause, profile) if (v := _verb_after(clause[s.end :]))}
+    missing = {t.lower() for t in unknown} - verbs
+    words = _CLAUSE_WORD.findall(clause.lower())
+    return [w for w in dict.fromkeys(words) if w in missing and w not in STOPWORDS and _base(w) not in own]
+
+
+def _verb_after(text: str) -> str | None:
+    """The word right after a subject when it ends the clause or a function word follows it: the subject's verb
+    ("does a pastry chef shoulder?", "Do chefs shoulder a ..."), not a noun it qualifies ("the chef lifestyle
+    compared with")."""
+    m = re.match(r"\W*([A-Za-z][\w'-]*)\W*([A-Za-z][\w'-]*)?", text)
+    return m.group(1) if m and (not m.group(2) or m.group(2).lower() in STOPWORDS) else None
+
+
+def absent_topics(question: str, evidence: Sequence[WordEvidence]) -> tuple[tuple[str, ...], str]:
+    """What the clause that asks turns on that the corpus never discusses, as the question writes it
+    (consecutive such words make one phrase: "parental leave"), and the evidence for each (pure).
+
+    A word counts when the corpus has no word near it in meaning, it is about what is asked, and the
+    top passages match the question better without it: they speak of the subject, not of the word.
+    """
+    absent = [
+        e
+        for e in evidence
+        if e.similarity < NEIGHBOUR_SIMILARITY and e.centrality >= CENTRALITY and e.closer_without > SUPPORT_DROP
+    ]
+    if not absent:
+        return (), ""
+    words = {e.word.lower() for e in absent}
+    clause = [*_CLAUSE_WORD.findall(asking_clause(question)), ""]
+    phrases: list[str] = []
+    start = None
+    for i, w in enumerate(clause):
+        if w.lower() in words:
+            start = i if start is None else start
+            continue
+        if start is not None:
+            # a noun phrase opened by a determiner goes on to its last word: "the tattoo policy for" -> "tattoo policy"
+            opened = start > 0 and clause[start - 1].lower() in _DETERMINERS
+            ends = bool(w) and w.lower() not in STOPWORDS and (clause[i + 1].lower() in STOPWORDS or not clause[i + 1])
+            phrases.append(" ".join(clause[start : i + 1] if opened and ends else clause[start:i]))
+            start = None
+    why = "; ".join(f"{e.word}: nearest corpus word {e.neighbour!r} {e.similarity:.2f}" for e in absent)
+    return tuple(dict.fromkeys(phrases)), why
+
+
+def word_evidence(
+    question: str,
+    words: Sequence[str],
+    passages: Sequence[Passage],
+    embed: Embed,
+    nearest: Nearest,
+    sentences: Sentences,
+) -> list[WordEvidence]:
+    """`WordEvidence` of each of `words` with the real model: its nearest corpus word; then, for a word with
+    no near one, its cosine to the question and the top passages' best cosine to the question with and
+    without it (chunk vectors are the mean of their sentence vectors, as the retriever scores them)."""
+    chunks = [v for v in (sentences(p.chunk.id)[1] for p in passages) if len(v)]
+    if not words or not chunks:
+        return []
+    near = [WordEvidence(w, n, round(sim, 4)) for w, (n, sim) in zip(words, nearest(words), strict=True)]
+    far = [e.word for e in near if e.similarity < NEIGHBOUR_SIMILARITY]
+    if not far:
+        return near
+    top = _unit(np.stack([v.mean(axis=0) for v in chunks]))
+    without = [re.sub(r"\s+", " ", re.sub(rf"\b{re.escape(w)}\b", " ", question, flags=re.I)).strip() for w in far]
+    vectors = _unit(embed([question, *far, *without]))
+    q, own, rest = vectors[0], vectors[1 : 1 + len(far)], vectors[1 + len(far) :]
+    best = float((top @ q).max())
+    measured = {
+        w: (round(float(v @ q), 4), round(float((top @ r).max()) - best, 4))
+        for w, v, r in zip(far, own, rest, strict=True)
+    }
+    return [WordEvidence(e.word, e.neighbour, e.similarity, *measured.get(e.word, (0.0, 0.0))) for e in near]
+
+
+def _unit(m: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(m, axis=1, keepdims=True)
+    return m / np.where(norms == 0, 1, norms)
 
 
 def alias_of(name: str, others: Sequence[str], embed: Embed, threshold: float = ALIAS_SIMILARITY) -> str | None:
@@ -137,10 +262,19 @@ def alias_of(name: str, others: Sequence[str], embed: Embed, threshold: float = 
     return others[best] if float(sims[best]) >= threshold else None
 
 
-def signals(question: str, retrieval: Retrieval, profile: Profile, embed: Embed | None = None) -> Signals:
+def signals(
+    question: str,
+    retrieval: Retrieval,
+    profile: Profile,
+    embed: Embed | None = None,
+    nearest: Nearest | None = None,
+    sentences: Sentences | None = None,
+) -> Signals:
     """The judge's signals for a (standalone) question and what was retrieved for it.
 
-    `embed` (the index's embedder) lets a name the passages spell another way count as mentioned.
+    `embed` (the index's embedder) lets a name the passages spell another way count as mentioned; with
+    `nearest` (the corpus word nearest each word) and `sentences` (a chunk's sentence vectors) too, a
+    covered subject asked about a topic the corpus never discusses is found (`absent_topics`).
     """
     unknown = {t.lower() for t in retrieval.unknown_terms}
     texts = [_passage_words(p) for p in retrieval.passages]
@@ -208,6 +342,11 @@ def signals(question: str, retrieval: Retrieval, profile: Profile, embed: Embed 
         elif asked and not any(_speaks_about(_core(sub), texts[i]) for i in about for sub in asked):
             names.append(f"{plural(asked[0])} {_preposition(text, name)}{name}")
     coverage, unknown_terms = asked_coverage(question, retrieval.term_coverage, retrieval.unknown_terms)
+    topics, why = (), ""
+    if embed is not None and nearest is not None and sentences is not None and found:  # a subject the corpus covers
+        words = topic_candidates(question, retrieval.unknown_terms, profile)
+        evidence = word_evidence(question, words, retrieval.passages, embed, nearest, sentences) if words else []
+        topics, why = absent_topics(question, evidence)
     return Signals(
         injection=bool(INJECTION.search(question)),
         top_similarity=retrieval.top_dense,
@@ -217,6 +356,8 @@ def signals(question: str, retrieval: Retrieval, profile: Profile, embed: Embed 
         near_subjects=near,
         uncovered_subjects=tuple(dict.fromkeys(uncovered)),
         missing_names=tuple(dict.fromkeys(names)),
+        absent_topics=topics,
+        topic_evidence=why,
         subjects=tuple(m.subject for m in found),
     )
 
@@ -367,6 +508,10 @@ def refusal_text(question: str, verdict: Verdict, profile: Profile) -> str:
     elif verdict.kind == "subject" and missing:
         missing = ", ".join(plural(singular(m)) for m in verdict.missing)
         head = f"I can't answer that from my sources: they have nothing on {missing}."
+    elif verdict.kind == "topic" and missing:
+        named = [plural(m.subject) for m in mentions(question, profile)]  # "a typical pastry chef": pastry chefs
+        about = f" for {' or '.join(dict.fromkeys(named))}" if named else ""
+        head = f"I can't answer that from my sources: they don't discuss {' or '.join(verdict.missing)}{about}."
     elif verdict.kind == "name" and missing:
         # a year is not repeated: the refusal cites nothing, so it states no number
         year = re.compile(r"(?:in\s+)?\b(?:19|20)\d\d\b")
@@ -409,12 +554,20 @@ class RuleJudge(ProfileBound):
 
     name = "rules"
 
-    def __init__(self, profile=None, embed: Embed | None = None) -> None:
+    def __init__(
+        self,
+        profile=None,
+        embed: Embed | None = None,
+        nearest: Nearest | None = None,
+        sentences: Sentences | None = None,
+    ) -> None:
         super().__init__(profile)
         self.embed = embed
+        self.nearest = nearest
+        self.sentences = sentences
 
     def judge(self, question: str, retrieval: Retrieval) -> Verdict:
-        return decide(signals(question, retrieval, self.profile, self.embed))
+        return decide(signals(question, retrieval, self.profile, self.embed, self.nearest, self.sentences))
 
     def refusal(self, question: str, verdict: Verdict) -> str:
         return refusal_text(question, verdict, self.profile)

@@ -1,0 +1,40 @@
+"""A covered subject asked about a topic the corpus never discusses, on the real index (dev items, issue 19.3)."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    ("question", "history", "topic", "subject"),
+    [
+        ("What pension do AI architects get?", [], "pension", "AI architects"),  # dev top-01
+        ("What is the dress code for AI engineers?", [], "dress code", "AI engineers"),  # dev top-02
+        ("Do they get a pension?", ["What does an AI architect do?"], "pension", "AI architects"),  # dev top-12
+    ],
+)
+def test_an_absent_topic_of_a_covered_subject_is_refused_and_named(advisor, question, history, topic, subject):
+    turns = [t for h in history for t in ({"role": "user", "content": h}, {"role": "assistant", "content": "..."})]
+    answer = advisor.ask(question, turns)
+    data = answer.to_json()
+    assert answer.refused and answer.cited == []
+    assert (data["refusal_kind"], data["refusal_missing"]) == ("topic", [topic])
+    assert "nearest corpus word" in data["refusal_reason"]
+    assert f"they don't discuss {topic} for {subject}." in answer.text
+    assert "You could ask, for example:" in answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How big is the wage gap between AI/ML engineers and AI architects?",  # dev par-02: "wage" ~ "pays"
+        "Can an AI architect work from home?",  # dev par-03: the documents say "remote"
+        "How does a senior ML engineer get promoted to staff?",  # dev par-06
+        "What does the daily routine of an AI/ML engineer involve?",  # dev par-04
+        "What responsibilities does a principal AI engineer shoulder?",  # dev par-09: a verb, not a topic
+    ],
+)
+def test_an_answerable_question_in_other_words_is_not_refused(advisor, question):
+    answer = advisor.ask(question)
+    assert not answer.refused and answer.cited
+    assert answer.to_json()["refusal_kind"] is None

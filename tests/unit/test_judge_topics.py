@@ -1,0 +1,164 @@
+"""A covered subject asked about a topic the corpus never discusses (issue 19.3): pure tables, no model."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from support.judging import TRADES, passage, retrieval
+
+from advisor.answer.judge import (
+    Signals,
+    WordEvidence,
+    absent_topics,
+    decide,
+    refusal_text,
+    signals,
+    topic_candidates,
+    word_evidence,
+)
+from advisor.schema import Profile, Verdict
+from advisor.store.embedding import HashEmbedder
+
+
+@pytest.mark.parametrize(
+    ("signals_", "refuse", "kind"),
+    [
+        (Signals(absent_topics=("pension",)), True, "topic"),
+        # however similar the passages are to the question: they speak of the subject, not of the topic
+        (Signals(absent_topics=("dress code",), top_similarity=0.9), True, "topic"),
+        # a place no passage mentions is named first: the refusal says what it lacks most plainly
+        (Signals(absent_topics=("pension",), missing_names=("Canada",)), True, "name"),
+        (Signals(absent_topics=()), False, ""),
+    ],
+)
+def test_decide_refuses_an_absent_topic(signals_, refuse, kind):
+    verdict = decide(signals_)
+    assert (verdict.refuse, verdict.kind) == (refuse, kind)
+    if kind == "topic":
+        assert verdict.missing == signals_.absent_topics
+
+
+SPARKY = Profile(
+    subjects=("electrician", "plumber"), synonyms=(("sparky", "electrician"),), measures=(("wage", "currency"),)
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "unknown", "candidates"),
+    [
+        ("What pension does a plumber get?", ["pension"], ["pension"]),
+        ("What is the dress code for plumbers?", ["dress"], ["dress"]),  # "code" is a word the corpus knows
+        # the person's own story is not what is asked
+        ("I retired early. What does a plumber earn?", ["retired"], []),
+        ("How many days per year does a plumber work?", ["per"], []),  # a stop word
+        # the profile's own words: a synonym of a subject, a word for a measure
+        ("What pension does a sparky get?", ["pension", "sparky"], ["pension"]),
+        ("What wage does a plumber get?", ["wage"], []),
+        # the word right after a subject is its verb, not what is asked about
+        ("What responsibilities does a plumber shoulder?", ["shoulder"], []),
+        ("Do plumbers shoulder a pension?", ["shoulder", "pension"], ["pension"]),
+        # ... not a noun the subject qualifies
+        ("Is the plumber lifestyle healthy?", ["lifestyle", "healthy"], ["lifestyle", "healthy"]),
+    ],
+)
+def test_topic_candidates(question, unknown, candidates):
+    assert topic_candidates(question, unknown, SPARKY) == candidates
+
+
+def ev(word: str, similarity: float, centrality: float = 0.5, closer: float = 0.1) -> WordEvidence:
+    return WordEvidence(word, "nearest", similarity, centrality, closer)
+
+
+@pytest.mark.parametrize(
+    ("question", "evidence", "topics"),
+    [
+        ("What pension do plumbers get?", [ev("pension", 0.47)], ("pension",)),
+        # a corpus word near in meaning ("wage" ~ "pays"): the corpus discusses it in other words
+        ("How big is the wage gap for plumbers?", [ev("wage", 0.79)], ()),
+        # not what is asked about ("Should I go straight for plumbing?")
+        ("Should I go straight for plumbing?", [ev("straight", 0.47, centrality=0.14)], ()),
+        # the top passages match the question as well with it: they support it ("daily routine")
+        ("What is the daily routine of a plumber?", [ev("routine", 0.51, closer=-0.005)], ()),
+        # a noun phrase opened by a determiner goes on to its last word; consecutive words make one phrase
+        ("What is the dress code for plumbers?", [ev("dress", 0.42)], ("dress code",)),
+        ("How much parental leave does a plumber get?", [ev("parental", 0.5), ev("leave", 0.5)], ("parental leave",)),
+        # ... not over a word that follows the phrase without one
+        ("Is burnout common among plumbers?", [ev("burnout", 0.5)], ("burnout",)),
+        ("Will my employer sponsor a work visa, plumber?", [ev("sponsor", 0.5), ev("visa", 0.4)], ("sponsor", "visa")),
+    ],
+)
+def test_absent_topics(question, evidence, topics):
+    found, why = absent_topics(question, evidence)
+    assert found == topics
+    assert ("nearest corpus word 'nearest'" in why) is bool(topics)
+
+
+def test_word_evidence_measures_each_word_against_the_question_and_the_top_passages():
+    embed = HashEmbedder().embed_batch
+    passages = [passage("An electrician does get paid well.")]
+    vectors = {"c1": (["An electrician does get paid well."], embed(["An electrician does get paid well."]))}
+
+    def nearest(words):
+        return [("salary", 0.4) for _ in words]
+
+    (e,) = word_evidence("What pension does an electrician get?", ["pension"], passages, embed, nearest, vectors.get)
+    assert (e.word, e.neighbour, e.similarity) == ("pension", "salary", 0.4)
+    assert e.centrality == pytest.approx(1 / 6**0.5, abs=1e-3)  # one word of six
+    # bag of words: the question shares 4 of its 6 words with the passage's 6, and 4 of 5 without "pension"
+    assert e.closer_without == pytest.approx(4 / 30**0.5 - 4 / 6, abs=1e-3)
+
+
+def test_word_evidence_measures_no_further_a_word_with_a_near_neighbour():
+    calls: list[list[str]] = []
+    text = "An electrician does get paid well."
+
+    def embed(texts):
+        calls.append(list(texts))
+        return HashEmbedder().embed_batch(texts)
+
+    vectors = {"c1": ([text], HashEmbedder().embed_batch([text]))}
+
+    def nearest(words):
+        return [("salary", 0.79) for _ in words]
+
+    (e,) = word_evidence("What wage does an electrician get?", ["wage"], [passage(text)], embed, nearest, vectors.get)
+    assert (e.neighbour, e.similarity, e.centrality, e.closer_without) == ("salary", 0.79, 0.0, 0.0)
+    assert calls == []  # the corpus discusses it in other words: nothing more to embed
+
+
+def test_signals_find_an_absent_topic_only_about_a_covered_subject():
+    embed = HashEmbedder().embed_batch
+    text = "An electrician does get paid well."
+    vectors = {"c1": ([text], embed([text]))}
+
+    def nearest(words):
+        return [("salary", 0.4) for _ in words]
+
+    def found(question: str) -> tuple[str, ...]:
+        return signals(
+            question, retrieval([text], ["pension"], top=0.7), TRADES, embed, nearest, vectors.get
+        ).absent_topics
+
+    assert found("What pension does an electrician get?") == ("pension",)
+    assert found("What pension does one get?") == ()  # no subject of the corpus: the older rules decide
+    # without the model's helpers the signal stays off
+    assert signals("What pension does an electrician get?", retrieval([text], ["pension"]), TRADES).absent_topics == ()
+
+
+@pytest.mark.parametrize(
+    ("question", "head"),
+    [
+        ("What pension do electricians get?", "they don't discuss pension for electricians."),
+        ("How long is the commute for a typical plumber?", "they don't discuss commute for plumbers."),  # graded
+        ("What pension does one get?", "they don't discuss pension."),
+    ],
+)
+def test_topic_refusal_names_the_topic_and_the_subject_and_offers_what_the_corpus_covers(question, head):
+    topic = "commute" if "commute" in question else "pension"
+    text = refusal_text(question, Verdict(True, "x", (topic,), "topic"), TRADES)
+    assert text.startswith(f"I can't answer that from my sources: {head}")
+    assert "documents about electricians, plumbers and UX designers." in text
+    assert not re.search(r"\d", text)
+    bullets = [line[2:] for line in text.splitlines() if line.startswith("- ")]
+    assert 3 <= len(bullets) <= 4 and set(bullets) <= set(TRADES.examples)
