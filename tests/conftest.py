@@ -150,11 +150,40 @@ HEAVY_FIXTURES = {
 }
 
 
-# The heaviest folders first: with `-n 2 --dist loadfile` a long file started last would run alone at the
-# end while the other worker idles; small unit files at the end fill the gaps instead.
+# `make test` hands whole files to its workers in collection order (`--dist loadfile --no-loadscope-reorder`;
+# xdist's default reorder, by number of tests, started the costly one- and two-test files last, and they ran
+# alone at the end while the other workers idled). So the costliest files go first, in order of the CPU-seconds
+# one `make test` measured (Dec 2026), the rest by folder; the small unit files at the end fill the gaps.
+COSTLIEST = (
+    "browser/test_ui.py",  # ~110
+    "integration/test_index.py",  # 136
+    "browser/test_ui_chat.py",  # 90
+    "browser/test_ui_servers.py",  # ~80
+    "system/test_bench.py",  # 67
+    "system/test_cli.py",  # 63
+    "integration/test_hardening.py",  # 52
+    "integration/test_retrieval.py",  # 51
+    "system/test_scaleout.py",  # 50
+    "system/test_bench_scaleout.py",  # 47
+    "browser/test_reliability_ui.py",  # 46
+    "system/test_under_load.py",  # 45
+    "system/test_llm_real.py",  # 43
+    "integration/test_reliability_index.py",  # 32
+    "system/test_privacy.py",  # 32
+    "integration/test_lock.py",  # 28
+)
 FOLDER_ORDER = ("system", "browser", "integration", "unit")
 HEAVY_MARKERS = {"browser", "server", "llm", "slow", "model", "postgres"}  # what `make test-fast` leaves out
-UNIT = Path(__file__).parent / "unit"
+TESTS = Path(__file__).parent
+UNIT = TESTS / "unit"
+
+
+def run_order(path: Path) -> int:
+    """Where a test file starts under `make test`: its place in COSTLIEST, else after them by folder."""
+    name = path.relative_to(TESTS).as_posix()
+    if name in COSTLIEST:
+        return COSTLIEST.index(name)
+    return len(COSTLIEST) + (FOLDER_ORDER.index(path.parent.name) if path.parent.name in FOLDER_ORDER else 99)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -169,5 +198,6 @@ def pytest_collection_modifyitems(config, items):
             "tests/unit needs no model, server, browser or database; move to tests/integration, tests/system or "
             f"tests/browser: {', '.join(heavy_units[:5])}"
         )
-    rank = {name: i for i, name in enumerate(FOLDER_ORDER)}
-    items.sort(key=lambda item: rank.get(item.path.parent.name, len(rank)))
+    if missing := [name for name in COSTLIEST if not (TESTS / name).exists()]:  # renamed: it would start late
+        raise pytest.UsageError(f"tests/conftest.py COSTLIEST names files that do not exist: {', '.join(missing)}")
+    items.sort(key=lambda item: run_order(item.path))

@@ -53,6 +53,7 @@ def serve_ui(tmp: Path, command: list[str] | None = None, built=None, **env):
         "ADVISOR_CORPUS_DIR": str(corpus),
         "ADVISOR_DATA_DIR": str(data),
         "GRADIO_ANALYTICS_ENABLED": "False",
+        "TMPDIR": str(tmp),  # the server's exports and Gradio's cache stay with the test, not in /tmp
         **env,
     }
     command = command or [str(Path(sys.executable).parent / "advisor"), "serve", "--port"]

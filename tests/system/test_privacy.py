@@ -190,7 +190,9 @@ def test_serve_sends_nothing_out_past_the_telemetry_timer(workspace):
         try:
             assert wait_for_port(port, proc, timeout=600), (tmp / "serve.log").read_text()[-2000:]
             opened = time.monotonic()  # the embedder's ONNX session was created during warm-up, before this
-            client = Client(f"http://127.0.0.1:{port}", verbose=False, httpx_kwargs={"timeout": 600})
+            client = Client(
+                f"http://127.0.0.1:{port}", verbose=False, httpx_kwargs={"timeout": 600}, download_files=False
+            )
             first = client.predict("What does a staff AI engineer own?", [], 5, api_name="/ask")
             assert "'role': 'assistant'" in str(first)
             time.sleep(max(0.0, opened + 15 - time.monotonic()))  # ONNX Runtime phones home ~9 s after

@@ -6,6 +6,7 @@ answered, none fails. (Latency is the benchmark's business: `advisor bench --onl
 from __future__ import annotations
 
 import shutil
+import tempfile
 
 import pytest
 
@@ -24,8 +25,11 @@ def served(built, tmp_path_factory):
     stop_server(proc)
 
 
-def test_every_request_is_answered_while_the_cli_and_the_button_reindex(served):
+def test_every_request_is_answered_while_the_cli_and_the_button_reindex(served, tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the temp dir of this process, for the clients
     run = run_load(served["url"], served["corpus"], served["data"], reindex=True)
+    # gradio_client downloaded each answer's export, leaving an empty folder per request in the temp dir
+    assert list(tmp_path.iterdir()) == []
 
     assert len(run.requests) == CONVERSATIONS * TURNS
     failed = [(r.conversation, r.question, r.error) for r in run.requests if r.error]

@@ -250,7 +250,7 @@ def _server_measurements(env: dict, questions: Sequence[str]) -> dict:
     )
     try:
         started(port, proc, "advisor serve")
-        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False, download_files=False)  # the export: not needed
         client.predict(questions[0], [], 5, api_name="/ask")  # question, chat so far, k
         first = time.perf_counter() - t0
         for q in questions:

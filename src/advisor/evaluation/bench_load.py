@@ -128,7 +128,7 @@ def converse(url: str, conversation: int, questions: Sequence[str], t0: float, p
     """One conversation through the `ask` endpoint, each question with the chat so far as history."""
     from gradio_client import Client
 
-    client = Client(url, verbose=False, httpx_kwargs=HTTPX)
+    client = Client(url, verbose=False, httpx_kwargs=HTTPX, download_files=False)  # the export: not needed
     chat: list = []
     out = []
     for q in questions:
@@ -164,7 +164,7 @@ def reindex_button(url: str, t0: float) -> Reindex:
 
     start = time.perf_counter()
     try:
-        outputs = Client(url, verbose=False, httpx_kwargs=HTTPX).predict(api_name="/on_reindex")
+        outputs = Client(url, verbose=False, httpx_kwargs=HTTPX, download_files=False).predict(api_name="/on_reindex")
         ok, detail = "documents" in str(outputs), str(outputs)
     except Exception as exc:
         ok, detail = False, f"{type(exc).__name__}: {exc}"

@@ -59,7 +59,7 @@ class Reader:
 
         if not wait_for_port(self.port, self.proc, timeout=900):
             raise RuntimeError(f"reader {self.data.name} did not start")
-        self.client = Client(f"http://127.0.0.1:{self.port}/", verbose=False)
+        self.client = Client(f"http://127.0.0.1:{self.port}/", verbose=False, download_files=False)
         self.ask(golden_questions(1)[0])
         return time.perf_counter() - self.started
 
