@@ -309,9 +309,11 @@ class HybridRetriever:
                 names = [name_pattern(s) for s in self.subjects(query)[:2]]
                 fused = cover_sides(fused, ranked[1:], names, lambda i: state.snapshot.chunks[i].embed_text, k)
             chunks, vectors = state.advice if decision else ((), ())
-            sims_advice = vectors @ qvec if len(chunks) else np.zeros(0)
-            if len(sims_advice) and sims_advice.max() >= ADVICE_SIMILARITY:
-                fused = promote(fused, int(chunks[int(np.argmax(sims_advice))]), k)
+            # only the documents the question found: another career's advice never decides this one
+            sources = {state.snapshot.chunks[i].source for i in fused[:k]}
+            own = np.array([state.snapshot.chunks[int(c)].source in sources for c in chunks], dtype=bool)
+            if own.any():
+                fused = promote_advice(fused, chunks[own], vectors[own] @ qvec, k)
         else:
             fused = dense[0] or bm25[0]
         sims = state.chunk_vectors @ qvec if len(state.chunk_vectors) else np.zeros(0)
@@ -385,6 +387,16 @@ def cover_sides(
             out.remove(best)
         out.insert(max(0, min(k, len(out)) - 1), best)
     return out
+
+
+def promote_advice(ranking: list[int], chunks: np.ndarray, sims: np.ndarray, k: int) -> list[int]:
+    """`ranking` with the chunk of the advice sentence closest to a decision question (`sims`, one per
+    advice sentence; `chunks`, its chunk) in its top `k`, when that sentence is close enough
+    (`ADVICE_SIMILARITY`) and no chunk of the top `k` already holds one that is (pure)."""
+    close = sims >= ADVICE_SIMILARITY
+    if not close.any() or set(chunks[close].tolist()) & set(ranking[:k]):
+        return list(ranking)
+    return promote(ranking, int(chunks[int(np.argmax(sims))]), k)
 
 
 def promote(ranking: list[int], item: int, k: int) -> list[int]:

@@ -21,6 +21,7 @@ from advisor.retrieval import (
     name_pattern,
     near_duplicate,
     promote,
+    promote_advice,
     rrf,
     subject_queries,
 )
@@ -204,6 +205,19 @@ def test_cover_sides_moves_a_missing_side_into_the_top_k():
 )
 def test_promote(ranking, item, k, expected):
     assert promote(ranking, item, k) == expected
+
+
+@pytest.mark.parametrize(
+    ("sims", "expected"),
+    [
+        ([0.2, 0.3, 0.1], [1, 2, 3, 4]),  # no advice sentence close enough: unchanged
+        ([0.2, 0.5, 0.7], [1, 2, 3, 4]),  # a close one (0.5) is already in the top 3, in chunk 2
+        ([0.2, 0.3, 0.7], [1, 2, 9, 3, 4]),  # none close in the top 3: the closest one's chunk joins it
+    ],
+)
+def test_promote_advice(sims, expected):
+    chunks = np.array([1, 2, 9])  # the chunk of each advice sentence
+    assert promote_advice([1, 2, 3, 4], chunks, np.array(sims), 3) == expected
 
 
 # a dev decision question worded unlike the sentence that decides it
