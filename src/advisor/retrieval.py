@@ -266,8 +266,9 @@ class HybridRetriever:
 
     def retrieve(self, query: str, k: int | None = None, mode: Mode = "hybrid", decision: bool = False) -> Retrieval:
         """The best `k` passages for `query` (fewer if the context token budget is reached). For a
-        `decision` ("should I ...?"), the passage of the advice sentence closest to the question makes
-        the top `k`: the sentence that decides it is often worded unlike the person's situation."""
+        `decision` ("should I ...?") whose top `k` holds no advice sentence, the passage of the one closest
+        to it, from the documents it found, joins them (`promote_advice`): the sentence that decides is
+        often worded unlike the person's situation."""
         k = k or self.settings.k
         state = self._state()
         n = self.settings.candidates

@@ -23,7 +23,7 @@ _FRAME_WORDS = frozenset(
     really just also ever even yet now then there here not no yes don't can't won't i'm i've i'd
     """.split()
 )
-VERDICTCONDITION = 0.10  # per word the sentence's condition shares with what the person said (at most 3)
+VERDICT_CONDITION = 0.10  # per word the sentence's condition shares with what the person said (at most 3)
 VERDICT_CUE = 0.08  # a conditional or a recommendation
 VERDICT_RANGE = 0.12  # the person gave a number and the sentence a range of the same unit
 FAQ_SIMILARITY = 0.6  # a FAQ question this close to the asked one is the same question in other words
@@ -81,9 +81,9 @@ def verdict_bonus(text: str, user: frozenset[str], intent: Intent, faq_opener: b
     m = CONDITION.search(text)
     if m and not re.search(r"\b(?:sure|unsure|wonder\w*|ask\w*|know|decide|whether)\s+if\s+you\b", text, re.I):
         condition = stems(next(g for g in m.groups() if g))
-        bonus += VERDICT_CUE + VERDICTCONDITION * min(3, overlap(condition, user))
+        bonus += VERDICT_CUE + VERDICT_CONDITION * min(3, overlap(condition, user))
     elif RECOMMENDS.search(text):
-        bonus += VERDICT_CUE / 2 + VERDICTCONDITION / 2 * min(2, overlap(stems(text), user))
+        bonus += VERDICT_CUE / 2 + VERDICT_CONDITION / 2 * min(2, overlap(stems(text), user))
     if intent.units & set(_units(text)):
         bonus += VERDICT_RANGE
     if faq_opener:

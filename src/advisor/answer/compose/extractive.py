@@ -127,7 +127,7 @@ def figures_conflict(
     Each entry is (source, kind, subjects, numbers, terms) of one strong figure-bearing sentence, `terms`
     its content words other than subject names. Figures conflict only when two sources state figures of
     one kind (pay, share, duration) about the same single subject and the numbers differ; a share or a
-    duration must also share a word saying what is measured (money is money, whether "salary" or "earn"):
+    duration must also share a word saying what is measured (money is money, whatever a source calls it):
     three subjects' pay is not a disagreement, nor is a share of job listings against a share of working
     time.
     """

@@ -142,6 +142,18 @@ def joined(sentences: Sequence[str]) -> str:
     return out
 
 
+def opening_lines(answer: str, n: int) -> list[str]:
+    """The answer first: the first `n` cited lines of the extractive answer (the source sentences its
+    answer-first rules pick: the asked figure, the verdict for this person, the list asked for), quoted
+    before the model's sentences so a small model's draft never buries what was asked. A quoted list keeps
+    one line per item (pure)."""
+    lines = []
+    for unit in cited_units(answer, max(0, n)):
+        first, *items = unit.strip().splitlines()
+        lines += [LIST_ITEM.sub("", first), *(item.strip() for item in items if item.strip())]
+    return lines
+
+
 # -- backends -------------------------------------------------------------------------------------------------
 class LLMUnavailable(Exception):
     """The configured LLM cannot answer now; the message is one line for the user."""
@@ -370,8 +382,10 @@ class LLMGenerator:
         reported_tokens = None
         if not s.llm:
             fault = "no LLM configured: set ADVISOR_LLM to openai:<model>, ollama:<model> or local:<name>"
-        quote = fault is None and self.settings.llm_quote_first > 0
-        opening = self._opening(question, passages, query_vector, history) if quote else []
+        extractive: str | None = None  # the extractive answer, written once: the opening and the fallback share it
+        if fault is None and s.llm_quote_first > 0:
+            extractive = self._extractive(question, passages, query_vector, history)
+        opening = opening_lines(extractive, s.llm_quote_first) if extractive is not None else []
 
         def release(sentence: str) -> Iterator[str]:
             nonlocal held_question, first_sentence
@@ -441,22 +455,18 @@ class LLMGenerator:
             yield Composition(joined(released), self.name, (), verification)
             return
         notice = f"LLM answer not used ({reason}); showing the extractive answer instead."
-        yield from self._fallback(question, passages, query_vector, history, notice, verification, reason)
+        if extractive is None:
+            extractive = self._extractive(question, passages, query_vector, history)
+        text = extractive.strip()
+        yield "\n\n" + text
+        yield Composition(text, self.fallback.name, (notice,), replace(verification, fallback=reason))
 
-    def _opening(
+    def _extractive(
         self, question: str, passages: list[Passage], query_vector: np.ndarray, history: Sequence[Turn]
-    ) -> list[str]:
-        """The answer first: the first cited lines of the extractive answer (the source sentences its
-        answer-first rules pick: the asked figure, the verdict for this person, the list asked for), quoted
-        before the model's sentences so a small model's draft never buries what was asked. A quoted list
-        keeps one line per item."""
+    ) -> str:
+        """The fallback generator's whole answer, as text."""
         pieces = self.fallback.generate(question, passages, query_vector, history)
-        text = "".join(p for p in pieces if isinstance(p, str))
-        lines = []
-        for unit in cited_units(text, max(0, self.settings.llm_quote_first)):
-            first, *items = unit.strip().splitlines()
-            lines += [LIST_ITEM.sub("", first), *(item.strip() for item in items if item.strip())]
-        return lines
+        return "".join(p for p in pieces if isinstance(p, str))
 
     def _too_little(self, checks: Sequence[SentenceCheck]) -> str | None:
         factual = [c for c in checks if c.factual]
@@ -466,15 +476,6 @@ class LLMGenerator:
         if kept < MIN_KEPT_SHARE * len(factual):
             return f"only {kept} of {len(factual)} drafted sentences passed the source checks"
         return None
-
-    def _fallback(self, question, passages, query_vector, history, notice, verification, reason):
-        pieces = []
-        for piece in self.fallback.generate(question, passages, query_vector, history):
-            if isinstance(piece, str):
-                pieces.append(piece)
-        text = "".join(pieces).strip()
-        yield "\n\n" + text
-        yield Composition(text, self.fallback.name, (notice,), replace(verification, fallback=reason))
 
     def _passage_chars(self, n: int) -> int:
         """Characters per passage that fit the local context beside the rules and the answer (~3.5/token)."""
