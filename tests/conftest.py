@@ -51,8 +51,10 @@ def embedder(tmp_path_factory, worker_id) -> OnnxEmbedder:
 
 
 def _build_real(root: Path, embedder: OnnxEmbedder) -> None:
+    """What `advisor index` writes: the index and the writer's word-vector cache (without it, every reader
+    process would embed the corpus words again in memory, about 2 CPU-seconds each)."""
     settings = make_settings(root)
-    CorpusIndex(settings, embedder).update(progress=False)
+    Advisor(settings, CorpusIndex(settings, embedder)).build_index()
     # subprocesses on this data dir find the exported model where the default settings look
     (settings.data_dir / "models").mkdir(exist_ok=True)
     shutil.copy(embedder.path, settings.data_dir / "models" / embedder.path.name)
@@ -81,7 +83,8 @@ def built_both(tmp_path_factory, worker_id, built, embedder) -> Settings:
     corpora = [CORPUS, OTHER_CAREERS / "corpus"]
 
     def build(root: Path) -> None:
-        CorpusIndex(scratch_settings(built, corpora, root), embedder).update(progress=False)
+        settings = scratch_settings(built, corpora, root)
+        Advisor(settings, CorpusIndex(settings, embedder)).build_index()
 
     template = built_once(tmp_path_factory, worker_id, "both", build)
     settings = scratch_settings(built, corpora, tmp_path_factory.mktemp("both"))

@@ -25,13 +25,15 @@ def test_synthetic_corpus_is_deterministic_with_distinct_documents(tmp_path):
 
 
 @pytest.mark.model
-def test_bench_command_writes_the_table(tmp_path):
+def test_bench_command_writes_the_table(tmp_path, embedder):
     """The whole core benchmark, quick, on two documents of the corpus (the full corpus is `make bench`'s)."""
     out = tmp_path / "bench"
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     for path in sorted(CORPUS.glob("*.md"))[:2]:
         shutil.copy(path, corpus / path.name)
+    (tmp_path / "idx" / "models").mkdir(parents=True)  # exported already: --quick does not time the export
+    shutil.copy(embedder.path, tmp_path / "idx" / "models" / embedder.path.name)
     env = {**os.environ, "ADVISOR_DATA_DIR": str(tmp_path / "idx"), "ADVISOR_CORPUS_DIR": str(corpus)}
     run = subprocess.run(
         [
@@ -58,7 +60,10 @@ def test_bench_command_writes_the_table(tmp_path):
     assert [s["factor"] for s in results["scaling"]] == [1]
     assert results["quick"] is True and results["indexing"]["sentence_transformers_load_s"] is None
     assert results["indexing"]["noop_reindex_process_s"] > 0 and results["cold_ask_s"] > 0
+    assert results["indexing"]["words"] > 100  # built as `advisor index` builds: with the word cache
+    assert results["onnx_export_and_load_s"] is None
     table = (out / "results.md").read_text()
     assert "| warm full answer p50 / p95 |" in table and "LangChain tutorial RAG" in table
     assert "frozen test split" in table and "| hit within the baseline's context" in table
     assert "| raw embedding of the same texts (sentence-transformers) | not measured (--quick) |" in table
+    assert "| one-time ONNX export on a fresh install | not measured (--quick) |" in table

@@ -99,7 +99,10 @@ def _parser() -> argparse.ArgumentParser:
     bn.add_argument("--only", action="append", default=[], help="run only this section: core or a topic (repeatable)")
     bn.add_argument("--questions", type=int, help="ask only the first N golden questions (default all)")
     bn.add_argument(
-        "--quick", action="store_true", help="time each process once and skip the sentence-transformers comparison"
+        "--quick",
+        action="store_true",
+        help="time each process once; skip the sentence-transformers comparison and, when a model is already "
+        "exported, the export's timing",
     )
     bn.set_defaults(func=cmd_bench)
 
