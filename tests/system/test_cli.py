@@ -162,12 +162,19 @@ def test_eval_over_two_corpora_in_a_temporary_index_leaves_the_users_index_alone
     ]
     golden = tmp_path / "picked.jsonl"
     golden.write_text("".join(json.dumps(i) + "\n" for i in picked))
+    corpora = []  # of each corpus, the documents that hold the picked items' evidence (a smaller index to build)
+    for name, corpus in (("a", CORPUS), ("b", OTHER_CAREERS / "corpus")):
+        corpora.append(tmp_path / name)
+        corpora[-1].mkdir()
+        for doc in corpus.glob("*.md"):
+            if any(e in doc.read_text() for i in picked for e in i.get("evidence", [])):
+                shutil.copy(doc, corpora[-1] / doc.name)
     before = _tree(built.data_dir)
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     out = tmp_path / "report"
-    args = ["eval", "--golden", str(golden), "--out", str(out), "--corpus", str(CORPUS)]
-    r = run([*args, "--corpus", str(OTHER_CAREERS / "corpus")], built, extra_env={"TMPDIR": str(scratch)})
+    args = ["eval", "--golden", str(golden), "--out", str(out), "--corpus", str(corpora[0])]
+    r = run([*args, "--corpus", str(corpora[1])], built, extra_env={"TMPDIR": str(scratch)})
     assert r.returncode == 0, r.stderr
     assert "temporary index" in r.stderr and "failures by step: condensing" in r.stdout
     results = [json.loads(x) for x in (out / "results.jsonl").read_text().splitlines()]
@@ -175,7 +182,7 @@ def test_eval_over_two_corpora_in_a_temporary_index_leaves_the_users_index_alone
     assert any("electrician" in s for s in sources) and any("ai-" in s for s in sources), sources
     assert all("failure" in r and "failure_reason" in r for r in results)
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["settings"]["corpora"] == [str(CORPUS), str(OTHER_CAREERS / "corpus")]
+    assert summary["settings"]["corpora"] == [str(c) for c in corpora]
     assert set(summary["overall"]["failures"]) == {"condensing", "retrieval", "refusal", "composition"}
     assert _tree(built.data_dir) == before  # the user's own index was neither written nor rebuilt
     assert not list(scratch.glob("advisor-eval-*"))  # the temporary index is gone
