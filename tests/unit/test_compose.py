@@ -116,6 +116,9 @@ def test_follow_up_asks_for_the_facts_the_sources_weigh_and_the_person_did_not_g
         ("How long does it take to become a licensed electrician?", "duration", False, False),
         ("What percentage of the jobs are remote?", "percent", False, False),
         ("I love drawing and I'm a gardener. Is landscape design right for me?", None, False, True),
+        # facts of the person in a question asking what or which thing: a list, not a verdict
+        ("What certifications should I go for if I'm aiming at an architect job?", None, False, False),
+        ("Which frameworks should I pick up if I want to work as an AI engineer?", None, False, False),
     ],
 )
 def test_detect_intent(question, figure, comparison, decision):

@@ -123,13 +123,21 @@ def asks_yes_or_no(question: str) -> bool:
     return bool(_YES_NO.match(bare)) and not bare.lower().startswith("which")
 
 
+def asks_for_information(question: str) -> bool:
+    """The clause that asks opens with how, what, where, when, why or who, or with "which" and a thing other
+    than a path (pure): it wants information (a list, a figure, a way), not a verdict on the person's choice,
+    whatever "should I" or facts of theirs it holds ("What certifications should I go for if I'm aiming at
+    X?", "Which frameworks should I pick up if I want to work as Y?"). "Which path suits me?" asks for a choice."""
+    clause = re.sub(r"^(?:and|so|but|then)\s+", "", asking_clause(question), flags=re.I)
+    return bool(_WH.match(clause)) or (clause.lower().startswith("which") and not _WHICH_CHOICE.match(clause))
+
+
 def is_personal_decision(question: str) -> bool:
     """The person asks about themselves, yes/no or which one: "I'm 41. Am I too old to start?" (pure).
 
     A question asking how, what, where, when, why or who ("How should I use the ladder?"), or which
     thing other than a path ("Which tool should I learn first?"), wants information, not a verdict."""
-    clause = re.sub(r"^(?:and|so|but|then)\s+", "", asking_clause(question), flags=re.I)
-    if _WH.match(clause) or (clause.lower().startswith("which") and not _WHICH_CHOICE.match(clause)):
+    if asks_for_information(question):
         return False
     if _DECIDE.search(question):
         return True
@@ -277,7 +285,7 @@ def detect_intent(question: str, subjects: Subjects = no_subjects, measure: Meas
     return Intent(
         figure=figure,
         comparison=bool(_COMPARE.search(question)) or (len(found) >= 2 and not _TRANSITION.search(question)),
-        decision=decision or bool(facts),
+        decision=decision or (bool(facts) and not asks_for_information(question)),
         listing=list_nouns(question, found) if figure is None and _LIST_Q.search(question) else (),
         subjects=found,
         numbers=question_numbers(question),
@@ -318,8 +326,9 @@ _FIRST_PERSON = re.compile(r"\b(i|i'm|i've|i'd|i am|my|me|myself)\b", re.I)
 
 
 def is_decision(question: str) -> bool:
-    """A question asking whether the user should do something ("should I ...", "Am I too old to ...?")."""
-    return bool(_DECISION.search(question)) or is_personal_decision(question)
+    """A question asking whether the user should do something ("should I ...", "Am I too old to ...?"); not
+    one asking what, which thing or how ("What certifications should I go for?": `asks_for_information`)."""
+    return is_personal_decision(question) or (bool(_DECISION.search(question)) and not asks_for_information(question))
 
 
 def stated_sentences(question: str, history: Sequence[Turn]) -> list[str]:
