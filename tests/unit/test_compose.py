@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from advisor.answer.compose.decisions import follow_up, user_terms, verdict_bonus
+from advisor.answer.compose.decisions import follow_up, in_asked_range, user_terms, verdict_bonus
 from advisor.answer.compose.extractive import figures_conflict, subject_fit
 from advisor.answer.compose.lists import list_blocks
 from advisor.answer.intent import asking_clause, detect_intent, is_personal_decision, opens_a_question, stated_facts
@@ -78,6 +78,21 @@ def test_verdict_bonus_prefers_sentences_that_decide_for_this_person(sentence, q
     intent = detect_intent(question)
     user = user_terms(question)
     assert verdict_bonus(sentence, user, intent) > verdict_bonus(more_than, user, intent)
+
+
+@pytest.mark.parametrize(
+    ("text", "question", "inside"),
+    [
+        ("Potter Pay: 3-5 Years — Pay Range: ₹15–30 LPA", "What do potters make four years in?", True),
+        ("Potter Pay: 5-8 Years — Pay Range: ₹25–45 LPA", "What do potters make four years in?", False),
+        ("Potter Pay: 8+ Years — Pay Range: ₹40–70 LPA", "And with 10 years of experience?", True),
+        ("Potter Pay: 3-5 Years — Pay Range: ₹15–30 LPA", "What do potters make after 4 months?", False),  # unit
+        ("Potters earn ₹15–30 LPA.", "What do potters make four years in?", False),  # no range in years
+        ("Potter Pay: 5-8 Years — Pay Range: ₹25–45 LPA", "What do potters make with 3 to 5 years?", False),
+    ],
+)
+def test_in_asked_range_compares_the_persons_number_with_the_sentences_ranges(text, question, inside):
+    assert in_asked_range(text, detect_intent(question)) is inside
 
 
 def test_verdict_bonus_for_the_answer_to_a_faq_question_like_the_persons():

@@ -222,3 +222,22 @@ def test_a_decision_speaks_of_what_the_person_told_only_when_they_told_something
     answer = "".join(ExtractiveGenerator(retriever.sentences).generate(question, passages, np.asarray(query)))
     assert answer.startswith(framing)
     assert framing == "For what you told me" or "you did not mention" not in answer
+
+
+def test_the_row_whose_range_holds_the_asked_number_leads_even_when_no_figure_word_is_known():
+    """ "Four years in" is the "3-5 Years" row, not the 5-8 one, though "make" names no kind of figure."""
+    rows = [
+        chunk("Potter Pay: 5-8 Years — Pay Range: ₹25–45 LPA in Peru for studio potters", section="Pay", n=0),
+        chunk("Potter Pay: 3-5 Years — Pay Range: ₹15–30 LPA in Peru for studio potters", section="Pay", n=1),
+    ]
+    assert "3-5 Years" in first_line("What does a potter in Peru make around four years in?", rows)
+
+
+def test_a_yes_no_question_opens_with_the_answer_to_the_faq_question_like_it_even_when_another_scores_higher():
+    """The documents' own answer to the question asked leads, though a sentence sharing its words scores higher."""
+    question = "Can a glazier become a master potter later on?"
+    chunks = [
+        chunk("A glazier can become a master potter later on in a studio.", n=0),
+        chunk("Can a glazier become a potter? Absolutely. Glazing skills carry over to the studio well.", n=1),
+    ]
+    assert "Glazing skills carry over" in first_line(question, chunks)

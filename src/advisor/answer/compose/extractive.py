@@ -32,6 +32,7 @@ from advisor.answer.compose.decisions import (
     FAQ_SIMILARITY,
     conditional_list,
     follow_up,
+    in_asked_range,
     stems,
     user_terms,
     verdict_bonus,
@@ -185,6 +186,15 @@ def _faq_answers_first(candidates: list[_Candidate], question: str) -> list[_Can
     ]
 
 
+def _faq_answer(candidates: list[_Candidate], question: str) -> list[_Candidate]:
+    """For a yes/no question, the first answer to the FAQ question most like it (at least `FAQ_SIMILARITY`),
+    if there is one: the documents' own answer to the question asked leads, whatever else scores higher
+    ("Can I transition into this role from DevOps?" -> "Your expertise in infrastructure … is highly valuable")."""
+    best = max((c.answers_sim for c in candidates if c.answers_sim is not None), default=1.0)
+    alike = [c for c in candidates if c.answers_sim is not None and _answers_alike(c, question, best)]
+    return sorted(alike, key=lambda c: -(c.answers_sim or 0.0))[:1]
+
+
 class ExtractiveGenerator:
     """Answers by selecting and citing sentences of the retrieved passages."""
 
@@ -221,13 +231,15 @@ class ExtractiveGenerator:
         if intent.decision and not intent.figure:
             yield from self._decision(question, passages, candidates, intent, bool(stated_sentences(question, history)))
             return
+        faq: list[_Candidate] = []
         if not intent.figure and asks_yes_or_no(question):
             candidates = _faq_answers_first(candidates, question)
+            faq = _faq_answer(candidates, question)
         conflict = self._conflict(candidates, intent) if intent.figure else []
         limit = self.max_sentences + (1 if intent.comparison or conflict else 0)
         chosen = self._select(candidates, limit, intent, conflict)
         chosen.sort(key=lambda c: (c.passage.rank, c.order))
-        firsts = self._firsts(chosen, intent)
+        firsts = faq or self._firsts(chosen, intent)
         if firsts and _YES_OR_NO.match(firsts[0].text):
             firsts += [c for c in candidates if _continues(c, firsts[0]) and c not in firsts][:1]
         chosen = firsts + [c for c in chosen if c not in firsts]
@@ -288,10 +300,12 @@ class ExtractiveGenerator:
                 kind = figure_kind(text) or ("count" if intent.figure == "any" and NUMBER.search(text) else None)
                 if intent.figure and kind and intent.figure in (kind, "any"):
                     score += 0.2
-                    if intent.numbers and intent.numbers & question_numbers(text):
+                    if intent.numbers and (intent.numbers & question_numbers(text) or in_asked_range(text, intent)):
                         score += 0.1  # the figure for the asked case ("3-5 years", "12+ years")
                     if any(re.search(rf"\b{n}\s?\+", text) for n in intent.at_least):
                         score += 0.1  # "over 12 years" is the "12+" row, not the "8-12" one
+                elif not intent.decision and in_asked_range(text, intent):
+                    score += 0.1  # "what does X make four years in?": the "3-5 Years" row, whatever the figure
                 if intent.decision and _DECISION_CUES.search(text):
                     score += 0.12
                 if intent.figure and intent.names and any(names_a(f"{text} {heading_text}", n) for n in intent.names):
