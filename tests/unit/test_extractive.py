@@ -241,3 +241,13 @@ def test_a_yes_no_question_opens_with_the_answer_to_the_faq_question_like_it_eve
         chunk("Can a glazier become a potter? Absolutely. Glazing skills carry over to the studio well.", n=1),
     ]
     assert "Glazing skills carry over" in first_line(question, chunks)
+
+
+def test_the_figure_of_the_asked_statistic_leads():
+    """ "The median pay" is answered by the median, not by a range that shares more of the question's words."""
+    chunks = [
+        chunk("Potters in big studios earn $30,000 to $50,000.", n=0),
+        chunk("The median is $41,000 for potters.", n=1),
+    ]
+    line = first_line("What's the median pay for potters in big studios?", chunks)
+    assert "$41,000" in line

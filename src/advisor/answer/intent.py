@@ -31,12 +31,13 @@ def no_measure(text: str) -> str | None:
 
 
 _FIGURE_Q = re.compile(
-    r"\b(how\s+(?:much|many|long|often)|what\s+percent\w*|what\s+share|what\s+(?:is|are)\s+the\s+"
+    r"\b(how\s+(?:much|many|long|often)|what\s+percent\w*|what\s+share|what(?:'s|’s|\s+is|\s+are)\s+the\s+"
     r"(?:\w+\s+)?(?:range|median|average|rate|number|figure)s?)\b",
     re.I,
 )
 _DURATION_Q = re.compile(r"\bhow\s+long\b|\bhow\s+many\s+(?:years|months|weeks|days|hours)\b", re.I)
-_PERCENT_Q = re.compile(r"\bpercent\w*|\bshare\b|\brate\b|%", re.I)
+# a rate per unit of time ("hourly rate") is pay, not a share
+_PERCENT_Q = re.compile(r"\bpercent\w*|\bshare\b|(?<!hourly\s)(?<!daily\s)(?<!weekly\s)\brate\b|%", re.I)
 _COMPARE = re.compile(
     r"\b(vs\.?|versus|difference|differ\w*|separates?|distinguish\w*|compare\w*|comparison|better|which\s+(?:one|of\s+the\s+\w+)|"
     r"which\s+\w+\s+\w+\s+(?:more|less|better|worse|higher|lower))\b",
@@ -191,6 +192,7 @@ class Intent:
     units: frozenset[str] = frozenset()  # the unit words the question gives numbers in ("6 years" -> "year")
     names: tuple[str, ...] = ()  # places and employers the question names ("Peru"), subjects' words left out
     contrast: bool = False  # asks the size of a difference ("How much more…?"), not which one ("Which … more?")
+    statistics: frozenset[str] = frozenset()  # the statistics a figure question names ("median", "75th percentile")
 
 
 _FACTS = (
@@ -294,7 +296,18 @@ def detect_intent(question: str, subjects: Subjects = no_subjects, measure: Meas
         units=frozenset(u.lower().rstrip("s") for _, u in _UNIT.findall(with_digits(question))),
         names=asked_names(question, found),
         contrast=bool(_HOW_MUCH_MORE.search(question)),
+        statistics=statistics_in(question),
     )
+
+
+# the statistic a figure is ("the median", "the 75th percentile"), as English names it
+_STATISTIC = re.compile(r"\b(?:median|average|avg|mean|(?:\d+(?:st|nd|rd|th)\s+)?percentile)\b", re.I)
+
+
+def statistics_in(text: str) -> frozenset[str]:
+    """The statistics a text names ("What is the median pay?" -> {"median"}; "Avg." is "average") (pure)."""
+    named = (re.sub(r"\s+", " ", m.group(0).lower()) for m in _STATISTIC.finditer(text))
+    return frozenset("average" if n == "avg" else n for n in named)
 
 
 _UNIT = re.compile(r"(\d+)\s*\+?\s*(?:more\s+)?([a-z]+)", re.I)

@@ -52,6 +52,7 @@ from advisor.answer.intent import (
     no_subjects,
     question_numbers,
     stated_sentences,
+    statistics_in,
 )
 from advisor.quantities import figure_kind
 from advisor.schema import Passage, Turn
@@ -304,6 +305,8 @@ class ExtractiveGenerator:
                         score += 0.1  # the figure for the asked case ("3-5 years", "12+ years")
                     if any(re.search(rf"\b{n}\s?\+", text) for n in intent.at_least):
                         score += 0.1  # "over 12 years" is the "12+" row, not the "8-12" one
+                    if intent.statistics & statistics_in(text):
+                        score += 0.1  # "the median pay" is the median row, not the average or the range
                 elif not intent.decision and in_asked_range(text, intent):
                     score += 0.1  # "what does X make four years in?": the "3-5 Years" row, whatever the figure
                 if intent.decision and _DECISION_CUES.search(text):
