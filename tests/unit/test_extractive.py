@@ -251,3 +251,17 @@ def test_the_figure_of_the_asked_statistic_leads():
     ]
     line = first_line("What's the median pay for potters in big studios?", chunks)
     assert "$41,000" in line
+
+
+def test_a_bare_figure_opening_a_step_answers_how_long_the_step_takes():
+    """ "3-6 months" alone under "1. Learn Clay Basics" is what that step takes: quoted, not skipped as too short."""
+    chunks = [
+        chunk("3-6 months\n\nLearn to wedge and centre clay at the wheel.", section="Path > 1. Learn Clay Basics", n=0),
+        chunk("Potters train for many years before they sell their work.", n=1),
+    ]
+    retriever = ListRetriever(chunks)
+    passages = [Passage(c, 0.9 - 0.01 * i, i + 1) for i, c in enumerate(chunks)]
+    question = "How long does the clay basics step take?"
+    query = FakeEmbedder().embed_batch([question])[0]
+    answer = "".join(ExtractiveGenerator(retriever.sentences).generate(question, passages, np.asarray(query)))
+    assert "3-6 months [1]" in lead_text(answer, 2)

@@ -92,6 +92,12 @@ def lists_in_line(text: str, nouns: Sequence[str]) -> bool:
     return bool(colon) and items.count(",") >= 2 and any(n[:6] in content_terms(head) for n in nouns)
 
 
+def _bare_figure(text: str, p: Passage, kind: str) -> bool:
+    """A line that is only a figure of the asked kind opening its passage ("3-6 months" under "1. Build the
+    Foundations"): what the heading's step takes, quoted as the answer to "how long is that step?" (pure)."""
+    return p.chunk.text.lstrip().startswith(text.strip()) and figure_kind(text) in (kind, "any" if kind else None)
+
+
 def _states_difference(text: str) -> bool:
     """A sentence gives a figure of a difference ("pays 20% more", "a $5K higher ceiling") (pure)."""
     return bool(COMPARATIVE.search(text) and NUMBER.search(text))
@@ -288,7 +294,7 @@ class ExtractiveGenerator:
                 if text.rstrip().endswith(":"):
                     continue  # a list's introduction says nothing without its list
                 answers, asked = asked, None
-                if len(words) < 4:
+                if len(words) < 4 and not (intent.figure and not answers and _bare_figure(text, p, intent.figure)):
                     asked = answers if len(words) < 3 else None  # "Yes." / "No." still opens the answer
                     continue
                 sim = float(vec @ qv)
