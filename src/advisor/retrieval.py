@@ -309,6 +309,14 @@ class HybridRetriever:
             if focused:  # a comparison: each side's best passage makes the top k
                 names = [name_pattern(s) for s in self.subjects(query)[:2]]
                 fused = cover_sides(fused, ranked[1:], names, lambda i: state.snapshot.chunks[i].embed_text, k)
+            asked = self.subjects(query)
+            if len(asked) == 1:  # one subject: a top k about another one only gives way to a passage about it
+
+                def sections(i: int) -> list[str]:  # a passage set aside (an advert) is about no one
+                    c = state.snapshot.chunks[i]
+                    return [] if c.set_aside else self.subjects(c.section or "")
+
+                fused = cover_subject(fused, asked[0], sections, k)
             chunks, vectors = state.advice if decision else ((), ())
             # only the documents the question found: another career's advice never decides this one
             sources = {state.snapshot.chunks[i].source for i in fused[:k]}
@@ -388,6 +396,30 @@ def cover_sides(
             out.remove(best)
         out.insert(max(0, min(k, len(out)) - 1), best)
     return out
+
+
+def _words(subject: str) -> frozenset[str]:
+    return frozenset(w.rstrip("s") for w in re.findall(r"[a-z0-9]+", subject.lower()))
+
+
+def _alike(a: str, b: str) -> bool:
+    """One subject's words hold the other's ("architect" / "AI architect")."""
+    wa, wb = _words(a), _words(b)
+    return bool(wa and wb) and (wa <= wb or wb <= wa)
+
+
+def cover_subject(ranking: list[int], subject: str, sections: Callable[[int], list[str]], k: int) -> list[int]:
+    """`ranking` with, when a passage of its top `k` sits under a heading naming only other subjects and none
+    under one naming `subject` (or a form of it), the best-ranked passage whose heading names it moved up to
+    the last place of the top `k` (pure): "What certifications should I go for as an architect?" whose top 5
+    holds "Best Certifications for Engineers" gets "Best Certifications for Architects"."""
+    named = [sections(i) for i in ranking[:k]]
+    if any(_alike(subject, s) for n in named for s in n):
+        return list(ranking)
+    if not any(n and not any(_alike(subject, s) for s in n) for n in named):
+        return list(ranking)
+    best = next((i for i in ranking[k:] if any(_alike(subject, s) for s in sections(i))), None)
+    return list(ranking) if best is None else promote(ranking, best, k)
 
 
 def promote_advice(ranking: list[int], chunks: np.ndarray, sims: np.ndarray, k: int) -> list[int]:

@@ -4,10 +4,17 @@ import re
 
 import pytest
 
-from advisor.answer.compose.decisions import follow_up, user_terms, verdict_bonus
+from advisor.answer.compose.decisions import follow_up, in_asked_range, user_terms, verdict_bonus
 from advisor.answer.compose.extractive import figures_conflict, subject_fit
 from advisor.answer.compose.lists import list_blocks
-from advisor.answer.intent import asking_clause, detect_intent, is_personal_decision, opens_a_question, stated_facts
+from advisor.answer.intent import (
+    asking_clause,
+    detect_intent,
+    is_personal_decision,
+    opens_a_question,
+    stated_facts,
+    statistics_in,
+)
 
 
 @pytest.mark.parametrize(
@@ -80,6 +87,35 @@ def test_verdict_bonus_prefers_sentences_that_decide_for_this_person(sentence, q
     assert verdict_bonus(sentence, user, intent) > verdict_bonus(more_than, user, intent)
 
 
+@pytest.mark.parametrize(
+    ("text", "question", "inside"),
+    [
+        ("Potter Pay: 3-5 Years — Pay Range: ₹15–30 LPA", "What do potters make four years in?", True),
+        ("Potter Pay: 5-8 Years — Pay Range: ₹25–45 LPA", "What do potters make four years in?", False),
+        ("Potter Pay: 8+ Years — Pay Range: ₹40–70 LPA", "And with 10 years of experience?", True),
+        ("Potter Pay: 3-5 Years — Pay Range: ₹15–30 LPA", "What do potters make after 4 months?", False),  # unit
+        ("Potters earn ₹15–30 LPA.", "What do potters make four years in?", False),  # no range in years
+        ("Potter Pay: 5-8 Years — Pay Range: ₹25–45 LPA", "What do potters make with 3 to 5 years?", False),
+    ],
+)
+def test_in_asked_range_compares_the_persons_number_with_the_sentences_ranges(text, question, inside):
+    assert in_asked_range(text, detect_intent(question)) is inside
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("What is the median pay?", {"median"}),
+        ("At the 75th percentile, potters reach $50K.", {"75th percentile"}),
+        ("Average and median both", {"average", "median"}),
+        ("Avg. Salary: $120,000", {"average"}),
+        ("What do potters earn?", set()),
+    ],
+)
+def test_statistics_in(text, named):
+    assert statistics_in(text) == named
+
+
 def test_verdict_bonus_for_the_answer_to_a_faq_question_like_the_persons():
     intent = detect_intent("Am I too old?")
     assert verdict_bonus("There is no maximum age.", frozenset(), intent, True) > verdict_bonus(
@@ -115,7 +151,13 @@ def test_follow_up_asks_for_the_facts_the_sources_weigh_and_the_person_did_not_g
         ("What is the difference between an AI engineer and an AI architect?", None, True, False),
         ("How long does it take to become a licensed electrician?", "duration", False, False),
         ("What percentage of the jobs are remote?", "percent", False, False),
+        ("What's the median for potters?", "any", False, False),  # "what's" asks as "what is" does
+        ("What's the hourly rate for a potter?", "any", False, False),  # a rate per hour is pay, not a share
+        ("What's the pass rate of the glazing exam?", "percent", False, False),
         ("I love drawing and I'm a gardener. Is landscape design right for me?", None, False, True),
+        # facts of the person in a question asking what or which thing: a list, not a verdict
+        ("What certifications should I go for if I'm aiming at an architect job?", None, False, False),
+        ("Which frameworks should I pick up if I want to work as an AI engineer?", None, False, False),
     ],
 )
 def test_detect_intent(question, figure, comparison, decision):

@@ -222,3 +222,46 @@ def test_a_decision_speaks_of_what_the_person_told_only_when_they_told_something
     answer = "".join(ExtractiveGenerator(retriever.sentences).generate(question, passages, np.asarray(query)))
     assert answer.startswith(framing)
     assert framing == "For what you told me" or "you did not mention" not in answer
+
+
+def test_the_row_whose_range_holds_the_asked_number_leads_even_when_no_figure_word_is_known():
+    """ "Four years in" is the "3-5 Years" row, not the 5-8 one, though "make" names no kind of figure."""
+    rows = [
+        chunk("Potter Pay: 5-8 Years — Pay Range: ₹25–45 LPA in Peru for studio potters", section="Pay", n=0),
+        chunk("Potter Pay: 3-5 Years — Pay Range: ₹15–30 LPA in Peru for studio potters", section="Pay", n=1),
+    ]
+    assert "3-5 Years" in first_line("What does a potter in Peru make around four years in?", rows)
+
+
+def test_a_yes_no_question_opens_with_the_answer_to_the_faq_question_like_it_even_when_another_scores_higher():
+    """The documents' own answer to the question asked leads, though a sentence sharing its words scores higher."""
+    question = "Can a glazier become a master potter later on?"
+    chunks = [
+        chunk("A glazier can become a master potter later on in a studio.", n=0),
+        chunk("Can a glazier become a potter? Absolutely. Glazing skills carry over to the studio well.", n=1),
+    ]
+    assert "Glazing skills carry over" in first_line(question, chunks)
+
+
+def test_the_figure_of_the_asked_statistic_leads():
+    """ "The median pay" is answered by the median, not by a range that shares more of the question's words."""
+    chunks = [
+        chunk("Potters in big studios earn $30,000 to $50,000.", n=0),
+        chunk("The median is $41,000 for potters.", n=1),
+    ]
+    line = first_line("What's the median pay for potters in big studios?", chunks)
+    assert "$41,000" in line
+
+
+def test_a_bare_figure_opening_a_step_answers_how_long_the_step_takes():
+    """ "3-6 months" alone under "1. Learn Clay Basics" is what that step takes: quoted, not skipped as too short."""
+    chunks = [
+        chunk("3-6 months\n\nLearn to wedge and centre clay at the wheel.", section="Path > 1. Learn Clay Basics", n=0),
+        chunk("Potters train for many years before they sell their work.", n=1),
+    ]
+    retriever = ListRetriever(chunks)
+    passages = [Passage(c, 0.9 - 0.01 * i, i + 1) for i, c in enumerate(chunks)]
+    question = "How long does the clay basics step take?"
+    query = FakeEmbedder().embed_batch([question])[0]
+    answer = "".join(ExtractiveGenerator(retriever.sentences).generate(question, passages, np.asarray(query)))
+    assert "3-6 months [1]" in lead_text(answer, 2)

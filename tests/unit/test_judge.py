@@ -73,6 +73,14 @@ ELECTRICIAN_PAY = "In the United Kingdom, a newly qualified electrician earns ar
         ("How much do dentists earn?", ["Electricians earn..."], ["dentists"], "unknown_subjects", ("dentists",)),
         # ... not when the question names a subject the corpus covers ("As a beginner...")
         ("Can a beginner become an electrician?", ["Electricians train..."], ["beginner"], "unknown_subjects", ()),
+        # a word that grades a person is no new subject, even one the corpus never uses: a decent electrician
+        (
+            "What skills will I need to be a decent electrician?",
+            ["Electricians need."],
+            ["decent"],
+            "unknown_subjects",
+            (),
+        ),
         # a Title Case question has no names to tell apart
         ("What Do Electricians Earn In The North?", [ELECTRICIAN_PAY], [], "missing_names", ()),
         # a known word for people no passage speaks of
@@ -143,6 +151,13 @@ TECH_TEXTS = ["AI engineers build data pipelines and cloud systems.", "Cloud eng
         ("What does a cloud engineer earn?", TECH, TECH_TEXTS, ()),  # a passage names it
         ("What else do I need to be a good architect?", TECH, TECH_TEXTS, ()),  # grades, not a kind
         ("How does an aspiring engineer start?", TECH, TECH_TEXTS, ()),
+        # a word after an auxiliary is a verb, not a kind of the role ("has made Fellow")
+        (
+            "What's the pay like for an actuary who has made Fellow?",
+            Profile(subjects=("actuary", "fellow"), documents=(("c", "Actuary Career Guide"),)),
+            ["Fellows often earn more than associates."],
+            (),
+        ),
         # background, not what is asked: the asking clause names another subject
         ("I've spent 8 years as a DevOps engineer. Can I move into AI architecture?", TECH, TECH_TEXTS, ()),
         # documents about the role itself ("Electrician Career Guide") cover every kind of it

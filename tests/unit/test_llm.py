@@ -332,6 +332,11 @@ def test_stated_sentences(question, history, facts):
         ("Is it worth moving to staff?", True),
         ("I'm 41. Am I too old to start?", True),
         ("What do they earn?", False),
+        # a question asking what, which thing or how wants information, whatever "should I" it holds
+        ("What certifications should I go for if I'm aiming at an architect job?", False),
+        ("Which agent frameworks should I pick up?", False),
+        ("How should I use the career ladder?", False),
+        ("Which one should I choose, engineer or architect?", True),  # which one: a choice
     ],
 )
 def test_is_decision(question, decision):

@@ -31,12 +31,13 @@ def no_measure(text: str) -> str | None:
 
 
 _FIGURE_Q = re.compile(
-    r"\b(how\s+(?:much|many|long|often)|what\s+percent\w*|what\s+share|what\s+(?:is|are)\s+the\s+"
+    r"\b(how\s+(?:much|many|long|often)|what\s+percent\w*|what\s+share|what(?:'s|’s|\s+is|\s+are)\s+the\s+"
     r"(?:\w+\s+)?(?:range|median|average|rate|number|figure)s?)\b",
     re.I,
 )
 _DURATION_Q = re.compile(r"\bhow\s+long\b|\bhow\s+many\s+(?:years|months|weeks|days|hours)\b", re.I)
-_PERCENT_Q = re.compile(r"\bpercent\w*|\bshare\b|\brate\b|%", re.I)
+# a rate per unit of time ("hourly rate") is pay, not a share
+_PERCENT_Q = re.compile(r"\bpercent\w*|\bshare\b|(?<!hourly\s)(?<!daily\s)(?<!weekly\s)\brate\b|%", re.I)
 _COMPARE = re.compile(
     r"\b(vs\.?|versus|difference|differ\w*|separates?|distinguish\w*|compare\w*|comparison|better|which\s+(?:one|of\s+the\s+\w+)|"
     r"which\s+\w+\s+\w+\s+(?:more|less|better|worse|higher|lower))\b",
@@ -123,13 +124,21 @@ def asks_yes_or_no(question: str) -> bool:
     return bool(_YES_NO.match(bare)) and not bare.lower().startswith("which")
 
 
+def asks_for_information(question: str) -> bool:
+    """The clause that asks opens with how, what, where, when, why or who, or with "which" and a thing other
+    than a path (pure): it wants information (a list, a figure, a way), not a verdict on the person's choice,
+    whatever "should I" or facts of theirs it holds ("What certifications should I go for if I'm aiming at
+    X?", "Which frameworks should I pick up if I want to work as Y?"). "Which path suits me?" asks for a choice."""
+    clause = re.sub(r"^(?:and|so|but|then)\s+", "", asking_clause(question), flags=re.I)
+    return bool(_WH.match(clause)) or (clause.lower().startswith("which") and not _WHICH_CHOICE.match(clause))
+
+
 def is_personal_decision(question: str) -> bool:
     """The person asks about themselves, yes/no or which one: "I'm 41. Am I too old to start?" (pure).
 
     A question asking how, what, where, when, why or who ("How should I use the ladder?"), or which
     thing other than a path ("Which tool should I learn first?"), wants information, not a verdict."""
-    clause = re.sub(r"^(?:and|so|but|then)\s+", "", asking_clause(question), flags=re.I)
-    if _WH.match(clause) or (clause.lower().startswith("which") and not _WHICH_CHOICE.match(clause)):
+    if asks_for_information(question):
         return False
     if _DECIDE.search(question):
         return True
@@ -183,6 +192,7 @@ class Intent:
     units: frozenset[str] = frozenset()  # the unit words the question gives numbers in ("6 years" -> "year")
     names: tuple[str, ...] = ()  # places and employers the question names ("Peru"), subjects' words left out
     contrast: bool = False  # asks the size of a difference ("How much more…?"), not which one ("Which … more?")
+    statistics: frozenset[str] = frozenset()  # the statistics a figure question names ("median", "75th percentile")
 
 
 _FACTS = (
@@ -277,7 +287,7 @@ def detect_intent(question: str, subjects: Subjects = no_subjects, measure: Meas
     return Intent(
         figure=figure,
         comparison=bool(_COMPARE.search(question)) or (len(found) >= 2 and not _TRANSITION.search(question)),
-        decision=decision or bool(facts),
+        decision=decision or (bool(facts) and not asks_for_information(question)),
         listing=list_nouns(question, found) if figure is None and _LIST_Q.search(question) else (),
         subjects=found,
         numbers=question_numbers(question),
@@ -286,7 +296,18 @@ def detect_intent(question: str, subjects: Subjects = no_subjects, measure: Meas
         units=frozenset(u.lower().rstrip("s") for _, u in _UNIT.findall(with_digits(question))),
         names=asked_names(question, found),
         contrast=bool(_HOW_MUCH_MORE.search(question)),
+        statistics=statistics_in(question),
     )
+
+
+# the statistic a figure is ("the median", "the 75th percentile"), as English names it
+_STATISTIC = re.compile(r"\b(?:median|average|avg|mean|(?:\d+(?:st|nd|rd|th)\s+)?percentile)\b", re.I)
+
+
+def statistics_in(text: str) -> frozenset[str]:
+    """The statistics a text names ("What is the median pay?" -> {"median"}; "Avg." is "average") (pure)."""
+    named = (re.sub(r"\s+", " ", m.group(0).lower()) for m in _STATISTIC.finditer(text))
+    return frozenset("average" if n == "avg" else n for n in named)
 
 
 _UNIT = re.compile(r"(\d+)\s*\+?\s*(?:more\s+)?([a-z]+)", re.I)
@@ -318,8 +339,9 @@ _FIRST_PERSON = re.compile(r"\b(i|i'm|i've|i'd|i am|my|me|myself)\b", re.I)
 
 
 def is_decision(question: str) -> bool:
-    """A question asking whether the user should do something ("should I ...", "Am I too old to ...?")."""
-    return bool(_DECISION.search(question)) or is_personal_decision(question)
+    """A question asking whether the user should do something ("should I ...", "Am I too old to ...?"); not
+    one asking what, which thing or how ("What certifications should I go for?": `asks_for_information`)."""
+    return is_personal_decision(question) or (bool(_DECISION.search(question)) and not asks_for_information(question))
 
 
 def stated_sentences(question: str, history: Sequence[Turn]) -> list[str]:

@@ -290,7 +290,13 @@ def signals(
     for m in found:
         if background and normalize(m.text).lower() not in asked_clause:
             continue
-        qualifier = [w.lower() for w in m.qualifier.split() if w.lower() not in STAGE_WORDS]
+        # a graded person is still the person ("a decent actuary"), and a word after an auxiliary is a verb
+        qualifier = (
+            []
+            if _after_auxiliary(question, m)
+            else [w.lower() for w in m.qualifier.split() if w.lower() not in STAGE_WORDS]
+        )
+        qualifier = [] if all(w in GRADE_WORDS for w in qualifier) else qualifier
         subject = " ".join(w for w in m.subject.split() if w.lower() not in STAGE_WORDS)
         # (a hyphenated word is never "unknown": the retriever's vocabulary check misses its parts)
         if qualifier and all(
@@ -413,6 +419,8 @@ def near_subjects(
     for m in found:
         words = m.qualifier.lower().split()
         kinds = [w for w in words if w not in STAGE_WORDS and w not in GRADE_WORDS and not w.endswith("ly")]
+        if _after_auxiliary(question, m):
+            continue  # "an actuary who has made Fellow": "made" is a verb, not a kind of fellow
         if not kinds or len(m.subject.split()) != 1 or normalize(m.text).lower() not in asked:
             continue  # "a newly qualified electrician" is graded, not a kind of its own
         head = m.subject.lower()
@@ -423,6 +431,17 @@ def near_subjects(
         if not any(phrase.search(t.lower()) for t in passages):
             out.append(f"{m.qualifier} {m.subject}")
     return tuple(dict.fromkeys(out))
+
+
+_AUXILIARY = re.compile(
+    r"\b(?:has|have|had|having|is|are|was|were|be|been|being|become|became|becomes|get|gets|got)\s*$", re.I
+)
+
+
+def _after_auxiliary(question: str, m: Mention) -> bool:
+    """The mention's qualifier follows an auxiliary, so it is a verb or a complement, not a kind of the
+    subject: "who has made Fellow", "once you are qualified electrician" (pure)."""
+    return bool(m.qualifier) and _AUXILIARY.search(question[: m.start]) is not None
 
 
 def _passage_words(p: Passage) -> set[str]:

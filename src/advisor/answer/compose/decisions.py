@@ -57,7 +57,7 @@ def user_terms(question: str, subjects: Sequence[str] = ()) -> frozenset[str]:
     return stems(question) - {w for s in subjects for w in stems(s)}
 
 
-def _units(text: str) -> dict[str, list[tuple[float, float]]]:
+def ranges(text: str) -> dict[str, list[tuple[float, float]]]:
     """Ranges stated in a text, by the unit word after them ("5-8 years" -> {"year": [(5, 8)]})."""
     out: dict[str, list[tuple[float, float]]] = {}
     for m in _RANGE.finditer(text):
@@ -67,6 +67,16 @@ def _units(text: str) -> dict[str, list[tuple[float, float]]]:
             lo, hi, unit = float(m.group(4)), float("inf"), m.group(5)
         out.setdefault(unit.lower().rstrip("s"), []).append((lo, hi))
     return out
+
+
+def in_asked_range(text: str, intent: Intent) -> bool:
+    """A number the question gives falls in a range the sentence states in the same unit ("four years in"
+    against the "3-5 Years" row; "10 years" against "8+ Years"): the figure for the asked case (pure). A
+    question giving a range itself ("3 to 5 years") is matched by its numbers, not by this."""
+    asked = [float(n) for n in intent.numbers if n.replace(".", "", 1).isdigit()]
+    return len(asked) == 1 and any(
+        lo <= n <= hi for unit, spans in ranges(text).items() if unit in intent.units for lo, hi in spans for n in asked
+    )
 
 
 def verdict_bonus(text: str, user: frozenset[str], intent: Intent, faq_opener: bool = False) -> float:
@@ -84,7 +94,7 @@ def verdict_bonus(text: str, user: frozenset[str], intent: Intent, faq_opener: b
         bonus += VERDICT_CUE + VERDICT_CONDITION * min(3, overlap(condition, user))
     elif RECOMMENDS.search(text):
         bonus += VERDICT_CUE / 2 + VERDICT_CONDITION / 2 * min(2, overlap(stems(text), user))
-    if intent.units & set(_units(text)):
+    if intent.units & set(ranges(text)):
         bonus += VERDICT_RANGE
     if faq_opener:
         bonus += VERDICT_FAQ

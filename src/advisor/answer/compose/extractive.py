@@ -32,6 +32,7 @@ from advisor.answer.compose.decisions import (
     FAQ_SIMILARITY,
     conditional_list,
     follow_up,
+    in_asked_range,
     stems,
     user_terms,
     verdict_bonus,
@@ -51,6 +52,7 @@ from advisor.answer.intent import (
     no_subjects,
     question_numbers,
     stated_sentences,
+    statistics_in,
 )
 from advisor.quantities import figure_kind
 from advisor.schema import Passage, Turn
@@ -88,6 +90,12 @@ def lists_in_line(text: str, nouns: Sequence[str]) -> bool:
     """A sentence introduces, before a colon, a list of at least three items of what is asked (pure)."""
     head, colon, items = text.partition(":")
     return bool(colon) and items.count(",") >= 2 and any(n[:6] in content_terms(head) for n in nouns)
+
+
+def _bare_figure(text: str, p: Passage, kind: str) -> bool:
+    """A line that is only a figure of the asked kind opening its passage ("3-6 months" under "1. Build the
+    Foundations"): what the heading's step takes, quoted as the answer to "how long is that step?" (pure)."""
+    return p.chunk.text.lstrip().startswith(text.strip()) and figure_kind(text) in (kind, "any" if kind else None)
 
 
 def _states_difference(text: str) -> bool:
@@ -185,6 +193,15 @@ def _faq_answers_first(candidates: list[_Candidate], question: str) -> list[_Can
     ]
 
 
+def _faq_answer(candidates: list[_Candidate], question: str) -> list[_Candidate]:
+    """For a yes/no question, the first answer to the FAQ question most like it (at least `FAQ_SIMILARITY`),
+    if there is one: the documents' own answer to the question asked leads, whatever else scores higher
+    ("Can I transition into this role from DevOps?" -> "Your expertise in infrastructure … is highly valuable")."""
+    best = max((c.answers_sim for c in candidates if c.answers_sim is not None), default=1.0)
+    alike = [c for c in candidates if c.answers_sim is not None and _answers_alike(c, question, best)]
+    return sorted(alike, key=lambda c: -(c.answers_sim or 0.0))[:1]
+
+
 class ExtractiveGenerator:
     """Answers by selecting and citing sentences of the retrieved passages."""
 
@@ -221,13 +238,15 @@ class ExtractiveGenerator:
         if intent.decision and not intent.figure:
             yield from self._decision(question, passages, candidates, intent, bool(stated_sentences(question, history)))
             return
+        faq: list[_Candidate] = []
         if not intent.figure and asks_yes_or_no(question):
             candidates = _faq_answers_first(candidates, question)
+            faq = _faq_answer(candidates, question)
         conflict = self._conflict(candidates, intent) if intent.figure else []
         limit = self.max_sentences + (1 if intent.comparison or conflict else 0)
         chosen = self._select(candidates, limit, intent, conflict)
         chosen.sort(key=lambda c: (c.passage.rank, c.order))
-        firsts = self._firsts(chosen, intent)
+        firsts = faq or self._firsts(chosen, intent)
         if firsts and _YES_OR_NO.match(firsts[0].text):
             firsts += [c for c in candidates if _continues(c, firsts[0]) and c not in firsts][:1]
         chosen = firsts + [c for c in chosen if c not in firsts]
@@ -275,7 +294,7 @@ class ExtractiveGenerator:
                 if text.rstrip().endswith(":"):
                     continue  # a list's introduction says nothing without its list
                 answers, asked = asked, None
-                if len(words) < 4:
+                if len(words) < 4 and not (intent.figure and not answers and _bare_figure(text, p, intent.figure)):
                     asked = answers if len(words) < 3 else None  # "Yes." / "No." still opens the answer
                     continue
                 sim = float(vec @ qv)
@@ -288,10 +307,14 @@ class ExtractiveGenerator:
                 kind = figure_kind(text) or ("count" if intent.figure == "any" and NUMBER.search(text) else None)
                 if intent.figure and kind and intent.figure in (kind, "any"):
                     score += 0.2
-                    if intent.numbers and intent.numbers & question_numbers(text):
+                    if intent.numbers and (intent.numbers & question_numbers(text) or in_asked_range(text, intent)):
                         score += 0.1  # the figure for the asked case ("3-5 years", "12+ years")
                     if any(re.search(rf"\b{n}\s?\+", text) for n in intent.at_least):
                         score += 0.1  # "over 12 years" is the "12+" row, not the "8-12" one
+                    if intent.statistics & statistics_in(text):
+                        score += 0.1  # "the median pay" is the median row, not the average or the range
+                elif not intent.decision and in_asked_range(text, intent):
+                    score += 0.1  # "what does X make four years in?": the "3-5 Years" row, whatever the figure
                 if intent.decision and _DECISION_CUES.search(text):
                     score += 0.12
                 if intent.figure and intent.names and any(names_a(f"{text} {heading_text}", n) for n in intent.names):
