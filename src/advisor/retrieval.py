@@ -403,7 +403,7 @@ def _words(subject: str) -> frozenset[str]:
 
 
 def _alike(a: str, b: str) -> bool:
-    """One subject's words hold the other's ("architect" / "AI architect")."""
+    """One subject's words hold the other's ("nurse" / "ICU nurse")."""
     wa, wb = _words(a), _words(b)
     return bool(wa and wb) and (wa <= wb or wb <= wa)
 
@@ -411,8 +411,8 @@ def _alike(a: str, b: str) -> bool:
 def cover_subject(ranking: list[int], subject: str, sections: Callable[[int], list[str]], k: int) -> list[int]:
     """`ranking` with, when a passage of its top `k` sits under a heading naming only other subjects and none
     under one naming `subject` (or a form of it), the best-ranked passage whose heading names it moved up to
-    the last place of the top `k` (pure): "What certifications should I go for as an architect?" whose top 5
-    holds "Best Certifications for Engineers" gets "Best Certifications for Architects"."""
+    the last place of the top `k` (pure): "What certifications should I go for as a nurse?" whose top 5
+    holds "Best Certifications for Midwives" gets "Best Certifications for Nurses"."""
     named = [sections(i) for i in ranking[:k]]
     if any(_alike(subject, s) for n in named for s in n):
         return list(ranking)

@@ -290,7 +290,7 @@ def signals(
     for m in found:
         if background and normalize(m.text).lower() not in asked_clause:
             continue
-        # a graded person is still the person ("a decent actuary"), and a word after an auxiliary is a verb
+        # a graded person is still the person ("a decent nurse"), and a word after an auxiliary is a verb
         qualifier = (
             []
             if _after_auxiliary(question, m)
@@ -420,9 +420,9 @@ def near_subjects(
         words = m.qualifier.lower().split()
         kinds = [w for w in words if w not in STAGE_WORDS and w not in GRADE_WORDS and not w.endswith("ly")]
         if _after_auxiliary(question, m):
-            continue  # "an actuary who has made Fellow": "made" is a verb, not a kind of fellow
+            continue  # "a nurse who has made Charge Nurse": "made" is a verb, not a kind of nurse
         if not kinds or len(m.subject.split()) != 1 or normalize(m.text).lower() not in asked:
-            continue  # "a newly qualified electrician" is graded, not a kind of its own
+            continue  # "a newly qualified plumber" is graded, not a kind of its own
         head = m.subject.lower()
         alone = re.compile(rf"(?:^|[:,.;!?]\s*|\b(?:and|or|vs\.?|versus|an?|the)\s+){re.escape(head)}s?\b")
         if any(alone.search(t) for t in titles):
@@ -440,7 +440,7 @@ _AUXILIARY = re.compile(
 
 def _after_auxiliary(question: str, m: Mention) -> bool:
     """The mention's qualifier follows an auxiliary, so it is a verb or a complement, not a kind of the
-    subject: "who has made Fellow", "once you are qualified electrician" (pure)."""
+    subject: "who has made Charge Nurse", "once you are qualified plumber" (pure)."""
     return bool(m.qualifier) and _AUXILIARY.search(question[: m.start]) is not None
 
 

@@ -24,7 +24,7 @@ from advisor.settings import Settings
 from advisor.store.embedding import OnnxEmbedder
 from advisor.store.snapshot import ids_fingerprint
 
-MARKER = "Apprentice lighthouse keepers shadow a mentor for exactly eleven weeks."
+MARKER = "Trainee lighthouse keepers shadow a mentor for exactly eleven weeks."
 
 
 class Reader:
@@ -134,7 +134,7 @@ def run(work: Path, log: Callable[[str], None], scales: Sequence[int] = (100,)) 
             results["writer_edit_embedded"] = edit.embedded
             results["writer_edit_copied"] = edit.copied
             results["writer_edit_copy_s"] = edit.copy_seconds
-            question = "How long do apprentice lighthouse keepers shadow a mentor?"
+            question = "How long do trainee lighthouse keepers shadow a mentor?"
             seen: dict[int, float] = {}
             deadline = committed + 600
             while len(seen) < len(readers) and time.perf_counter() < deadline:

@@ -186,7 +186,7 @@ _WORD_START = re.compile(r"(?<![\w/])[a-z]")
 
 
 def _title_subjects(title: str, counter: _PhraseCounter) -> tuple[list[str], str | None]:
-    """Subjects named by a title and the topic part after its colon ("Apprenticeship, Licensing and Pay")."""
+    """Subjects named by a title and the topic part after its colon ("Training, Certification and Earnings")."""
     head, sep, rest = (re.split(r"(:|\s[—–]\s|\s-\s)", title, maxsplit=1) + ["", ""])[:3]
     facet = rest.strip().rstrip(".") if sep and rest.strip() and not rest.strip().endswith("?") else None
     found: list[str] = []
@@ -209,7 +209,7 @@ def _qualified(chunks: Sequence[Chunk], title_subjects: list[str]) -> list[str]:
     """Qualified forms of the title subjects' head nouns ("senior pastry chef", "executive chef").
 
     A form counts when a heading or a table's row label names it, or the body uses it twice. The
-    row labels of a table that lists such forms are subjects too (a ladder's "Journeyman" row).
+    row labels of a table that lists such forms are subjects too (a ladder's "Sous chef" row).
     """
     heads = {s.split()[-1].lower() for s in title_subjects}
     if not heads:
