@@ -155,25 +155,26 @@ HEAVY_FIXTURES = {
 
 # `make test` hands whole files to its workers in collection order (`--dist loadfile --no-loadscope-reorder`;
 # xdist's default reorder, by number of tests, started the costly one- and two-test files last, and they ran
-# alone at the end while the other workers idled). So the costliest files go first, in order of the CPU-seconds
-# one `make test` measured (Dec 2026), the rest by folder; the small unit files at the end fill the gaps.
-COSTLIEST = (
-    "browser/test_ui.py",  # ~110
-    "integration/test_index.py",  # 136
-    "browser/test_ui_chat.py",  # 90
-    "browser/test_ui_servers.py",  # ~80
-    "system/test_bench.py",  # 67
-    "system/test_cli.py",  # 63
-    "integration/test_hardening.py",  # 52
-    "integration/test_retrieval.py",  # 51
-    "system/test_scaleout.py",  # 50
-    "system/test_bench_scaleout.py",  # 47
-    "browser/test_reliability_ui.py",  # 46
-    "system/test_under_load.py",  # 45
-    "system/test_llm_real.py",  # 43
-    "integration/test_reliability_index.py",  # 32
-    "system/test_privacy.py",  # 32
-    "integration/test_lock.py",  # 28
+# alone at the end while the other workers idled). So the longest files go first, in order of the wall time one
+# `make test` measured (a file that mostly waits, like the privacy test, started last by CPU order and ran alone),
+# the rest by folder; the small unit files at the end fill the gaps.
+COSTLIEST = (  # seconds of wall time on a quiet 2-core machine under `make test` (Dec 2026)
+    "browser/test_ui_chat.py",  # 245
+    "integration/test_index.py",  # 244
+    "browser/test_ui_servers.py",  # 184
+    "browser/test_ui.py",  # 159
+    "system/test_privacy.py",  # 117 (mostly waiting: strace, a server held past ONNX Runtime's telemetry timer)
+    "system/test_cli.py",  # 96
+    "browser/test_reliability_ui.py",  # 93
+    "integration/test_hardening.py",  # 91
+    "system/test_bench.py",  # 90
+    "integration/test_retrieval.py",  # 77
+    "system/test_scaleout.py",  # 76
+    "system/test_bench_scaleout.py",  # 65
+    "system/test_under_load.py",  # 41
+    "system/test_llm_real.py",  # 39
+    "integration/test_lock.py",  # 39
+    "integration/test_reliability_index.py",  # 29
 )
 FOLDER_ORDER = ("system", "browser", "integration", "unit")
 HEAVY_MARKERS = {"browser", "server", "llm", "slow", "model", "postgres"}  # what `make test-fast` leaves out

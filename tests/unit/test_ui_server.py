@@ -1,15 +1,17 @@
-"""`serve()`'s settings of Gradio's private queue polls: they must keep working across Gradio upgrades."""
+"""`serve()`'s settings of Gradio's private queue polls, and Gradio loaded without its stub writer: both use
+Gradio's private parts, so they must keep working across Gradio upgrades."""
 
 from __future__ import annotations
 
 import inspect
 import logging
+import subprocess
+import sys
 from types import SimpleNamespace
 
-import gradio as gr
-from gradio.queueing import Queue
+from advisor.apps.ui.server import PROGRESS_POLL_SECONDS, QUEUE_POLL_SECONDS, gr, poll_queue_less
 
-from advisor.apps.ui.server import PROGRESS_POLL_SECONDS, QUEUE_POLL_SECONDS, poll_queue_less
+Queue = gr.queueing.Queue
 
 
 def test_the_idle_queue_polls_less_often_and_gradio_still_reads_the_settings():
@@ -31,3 +33,16 @@ def test_a_gradio_without_the_setting_is_left_alone_with_a_warning(caplog):
         assert not poll_queue_less(app)
     assert app._queue == SimpleNamespace(sleep_when_free=0.001)
     assert "polls every millisecond" in caplog.text
+
+
+def test_gradio_loads_without_rewriting_its_stubs():
+    """A fresh process's Gradio, loaded as the UI loads it, has the no-op in place of its stub writer, and
+    Gradio still makes each component through that function (an upgrade that renames it or stops calling it
+    fails here: the import would cost 2.9 CPU-seconds more again)."""
+    code = (
+        "from advisor.apps.ui.gradio_loader import load_gradio; load_gradio();"
+        "import gradio.component_meta as m; print(m.create_or_modify_pyi.__name__)"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0 and run.stdout.strip() == "_no_stubs", run.stderr[-1000:]
+    assert "create_or_modify_pyi(component_class" in inspect.getsource(gr.component_meta.ComponentMeta.__new__)

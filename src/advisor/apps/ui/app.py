@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import gradio as gr
-
 from advisor.apps.ui.auth import _secret, _session, _user
 from advisor.apps.ui.controller import ChatController, Page, Screen
+from advisor.apps.ui.gradio_loader import load_gradio
 from advisor.apps.ui.knowledge import header_html, knowledge_markdown, technical_markdown
 from advisor.apps.ui.records import remove_export
 from advisor.apps.ui.render import _asset, sources_html
 from advisor.pipeline import Advisor
+
+gr = load_gradio()
 
 # Export: the file is written when the user presses the button, then the browser saves it (a link it clicks).
 DOWNLOAD_JS = """(file) => {

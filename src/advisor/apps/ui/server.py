@@ -7,10 +7,9 @@ from __future__ import annotations
 import logging
 import os
 
-import gradio as gr
-
 from advisor.apps.ui.app import create_app
 from advisor.apps.ui.auth import LoginGate, parse_auth
+from advisor.apps.ui.gradio_loader import load_gradio
 from advisor.apps.ui.records import clean_stale_exports
 from advisor.apps.ui.render import page_head
 from advisor.pipeline import (
@@ -18,6 +17,7 @@ from advisor.pipeline import (
 )
 from advisor.settings import Settings
 
+gr = load_gradio()
 log = logging.getLogger(__name__)
 
 # Gradio's queue looks for work every millisecond while it has none, and for progress to send every 10 ms: an
