@@ -274,7 +274,8 @@ class HybridRetriever:
         n = self.settings.candidates
         timings: dict[str, float] = {}
 
-        focused = subject_queries(query, self.subjects(query)) if mode == "hybrid" else []
+        asked = self.subjects(query)  # the corpus's subjects the question names, read once
+        focused = subject_queries(query, asked) if mode == "hybrid" else []
         t0 = time.perf_counter()
         vectors = self.index.embedder.embed_batch([query, *focused])
         qvec = vectors[0]
@@ -307,9 +308,8 @@ class HybridRetriever:
                 ranked = [rrf([d, b]) for d, b in zip(dense, bm25, strict=True)]
             fused = ranked[0]
             if focused:  # a comparison: each side's best passage makes the top k
-                names = [name_pattern(s) for s in self.subjects(query)[:2]]
+                names = [name_pattern(s) for s in asked[:2]]
                 fused = cover_sides(fused, ranked[1:], names, lambda i: state.snapshot.chunks[i].embed_text, k)
-            asked = self.subjects(query)
             if len(asked) == 1:  # one subject: a top k about another one only gives way to a passage about it
 
                 def sections(i: int) -> list[str]:  # a passage set aside (an advert) is about no one
