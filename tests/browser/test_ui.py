@@ -97,7 +97,7 @@ def test_reload_keeps_conversations_which_the_sidebar_starts_switches_renames_an
     assert "staff AI engineer own" in page.locator("#chat [data-testid='user']").inner_text()
     page.fill("#rename-box textarea, #rename-box input", "Staff role")
     page.click("#rename")
-    page.wait_for_function("() => document.querySelector('#conversations').innerText.includes('Staff role')")
+    page.wait_for_function("() => document.querySelector('#conversations')?.innerText.includes('Staff role')")
     shot(page, "sidebar")
     page.reload()
     answered(page, 1)
@@ -297,7 +297,7 @@ def test_reindex_picks_up_a_new_file_and_its_html_renders_as_text(page, server):
     page.click("#know-panel button")
     page.click("#reindex")
     page.wait_for_function(
-        "() => document.querySelector('#knowledge').innerText.includes('6 documents')", timeout=WAIT_MS
+        "() => document.querySelector('#knowledge')?.innerText.includes('6 documents')", timeout=WAIT_MS
     )
     text = ask(page, "What is the Zephyr certification path recommended for?")
     assert "Zephyr" in text and "edge inference" in text

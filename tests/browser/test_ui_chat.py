@@ -18,6 +18,7 @@ from support.browser import (
     SIZES,
     SLOW_SERVER,
     TABLE_QUESTION,
+    WAIT_MS,
     XSS_DOC,
     answered,
     ask,
@@ -109,7 +110,7 @@ def test_after_a_reindex_a_reload_shows_the_new_documents(browser, server):
     context, page = open_page(browser, server["url"])
     page.click("#know-panel button")
     page.wait_for_function(
-        "() => document.querySelector('#knowledge').innerText.includes('6 documents')", timeout=60_000
+        "() => document.querySelector('#knowledge')?.innerText.includes('6 documents')", timeout=WAIT_MS
     )
     assert "Zephyr notes" in page.locator("#knowledge").inner_text()
     context.close()

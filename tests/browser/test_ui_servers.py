@@ -90,7 +90,7 @@ def test_stop_halts_a_slow_answer_and_the_next_question_works(browser, slow_serv
     shown = wait_until_streaming(page)
     shot(page, "stop-while-streaming")
     page.click("#stop")
-    page.wait_for_function(f"() => document.querySelector('#chat').innerText.includes({STOPPED!r})")
+    page.wait_for_function(f"() => document.querySelector('#chat')?.innerText.includes({STOPPED!r})")
     # the server stopped writing: the generator was closed part-way and sends nothing more
     ended = wait_for(lambda: [r for r in progress_of(slow_server, SLOW_QUESTION) if r["state"] != "streaming"])
     assert [r["state"] for r in ended] == ["closed"]
@@ -148,7 +148,7 @@ def test_stop_halts_an_answer_an_example_chip_started(browser, slow_server):
     chip.click()
     shown = wait_until_streaming(page)
     page.click("#stop")
-    page.wait_for_function(f"() => document.querySelector('#chat').innerText.includes({STOPPED!r})")
+    page.wait_for_function(f"() => document.querySelector('#chat')?.innerText.includes({STOPPED!r})")
     ended = wait_for(lambda: [r for r in progress_of(slow_server, question) if r["state"] != "streaming"])
     assert [r["state"] for r in ended] == ["closed"]  # the chip's answer was cancelled, not only hidden
     time.sleep(2)
@@ -209,7 +209,7 @@ def test_an_llm_answer_streams_with_its_sources_and_says_who_wrote_it(browser, b
         page.click("#ask")
         page.wait_for_function("() => document.querySelectorAll('#chat [data-testid=\"user\"]').length === 2")
         page.click("#stop")
-        page.wait_for_function(f"() => document.querySelector('#chat').innerText.includes({STOPPED!r})")
+        page.wait_for_function(f"() => document.querySelector('#chat')?.innerText.includes({STOPPED!r})")
         answered(page, 2)
         assert error_badges(page) == 0
         shot(page, "llm-stopped")
@@ -310,13 +310,13 @@ def test_a_broken_index_shows_a_banner_not_a_traceback(browser, built, tmp_path)
     try:
         context, page = open_page(browser, url)
         page.size = "desktop"
-        page.wait_for_function("() => document.querySelector('#banner').innerText.includes('advisor index')")
+        page.wait_for_function("() => document.querySelector('#banner')?.innerText.includes('advisor index')")
         banner = page.locator("#banner").inner_text()
         assert "advisor index" in banner and "snapshot.jsonl" in banner  # shown on load, names file and fix
         page.fill("#question textarea", "What does a staff AI engineer own?")
         page.click("#ask")
         page.wait_for_function("() => document.querySelectorAll('#chat .message-row, #chat .message').length >= 2")
-        page.wait_for_function("() => /\\[1\\]/.test(document.querySelector('#chat').innerText)")
+        page.wait_for_function("() => /\\[1\\]/.test(document.querySelector('#chat')?.innerText)")
         assert "Traceback" not in page.locator("body").inner_text()
         shot(page, "broken-index")
         context.close()
