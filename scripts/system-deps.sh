@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# System packages the tests and the app use, from Debian's packages: Chromium (browser tests),
+# System packages the tests and the app use, from Debian's packages: Chromium's headless shell (browser tests),
 # PostgreSQL (shared record store tests), strace (the no-network test). Installed when root; otherwise
 # one line says what to install.
 set -euo pipefail
 missing=()
-command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromium-headless-shell >/dev/null 2>&1 || missing+=(chromium-headless-shell)
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
 command -v strace >/dev/null 2>&1 || missing+=(strace)
 [ ${#missing[@]} -eq 0 ] && exit 0
