@@ -166,6 +166,7 @@ COSTLIEST = (  # seconds of wall time on a quiet 2-core machine under `make test
     "system/test_privacy.py",  # 117 (mostly waiting: strace, a server held past ONNX Runtime's telemetry timer)
     "system/test_cli.py",  # 96
     "browser/test_reliability_ui.py",  # 93
+    "browser/test_ui_auth.py",  # its four tests shared one server in test_reliability_ui, test_ui_chat, test_ui_servers
     "integration/test_hardening.py",  # 91
     "system/test_bench.py",  # 90
     "integration/test_retrieval.py",  # 77

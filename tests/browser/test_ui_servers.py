@@ -1,6 +1,6 @@
-"""The UI on servers of their own, driven in Debian's Chromium (Playwright): one whose start-up probe times out, a
-slow answer to stop, a real LLM, another corpus, login, a broken index. The module server's tests are in
-test_ui.py (a file of its own, so that `make test`'s workers run the two at once)."""
+"""The UI on servers of their own, driven in Chromium (Playwright): one whose start-up probe times out, a slow
+answer to stop, a real LLM, another corpus, a broken index (login: test_ui_auth.py). The module server's tests are
+in test_ui.py (a file of its own, so that `make test`'s workers run the two at once)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from support.browser import (
-    DESKTOP,
     SLOW_QUESTION,
     TABLE_QUESTION,
     answered,
@@ -60,7 +59,7 @@ def test_serve_survives_a_start_up_probe_that_times_out(built, tmp_path):
             stop_server(proc)
 
 
-# -- other servers: a slow answer to stop, a real LLM, another corpus, login, a broken index ---------------------------
+# -- other servers: a slow answer to stop, a real LLM, another corpus, a broken index (login: test_ui_auth.py) ---------------------------
 
 STOPPED = "Stopped before the answer was finished."
 
@@ -223,7 +222,7 @@ def test_an_llm_answer_streams_with_its_sources_and_says_who_wrote_it(browser, b
     assert "Traceback" not in log.read_text()
 
 
-# -- other servers: another corpus, login, a broken index ------------------------------------------------------------
+# -- other servers: another corpus, a broken index (login: test_ui_auth.py) ------------------------------------------------------------
 
 
 @pytest.mark.browser
@@ -250,50 +249,6 @@ def test_another_corpus_shows_its_own_profile_and_no_ai_career_words(browser, em
         placeholder = page.locator("#question textarea").get_attribute("placeholder")
         assert not any(w.lower() in placeholder.lower() for w in AI_CAREER_WORDS)
         shot(page, "other-corpus")
-        context.close()
-    finally:
-        stop_server(proc)
-
-
-@pytest.mark.browser
-def test_with_login_nothing_but_the_login_page_answers(browser, built, tmp_path):
-    import httpx
-
-    proc, url, _ = serve_ui(tmp_path, built=built, ADVISOR_AUTH="ann:s3cret-pw")
-    try:
-        with httpx.Client(base_url=url, timeout=30) as anon:
-            page = anon.get("/")
-            assert page.status_code == 200
-            assert "gradio_api_info = null" in page.text and "named_endpoints" not in page.text
-            assert '"/ask"' not in page.text and "ask" not in re.findall(r'"api_name":\s*"(\w+)"', page.text)
-            refused = {
-                "GET /openapi.json": anon.get("/openapi.json"),
-                "GET /gradio_api/openapi.json": anon.get("/gradio_api/openapi.json"),
-                "GET /gradio_api/info": anon.get("/gradio_api/info"),
-                "GET /config": anon.get("/config"),
-                "POST /gradio_api/cancel": anon.post("/gradio_api/cancel", json={"session_hash": "x", "fn_index": 0}),
-                "POST /gradio_api/reset": anon.post("/gradio_api/reset", json={"session_hash": "x", "fn_index": 0}),
-                "POST /gradio_api/queue/join": anon.post("/gradio_api/queue/join", json={}),
-                "GET /gradio_api/file=/etc/hostname": anon.get("/gradio_api/file=/etc/hostname"),
-            }
-            wrong = {k: r.status_code for k, r in refused.items() if r.status_code not in (401, 403, 404)}
-            assert not wrong, wrong
-            assert anon.post("/login", data={"username": "ann", "password": "wrong"}).status_code in (400, 401)
-        with httpx.Client(base_url=url, timeout=30) as ann:
-            assert ann.post("/login", data={"username": "ann", "password": "s3cret-pw"}).status_code == 200
-            assert ann.get("/config").status_code == 200
-            assert ann.get("/gradio_api/info").status_code == 200
-        context = browser.new_context(viewport=DESKTOP)
-        page = context.new_page()
-        page.goto(url)
-        page.wait_for_selector("input[type='password']")
-        page.size = "desktop"
-        shot(page, "login")
-        page.fill("input[type='text']", "ann")
-        page.fill("input[type='password']", "s3cret-pw")
-        page.keyboard.press("Enter")
-        page.wait_for_selector("#question textarea")
-        ask(page, "What does a staff AI engineer own?")
         context.close()
     finally:
         stop_server(proc)
