@@ -113,10 +113,11 @@ def small_template(tmp_path_factory, worker_id, embedder):
     return make_settings(root), IndexReport(**json.loads((root / "first.json").read_text()))
 
 
-@pytest.fixture
-def chroma_server(tmp_path):
-    """A real `chroma run` server on a free loopback port; yields its URL."""
-    with chroma_server_at(tmp_path / "chroma-server") as url:
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory):
+    """A real `chroma run` server on a free loopback port, one per test module (its tests use collections of
+    their own: tests/support/shared_index.py); yields its URL."""
+    with chroma_server_at(tmp_path_factory.mktemp("chroma-server")) as url:
         yield url
 
 

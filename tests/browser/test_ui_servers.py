@@ -59,7 +59,7 @@ def test_serve_survives_a_start_up_probe_that_times_out(built, tmp_path):
             stop_server(proc)
 
 
-# -- other servers: a slow answer to stop, a real LLM, another corpus, a broken index (login: test_ui_auth.py) ---------------------------
+# -- other servers: a slow answer to stop, a real LLM, another corpus, a broken index --------------------------------
 
 STOPPED = "Stopped before the answer was finished."
 
@@ -222,7 +222,7 @@ def test_an_llm_answer_streams_with_its_sources_and_says_who_wrote_it(browser, b
     assert "Traceback" not in log.read_text()
 
 
-# -- other servers: another corpus, a broken index (login: test_ui_auth.py) ------------------------------------------------------------
+# -- other servers: another corpus, a broken index -------------------------------------------------------------------
 
 
 @pytest.mark.browser
