@@ -121,12 +121,15 @@ def run_traced(cmd: list[str], log: Path, env: dict) -> subprocess.CompletedProc
 
 
 @pytest.fixture(scope="module")
-def workspace(built, tmp_path_factory) -> dict:
+def workspace(small_template, tmp_path_factory) -> dict:
+    """A copy of the two-document index (the traced commands rebuild and serve it: what they send is the question,
+    not how much they embed)."""
     if STRACE is None:
         pytest.fail("strace is missing: scripts/system-deps.sh installs it")
     tmp = tmp_path_factory.mktemp("privacy")
-    shutil.copytree(built.corpus_dir, tmp / "corpus")
-    shutil.copytree(built.data_dir, tmp / "index")
+    template, _ = small_template
+    shutil.copytree(template.corpus_dir, tmp / "corpus")
+    shutil.copytree(template.data_dir, tmp / "index")
     # A user's shell that asks for tracing and analytics must not change anything.
     env = {
         **os.environ,
