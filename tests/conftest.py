@@ -50,10 +50,10 @@ def embedder(tmp_path_factory, worker_id) -> OnnxEmbedder:
     return OnnxEmbedder(models)
 
 
-def _build_real(root: Path, embedder: OnnxEmbedder) -> None:
+def _build_real(root: Path, embedder: OnnxEmbedder, corpus: Path = CORPUS) -> None:
     """What `advisor index` writes: the index and the writer's word-vector cache (without it, every reader
     process would embed the corpus words again in memory, about 2 CPU-seconds each)."""
-    settings = make_settings(root)
+    settings = make_settings(root, corpus)
     Advisor(settings, CorpusIndex(settings, embedder)).build_index()
     # subprocesses on this data dir find the exported model where the default settings look
     (settings.data_dir / "models").mkdir(exist_ok=True)
@@ -69,6 +69,14 @@ def built(tmp_path_factory, worker_id, embedder) -> Settings:
     shutil.copytree(template / "corpus", mine / "corpus")
     shutil.copytree(template / "index", mine / "index")
     return make_settings(mine)
+
+
+@pytest.fixture(scope="session")
+def other_template(tmp_path_factory, worker_id, embedder) -> Settings:
+    """A real index of the second corpus alone (evals/corpora/other-careers), built once per run like `built`;
+    tests copy it (`support.corpus.copy_index`) before a process of theirs reads it."""
+    corpus = OTHER_CAREERS / "corpus"
+    return make_settings(built_once(tmp_path_factory, worker_id, "other", lambda d: _build_real(d, embedder, corpus)))
 
 
 @pytest.fixture(scope="session")

@@ -27,7 +27,6 @@ from support.browser import (
     wait_for,
     wait_until_streaming,
 )
-from support.corpus import ROOT
 
 AI_CAREER_WORDS = ("AI architect", "AI engineer", "machine learning", "LPA", "Principal AI")
 
@@ -226,17 +225,8 @@ def test_an_llm_answer_streams_with_its_sources_and_says_who_wrote_it(browser, b
 
 
 @pytest.mark.browser
-def test_another_corpus_shows_its_own_profile_and_no_ai_career_words(browser, embedder, tmp_path):
-    from advisor.indexing import CorpusIndex
-    from advisor.settings import Settings
-
-    corpus = ROOT / "evals" / "corpora" / "other-careers" / "corpus"
-    shutil.copytree(corpus, tmp_path / "corpus")
-    settings = Settings.from_env({}, corpus_dir=tmp_path / "corpus", data_dir=tmp_path / "index")
-    CorpusIndex(settings, embedder).update(progress=False)
-    (settings.data_dir / "models").mkdir(exist_ok=True)
-    shutil.copy(embedder.path, settings.data_dir / "models" / embedder.path.name)
-    proc, url, _ = serve_ui(tmp_path)
+def test_another_corpus_shows_its_own_profile_and_no_ai_career_words(browser, other_template, tmp_path):
+    proc, url, _ = serve_ui(tmp_path, built=other_template)
     try:
         context, page = open_page(browser, url)
         page.size = "desktop"

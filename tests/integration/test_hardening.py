@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support.corpus import ROOT, make_settings
+from support.corpus import ROOT, copy_index
 
 from advisor.apps.cli import UsageError, read_history
 from advisor.indexing import CorpusIndex
@@ -72,12 +72,10 @@ def corpus_questions(corpus: Path, n: int, seed: int) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def other_advisor(tmp_path_factory, embedder) -> Advisor:
-    """A real advisor over the second corpus (other careers), built once for this module."""
-    settings = make_settings(tmp_path_factory.mktemp("other"), OTHER_CORPUS)
-    index = CorpusIndex(settings, embedder)
-    index.update(progress=False)
-    return Advisor(settings, index)
+def other_advisor(other_template, tmp_path_factory, embedder) -> Advisor:
+    """A real advisor over a copy of the second corpus's index (other careers)."""
+    settings = copy_index(other_template, tmp_path_factory.mktemp("other"))
+    return Advisor(settings, CorpusIndex(settings, embedder))
 
 
 def test_hundreds_of_corpus_questions_all_get_an_answer_or_a_refusal(advisor):

@@ -27,3 +27,10 @@ def small_corpus(folder: Path) -> Path:
     for name in SUBSET:
         shutil.copy(CORPUS / name, folder / name)
     return folder
+
+
+def copy_index(settings: Settings, tmp: Path) -> Settings:
+    """Settings over a copy of `settings`' corpus and index in `tmp` (a test's own, to serve, ask or change)."""
+    shutil.copytree(settings.corpus_dir, tmp / "corpus")
+    shutil.copytree(settings.data_dir, tmp / "index")
+    return make_settings(tmp)

@@ -220,18 +220,11 @@ OWN_CORPUS_WORDS = re.compile(r"\b(AI|AI/ML|LPA|engineers?|staff|certifications?
 
 
 @pytest.fixture(scope="module")
-def other_only(tmp_path_factory, embedder):
+def other_only(other_template, tmp_path_factory):
     """A real index of the second corpus alone (evals/corpora/other-careers), read by the CLI."""
-    from support.corpus import make_settings
+    from support.corpus import copy_index
 
-    from advisor.indexing import CorpusIndex
-
-    root = Path(__file__).resolve().parents[2]
-    settings = make_settings(tmp_path_factory.mktemp("other"), root / "evals/corpora/other-careers/corpus")
-    CorpusIndex(settings, embedder).update(progress=False)
-    (settings.data_dir / "models").mkdir(exist_ok=True)
-    shutil.copy(embedder.path, settings.data_dir / "models" / embedder.path.name)
-    return settings
+    return copy_index(other_template, tmp_path_factory.mktemp("other"))
 
 
 def _no_own_corpus_words(text: str) -> None:
