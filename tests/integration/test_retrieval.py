@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from support.corpus import CORPUS, make_settings
+from support.corpus import copy_index
 from support.fakes import CountingEmbedder
 
 from advisor.indexing import CorpusIndex
@@ -98,17 +98,11 @@ def test_near_duplicate_by_containment():
     assert not near_duplicate(a, frozenset({("q", "r", "s")}))
 
 
-def test_a_cli_reindex_is_picked_up_by_a_running_reader_without_it_embedding(tmp_path, embedder):
+def test_a_cli_reindex_is_picked_up_by_a_running_reader_without_it_embedding(tmp_path, embedder, small_template):
     """The server case of issue 9: a reader (what `advisor serve` holds) keeps answering while the
     CLI reindexes, then its dense search finds the new chunk; no request re-embeds anything."""
-    src = tmp_path / "src"
-    src.mkdir()
-    for name in ("ai-architect-career-ladder.md", "ai-engineering-architect-career-guide.md"):
-        shutil.copy(CORPUS / name, src / name)
-    settings = make_settings(tmp_path, corpus=src, poll_seconds=1)
-    CorpusIndex(settings, embedder).update(progress=False)
-    (settings.data_dir / "models").mkdir(exist_ok=True)
-    shutil.copy(embedder.path, settings.data_dir / "models" / embedder.path.name)
+    template, _ = small_template  # two documents, and the exported model where the CLI looks
+    settings = copy_index(template, tmp_path).with_(poll_seconds=1)
 
     counting = CountingEmbedder(embedder)
     reader = Advisor(settings, CorpusIndex(settings, counting))
