@@ -340,7 +340,7 @@ def signals(
     asked = [m.subject for m in found if m.known]
     names: list[str] = []
     # the places, employers and tools of the person's own story are what they weigh their decision on, not what
-    # they ask about ("I've done backend Java for six years. Is an architect title a reasonable next step?")
+    # they ask about ("I have wired Siemens panels for six years. Should I train as a welder?")
     told = is_personal_decision(text) and self_preamble(text)
     for name in names_in(normalize(asking_clause(text)) if told else text) + re.findall(
         r"(?<![$£€₹\d])\b(?:19|20)\d\d\b(?!\s*%)", text
