@@ -159,12 +159,20 @@ def figures_conflict(
     return []
 
 
-def asked_about(candidates: list[_Candidate]) -> list[_Candidate]:
+def asked_about(candidates: list[_Candidate], question: str = "") -> list[_Candidate]:
     """The candidates without set-aside sentences, unless the question is about them: a bio or a
     seller's statement ("It's a four-figure investment") that matches it better than any other
-    sentence stays. Calls to action, instructions and promises inform nothing and never stay."""
+    sentence stays, and so does the seller's first answer to a FAQ question worded like the asked one
+    ("Can I do this while working full-time?" -> "Yes, most attendees do."): the person asked the seller
+    that question. Calls to action, instructions and promises inform nothing and never stay."""
     best = max((c.score for c in candidates if not c.set_aside), default=float("-inf"))
-    return [c for c in candidates if not c.set_aside or (c.set_aside in ASKABLE and c.score >= best)]
+    faq = max((c.answers_sim for c in candidates if c.answers_sim is not None), default=1.0)
+    return [
+        c
+        for c in candidates
+        if not c.set_aside
+        or (c.set_aside in ASKABLE and (c.score >= best or (bool(question) and _answers_alike(c, question, faq))))
+    ]
 
 
 def _answers_alike(c: _Candidate, question: str, best: float) -> bool:
@@ -327,7 +335,7 @@ class ExtractiveGenerator:
                     score -= 0.1  # long sentences read badly in a short answer
                 aside = p.chunk.set_aside or sentence_reason(text)
                 out.append(_Candidate(text, vec, p, order, score, kind, fit, *(answers or (None, None)), aside))
-        return asked_about(out)
+        return asked_about(out, question)
 
     def _subjects_of(self, c: _Candidate) -> frozenset[str]:
         """The subjects a sentence speaks about: its own mentions, else its section's."""
