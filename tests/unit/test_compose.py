@@ -254,9 +254,17 @@ def test_figures_conflict(figures, conflict):
         (("staff AI engineer",), ("Senior AI / ML Engineer",), -1.0),
         (("AI architect",), ("AI engineering architect",), 1.0),
         (("electrician",), ("actuary",), -1.0),
+        (("staff AI/ML engineer",), ("AI/ML engineer", "staff AI/ML engineer"), 1.0),
+        # a more general form of the asked subject fits, unless another section names the asked level itself
+        (("staff AI/ML engineer",), ("AI/ML engineer",), 1.0),
         (("electrician",), (), 0.0),
         ((), ("actuary",), 0.0),
     ],
 )
 def test_subject_fit(asked, named, fit):
     assert subject_fit(asked, named) == fit
+
+
+def test_a_more_general_section_is_another_levels_when_a_section_names_the_asked_level():
+    assert subject_fit(("staff AI/ML engineer",), ("AI/ML engineer",), levelled=True) == 0.0
+    assert subject_fit(("staff AI/ML engineer",), ("staff AI/ML engineer",), levelled=True) == 1.0

@@ -117,11 +117,18 @@ def _has(found: Sequence[str], subject: str) -> bool:
     return any(same_subject(f, subject) for f in found)
 
 
-def subject_fit(asked: Sequence[str], named: Sequence[str]) -> float:
-    """+1 when a passage's section names a subject asked about, -1 when it names only others."""
+def subject_fit(asked: Sequence[str], named: Sequence[str], levelled: bool = False) -> float:
+    """+1 when a passage's section names a subject asked about (or a kind of it), -1 when it names only others.
+    When another passage's section names the asked subject itself (`levelled`: "Staff AI / ML Engineer" for a
+    staff AI/ML engineer), a section naming only a more general form of it ("AI / ML Engineer") is another
+    level's: 0 (pure)."""
     if not asked or not named:
         return 0.0
-    return 1.0 if any(_has(named, s) for s in asked) else -1.0
+    if any(_words(s) <= _words(n) for s in asked for n in named):
+        return 1.0
+    if any(_has(named, s) for s in asked):
+        return 0.0 if levelled else 1.0
+    return -1.0
 
 
 UNIT_SAYS_WHAT = frozenset({"currency"})  # figure kinds whose unit says what is measured (money)
@@ -286,11 +293,17 @@ class ExtractiveGenerator:
     def _candidates(self, question: str, passages: list[Passage], qv: np.ndarray, intent: Intent) -> list[_Candidate]:
         qterms = content_terms(question)
         out: list[_Candidate] = []
+        levelled = any(
+            _words(s) <= _words(n)
+            for p in passages
+            for n in self.subjects(p.chunk.section or "")
+            for s in intent.subjects
+        )
         for p in passages:
             texts, vectors = self.sentences(p.chunk.id)
             heading_text = f"{p.chunk.title} {p.chunk.section or ''}"
             context = content_terms(heading_text)
-            fit = FIT * subject_fit(intent.subjects, self.subjects(p.chunk.section or ""))
+            fit = FIT * subject_fit(intent.subjects, self.subjects(p.chunk.section or ""), levelled)
             heading = (p.chunk.section or "").split(" > ")[-1]
             asked: tuple[str, float | None] | None = (heading, None) if heading.endswith("?") else None
             labels = item_labels(p.chunk.text, p.chunk.section)
