@@ -159,8 +159,8 @@ def _elliptical(
 
 
 def _in_context(m: Mention, earlier: str, profile: Profile) -> str:
-    """A bare head noun ("an architect?") after a qualified subject ("senior AI engineer") as the profile's subject
-    with the most of the earlier qualifiers ("AI architect"), else as written: the conversation's field goes on."""
+    """A bare head noun ("a baker?") after a qualified subject ("senior pastry chef") as the profile's subject
+    with the most of the earlier qualifiers ("pastry baker"), else as written: the conversation's field goes on."""
     written = f"{m.qualifier} {m.subject}".strip()
     if m.qualifier or len(m.subject.split()) != 1:
         return written

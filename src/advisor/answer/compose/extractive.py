@@ -119,9 +119,8 @@ def _has(found: Sequence[str], subject: str) -> bool:
 
 def subject_fit(asked: Sequence[str], named: Sequence[str], levelled: bool = False) -> float:
     """+1 when a passage's section names a subject asked about (or a kind of it), -1 when it names only others.
-    When another passage's section names the asked subject itself (`levelled`: "Staff AI / ML Engineer" for a
-    staff AI/ML engineer), a section naming only a more general form of it ("AI / ML Engineer") is another
-    level's: 0 (pure)."""
+    When another passage's section names the asked subject itself (`levelled`: "Head Pastry Chef" for a head
+    pastry chef), a section naming only a more general form of it ("Pastry Chef") is another level's: 0 (pure)."""
     if not asked or not named:
         return 0.0
     if any(_words(s) <= _words(n) for s in asked for n in named):
