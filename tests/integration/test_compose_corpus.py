@@ -101,3 +101,9 @@ def test_a_comparison_of_two_careers_covers_both(advisor_both):
     text = answer.text.lower()
     assert "electrician" in text and "actuar" in text
     _quoted(advisor_both, answer)
+
+
+def test_the_cohorts_own_faq_answer_leads_a_question_worded_otherwise(advisor):
+    """fresh dev fr-21: the FAQ answer sits in a passage set aside as the author's offer."""
+    answer = advisor.ask("Can I do the cohort while holding down a full-time job?")
+    assert "most attendees do" in lead_text(answer.text)

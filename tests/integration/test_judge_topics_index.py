@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+
+from advisor.answer.judge import PERSON, comparative
 
 
 @pytest.mark.parametrize(
@@ -38,3 +41,30 @@ def test_an_answerable_question_in_other_words_is_not_refused(advisor, question)
     answer = advisor.ask(question)
     assert not answer.refused and answer.cited
     assert answer.to_json()["refusal_kind"] is None
+
+
+@pytest.mark.parametrize(
+    ("word", "person"),
+    [
+        *((w, False) for w in "safer bigger faster cheaper harder riskier longer smarter tougher".split()),
+        *((w, True) for w in "baker plumber teacher driver officer janitor".split()),
+    ],
+)
+def test_a_comparative_is_far_from_a_person_and_a_person_noun_near(embedder, word, person):
+    """`PERSON_SIMILARITY` separates singular "-er" words that are people from comparatives (real MiniLM)."""
+    vectors = embedder.embed_batch([word, *PERSON])
+    vectors = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    assert comparative(word, float((vectors[1:] @ vectors[0]).max())) is not person
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "If I care most about the number of openings, is ML engineering or architecture the safer bet?",  # fr-18
+        "What kind of mistakes do senior ML folks tend to make?",  # fresh2 fr2-05: "folks" ~ "people"
+        "Tbh I hate meetings and just want to write code all day. Is going the architect route a dumb move for me?",
+    ],
+)
+def test_slang_and_comparatives_are_not_refused(advisor, question):
+    answer = advisor.ask(question)
+    assert not answer.refused and answer.cited

@@ -9,6 +9,7 @@ from advisor.answer.compose.extractive import figures_conflict, subject_fit
 from advisor.answer.compose.lists import list_blocks
 from advisor.answer.intent import (
     asking_clause,
+    asks_for_information,
     detect_intent,
     is_personal_decision,
     opens_a_question,
@@ -254,9 +255,42 @@ def test_figures_conflict(figures, conflict):
         (("staff AI engineer",), ("Senior AI / ML Engineer",), -1.0),
         (("AI architect",), ("AI engineering architect",), 1.0),
         (("electrician",), ("actuary",), -1.0),
+        (("staff AI/ML engineer",), ("AI/ML engineer", "staff AI/ML engineer"), 1.0),
+        # a more general form of the asked subject fits, unless another section names the asked level itself
+        (("staff AI/ML engineer",), ("AI/ML engineer",), 1.0),
         (("electrician",), (), 0.0),
         ((), ("actuary",), 0.0),
     ],
 )
 def test_subject_fit(asked, named, fit):
     assert subject_fit(asked, named) == fit
+
+
+def test_a_more_general_section_is_another_levels_when_a_section_names_the_asked_level():
+    assert subject_fit(("staff AI/ML engineer",), ("AI/ML engineer",), levelled=True) == 0.0
+    assert subject_fit(("staff AI/ML engineer",), ("staff AI/ML engineer",), levelled=True) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("question", "clause"),
+    [
+        ("I've potted for 9 years in Peru — what pay band should I expect?", "what pay band should I expect?"),
+        ("What's on a potter's plate – what do they own?", "what do they own?"),
+        ("Is a well-paid role worth it?", "Is a well-paid role worth it?"),  # a hyphen inside a word splits nothing
+    ],
+)
+def test_a_dash_between_clauses_ends_the_preamble(question, clause):
+    assert asking_clause(question) == clause
+
+
+@pytest.mark.parametrize(
+    ("question", "informs"),
+    [
+        ("If I want a potter's job, which cities should I be looking in?", True),  # which cities, on a condition
+        ("Once I'm qualified, what do glaziers earn?", True),
+        ("If I care most about openings, is pottery or glazing the safer bet?", False),  # a choice, on a condition
+        ("If I love clay, should I become a potter?", False),
+    ],
+)
+def test_a_condition_put_first_leaves_the_question_what_it_asks(question, informs):
+    assert asks_for_information(question) is informs

@@ -90,6 +90,15 @@ def A(text):
             "What skills matter most (AI architect)?",
         ),
         ("own", [A("Staff engineers and architects...")], "How much do they earn?", "How much do they earn?"),
+        # the level the previous question asked about goes on with its subject (fresh dev fr-19)
+        (
+            "own",
+            [U("What does an AI architect own at the senior staff level?")],
+            "And what do they typically miss?",
+            "What do AI architects at the senior staff level typically miss?",
+        ),
+        # a bare head noun goes on in the conversation's field (fresh2 dev fr2-18)
+        ("own", [U("What does a senior AI engineer make?")], "and an architect?", "What does an AI architect make?"),
         # the second corpus: careers the code has never heard of
         ("other", [U("What does an electrician do?")], "How much do they earn?", "How much do electricians earn?"),
         (
@@ -141,6 +150,12 @@ def A(text):
             "What comes after the journeyman electrician level?",
         ),
         ("other", [U("What does an actuary do?")], "Is it stressful?", "Is it stressful (actuary)?"),
+        (
+            "other",
+            [U("What does a master electrician earn in the US?")],
+            "What about a designer?",
+            "What does a designer earn in the US?",  # no "master designer" in the documents: as written
+        ),
         (
             "other",
             [U("Compare actuaries and landscape architects.")],

@@ -3,6 +3,8 @@ leads for a figure asked about a place, for "how much more", and of the asked ki
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from support.fakes import FakeEmbedder, ListRetriever, chunk
@@ -11,6 +13,7 @@ from advisor.answer.compose.extractive import ExtractiveGenerator, lists_in_line
 from advisor.answer.compose.lists import item_labels
 from advisor.answer.intent import asked_names, detect_intent
 from advisor.schema import Passage
+from advisor.screen import AUTHOR
 from advisor.text import lead_text
 
 
@@ -265,3 +268,24 @@ def test_a_bare_figure_opening_a_step_answers_how_long_the_step_takes():
     query = FakeEmbedder().embed_batch([question])[0]
     answer = "".join(ExtractiveGenerator(retriever.sentences).generate(question, passages, np.asarray(query)))
     assert "3-6 months [1]" in lead_text(answer, 2)
+
+
+def test_the_sellers_answer_to_the_faq_question_asked_is_quoted_though_set_aside():
+    """A passage set aside as the author's offer still answers the FAQ question the person asked in other words."""
+    question = "Can I take the pottery course while keeping a day job?"
+    chunks = [
+        chunk("Potters who keep a day job take the pottery course at weekends, and many of them love it.", n=0),
+        replace(
+            chunk(
+                "Yes, most students do. Sessions run one evening a week.",
+                section="FAQ > Can I do this while working a day job?",
+                n=1,
+            ),
+            set_aside=AUTHOR,
+        ),
+    ]
+    retriever = ListRetriever(chunks)
+    passages = [Passage(c, 0.9 - 0.01 * i, i + 1) for i, c in enumerate(chunks)]
+    query = FakeEmbedder().embed_batch([question])[0]
+    answer = "".join(ExtractiveGenerator(retriever.sentences).generate(question, passages, query))
+    assert "Yes, most students do [2]" in lead_text(answer, 2)

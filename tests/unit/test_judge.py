@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 from support.judging import TRADES, retrieval
 
@@ -12,7 +13,9 @@ from advisor.answer.judge import (
     Signals,
     asked_coverage,
     asked_people,
+    comparative,
     decide,
+    neighbour_coverage,
     refusal_text,
     signals,
     suggestions,
@@ -280,3 +283,79 @@ def test_a_person_no_passage_names_is_a_subject_the_corpus_lacks_at_any_similari
 )
 def test_asked_people(question, people):
     assert asked_people(question) == people
+
+
+@pytest.mark.parametrize(
+    ("coverage", "unknown", "near", "expected"),
+    [
+        (0.5, ["folks", "kind"], {"folks", "kind"}, 1.0),  # words the corpus says in other words count as known
+        (0.6, ["route", "dumb"], {"route"}, 0.8),
+        (0.5, ["stocks", "crypto"], set(), 0.5),  # no near corpus word: still unknown
+        (1.0, [], set(), 1.0),
+    ],
+)
+def test_neighbour_coverage_counts_words_with_a_near_corpus_word_as_known(coverage, unknown, near, expected):
+    assert neighbour_coverage(coverage, unknown, near) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("signals_", "refuse"),
+    [
+        # the corpus has the slang words in other words: the share known that counts is theirs
+        (Signals(top_similarity=0.45, term_coverage=0.6, unknown_terms=("route", "dumb"), known_coverage=0.8), False),
+        (Signals(top_similarity=0.45, term_coverage=0.6, unknown_terms=("stocks",), known_coverage=0.6), True),
+        # ... but how similar the question must be still reads the words as typed ("Which stocks should I buy?")
+        (Signals(top_similarity=0.29, term_coverage=0.67, unknown_terms=("stocks",), known_coverage=1.0), True),
+    ],
+)
+def test_decide_reads_the_share_known_with_near_words(signals_, refuse):
+    assert decide(signals_).refuse is refuse
+
+
+def test_signals_count_words_with_a_near_corpus_word_as_known():
+    def nearest(words):
+        return [({"folks": "people"}.get(w, "x"), 0.74 if w == "folks" else 0.3) for w in words]
+
+    found = retrieval(["Plumbers train for years."], ["folks", "gizmo"], top=0.45, coverage=0.5)
+    assert signals("What do plumber folks do with a gizmo?", found, TRADES, nearest=nearest).known_coverage == 0.75
+
+
+@pytest.mark.parametrize(
+    ("word", "similarity", "expected"),
+    [
+        ("safer", 0.21, True),  # "the safer bet"
+        ("harder", 0.25, True),
+        ("baker", 0.31, False),
+        ("plumber", 0.52, False),
+        ("pharmacists", 0.10, False),  # a plural in "-ers"/"-ists" is never a comparative
+        ("auditor", 0.10, False),
+    ],
+)
+def test_a_comparative_is_no_person(word, similarity, expected):
+    assert comparative(word, similarity) is expected
+
+
+def test_a_comparative_shaped_like_a_person_noun_is_no_subject_the_corpus_lacks():
+    def embed(texts):  # "safer" far from a person, "welder" near: one axis per meaning
+        return np.array([[0.0, 1.0] if t == "safer" else [1.0, 0.0] for t in texts], dtype=np.float32)
+
+    found = retrieval(["Plumbers and electricians both train for years."], ["safer", "welder"], top=0.5)
+    question = "Is plumbing or wiring the safer bet?"
+    assert "safer" in signals(question, found, TRADES).unknown_subjects
+    assert "safer" not in signals(question, found, TRADES, embed=embed).unknown_subjects
+    assert "welder" in signals("Is a welder the safer bet?", found, TRADES, embed=embed).unknown_subjects
+
+
+@pytest.mark.parametrize(
+    ("question", "missing"),
+    [
+        # what the person tells of themselves before a decision is what they weigh it on, not what they ask about
+        ("I've done plumbing in Java shops for six years. Should I become an electrician?", ()),
+        # ... but a name in the clause that asks, or before a question that is no decision, is asked about
+        ("I've done plumbing for six years. Should I become an electrician in Java?", ("Java",)),
+        ("I live in Java. What do electricians earn?", ("Java",)),
+    ],
+)
+def test_names_in_the_persons_story_are_not_asked_about(question, missing):
+    found = retrieval(["Electricians earn $30 an hour in the US."], [], top=0.6)
+    assert signals(question, found, TRADES).missing_names == missing

@@ -24,6 +24,8 @@ __all__ = ["Condenser", "RuleCondenser", "condense", "subjects_in"]
 
 _LEVEL_NOUN = r"level|role|position|job|track|path|career|stage|grade|profession|title"
 _POINTER = re.compile(rf"\b(?:that|this|the\s+same)\s+({_LEVEL_NOUN})s?\b", re.I)
+# where in a career a question is asked ("at the senior staff level"): carried with the subject to a pronoun
+_LEVEL_PHRASE = re.compile(rf"\b(?:at|in|on)\s+the\s+(?:[\w/+-]+\s+){{1,3}}(?:{_LEVEL_NOUN})\b", re.I)
 _BOTH = re.compile(rf"\b(?:both(?:\s+(?:{_LEVEL_NOUN})s)?|(?:these|those|the)\s+two(?:\s+(?:{_LEVEL_NOUN})s)?)\b", re.I)
 _THEY = re.compile(r"\b(they|them|their|theirs|themselves)\b", re.I)
 _COMPARATIVE = r"(?:more|less|most|least|better|worse|higher|lower|longer|shorter|faster)"
@@ -113,7 +115,15 @@ def _rewrite(
         changed = True
     if _THEY.search(body):
         group = " and ".join(plural(s) for s in subjects[:2])
-        body = _THEY.sub(lambda t: group + ("'" if t.group(1).lower().startswith("their") else ""), body)
+        at = _LEVEL_PHRASE.search(previous)
+        level = [at.group(0)] if at and not _LEVEL_PHRASE.search(body) and not _POINTER.search(body) else []
+
+        def named(t: re.Match) -> str:
+            if t.group(1).lower().startswith("their"):
+                return group + "'"
+            return f"{group} {level.pop()}" if level else group  # the level once, after the first
+
+        body = _THEY.sub(named, body)
         changed = True
     if _WHICH_ONE.search(body) and len(pair) == 2:
         body = f"{_strip_q(body)}: {pair[0]} or {pair[1]}?"
@@ -129,7 +139,7 @@ def _elliptical(
 ) -> str:
     """ "What about X?" / "And in India?" as the previous question about X or in India."""
     if own and earlier:
-        return _swap(previous, earlier, [f"{m.qualifier} {m.subject}".strip() for m in own])
+        return _swap(previous, earlier, [_in_context(m, earlier[0].subject, profile) for m in own])
     if _PREPOSITION.match(rest):
         return _with_phrase(previous, rest)
     one = re.fullmatch(r"(?:(?:a|an|the)\s+)?([\w-]+(?:\s+[\w-]+)?)\s+ones?", rest, re.I)
@@ -146,6 +156,21 @@ def _elliptical(
     if subjects:
         return f"What about {rest} for {' and '.join(plural(s) for s in subjects[:2])}?"
     return f"{_strip_q(previous)}: {rest}?"
+
+
+def _in_context(m: Mention, earlier: str, profile: Profile) -> str:
+    """A bare head noun ("a baker?") after a qualified subject ("senior pastry chef") as the profile's subject
+    with the most of the earlier qualifiers ("pastry baker"), else as written: the conversation's field goes on."""
+    written = f"{m.qualifier} {m.subject}".strip()
+    if m.qualifier or len(m.subject.split()) != 1:
+        return written
+    known = {normalize(s).lower(): s for s in profile.subjects}
+    words = earlier.split()[:-1]
+    for k in range(len(words)):
+        candidate = normalize(" ".join([*words[k:], m.subject]))
+        if candidate.lower() in known:
+            return known[candidate.lower()]
+    return written
 
 
 def _requalified(qualifier: str, subject: str, profile: Profile) -> str:

@@ -67,7 +67,7 @@ _SELF = re.compile(r"\b(?:I|I'm|I've|I'd|my|me)\b", re.I)
 
 def asking_clause(question: str) -> str:
     """The clause of a question that asks (its last one ending in "?"), without the person's preamble."""
-    parts = [p.strip() for p in re.split(r"(?<=[.!?:;])\s+|\s+-\s+", question.strip()) if p.strip()]
+    parts = [p.strip() for p in re.split(r"(?<=[.!?:;])\s+|\s+[-–—]\s+", question.strip()) if p.strip()]
     asks = [p for p in parts if p.endswith("?")]
     return (asks or parts or [""])[-1]
 
@@ -124,12 +124,17 @@ def asks_yes_or_no(question: str) -> bool:
     return bool(_YES_NO.match(bare)) and not bare.lower().startswith("which")
 
 
+# a condition or circumstance put before the question proper ("If I want X, …", "Once I'm qualified, …")
+_CONDITION_FIRST = re.compile(r"^(?:if|when|once|since|as|assuming|given)\b[^,?]*,\s*", re.I)
+
+
 def asks_for_information(question: str) -> bool:
     """The clause that asks opens with how, what, where, when, why or who, or with "which" and a thing other
     than a path (pure): it wants information (a list, a figure, a way), not a verdict on the person's choice,
     whatever "should I" or facts of theirs it holds ("What certifications should I go for if I'm aiming at
     X?", "Which frameworks should I pick up if I want to work as Y?"). "Which path suits me?" asks for a choice."""
     clause = re.sub(r"^(?:and|so|but|then)\s+", "", asking_clause(question), flags=re.I)
+    clause = _CONDITION_FIRST.sub("", clause)  # "If I want X, which cities …?" asks which cities
     return bool(_WH.match(clause)) or (clause.lower().startswith("which") and not _WHICH_CHOICE.match(clause))
 
 

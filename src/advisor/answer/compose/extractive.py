@@ -117,11 +117,17 @@ def _has(found: Sequence[str], subject: str) -> bool:
     return any(same_subject(f, subject) for f in found)
 
 
-def subject_fit(asked: Sequence[str], named: Sequence[str]) -> float:
-    """+1 when a passage's section names a subject asked about, -1 when it names only others."""
+def subject_fit(asked: Sequence[str], named: Sequence[str], levelled: bool = False) -> float:
+    """+1 when a passage's section names a subject asked about (or a kind of it), -1 when it names only others.
+    When another passage's section names the asked subject itself (`levelled`: "Head Pastry Chef" for a head
+    pastry chef), a section naming only a more general form of it ("Pastry Chef") is another level's: 0 (pure)."""
     if not asked or not named:
         return 0.0
-    return 1.0 if any(_has(named, s) for s in asked) else -1.0
+    if any(_words(s) <= _words(n) for s in asked for n in named):
+        return 1.0
+    if any(_has(named, s) for s in asked):
+        return 0.0 if levelled else 1.0
+    return -1.0
 
 
 UNIT_SAYS_WHAT = frozenset({"currency"})  # figure kinds whose unit says what is measured (money)
@@ -159,12 +165,20 @@ def figures_conflict(
     return []
 
 
-def asked_about(candidates: list[_Candidate]) -> list[_Candidate]:
+def asked_about(candidates: list[_Candidate], question: str = "") -> list[_Candidate]:
     """The candidates without set-aside sentences, unless the question is about them: a bio or a
     seller's statement ("It's a four-figure investment") that matches it better than any other
-    sentence stays. Calls to action, instructions and promises inform nothing and never stay."""
+    sentence stays, and so does the seller's first answer to a FAQ question worded like the asked one
+    ("Can I do this while working full-time?" -> "Yes, most attendees do."): the person asked the seller
+    that question. Calls to action, instructions and promises inform nothing and never stay."""
     best = max((c.score for c in candidates if not c.set_aside), default=float("-inf"))
-    return [c for c in candidates if not c.set_aside or (c.set_aside in ASKABLE and c.score >= best)]
+    faq = max((c.answers_sim for c in candidates if c.answers_sim is not None), default=1.0)
+    return [
+        c
+        for c in candidates
+        if not c.set_aside
+        or (c.set_aside in ASKABLE and (c.score >= best or (bool(question) and _answers_alike(c, question, faq))))
+    ]
 
 
 def _answers_alike(c: _Candidate, question: str, best: float) -> bool:
@@ -278,11 +292,17 @@ class ExtractiveGenerator:
     def _candidates(self, question: str, passages: list[Passage], qv: np.ndarray, intent: Intent) -> list[_Candidate]:
         qterms = content_terms(question)
         out: list[_Candidate] = []
+        levelled = any(
+            _words(s) <= _words(n)
+            for p in passages
+            for n in self.subjects(p.chunk.section or "")
+            for s in intent.subjects
+        )
         for p in passages:
             texts, vectors = self.sentences(p.chunk.id)
             heading_text = f"{p.chunk.title} {p.chunk.section or ''}"
             context = content_terms(heading_text)
-            fit = FIT * subject_fit(intent.subjects, self.subjects(p.chunk.section or ""))
+            fit = FIT * subject_fit(intent.subjects, self.subjects(p.chunk.section or ""), levelled)
             heading = (p.chunk.section or "").split(" > ")[-1]
             asked: tuple[str, float | None] | None = (heading, None) if heading.endswith("?") else None
             labels = item_labels(p.chunk.text, p.chunk.section)
@@ -327,7 +347,7 @@ class ExtractiveGenerator:
                     score -= 0.1  # long sentences read badly in a short answer
                 aside = p.chunk.set_aside or sentence_reason(text)
                 out.append(_Candidate(text, vec, p, order, score, kind, fit, *(answers or (None, None)), aside))
-        return asked_about(out)
+        return asked_about(out, question)
 
     def _subjects_of(self, c: _Candidate) -> frozenset[str]:
         """The subjects a sentence speaks about: its own mentions, else its section's."""
