@@ -15,7 +15,6 @@ from advisor.answer.judge import (
     asked_people,
     comparative,
     decide,
-    neighbour_coverage,
     refusal_text,
     signals,
     suggestions,
@@ -283,41 +282,6 @@ def test_a_person_no_passage_names_is_a_subject_the_corpus_lacks_at_any_similari
 )
 def test_asked_people(question, people):
     assert asked_people(question) == people
-
-
-@pytest.mark.parametrize(
-    ("coverage", "unknown", "near", "expected"),
-    [
-        (0.5, ["folks", "kind"], {"folks", "kind"}, 1.0),  # words the corpus says in other words count as known
-        (0.6, ["route", "dumb"], {"route"}, 0.8),
-        (0.5, ["stocks", "crypto"], set(), 0.5),  # no near corpus word: still unknown
-        (1.0, [], set(), 1.0),
-    ],
-)
-def test_neighbour_coverage_counts_words_with_a_near_corpus_word_as_known(coverage, unknown, near, expected):
-    assert neighbour_coverage(coverage, unknown, near) == pytest.approx(expected)
-
-
-@pytest.mark.parametrize(
-    ("signals_", "refuse"),
-    [
-        # the corpus has the slang words in other words: the share known that counts is theirs
-        (Signals(top_similarity=0.45, term_coverage=0.6, unknown_terms=("route", "dumb"), known_coverage=0.8), False),
-        (Signals(top_similarity=0.45, term_coverage=0.6, unknown_terms=("stocks",), known_coverage=0.6), True),
-        # ... but how similar the question must be still reads the words as typed ("Which stocks should I buy?")
-        (Signals(top_similarity=0.29, term_coverage=0.67, unknown_terms=("stocks",), known_coverage=1.0), True),
-    ],
-)
-def test_decide_reads_the_share_known_with_near_words(signals_, refuse):
-    assert decide(signals_).refuse is refuse
-
-
-def test_signals_count_words_with_a_near_corpus_word_as_known():
-    def nearest(words):
-        return [({"folks": "people"}.get(w, "x"), 0.74 if w == "folks" else 0.3) for w in words]
-
-    found = retrieval(["Plumbers train for years."], ["folks", "gizmo"], top=0.45, coverage=0.5)
-    assert signals("What do plumber folks do with a gizmo?", found, TRADES, nearest=nearest).known_coverage == 0.75
 
 
 @pytest.mark.parametrize(

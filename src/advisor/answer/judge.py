@@ -24,7 +24,7 @@ example questions closest to the one asked.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -104,7 +104,6 @@ class Signals:
     missing_names: tuple[str, ...] = ()  # places / employers named that no top passage mentions
     absent_topics: tuple[str, ...] = ()  # what a covered subject is asked about that the corpus never discusses
     topic_evidence: str = ""  # why (the nearest corpus word of each), for the refusal reason
-    known_coverage: float | None = None  # `term_coverage` counting a word with a near corpus word as known
     subjects: tuple[str, ...] = field(default=())  # the subjects the question names
 
 
@@ -145,8 +144,7 @@ def decide(s: Signals) -> Verdict:
         )
     if s.top_similarity < (MIN_SIMILARITY_KNOWN if s.term_coverage >= 1.0 else MIN_SIMILARITY):
         return Verdict(True, f"nothing similar in the corpus (best cosine {s.top_similarity:.2f})")
-    known = s.term_coverage if s.known_coverage is None else s.known_coverage
-    if s.top_similarity < CONFIDENT_SIMILARITY and known < MIN_COVERAGE:
+    if s.top_similarity < CONFIDENT_SIMILARITY and s.term_coverage < MIN_COVERAGE:
         return Verdict(
             True, f"the corpus does not know {', '.join(s.unknown_terms)}", missing=s.unknown_terms, kind="terms"
         )
@@ -362,12 +360,6 @@ def signals(
         elif asked and not any(_speaks_about(_core(sub), texts[i]) for i in about for sub in asked):
             names.append(f"{plural(asked[0])} {_preposition(text, name)}{name}")
     coverage, unknown_terms = asked_coverage(question, retrieval.term_coverage, retrieval.unknown_terms)
-    known = coverage  # the share known when a word the corpus has in other words counts as known
-    if nearest is not None and coverage < MIN_COVERAGE and retrieval.top_dense < CONFIDENT_SIMILARITY:
-        typed = list(retrieval.unknown_terms)
-        close = {w for w, (_, sim) in zip(typed, nearest(typed), strict=True) if sim >= NEIGHBOUR_SIMILARITY}
-        whole = neighbour_coverage(retrieval.term_coverage, typed, close)
-        known, _ = asked_coverage(question, whole, [w for w in typed if w not in close])
     topics, why = (), ""
     if embed is not None and nearest is not None and sentences is not None and found:  # a subject the corpus covers
         words = topic_candidates(question, retrieval.unknown_terms, profile)
@@ -384,7 +376,6 @@ def signals(
         missing_names=tuple(dict.fromkeys(names)),
         absent_topics=topics,
         topic_evidence=why,
-        known_coverage=known,
         subjects=tuple(m.subject for m in found),
     )
 
@@ -417,16 +408,6 @@ def _people_only(named: list[str], embed: Embed) -> list[str]:
 
 def _is_person(word: str) -> bool:
     return bool(_PERSON.match(word)) and word not in _NOT_PERSONS
-
-
-def neighbour_coverage(coverage: float, unknown: Sequence[str], near: Collection[str]) -> float:
-    """The share of the question's words the corpus knows (`coverage`, `unknown` the words it lacks), counting those
-    of `unknown` whose nearest corpus word is as near as a covered word's is (`near`, at `NEIGHBOUR_SIMILARITY`:
-    "folks" -> "people" 0.74, "route" -> "journey" 0.65) as known: slang and synonyms the corpus says in other
-    words (pure)."""
-    if not unknown or coverage >= 1.0:
-        return coverage
-    return coverage + (1.0 - coverage) * sum(1 for w in unknown if w in near) / len(unknown)
 
 
 def comparative(word: str, similarity: float) -> bool:
