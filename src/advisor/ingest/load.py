@@ -162,7 +162,8 @@ def _meta_value(value: object) -> str | None:
     return str(value)
 
 
-_ANGLE = re.compile(r"[<>]")
+# a "<" with no ">" before the next "<" or the end: each segment between angles is read once, so linear
+_UNCLOSED = re.compile(r"<(?=[^<>]*(?:<|\Z))")
 
 
 def escape_unclosed(html: str) -> str:
@@ -170,15 +171,7 @@ def escape_unclosed(html: str) -> str:
 
     Such a "<" starts no tag, and Python's `html.parser` (3.11.7) rescans the rest of the file for each one
     ("<a<a<a…", "<a b='…"): a 100 KB file of them took minutes. Escaped, it is the text it already was."""
-    angles = [(m.start(), m.group()) for m in _ANGLE.finditer(html)]
-    unclosed = [i for n, (i, c) in enumerate(angles) if c == "<" and (n + 1 == len(angles) or angles[n + 1][1] == "<")]
-    if not unclosed:
-        return html
-    parts, last = [], 0
-    for i in unclosed:
-        parts += [html[last:i], "&lt;"]
-        last = i + 1
-    return "".join([*parts, html[last:]])
+    return _UNCLOSED.sub("&lt;", html)
 
 
 def _read_html(html: str) -> tuple[str | None, str, dict[str, str]]:
