@@ -6,6 +6,7 @@ import pytest
 
 from advisor.answer.compose.decisions import follow_up, in_asked_range, user_terms, verdict_bonus
 from advisor.answer.compose.extractive import figures_conflict, subject_fit
+from advisor.answer.compose.levels import names_asked_level
 from advisor.answer.compose.lists import list_blocks
 from advisor.answer.intent import (
     asking_clause,
@@ -13,7 +14,9 @@ from advisor.answer.intent import (
     detect_intent,
     is_personal_decision,
     opens_a_question,
+    per_units,
     stated_facts,
+    states_per,
     statistics_in,
 )
 
@@ -164,6 +167,127 @@ def test_follow_up_asks_for_the_facts_the_sources_weigh_and_the_person_did_not_g
 def test_detect_intent(question, figure, comparison, decision):
     i = detect_intent(question)
     assert (i.figure, i.comparison, i.decision) == (figure, comparison, decision)
+
+
+@pytest.mark.parametrize(
+    ("question", "figure"),
+    [
+        # English asks for pay with "make", "bring home", "get paid", whatever words the corpus uses for it
+        ("What does a principal potter make?", "currency"),
+        ("what do potters make at the median?", "currency"),
+        ("what do they make once they're qualified?", "currency"),
+        ("How much do potters bring home a year?", "currency"),
+        ("What do glazers get paid in the UK?", "currency"),
+        ("What's the take-home pay of a principal potter?", "currency"),
+        ("Ballpark comp for an entry-level potter in Peru?", "currency"),
+        ("whats the typical paycheck for a senior potter?", "currency"),
+        ("What pay band should I expect with 9 years?", "currency"),
+        ("What's a fresh grad potter paid in Peru?", "currency"),
+        ("How much are apprentice potters paid?", "currency"),
+        ("Are apprentice potters paid?", None),  # yes or no
+        ("Which role pays more?", None),  # which one, not how much
+        # ... but not what people make or decide ("mistakes", "decisions", "of it")
+        ("What kind of mistakes do senior potters tend to make?", None),
+        ("What decisions do potters make?", None),
+        ("What do potters make of glaze costs?", None),
+    ],
+)
+def test_what_does_x_make_asks_for_pay(question, figure):
+    assert detect_intent(question).figure == figure
+
+
+@pytest.mark.parametrize(
+    ("question", "numbers", "units"),
+    [
+        # the start of a career is the case of the first years ("0-2 years")
+        ("What's a fresh grad potter paid in Peru?", {"0"}, {"year"}),
+        ("Ballpark comp for an entry-level potter?", {"0"}, {"year"}),
+        ("Are entry-level potters in demand?", set(), set()),  # no figure asked: no case
+        ("How much does an entry-level potter earn?", {"0"}, {"year"}),
+        ("How much does a junior potter make?", {"0"}, {"year"}),
+        ("How much does a potter make straight out of college?", {"0"}, {"year"}),
+        # a number of its own wins
+        ("How much does a junior potter with 3 years earn?", {"3"}, {"year"}),
+        ("How much does a senior potter earn?", set(), set()),
+    ],
+)
+def test_the_start_of_a_career_asks_for_the_first_years(question, numbers, units):
+    i = detect_intent(question, measure=lambda t: "currency" if "earn" in t or "paid" in t else None)
+    assert (set(i.numbers), set(i.units)) == (numbers, units)
+
+
+def test_an_entry_level_question_picks_the_row_of_the_first_years():
+    i = detect_intent("How much does an entry-level potter earn?")
+    assert in_asked_range("Potter Salaries: 0-2 Years — Salary Range: $30K", i)
+    assert not in_asked_range("Potter Salaries: 3-5 Years — Salary Range: $50K", i)
+
+
+@pytest.mark.parametrize(
+    ("question", "decision"),
+    [
+        # a terse either-or is the person's choice
+        ("Engineer or architect for me?", True),
+        ("Hands-on builder here, about three years in. Potter or glazer?", True),
+        ("Pottery or UX design for someone who loves being outdoors?", True),
+        # ... not a question that asks what, which thing or whether something is so
+        ("What is the difference between pottery or glazing?", False),
+        ("Is pottery paid hourly or yearly?", False),
+        ("Which kilns or wheels do potters use?", False),
+        ("Which of the two pays more: potter or glazer?", False),  # which one, asked before the two
+    ],
+)
+def test_a_terse_either_or_is_a_decision(question, decision):
+    assert is_personal_decision(question) is decision
+
+
+@pytest.mark.parametrize(
+    ("named", "asked", "elsewhere", "expected"),
+    [
+        # the row naming the asked level, when the passages name other levels of it
+        (["principal potter"], "principal potter", ["potter", "senior potter", "principal potter"], True),
+        (["potter"], "potter", ["potter", "principal potter"], True),
+        # another level's row, or no other level named anywhere
+        (["potter"], "principal potter", ["potter", "principal potter"], False),
+        (["senior potter", "potter"], "principal potter", ["potter", "senior potter"], False),
+        (["potter"], "potter", ["potter", "glazer"], False),
+        ([], "potter", ["potter", "senior potter"], False),
+    ],
+)
+def test_names_asked_level(named, asked, elsewhere, expected):
+    assert names_asked_level(named, asked, elsewhere) is expected
+
+
+@pytest.mark.parametrize(
+    ("question", "per"),
+    [
+        ("What's the hourly rate for a potter in the States?", {"hour"}),
+        ("How many hours a week would the course eat up?", {"week"}),
+        ("What is a potter's annual pay?", {"year"}),
+        ("How much do potters earn per month?", {"month"}),
+        ("How much do potters earn?", set()),
+    ],
+)
+def test_per_units(question, per):
+    assert per_units(question) == per
+
+
+@pytest.mark.parametrize(
+    ("text", "per", "expected"),
+    [
+        ("The median is about $61,600 a year, which works out to roughly $29.60 an hour.", {"hour"}, True),
+        ("The live session takes roughly 6 hours a week.", {"week"}, True),
+        ("Rates start at $40/hr.", {"hour"}, True),
+        ("Three sessions of 3 hours each, 24 live hours in total.", {"week"}, False),
+        (
+            "Starting pay is 40 to 50 percent of a qualified potter's hourly rate.",
+            {"hour"},
+            False,
+        ),  # no figure per hour
+        ("The median is about $61,600 a year.", {"hour"}, False),
+    ],
+)
+def test_states_per(text, per, expected):
+    assert states_per(text, frozenset(per)) is expected
 
 
 def test_the_profile_measure_names_the_asked_figure():

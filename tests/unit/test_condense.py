@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from advisor.answer.condense import RuleCondenser, condense, subjects_in
+from advisor.answer.condense import RuleCondenser, condense, latest_statements, restated, subjects_in
 from advisor.ingest.chunk import chunk_document
 from advisor.ingest.load import load_corpus
 from advisor.ingest.profile import derive_profile
@@ -235,6 +235,82 @@ def test_condense(profiles, corpus, history, question, standalone):
 )
 def test_condense_over_a_longer_conversation(profiles, corpus, history, question, standalone):
     assert condense(question, history, profiles[corpus]) == standalone
+
+
+@pytest.mark.parametrize(
+    ("corpus", "history", "question", "standalone"),
+    [
+        # the person restates their situation: the previous question, asked again with the new quantity
+        (
+            "own",
+            [U("I have 3 years of experience as an AI engineer. Should I move into architecture?")],
+            "Actually it's closer to nine years now, does that change things?",
+            "I have nine years of experience as an AI engineer. Should I move into architecture?",
+        ),
+        (
+            "other",
+            [U("What does an electrician with 2 years of experience earn in the UK?")],
+            "What about 6 years?",
+            "What does an electrician with 6 years of experience earn in the UK?",
+        ),
+        # a new statement of their years replaces the old one carried into a decision
+        (
+            "other",
+            [U("I have 4 years of wiring experience."), U("What does an electrician do?")],
+            "Is it right for me with around ten years behind me?",
+            "Is it right for me with around ten years behind me (electrician)?",
+        ),
+        (
+            "other",
+            [
+                U("I have 4 years of wiring experience."),
+                U("Actually I have around ten years of it."),
+                U("What does an electrician do?"),
+            ],
+            "Should I switch?",
+            "Actually I have around ten years of it. Should I switch (electrician)?",
+        ),
+        # a quantity in another unit is no restatement
+        (
+            "other",
+            [U("I have 4 years of wiring experience. Should I become an electrician?")],
+            "And in six months?",
+            "I have 4 years of wiring experience. Should I become an electrician in six months?",
+        ),
+    ],
+)
+def test_a_new_statement_of_the_persons_situation_replaces_the_old(profiles, corpus, history, question, standalone):
+    assert condense(question, history, profiles[corpus]) == standalone
+
+
+@pytest.mark.parametrize(
+    ("said", "question", "kept"),
+    [
+        (["I have 4 years as an engineer.", "I love coding."], "What if I had around ten years?", ["I love coding."]),
+        (["I have 4 years as an engineer.", "I have ten years now."], "", ["I have ten years now."]),
+        (
+            ["I have 4 years as an engineer.", "I love coding."],
+            "Should I switch?",
+            ["I have 4 years as an engineer.", "I love coding."],
+        ),
+        (["I spent six months in a bootcamp."], "I have two years now.", ["I spent six months in a bootcamp."]),
+    ],
+)
+def test_latest_statements(said, question, kept):
+    assert latest_statements(said, question) == kept
+
+
+@pytest.mark.parametrize(
+    ("question", "previous", "again"),
+    [
+        ("Closer to nine years, actually?", "I have 3 years. Should I move?", "I have nine years. Should I move?"),
+        ("And after 8 yrs?", "What do X make after 3 years?", "What do X make after 8 yrs?"),
+        ("And in India?", "What do X make after 3 years?", None),
+        ("What about 2 months?", "What do X make after 3 years?", None),
+    ],
+)
+def test_restated(question, previous, again):
+    assert restated(question, previous) == again
 
 
 def test_without_a_profile_only_place_ellipsis_is_resolved():

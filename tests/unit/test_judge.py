@@ -160,6 +160,13 @@ TECH_TEXTS = ["AI engineers build data pipelines and cloud systems.", "Cloud eng
             ["Fellows often earn more than associates."],
             (),
         ),
+        # ... and so is a word after a contracted auxiliary ("once they've made Fellow")
+        (
+            "How much does an actuary earn once they've made Fellow?",
+            Profile(subjects=("actuary", "fellow"), documents=(("c", "Actuary Career Guide"),)),
+            ["Fellows often earn more than associates."],
+            (),
+        ),
         # background, not what is asked: the asking clause names another subject
         ("I've spent 8 years as a DevOps engineer. Can I move into AI architecture?", TECH, TECH_TEXTS, ()),
         # documents about the role itself ("Electrician Career Guide") cover every kind of it
@@ -243,6 +250,20 @@ def test_asked_coverage_leaves_out_what_the_person_says_of_themselves(question, 
 
 
 @pytest.mark.parametrize(
+    ("question", "covered", "expected"),
+    [
+        # a personal decision about a subject the corpus covers: the person's wording refuses nothing
+        ("Tbh I hate meetings. Is going the electrician route a dumb move for me?", True, (0.75, ("tbh", "dumb"))),
+        # ... not one naming no covered subject, nor a question that is no decision
+        ("Tbh I hate meetings. Is going the welder route a dumb move for me?", False, (0.8, ("dumb",))),
+        ("What do commercial airline electricians earn?", True, (0.5, ("tbh", "dumb"))),
+    ],
+)
+def test_a_decision_about_a_covered_subject_is_not_refused_for_its_wording(question, covered, expected):
+    assert asked_coverage(question, 0.5, ["tbh", "dumb"], covered) == expected
+
+
+@pytest.mark.parametrize(
     ("question", "texts", "unknown", "missing"),
     [
         # a person no passage names, however close the rest of the question
@@ -323,3 +344,20 @@ def test_a_comparative_shaped_like_a_person_noun_is_no_subject_the_corpus_lacks(
 def test_names_in_the_persons_story_are_not_asked_about(question, missing):
     found = retrieval(["Electricians earn $30 an hour in the US."], [], top=0.6)
     assert signals(question, found, TRADES).missing_names == missing
+
+
+@pytest.mark.parametrize(
+    ("question", "unknown", "field", "value"),
+    [
+        # where a person stands in a career is no new kind of role: a fresh grad electrician is an electrician
+        ("What's a fresh grad electrician paid in the US?", ["fresh", "grad"], "unknown_subjects", ()),
+        ("What does an entry-level electrician earn?", ["entry-level"], "unknown_subjects", ()),
+        ("What does a marine electrician earn?", ["marine"], "unknown_subjects", ("marine electrician",)),
+        # a word of a subject's name is no place or employer no passage mentions ("UX" of "UX designer")
+        ("Electrician or UX design for someone who loves being outdoors?", [], "missing_names", ()),
+        ("Electrician or Acme design for someone who loves being outdoors?", [], "missing_names", ("Acme",)),
+    ],
+)
+def test_stages_and_subject_words_are_not_what_the_corpus_lacks(question, unknown, field, value):
+    found = retrieval(["Electricians earn $30 an hour in the US and work outdoors."], unknown, top=0.6)
+    assert getattr(signals(question, found, TRADES), field) == value

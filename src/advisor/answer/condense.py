@@ -42,6 +42,13 @@ _DEICTIC = re.compile(r"\b(it|this|that|there|these|those|then|here)\b", re.I)
 _PERSON = re.compile(r"^[a-z][a-z-]*(?:ers?|ors?|ists?|ians?|ants?|eers?|ects?|aries|ary|ees?|men|women|people)$", re.I)
 _PLACE_PHRASE = r"(?:the\s+)?[A-Z][\w.&'-]*(?:\s+[A-Z][\w.&'-]*)*"
 SHORT = 8  # a question this short that names no subject leans on the conversation
+RESTATED = 16  # a question this short that restates a quantity of the person's ("closer to nine years now") asks again
+# a quantity of the person's situation ("4 years", "around ten years", "six months"): its number and unit
+_QUANTITY = re.compile(
+    r"\b(\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a\s+few|several)"
+    r"\s*\+?\s*(years?|yrs?|months?|weeks?)\b",
+    re.I,
+)
 
 
 def condense(question: str, history: Sequence[Turn | dict], profile: Profile | None = None) -> str:
@@ -75,7 +82,38 @@ def _with_person(question: str, turns: Sequence[Turn]) -> str:
     if not (is_decision(question) or _ABOUT_ME.search(question)) or stated_facts(question):
         return question
     said = [c for c in stated_sentences("", [t for t in turns if t.role == "user"]) if not opens_a_question(c)]
+    said = latest_statements(said, question)
     return " ".join([*said[-2:], question]) if said else question
+
+
+def _unit(quantity: re.Match) -> str:
+    return quantity.group(2).lower().rstrip("s").replace("yr", "year")
+
+
+def restated(question: str, previous: str) -> str | None:
+    """The previous question with its quantity replaced by the one a short follow-up states in the same unit
+    ("I have 3 years … Should I move?" then "Actually it's closer to nine years now, does that change things?"
+    -> "I have nine years … Should I move?"): the person corrects their situation and asks again; None when
+    the follow-up states no such quantity (pure)."""
+    new = _QUANTITY.search(question)
+    if new is None or len(question.split()) > RESTATED:
+        return None
+    old = next((q for q in _QUANTITY.finditer(previous) if _unit(q) == _unit(new)), None)
+    if old is None:
+        return None
+    return previous[: old.start()] + new.group(0) + previous[old.end() :]
+
+
+def latest_statements(said: Sequence[str], question: str = "") -> list[str]:
+    """The person's statements without those a later one (or the question) replaces: a new quantity in the same
+    unit ("around ten years" after "4 years") is their situation now, not in addition (pure)."""
+    out = []
+    for i, sentence in enumerate(said):
+        later = " ".join([*said[i + 1 :], question])
+        units = {_unit(q) for q in _QUANTITY.finditer(sentence)}
+        if not (units and units <= {_unit(q) for q in _QUANTITY.finditer(later)}):
+            out.append(sentence)
+    return out
 
 
 def _subjects(text: str, profile: Profile) -> list[str]:
@@ -95,6 +133,8 @@ def _rewrite(
     if previous is None:
         return question
     own = mentions(question, profile)
+    if not own and (again := restated(question, previous)):
+        return again
     earlier = mentions(previous, profile)
 
     m = _ELLIPSIS.match(question)

@@ -35,6 +35,32 @@ _FIGURE_Q = re.compile(
     r"(?:\w+\s+)?(?:range|median|average|rate|number|figure)s?)\b",
     re.I,
 )
+# "What does a potter make?", "how much do they bring home?": English asks for pay with these verbs, whatever
+# words the corpus uses for it; the verb ends the clause or a phrase of time, place or stage follows it, not an
+# object ("What decisions do they make?", "what do they make of it?" ask no figure)
+_PAY_Q = re.compile(
+    r"\b(?:what(?:'s|’s|\s+is|\s+are)|how\s+much\s+(?:is|are))\s+(?:[\w/'’-]+\s+){1,6}?paid\b|"
+    r"\b(?:what|how\s+much)\s+(?:do|does|did|would|will|can|could|might)\s+(?:[\w/'’-]+\s+){1,6}?"
+    r"(?:make|get\s+paid|take\s+home|bring\s+home|bring\s+in|pull\s+in)"
+    r"(?=\s*(?:[?,.;!]|$|(?:a|an|per|each|in|at|on|as|after|once|when|with|by|starting|today|now|these|annually|"
+    r"yearly|monthly|hourly|there|here|overseas|abroad|globally|typically|usually|roughly|about|around)\b))",
+    re.I,
+)
+# a person at the start of a career, as people say it: the case of the first years ("0-2 years")
+_EARLY = re.compile(
+    r"\b(?:entry[- ]level|junior|fresh(?:er)?\s+grads?|new\s+grads?|(?:recent|fresh|new)\s+graduates?|"
+    r"graduate\s+(?:role|job|position)s?|straight\s+out\s+of\s+(?:college|school|university|uni)|"
+    r"just\s+starting(?:\s+out)?|starting\s+out|with\s+no\s+experience|first\s+job)\b",
+    re.I,
+)
+
+
+# ... and with these nouns ("take-home pay", "ballpark comp", "pay band"), not "which pays more?" (which one)
+_PAY_NOUN = re.compile(
+    r"\b(?:take[- ]home(?:\s+pay)?|pay\s*checks?|comp|compensation|pay\s+(?:band|range|scale|grade|package)s?|"
+    r"wages?|income|earnings)\b",
+    re.I,
+)
 _DURATION_Q = re.compile(r"\bhow\s+long\b|\bhow\s+many\s+(?:years|months|weeks|days|hours)\b", re.I)
 # a rate per unit of time ("hourly rate") is pay, not a share
 _PERCENT_Q = re.compile(r"\bpercent\w*|\bshare\b|(?<!hourly\s)(?<!daily\s)(?<!weekly\s)\brate\b|%", re.I)
@@ -138,6 +164,21 @@ def asks_for_information(question: str) -> bool:
     return bool(_WH.match(clause)) or (clause.lower().startswith("which") and not _WHICH_CHOICE.match(clause))
 
 
+# "Engineer or architect for me?", "Baker or chef?": a terse either-or, which the person decides between
+_EITHER_OR = re.compile(
+    r"^(?:(?:an?|the)\s+)?[\w/-]+(?:\s+[\w/-]+){0,3}\s+or\s+(?:(?:an?|the)\s+)?[\w/-]+(?:\s+[\w/-]+){0,3}"
+    r"(?:,?\s+for\s+(?:me|someone|somebody|a\s+person)\b[^?]*)?\s*\??$",
+    re.I,
+)
+
+
+def either_or(question: str) -> bool:
+    """The clause that asks is a bare choice between two things ("Engineer or architect for me?"), and no
+    question opens before it ("Which pays more: X or Y?" asks which one, about the two) (pure)."""
+    clause = asking_clause(question)
+    return bool(_EITHER_OR.match(clause)) and not opens_a_question(clause) and not opens_a_question(question)
+
+
 def is_personal_decision(question: str) -> bool:
     """The person asks about themselves, yes/no or which one: "I'm 41. Am I too old to start?" (pure).
 
@@ -145,7 +186,7 @@ def is_personal_decision(question: str) -> bool:
     thing other than a path ("Which tool should I learn first?"), wants information, not a verdict."""
     if asks_for_information(question):
         return False
-    if _DECIDE.search(question):
+    if _DECIDE.search(question) or either_or(question):
         return True
     return bool(_SELF.search(question)) and bool(_YES_NO.match(asking_clause(question)))
 
@@ -198,6 +239,7 @@ class Intent:
     names: tuple[str, ...] = ()  # places and employers the question names ("Peru"), subjects' words left out
     contrast: bool = False  # asks the size of a difference ("How much more…?"), not which one ("Which … more?")
     statistics: frozenset[str] = frozenset()  # the statistics a figure question names ("median", "75th percentile")
+    per: frozenset[str] = frozenset()  # the time a figure question asks it per ("hourly", "hours a week": hour, week)
 
 
 _FACTS = (
@@ -286,23 +328,54 @@ def detect_intent(question: str, subjects: Subjects = no_subjects, measure: Meas
         figure = "duration"
     elif (kind := measure(question)) and not (decision and _YES_NO.match(asking_clause(question))):
         figure = kind  # "what do they earn?": a word the corpus uses for one kind of figure
+    elif (_PAY_Q.search(question) or _PAY_NOUN.search(question)) and not (
+        decision and _YES_NO.match(asking_clause(question))
+    ):
+        figure = "currency"  # "what does X make?": English asks for pay so, whatever the corpus calls it
     elif _FIGURE_Q.search(question):
         figure = "percent" if _PERCENT_Q.search(question) else "any"
     facts = stated_facts(question)
+    numbers, units = (
+        question_numbers(question),
+        frozenset(u.lower().rstrip("s") for _, u in _UNIT.findall(with_digits(question))),
+    )
+    if figure and early_case(question):
+        numbers, units = frozenset({"0"}), frozenset({"year"})  # "an entry-level X": the row of the first years
     return Intent(
         figure=figure,
         comparison=bool(_COMPARE.search(question)) or (len(found) >= 2 and not _TRANSITION.search(question)),
         decision=decision or (bool(facts) and not asks_for_information(question)),
         listing=list_nouns(question, found) if figure is None and _LIST_Q.search(question) else (),
         subjects=found,
-        numbers=question_numbers(question),
+        numbers=numbers,
         facts=facts,
         at_least=frozenset(re.findall(r"\b(?:over|more\s+than|at\s+least|above)\s+(\d+)", question, re.I)),
-        units=frozenset(u.lower().rstrip("s") for _, u in _UNIT.findall(with_digits(question))),
+        units=units,
         names=asked_names(question, found),
         contrast=bool(_HOW_MUCH_MORE.search(question)),
         statistics=statistics_in(question),
+        per=per_units(question) if figure else frozenset(),
     )
+
+
+_TIMES = "hour|day|week|month|year"
+_PER_Q = re.compile(rf"\b(?:(?:a|an|per|each|every)\s+({_TIMES})|(hour|dai|week|month|year)ly|(annual)(?:ly)?)\b", re.I)
+_PER_TEXT = re.compile(rf"\d[\d,.]*\s*%?\+?\s*(?:\w+\s+){{0,2}}?(?:(?:a|an|per|each)\s+|/\s*)({_TIMES}|hr)\b", re.I)
+
+
+def per_units(question: str) -> frozenset[str]:
+    """The time a question asks a figure per ("the hourly rate" -> hour, "how many hours a week" -> week,
+    "annual pay" -> year) (pure)."""
+    out = set()
+    for m in _PER_Q.finditer(question):
+        unit = (m.group(1) or m.group(2) or m.group(3)).lower()
+        out.add({"dai": "day", "annual": "year"}.get(unit, unit))
+    return frozenset(out)
+
+
+def states_per(text: str, per: frozenset[str]) -> bool:
+    """A sentence gives a figure per the asked time ("$29.60 an hour", "6 hours a week") (pure)."""
+    return any({"hr": "hour"}.get(m.group(1).lower(), m.group(1).lower()) in per for m in _PER_TEXT.finditer(text))
 
 
 # the statistic a figure is ("the median", "the 75th percentile"), as English names it
@@ -327,6 +400,12 @@ def asked_names(question: str, subjects: Sequence[str] = ()) -> tuple[str, ...]:
     return tuple(
         dict.fromkeys(n for n in names_in(question) if any(w.lower() not in taken for w in re.findall(r"[\w-]+", n)))
     )
+
+
+def early_case(question: str) -> bool:
+    """The question asks about the start of a career ("an entry-level X", "fresh grad", "straight out of
+    college") and gives no number of its own: the case of the first years (pure)."""
+    return bool(_EARLY.search(question)) and not re.search(r"\d", question)
 
 
 def content_terms(text: str) -> set[str]:

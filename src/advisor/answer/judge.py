@@ -69,7 +69,10 @@ PERSON = ("a person", "someone who does a job", "a worker")  # what a person nou
 # English person-noun endings: an unknown word shaped like one names a subject the corpus lacks.
 _PERSON = re.compile(r"^[a-z]{3,}(?:er|or|ist|ian|ant|eer|ee)s?$")
 # Words that say where a person stands, not what they do: "an aspiring X" is still an X.
-STAGE_WORDS = frozenset("aspiring prospective future would-be budding new young experienced successful".split())
+STAGE_WORDS = frozenset(
+    """aspiring prospective future would-be budding new young experienced successful fresh grad grads graduate
+    recent newly entry entry-level junior""".split()
+)
 # Words that grade a person rather than name a kind of work: "a good chef" is still a chef.
 GRADE_WORDS = frozenset(
     """
@@ -340,11 +343,12 @@ def signals(
     # the places, employers and tools of the person's own story are what they weigh their decision on, not what
     # they ask about ("I have wired Siemens panels for six years. Should I train as a welder?")
     told = is_personal_decision(text) and self_preamble(text)
+    subject_words = {w.lower() for s in profile.subjects for w in s.split()}
     for name in names_in(normalize(asking_clause(text)) if told else text) + re.findall(
         r"(?<![$£€₹\d])\b(?:19|20)\d\d\b(?!\s*%)", text
     ):  # and years
-        if _inside(text, name, spans):
-            continue
+        if _inside(text, name, spans) or name.lower() in subject_words:
+            continue  # a word of a subject's name ("UX" of "UX designer") is no place or employer
         # a passage must mention the name, and speak about the asked subject too if there is one
         about = [
             i
@@ -359,7 +363,8 @@ def signals(
             names.append(name)
         elif asked and not any(_speaks_about(_core(sub), texts[i]) for i in about for sub in asked):
             names.append(f"{plural(asked[0])} {_preposition(text, name)}{name}")
-    coverage, unknown_terms = asked_coverage(question, retrieval.term_coverage, retrieval.unknown_terms)
+    covered = any(m.known and normalize(m.text).lower() in asked_clause for m in found)
+    coverage, unknown_terms = asked_coverage(question, retrieval.term_coverage, retrieval.unknown_terms, covered)
     topics, why = (), ""
     if embed is not None and nearest is not None and sentences is not None and found:  # a subject the corpus covers
         words = topic_candidates(question, retrieval.unknown_terms, profile)
@@ -423,10 +428,17 @@ def self_preamble(question: str) -> bool:
     return bool(preamble.strip()) and _SELF.search(preamble) is not None
 
 
-def asked_coverage(question: str, coverage: float, unknown: Sequence[str]) -> tuple[float, tuple[str, ...]]:
+def asked_coverage(
+    question: str, coverage: float, unknown: Sequence[str], covered: bool = False
+) -> tuple[float, tuple[str, ...]]:
     """The share of the words the corpus knows, and those it does not; when the person first speaks of
     themselves ("I enrolled in two online courses and quit. Would this one be different?"), the clause
-    that asks alone, if the corpus knows more of it: their story is not what they ask about (pure)."""
+    that asks alone, if the corpus knows more of it: their story is not what they ask about. A personal
+    decision whose clause that asks names a subject the corpus covers (`covered`: "Is going the X route a
+    dumb move for me?") is about that subject: its other words are how the person puts it, and no share
+    of them refuses it (pure)."""
+    if covered and is_personal_decision(question):
+        return max(coverage, MIN_COVERAGE), tuple(unknown)
     if not self_preamble(question):
         return coverage, tuple(unknown)
     clause = asking_clause(question)
@@ -473,10 +485,15 @@ _AUXILIARY = re.compile(
 )
 
 
+_CONTRACTED = re.compile(r"\w['’](?:ve|re|s|d|m|ll)\b", re.I)  # "once they've made Fellow": a verb follows
+
+
 def _after_auxiliary(question: str, m: Mention) -> bool:
     """The mention's qualifier follows an auxiliary, so it is a verb or a complement, not a kind of the
     subject: "who has made Charge Nurse", "once you are qualified plumber" (pure)."""
-    return bool(m.qualifier) and _AUXILIARY.search(question[: m.start]) is not None
+    return bool(m.qualifier) and (
+        _AUXILIARY.search(question[: m.start]) is not None or _CONTRACTED.search(m.qualifier) is not None
+    )
 
 
 def _passage_words(p: Passage) -> set[str]:

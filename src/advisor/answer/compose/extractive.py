@@ -37,6 +37,7 @@ from advisor.answer.compose.decisions import (
     user_terms,
     verdict_bonus,
 )
+from advisor.answer.compose.levels import LEVEL, names_asked_level
 from advisor.answer.compose.lists import ListBlock, item_labels, list_blocks
 from advisor.answer.intent import (
     COMPARATIVE,
@@ -52,6 +53,7 @@ from advisor.answer.intent import (
     no_subjects,
     question_numbers,
     stated_sentences,
+    states_per,
     statistics_in,
 )
 from advisor.quantities import figure_kind
@@ -69,6 +71,7 @@ FIT = 0.06  # score added (or taken) when a passage's section names the asked su
 NAMED = 0.1  # a figure's sentence (or its passage's heading) names the place or employer asked ("in Peru"); dev
 FAQ_ANSWER = 0.1  # the first answer to a FAQ question worded like the asked yes/no question; dev
 LISTED = 0.1  # a sentence lists what a "which X" question asks for ("These tools …: A, B, C, D"); dev
+PER = 0.1  # a figure per the asked time ("$29.60 an hour" for the hourly rate); dev
 CONTRAST = 0.1  # a sentence states a difference in figures when the question asks how much more or less; dev
 
 
@@ -333,6 +336,8 @@ class ExtractiveGenerator:
                         score += 0.1  # "over 12 years" is the "12+" row, not the "8-12" one
                     if intent.statistics & statistics_in(text):
                         score += 0.1  # "the median pay" is the median row, not the average or the range
+                    if intent.per and states_per(text, intent.per):
+                        score += PER  # "the hourly rate" is the figure "an hour", not the one "a year"
                 elif not intent.decision and in_asked_range(text, intent):
                     score += 0.1  # "what does X make four years in?": the "3-5 Years" row, whatever the figure
                 if intent.decision and _DECISION_CUES.search(text):
@@ -347,7 +352,20 @@ class ExtractiveGenerator:
                     score -= 0.1  # long sentences read badly in a short answer
                 aside = p.chunk.set_aside or sentence_reason(text)
                 out.append(_Candidate(text, vec, p, order, score, kind, fit, *(answers or (None, None)), aside))
+        if intent.figure and len(intent.subjects) == 1:
+            out = self._asked_level(out, intent)
         return asked_about(out, question)
+
+    def _asked_level(self, candidates: list[_Candidate], intent: Intent) -> list[_Candidate]:
+        """Figure sentences naming the asked level itself gain `LEVEL` when others name another level of it."""
+        named = [self.subjects(c.text) for c in candidates]
+        elsewhere = [s for ns in named for s in ns]
+        return [
+            replace(c, score=c.score + LEVEL)
+            if c.kind and intent.figure in (c.kind, "any") and names_asked_level(ns, intent.subjects[0], elsewhere)
+            else c
+            for c, ns in zip(candidates, named, strict=True)
+        ]
 
     def _subjects_of(self, c: _Candidate) -> frozenset[str]:
         """The subjects a sentence speaks about: its own mentions, else its section's."""
@@ -480,7 +498,9 @@ class ExtractiveGenerator:
                         chosen.append(hit)
         if not chosen:
             chosen.append(pool[0])
-        floor = min(pool[0].score - 0.25, pool[1].score if len(pool) > 1 else 0.0)  # two sentences at least
+        # two sentences at least: the floor lets in the best one that does not repeat the first
+        second = next((c for c in pool[1:] if float(c.vector @ pool[0].vector) <= 0.92), None)
+        floor = min(pool[0].score - 0.25, second.score if second is not None else 0.0)
         while len(chosen) < limit:
             best, best_val = None, -1e9
             for c in pool:
