@@ -13,6 +13,7 @@ from advisor.answer.intent import (
     asks_for_information,
     detect_intent,
     is_personal_decision,
+    list_nouns,
     opens_a_question,
     per_units,
     stated_facts,
@@ -223,24 +224,6 @@ def test_an_entry_level_question_picks_the_row_of_the_first_years():
 
 
 @pytest.mark.parametrize(
-    ("question", "decision"),
-    [
-        # a terse either-or is the person's choice
-        ("Engineer or architect for me?", True),
-        ("Hands-on builder here, about three years in. Potter or glazer?", True),
-        ("Pottery or UX design for someone who loves being outdoors?", True),
-        # ... not a question that asks what, which thing or whether something is so
-        ("What is the difference between pottery or glazing?", False),
-        ("Is pottery paid hourly or yearly?", False),
-        ("Which kilns or wheels do potters use?", False),
-        ("Which of the two pays more: potter or glazer?", False),  # which one, asked before the two
-    ],
-)
-def test_a_terse_either_or_is_a_decision(question, decision):
-    assert is_personal_decision(question) is decision
-
-
-@pytest.mark.parametrize(
     ("named", "asked", "elsewhere", "expected"),
     [
         # the row naming the asked level, when the passages name other levels of it
@@ -255,6 +238,22 @@ def test_a_terse_either_or_is_a_decision(question, decision):
 )
 def test_names_asked_level(named, asked, elsewhere, expected):
     assert names_asked_level(named, asked, elsewhere) is expected
+
+
+@pytest.mark.parametrize(
+    ("question", "nouns"),
+    [
+        # "which X should …" asks for a list, singular or not
+        ("Which kiln certification should an aspiring potter on gas get?", ("certifications",)),
+        ("Which glazes should a potter learn?", ("glazes",)),
+        # a path between careers, or which one, is a choice
+        ("Which path should I take?", ()),
+        ("Which one should I pick?", ()),
+        ("What should I learn?", ()),
+    ],
+)
+def test_which_noun(question, nouns):
+    assert list_nouns(question) == nouns
 
 
 @pytest.mark.parametrize(

@@ -164,21 +164,6 @@ def asks_for_information(question: str) -> bool:
     return bool(_WH.match(clause)) or (clause.lower().startswith("which") and not _WHICH_CHOICE.match(clause))
 
 
-# "Engineer or architect for me?", "Baker or chef?": a terse either-or, which the person decides between
-_EITHER_OR = re.compile(
-    r"^(?:(?:an?|the)\s+)?[\w/-]+(?:\s+[\w/-]+){0,3}\s+or\s+(?:(?:an?|the)\s+)?[\w/-]+(?:\s+[\w/-]+){0,3}"
-    r"(?:,?\s+for\s+(?:me|someone|somebody|a\s+person)\b[^?]*)?\s*\??$",
-    re.I,
-)
-
-
-def either_or(question: str) -> bool:
-    """The clause that asks is a bare choice between two things ("Engineer or architect for me?"), and no
-    question opens before it ("Which pays more: X or Y?" asks which one, about the two) (pure)."""
-    clause = asking_clause(question)
-    return bool(_EITHER_OR.match(clause)) and not opens_a_question(clause) and not opens_a_question(question)
-
-
 def is_personal_decision(question: str) -> bool:
     """The person asks about themselves, yes/no or which one: "I'm 41. Am I too old to start?" (pure).
 
@@ -186,7 +171,7 @@ def is_personal_decision(question: str) -> bool:
     thing other than a path ("Which tool should I learn first?"), wants information, not a verdict."""
     if asks_for_information(question):
         return False
-    if _DECIDE.search(question) or either_or(question):
+    if _DECIDE.search(question):
         return True
     return bool(_SELF.search(question)) and bool(_YES_NO.match(asking_clause(question)))
 
@@ -316,7 +301,21 @@ def list_nouns(question: str, subjects: Sequence[str] = ()) -> tuple[str, ...]:
         verb = i + 1 < len(words) and words[i + 1].lower() in _COMPARATIVES  # "which role pays more"
         if plural and not verb and low not in _NOT_NOUNS and low not in taken and stem not in taken:
             out.append(low)
-    return tuple(out)
+    return tuple(out) or which_noun(question, taken)
+
+
+def which_noun(question: str, taken: set[str] = frozenset()) -> tuple[str, ...]:
+    """The thing a "which X should …" question asks for, in the singular ("Which cloud certification should
+    I get?" -> certifications): the last word before the verb, when it is no path between careers (pure)."""
+    clause = re.sub(r"^(?:and|so|then)\s+", "", asking_clause(question), flags=re.I)
+    if not clause.lower().startswith("which") or _WHICH_CHOICE.match(clause):
+        return ()
+    words = re.findall(r"[A-Za-z][\w/-]*", clause)[1:]
+    head = next((i for i, w in enumerate(words) if w.lower() in _AUX), None)
+    noun = words[head - 1].lower() if head else ""
+    if len(noun) > 3 and noun.isalpha() and noun not in taken and not noun.endswith("s"):
+        return (noun + "s",)
+    return ()
 
 
 def detect_intent(question: str, subjects: Subjects = no_subjects, measure: Measure = no_measure) -> Intent:
