@@ -348,7 +348,7 @@ def signals(
         r"(?<![$£€₹\d])\b(?:19|20)\d\d\b(?!\s*%)", text
     ):  # and years
         if _inside(text, name, spans) or name.lower() in subject_words:
-            continue  # a word of a subject's name ("UX" of "UX designer") is no place or employer
+            continue  # a word of a subject's name ("QA" of "QA tester") is no place or employer
         # a passage must mention the name, and speak about the asked subject too if there is one
         about = [
             i
@@ -485,7 +485,7 @@ _AUXILIARY = re.compile(
 )
 
 
-_CONTRACTED = re.compile(r"\w['’](?:ve|re|s|d|m|ll)\b", re.I)  # "once they've made Fellow": a verb follows
+_CONTRACTED = re.compile(r"\w['’](?:ve|re|s|d|m|ll)\b", re.I)  # "once they've made partner": a verb follows
 
 
 def _after_auxiliary(question: str, m: Mention) -> bool:
