@@ -26,6 +26,7 @@ from advisor.store.reader import IndexReader
 from advisor.store.snapshot import Snapshot
 from advisor.text import count_tokens, is_advice
 from advisor.timing import ms_since
+from advisor.vectors import unit_rows
 
 Mode = Literal["hybrid", "dense", "bm25"]
 RRF_K = 60
@@ -111,8 +112,7 @@ def _chunk_vectors(snap: Snapshot) -> np.ndarray:
     dim = snap.sentence_vectors.shape[1] if snap.sentence_vectors.ndim == 2 else 0
     out = np.zeros((len(snap.chunks), dim), dtype=np.float32)
     np.add.at(out, snap.sentence_chunk, snap.sentence_vectors)
-    norms = np.linalg.norm(out, axis=1, keepdims=True)
-    return out / np.where(norms == 0, 1, norms)
+    return unit_rows(out)
 
 
 class ExtraEmbedder(Protocol):
@@ -126,8 +126,7 @@ class ExtraEmbedder(Protocol):
 
 
 def _unit(m: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(m, axis=1, keepdims=True)
-    return (m / np.where(norms == 0, 1, norms)).astype(np.float32)
+    return unit_rows(np.asarray(m, dtype=np.float32))
 
 
 class Retriever(Protocol):

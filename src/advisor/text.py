@@ -101,6 +101,11 @@ def singular(word: str) -> str:
     return word
 
 
+def base_word(word: str) -> str:
+    """A word as passages and questions are matched on: lower case, singular, no quote marks around it."""
+    return singular(word.lower().strip("'"))
+
+
 def plural(phrase: str) -> str:
     """The plural of a noun phrase (its last word) by English spelling rules."""
     if phrase.lower().endswith(("s", "x", "sh", "ch")):

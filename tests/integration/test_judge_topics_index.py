@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from advisor.answer.judge import PERSON, comparative
+from advisor.answer.people import PERSON, comparative
 
 
 @pytest.mark.parametrize(

@@ -8,17 +8,9 @@ import numpy as np
 import pytest
 from support.judging import TRADES, retrieval
 
-from advisor.answer.judge import (
-    RuleJudge,
-    Signals,
-    asked_coverage,
-    asked_people,
-    comparative,
-    decide,
-    refusal_text,
-    signals,
-    suggestions,
-)
+from advisor.answer.judge import RuleJudge, Signals, asked_coverage, decide, signals
+from advisor.answer.people import asked_people, comparative
+from advisor.answer.refusal import refusal_text, suggestions
 from advisor.schema import Profile, Verdict
 
 

@@ -7,16 +7,9 @@ import re
 import pytest
 from support.judging import TRADES, passage, retrieval
 
-from advisor.answer.judge import (
-    Signals,
-    WordEvidence,
-    absent_topics,
-    decide,
-    refusal_text,
-    signals,
-    topic_candidates,
-    word_evidence,
-)
+from advisor.answer.judge import Signals, decide, signals
+from advisor.answer.refusal import refusal_text
+from advisor.answer.topics import WordEvidence, absent_topics, topic_candidates, word_evidence
 from advisor.schema import Profile, Verdict
 from advisor.store.embedding import HashEmbedder
 

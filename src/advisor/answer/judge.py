@@ -24,16 +24,29 @@ example questions closest to the one asked.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 
 from advisor.answer.intent import NAME, asking_clause, is_personal_decision, names_in, spelled_out
-from advisor.profile import Mention, ProfileBound, mentions
+from advisor.answer.people import (
+    GRADE_WORDS,
+    PEOPLE,
+    PERSON_NOUN,
+    STAGE_WORDS,
+    after_auxiliary,
+    asked_people,
+    is_person,
+    near_subjects,
+    people_only,
+)
+from advisor.answer.refusal import refusal_text
+from advisor.answer.topics import Embed, Nearest, Sentences, absent_topics, topic_candidates, word_evidence
+from advisor.profile import ProfileBound, mentions
 from advisor.schema import Passage, Profile, Retrieval, Verdict
-from advisor.text import STOPWORDS, normalize, plural, singular
+from advisor.text import STOPWORDS, base_word, normalize, plural
 
 INJECTION = re.compile(
     r"\b(ignore|disregard|forget|bypass)\b.{0,40}\b(sources?|instructions?|rules?|context|documents?|corpus|prompt)\b"
@@ -50,46 +63,8 @@ CONFIDENT_SIMILARITY = 0.55  # above this the question is in-domain even with un
 # share of content words the corpus must know when similarity is middling: on dev, answerable
 # questions below CONFIDENT_SIMILARITY have coverage >= 0.80, unanswerable ones <= 0.67
 MIN_COVERAGE = 0.75
-SUGGESTIONS = 4
-# An absent topic (`absent_topics`), set on evals/dev/golden-topics.jsonl: a word of the clause that asks
-# - whose nearest corpus word is below NEIGHBOUR_SIMILARITY (the absent topics refused: 0.40-0.53; a word of an
-#   answerable question passing the other two tests: 0.57 and up),
-# - that is about what is asked: its cosine to the question >= CENTRALITY (an adverb or a verb of the frame: 0-0.25),
-# - and whose removal brings the question closer to its best top passage by more than SUPPORT_DROP (the absent
-#   topics refused: 0.026-0.15; a word the passages support: <= 0.016)
-NEIGHBOUR_SIMILARITY = 0.55
-CENTRALITY = 0.30
-SUPPORT_DROP = 0.02
-# A singular word in "-er" this far in meaning from a person is an adjective or an adverb ("the safer bet",
-# "harder"), not a person the corpus lacks: comparatives and adverbs 0.14-0.27, people 0.31-0.57 (MiniLM, table in
-# tests/integration/test_judge_topics_index.py)
-PERSON_SIMILARITY = 0.29
-PERSON = ("a person", "someone who does a job", "a worker")  # what a person noun means, in plain English
 
-# English person-noun endings: an unknown word shaped like one names a subject the corpus lacks.
-_PERSON = re.compile(r"^[a-z]{3,}(?:er|or|ist|ian|ant|eer|ee)s?$")
-# Words that say where a person stands, not what they do: "an aspiring X" is still an X.
-STAGE_WORDS = frozenset(
-    """aspiring prospective future would-be budding new young experienced successful fresh grad grads graduate
-    recent newly entry entry-level junior""".split()
-)
-# Words that grade a person rather than name a kind of work: "a good chef" is still a chef.
-GRADE_WORDS = frozenset(
-    """
-    good great better best top strong successful typical average plain ordinary regular normal standard real
-    true effective excellent bad poor solid decent skilled talented qualified professional beginner trainee
-    """.split()
-)
-# Words shaped like person nouns that are not people ("a career", "a degree"), or grade one ("a beginner").
-_NOT_PERSONS = (
-    frozenset("career number order offer answer matter other paper letter quarter semester degree fee".split())
-    | GRADE_WORDS
-    | STAGE_WORDS
-)
-_PEOPLE = re.compile(r"^[a-z]{3,}(?:ists|ians|ants|eers)$")  # plural, and rarely anything but people
 _WORD = re.compile(r"[a-z0-9]+")
-_DETERMINERS = frozenset("the a an what which any their his her my your our its some much many no".split())
-_CLAUSE_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*[A-Za-z]")  # a word as the retriever's vocabulary check reads it
 _SELF = re.compile(r"\b(?:I|I'm|I've|I'd|my|me)\b", re.I)  # the person speaking of themselves
 
 
@@ -154,111 +129,6 @@ def decide(s: Signals) -> Verdict:
     return Verdict(False, "answerable")
 
 
-Embed = Callable[[Sequence[str]], np.ndarray]
-Nearest = Callable[[Sequence[str]], list[tuple[str, float]]]  # each word's nearest corpus word and its cosine
-Sentences = Callable[[str], tuple[list[str], np.ndarray]]  # a chunk's sentences and their unit vectors
-
-
-@dataclass(frozen=True)
-class WordEvidence:
-    """What the corpus offers for one word of a question (plain values: table-testable)."""
-
-    word: str
-    neighbour: str  # the corpus word closest in meaning
-    similarity: float  # cosine of the word and that neighbour
-    # measured only for a word with no near neighbour (0.0 otherwise):
-    centrality: float = 0.0  # cosine of the word and the whole question: is it what is asked about?
-    closer_without: float = 0.0  # how much closer the question comes to its best top passage without the word
-
-
-def topic_candidates(question: str, unknown: Sequence[str], profile: Profile) -> list[str]:
-    """Words of the clause that asks that the corpus never uses (`unknown`, as the retriever found them),
-    other than stop words, the words of the profile's subjects, synonyms and measures, and a subject's verb
-    (`_verb_after`: "What does a pastry chef shoulder?") (pure)."""
-    vocabulary = [*profile.subjects, *(t for pair in profile.synonyms for t in pair), *(m for m, _ in profile.measures)]
-    own = {_base(w) for text in vocabulary for w in _WORD.findall(text.lower())}
-    clause = normalize(asking_clause(question))
-    verbs = {v.lower() for s in mentions(clause, profile) if (v := _verb_after(clause[s.end :]))}
-    missing = {t.lower() for t in unknown} - verbs
-    words = _CLAUSE_WORD.findall(clause.lower())
-    return [w for w in dict.fromkeys(words) if w in missing and w not in STOPWORDS and _base(w) not in own]
-
-
-def _verb_after(text: str) -> str | None:
-    """The word right after a subject when it ends the clause or a function word follows it: the subject's verb
-    ("does a pastry chef shoulder?", "Do chefs shoulder a ..."), not a noun it qualifies ("the chef lifestyle
-    compared with")."""
-    m = re.match(r"\W*([A-Za-z][\w'-]*)\W*([A-Za-z][\w'-]*)?", text)
-    return m.group(1) if m and (not m.group(2) or m.group(2).lower() in STOPWORDS) else None
-
-
-def absent_topics(question: str, evidence: Sequence[WordEvidence]) -> tuple[tuple[str, ...], str]:
-    """What the clause that asks turns on that the corpus never discusses, as the question writes it
-    (consecutive such words make one phrase: "parental leave"), and the evidence for each (pure).
-
-    A word counts when the corpus has no word near it in meaning, it is about what is asked, and the
-    top passages match the question better without it: they speak of the subject, not of the word.
-    """
-    absent = [
-        e
-        for e in evidence
-        if e.similarity < NEIGHBOUR_SIMILARITY and e.centrality >= CENTRALITY and e.closer_without > SUPPORT_DROP
-    ]
-    if not absent:
-        return (), ""
-    words = {e.word.lower() for e in absent}
-    clause = [*_CLAUSE_WORD.findall(asking_clause(question)), ""]
-    phrases: list[str] = []
-    start = None
-    for i, w in enumerate(clause):
-        if w.lower() in words:
-            start = i if start is None else start
-            continue
-        if start is not None:
-            # a noun phrase opened by a determiner goes on to its last word: "the tattoo policy for" -> "tattoo policy"
-            opened = start > 0 and clause[start - 1].lower() in _DETERMINERS
-            ends = bool(w) and w.lower() not in STOPWORDS and (clause[i + 1].lower() in STOPWORDS or not clause[i + 1])
-            phrases.append(" ".join(clause[start : i + 1] if opened and ends else clause[start:i]))
-            start = None
-    why = "; ".join(f"{e.word}: nearest corpus word {e.neighbour!r} {e.similarity:.2f}" for e in absent)
-    return tuple(dict.fromkeys(phrases)), why
-
-
-def word_evidence(
-    question: str,
-    words: Sequence[str],
-    passages: Sequence[Passage],
-    embed: Embed,
-    nearest: Nearest,
-    sentences: Sentences,
-) -> list[WordEvidence]:
-    """`WordEvidence` of each of `words` with the real model: its nearest corpus word; then, for a word with
-    no near one, its cosine to the question and the top passages' best cosine to the question with and
-    without it (chunk vectors are the mean of their sentence vectors, as the retriever scores them)."""
-    chunks = [v for v in (sentences(p.chunk.id)[1] for p in passages) if len(v)]
-    if not words or not chunks:
-        return []
-    near = [WordEvidence(w, n, round(sim, 4)) for w, (n, sim) in zip(words, nearest(words), strict=True)]
-    far = [e.word for e in near if e.similarity < NEIGHBOUR_SIMILARITY]
-    if not far:
-        return near
-    top = _unit(np.stack([v.mean(axis=0) for v in chunks]))
-    without = [re.sub(r"\s+", " ", re.sub(rf"\b{re.escape(w)}\b", " ", question, flags=re.I)).strip() for w in far]
-    vectors = _unit(embed([question, *far, *without]))
-    q, own, rest = vectors[0], vectors[1 : 1 + len(far)], vectors[1 + len(far) :]
-    best = float((top @ q).max())
-    measured = {
-        w: (round(float(v @ q), 4), round(float((top @ r).max()) - best, 4))
-        for w, v, r in zip(far, own, rest, strict=True)
-    }
-    return [WordEvidence(e.word, e.neighbour, e.similarity, *measured.get(e.word, (0.0, 0.0))) for e in near]
-
-
-def _unit(m: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(m, axis=1, keepdims=True)
-    return m / np.where(norms == 0, 1, norms)
-
-
 def alias_of(name: str, others: Sequence[str], embed: Embed, threshold: float = ALIAS_SIMILARITY) -> str | None:
     """The one of `others` that names what `name` names another way ("Britain": "United Kingdom"), if any."""
     others = [o for o in dict.fromkeys(others) if o.lower() != name.lower()]
@@ -301,7 +171,7 @@ def signals(
         # a graded person is still the person ("a decent nurse"), and a word after an auxiliary is a verb
         qualifier = (
             []
-            if _after_auxiliary(question, m)
+            if after_auxiliary(question, m)
             else [w.lower() for w in m.qualifier.split() if w.lower() not in STAGE_WORDS]
         )
         qualifier = [] if all(w in GRADE_WORDS for w in qualifier) else qualifier
@@ -320,24 +190,24 @@ def signals(
         # a person the question asks about ("a tax auditor", "data annotators") that no passage names, or that the
         # corpus never uses, is not the corpus's subject, however close the rest of the question is ("tax", "data")
         unknown_subjects += [
-            p for p in asked_people(question) if not any(_base(p.split()[-1]) in words for words in texts)
+            p for p in asked_people(question) if not any(base_word(p.split()[-1]) in words for words in texts)
         ]
         clause = asking_clause(question).lower()
         heads = {p.split()[-1].lower() for p in unknown_subjects}
         unknown_subjects += [
             w
             for w in retrieval.unknown_terms
-            if _is_person(w.lower()) and w.lower() not in heads and re.search(rf"\b{re.escape(w.lower())}\b", clause)
+            if is_person(w.lower()) and w.lower() not in heads and re.search(rf"\b{re.escape(w.lower())}\b", clause)
         ]
     if not found and retrieval.top_dense < CONFIDENT_SIMILARITY:  # "What do pharmacists earn?"
-        unknown_subjects += [w for w in retrieval.unknown_terms if _PERSON.match(w.lower())]
+        unknown_subjects += [w for w in retrieval.unknown_terms if PERSON_NOUN.match(w.lower())]
         unknown_subjects += [  # a known word, but no passage speaks of such people ("accountants")
             w
             for w in dict.fromkeys(re.findall(r"[a-z]+", text.lower()))
-            if _PEOPLE.match(w) and not any(_base(w) in words for words in texts)
+            if PEOPLE.match(w) and not any(base_word(w) in words for words in texts)
         ]
     if embed is not None:
-        unknown_subjects = _people_only(unknown_subjects, embed)
+        unknown_subjects = people_only(unknown_subjects, embed)
     asked = [m.subject for m in found if m.known]
     names: list[str] = []
     # the places, employers and tools of the person's own story are what they weigh their decision on, not what
@@ -385,42 +255,6 @@ def signals(
     )
 
 
-def asked_people(question: str) -> list[str]:
-    """People the clause that asks names after "a"/"an" ("a tax auditor", "a chief data officer"), each up to
-    its person noun: the first word within four of the article shaped like one ("-er", "-or", "-ist",
-    "-ian", ...), not one that grades ("a beginner"). A person's preamble ("I'm a teacher.") is not
-    asked about (pure)."""
-    words = re.findall(r"[A-Za-z][\w/'-]*", asking_clause(question))
-    out = []
-    for i, w in enumerate(words):
-        if w.lower() in ("a", "an"):
-            end = next((j for j in range(i + 1, min(i + 5, len(words))) if _is_person(words[j].lower())), None)
-            if end is not None:
-                out.append(" ".join(words[i + 1 : end + 1]))
-    return list(dict.fromkeys(out))
-
-
-def _people_only(named: list[str], embed: Embed) -> list[str]:
-    """`named` without the single words shaped like a person noun that mean no person (`comparative`)."""
-    shaped = [w for w in dict.fromkeys(named) if " " not in w and w.lower().endswith("er")]
-    if not shaped:
-        return named
-    vectors = _unit(embed([*shaped, *PERSON]))
-    sims = (vectors[: len(shaped)] @ vectors[len(shaped) :].T).max(axis=1)
-    drop = {w for w, sim in zip(shaped, sims.tolist(), strict=True) if comparative(w, sim)}
-    return [w for w in named if w not in drop]
-
-
-def _is_person(word: str) -> bool:
-    return bool(_PERSON.match(word)) and word not in _NOT_PERSONS
-
-
-def comparative(word: str, similarity: float) -> bool:
-    """A singular word in "-er" whose meaning is far from a person's (`similarity`, its cosine to `PERSON`): an
-    adjective or adverb shaped like a person noun ("the safer bet"), not a person (pure)."""
-    return word.lower().endswith("er") and similarity < PERSON_SIMILARITY
-
-
 def self_preamble(question: str) -> bool:
     """The person speaks of themselves before the clause that asks ("I do Java. Is it time?") (pure)."""
     clause = asking_clause(question)
@@ -449,69 +283,18 @@ def asked_coverage(
     return (asked, kept) if asked > coverage else (coverage, tuple(unknown))
 
 
-def near_subjects(
-    question: str, found: Sequence[Mention], passages: Sequence[str], profile: Profile
-) -> tuple[str, ...]:
-    """Kinds of a generic role that the question asks about and no passage names (pure).
-
-    "What does a sushi chef earn?" over documents about pastry chefs and head chefs: "chef" is a head
-    noun the documents only use qualified (no title names it alone), "sushi chef" appears in no
-    retrieved passage, and "sushi" does not grade the person ("a good chef") or say where they stand
-    ("an aspiring chef"). Only mentions in the clause that asks count: "I'm a line cook. Can I become
-    a pastry chef?" is about pastry chefs.
-    """
-    asked = normalize(asking_clause(question)).lower()
-    titles = [normalize(t).lower() for _, t in profile.documents]
-    out = []
-    for m in found:
-        words = m.qualifier.lower().split()
-        kinds = [w for w in words if w not in STAGE_WORDS and w not in GRADE_WORDS and not w.endswith("ly")]
-        if _after_auxiliary(question, m):
-            continue  # "a nurse who has made Charge Nurse": "made" is a verb, not a kind of nurse
-        if not kinds or len(m.subject.split()) != 1 or normalize(m.text).lower() not in asked:
-            continue  # "a newly qualified plumber" is graded, not a kind of its own
-        head = m.subject.lower()
-        alone = re.compile(rf"(?:^|[:,.;!?]\s*|\b(?:and|or|vs\.?|versus|an?|the)\s+){re.escape(head)}s?\b")
-        if any(alone.search(t) for t in titles):
-            continue  # the documents are about the role itself: any kind of it is theirs
-        phrase = re.compile(r"\b" + r"\W+".join(re.escape(w) for w in [*words, head]) + r"(?:s|es)?\b")
-        if not any(phrase.search(t.lower()) for t in passages):
-            out.append(f"{m.qualifier} {m.subject}")
-    return tuple(dict.fromkeys(out))
-
-
-_AUXILIARY = re.compile(
-    r"\b(?:has|have|had|having|is|are|was|were|be|been|being|become|became|becomes|get|gets|got)\s*$", re.I
-)
-
-
-_CONTRACTED = re.compile(r"\w['’](?:ve|re|s|d|m|ll)\b", re.I)  # "once they've made partner": a verb follows
-
-
-def _after_auxiliary(question: str, m: Mention) -> bool:
-    """The mention's qualifier follows an auxiliary, so it is a verb or a complement, not a kind of the
-    subject: "who has made Charge Nurse", "once you are qualified plumber" (pure)."""
-    return bool(m.qualifier) and (
-        _AUXILIARY.search(question[: m.start]) is not None or _CONTRACTED.search(m.qualifier) is not None
-    )
-
-
 def _passage_words(p: Passage) -> set[str]:
     c = p.chunk
-    return {_base(w) for w in _WORD.findall(normalize(f"{c.title} {c.section or ''} {c.text}").lower())}
-
-
-def _base(word: str) -> str:
-    return singular(word.lower().strip("'"))
+    return {base_word(w) for w in _WORD.findall(normalize(f"{c.title} {c.section or ''} {c.text}").lower())}
 
 
 def _speaks_about(subject: str, words: set[str]) -> bool:
     """Every word of the subject occurs in the passage ("executive chef" in "Executive / Head Chef")."""
-    return all(_base(w) in words for w in _WORD.findall(subject.lower()))
+    return all(base_word(w) in words for w in _WORD.findall(subject.lower()))
 
 
 def _contains(words: set[str], name: str) -> bool:
-    return all(_base(w) in words for w in _WORD.findall(name.lower()) if w not in ("of", "the"))
+    return all(base_word(w) in words for w in _WORD.findall(name.lower()) if w not in ("of", "the"))
 
 
 def _core(subject: str) -> str:
@@ -544,67 +327,6 @@ def _bare_names(text: str) -> list[str]:
 def _inside(text: str, word: str, spans: list[tuple[int, int]]) -> bool:
     i = text.lower().find(word.lower())
     return any(a <= i < b for a, b in spans)
-
-
-def suggestions(question: str, profile: Profile, n: int = SUGGESTIONS) -> list[str]:
-    """The profile's example questions closest to `question` by shared words (then in profile order)."""
-
-    def content(text: str) -> set[str]:
-        return {_base(w) for w in _WORD.findall(text.lower()) if len(w) > 2 and w not in STOPWORDS}
-
-    asked = content(question)
-
-    def overlap(example: str) -> int:
-        return len(asked & content(example))
-
-    plain = [q for q in profile.examples if not re.search(r"\d", q)]  # a refusal states no number
-    ranked = sorted(enumerate(plain), key=lambda e: (-overlap(e[1]), e[0]))
-    return [q for _, q in ranked[:n]]
-
-
-# What a greeting, thanks, a farewell or a question in another language is told (`advisor.answer.intake`).
-INTAKE_HEADS = {
-    "hello": "Hello! I answer questions from my sources, and every answer cites the passages it comes from.",
-    "thanks": "You're welcome! Ask me anything else my sources cover.",
-    "bye": "Goodbye, and good luck!",
-    "language": "I answer in English from English documents: please ask your question in English.",
-}
-
-
-def refusal_text(question: str, verdict: Verdict, profile: Profile) -> str:
-    """The polite refusal: what is missing, what the sources cover, and questions they do answer."""
-    missing = ", ".join(verdict.missing)
-    if verdict.kind in INTAKE_HEADS:
-        head = INTAKE_HEADS[verdict.kind]
-    elif verdict.kind == "subject" and missing:
-        missing = ", ".join(plural(singular(m)) for m in verdict.missing)
-        head = f"I can't answer that from my sources: they have nothing on {missing}."
-    elif verdict.kind == "topic" and missing:
-        named = [plural(m.subject) for m in mentions(question, profile)]  # "a typical pastry chef": pastry chefs
-        about = f" for {' or '.join(dict.fromkeys(named))}" if named else ""
-        head = f"I can't answer that from my sources: they don't discuss {' or '.join(verdict.missing)}{about}."
-    elif verdict.kind == "name" and missing:
-        # a year is not repeated: the refusal cites nothing, so it states no number
-        year = re.compile(r"(?:in\s+)?\b(?:19|20)\d\d\b")
-        missing = ", ".join(year.sub("the year you asked about", m) for m in verdict.missing)
-        head = f"I can't answer that from my sources: they have no figures or facts for {missing}."
-    elif verdict.reason.startswith("asks to set"):
-        head = "I can't answer that: I only answer from my sources, with citations."
-    else:
-        head = "I can't answer that from my sources."
-    parts = [head]
-    if profile.description:
-        parts.append(f"They are {_lower_first(profile.description)}")
-    examples = suggestions(question, profile)
-    if examples:
-        parts.append("You could ask, for example:\n" + "\n".join(f"- {q}" for q in examples))
-    elif profile.subjects:
-        parts.append("You could ask about " + ", ".join(profile.subjects[:4]) + ".")
-    return " ".join(parts[:2]) + ("\n" + parts[2] if len(parts) > 2 else "")
-
-
-def _lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
 
 
 class Judge(Protocol):

@@ -27,6 +27,7 @@ from advisor.store.snapshot import (
     read_cache,
     snapshot_from_rows,
 )
+from advisor.vectors import unit_rows
 
 
 def problems(reader: IndexReader, deep: bool = False) -> list[str]:
@@ -125,8 +126,8 @@ def _deep_problems(reader: IndexReader, pointer: Pointer, manifest: dict | None)
     if bad := int((~np.isfinite(norms) | (np.abs(norms - 1) > 1e-3)).sum()):
         problems.append(f"{bad} sentence vectors in {name} are not unit vectors: {FULL_FIX}")
     by_id = {u: c for u, c in zip(snap.uids, snap.chunks, strict=True)}
-    stored = _unit(np.asarray(vectors, dtype=np.float32))
-    fresh = _unit(np.asarray(reader.embedder.embed_batch([by_id[u].embed_text for u in ids]), dtype=np.float32))
+    stored = unit_rows(np.asarray(vectors, dtype=np.float32))
+    fresh = unit_rows(np.asarray(reader.embedder.embed_batch([by_id[u].embed_text for u in ids]), dtype=np.float32))
     if off := int((np.sum(stored * fresh, axis=1) < VECTOR_AGREEMENT).sum()):
         problems.append(f"{off} chunk vectors in {name} are not the model's vectors of their text: {FULL_FIX}")
     if manifest is not None:
@@ -147,13 +148,6 @@ def _deep_problems(reader: IndexReader, pointer: Pointer, manifest: dict | None)
 
 
 VECTOR_AGREEMENT = 0.99  # cosine of a stored chunk vector with the model's vector of its text, at least
-
-
-def _unit(matrix: np.ndarray) -> np.ndarray:
-    """Rows scaled to length 1 (zero and non-finite rows become zero: they agree with nothing)."""
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True) if matrix.size else np.ones((len(matrix), 1))
-    ok = np.isfinite(norms) & (norms > 1e-9)
-    return np.where(ok, matrix / np.where(ok, norms, 1.0), 0.0)
 
 
 def _same_snapshot(a: Snapshot, b: Snapshot) -> bool:

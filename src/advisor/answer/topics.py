@@ -1,0 +1,131 @@
+"""Absent topics: what the clause that asks, about a subject the corpus covers, turns on that the corpus never
+discusses ("What is the tattoo policy for pastry chefs?"), measured with the real model (`word_evidence`) and
+decided by a pure rule (`absent_topics`). `answer.judge` reads the result as a refusal signal.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from advisor.answer.intent import asking_clause
+from advisor.profile import mentions
+from advisor.schema import Passage, Profile
+from advisor.text import STOPWORDS, base_word, normalize
+from advisor.vectors import unit_rows
+
+Embed = Callable[[Sequence[str]], np.ndarray]
+Nearest = Callable[[Sequence[str]], list[tuple[str, float]]]  # each word's nearest corpus word and its cosine
+Sentences = Callable[[str], tuple[list[str], np.ndarray]]  # a chunk's sentences and their unit vectors
+_WORD = re.compile(r"[a-z0-9]+")
+_DETERMINERS = frozenset("the a an what which any their his her my your our its some much many no".split())
+CLAUSE_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*[A-Za-z]")  # a word as the retriever's vocabulary check reads it
+
+
+# An absent topic (`absent_topics`), set on evals/dev/golden-topics.jsonl: a word of the clause that asks
+# - whose nearest corpus word is below NEIGHBOUR_SIMILARITY (the absent topics refused: 0.40-0.53; a word of an
+#   answerable question passing the other two tests: 0.57 and up),
+# - that is about what is asked: its cosine to the question >= CENTRALITY (an adverb or a verb of the frame: 0-0.25),
+# - and whose removal brings the question closer to its best top passage by more than SUPPORT_DROP (the absent
+#   topics refused: 0.026-0.15; a word the passages support: <= 0.016)
+NEIGHBOUR_SIMILARITY = 0.55
+CENTRALITY = 0.30
+SUPPORT_DROP = 0.02
+
+
+@dataclass(frozen=True)
+class WordEvidence:
+    """What the corpus offers for one word of a question (plain values: table-testable)."""
+
+    word: str
+    neighbour: str  # the corpus word closest in meaning
+    similarity: float  # cosine of the word and that neighbour
+    # measured only for a word with no near neighbour (0.0 otherwise):
+    centrality: float = 0.0  # cosine of the word and the whole question: is it what is asked about?
+    closer_without: float = 0.0  # how much closer the question comes to its best top passage without the word
+
+
+def topic_candidates(question: str, unknown: Sequence[str], profile: Profile) -> list[str]:
+    """Words of the clause that asks that the corpus never uses (`unknown`, as the retriever found them),
+    other than stop words, the words of the profile's subjects, synonyms and measures, and a subject's verb
+    (`_verb_after`: "What does a pastry chef shoulder?") (pure)."""
+    vocabulary = [*profile.subjects, *(t for pair in profile.synonyms for t in pair), *(m for m, _ in profile.measures)]
+    own = {base_word(w) for text in vocabulary for w in _WORD.findall(text.lower())}
+    clause = normalize(asking_clause(question))
+    verbs = {v.lower() for s in mentions(clause, profile) if (v := _verb_after(clause[s.end :]))}
+    missing = {t.lower() for t in unknown} - verbs
+    words = CLAUSE_WORD.findall(clause.lower())
+    return [w for w in dict.fromkeys(words) if w in missing and w not in STOPWORDS and base_word(w) not in own]
+
+
+def _verb_after(text: str) -> str | None:
+    """The word right after a subject when it ends the clause or a function word follows it: the subject's verb
+    ("does a pastry chef shoulder?", "Do chefs shoulder a ..."), not a noun it qualifies ("the chef lifestyle
+    compared with")."""
+    m = re.match(r"\W*([A-Za-z][\w'-]*)\W*([A-Za-z][\w'-]*)?", text)
+    return m.group(1) if m and (not m.group(2) or m.group(2).lower() in STOPWORDS) else None
+
+
+def absent_topics(question: str, evidence: Sequence[WordEvidence]) -> tuple[tuple[str, ...], str]:
+    """What the clause that asks turns on that the corpus never discusses, as the question writes it
+    (consecutive such words make one phrase: "parental leave"), and the evidence for each (pure).
+
+    A word counts when the corpus has no word near it in meaning, it is about what is asked, and the
+    top passages match the question better without it: they speak of the subject, not of the word.
+    """
+    absent = [
+        e
+        for e in evidence
+        if e.similarity < NEIGHBOUR_SIMILARITY and e.centrality >= CENTRALITY and e.closer_without > SUPPORT_DROP
+    ]
+    if not absent:
+        return (), ""
+    words = {e.word.lower() for e in absent}
+    clause = [*CLAUSE_WORD.findall(asking_clause(question)), ""]
+    phrases: list[str] = []
+    start = None
+    for i, w in enumerate(clause):
+        if w.lower() in words:
+            start = i if start is None else start
+            continue
+        if start is not None:
+            # a noun phrase opened by a determiner goes on to its last word: "the tattoo policy for" -> "tattoo policy"
+            opened = start > 0 and clause[start - 1].lower() in _DETERMINERS
+            ends = bool(w) and w.lower() not in STOPWORDS and (clause[i + 1].lower() in STOPWORDS or not clause[i + 1])
+            phrases.append(" ".join(clause[start : i + 1] if opened and ends else clause[start:i]))
+            start = None
+    why = "; ".join(f"{e.word}: nearest corpus word {e.neighbour!r} {e.similarity:.2f}" for e in absent)
+    return tuple(dict.fromkeys(phrases)), why
+
+
+def word_evidence(
+    question: str,
+    words: Sequence[str],
+    passages: Sequence[Passage],
+    embed: Embed,
+    nearest: Nearest,
+    sentences: Sentences,
+) -> list[WordEvidence]:
+    """`WordEvidence` of each of `words` with the real model: its nearest corpus word; then, for a word with
+    no near one, its cosine to the question and the top passages' best cosine to the question with and
+    without it (chunk vectors are the mean of their sentence vectors, as the retriever scores them)."""
+    chunks = [v for v in (sentences(p.chunk.id)[1] for p in passages) if len(v)]
+    if not words or not chunks:
+        return []
+    near = [WordEvidence(w, n, round(sim, 4)) for w, (n, sim) in zip(words, nearest(words), strict=True)]
+    far = [e.word for e in near if e.similarity < NEIGHBOUR_SIMILARITY]
+    if not far:
+        return near
+    top = unit_rows(np.stack([v.mean(axis=0) for v in chunks]))
+    without = [re.sub(r"\s+", " ", re.sub(rf"\b{re.escape(w)}\b", " ", question, flags=re.I)).strip() for w in far]
+    vectors = unit_rows(embed([question, *far, *without]))
+    q, own, rest = vectors[0], vectors[1 : 1 + len(far)], vectors[1 + len(far) :]
+    best = float((top @ q).max())
+    measured = {
+        w: (round(float(v @ q), 4), round(float((top @ r).max()) - best, 4))
+        for w, v, r in zip(far, own, rest, strict=True)
+    }
+    return [WordEvidence(e.word, e.neighbour, e.similarity, *measured.get(e.word, (0.0, 0.0))) for e in near]
