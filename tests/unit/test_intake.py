@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from advisor.answer.intake import english_share, greeting, other_language
-from advisor.retrieval import _stemmer, unknown_words
+from advisor.retrieval.hybrid import _stemmer, unknown_words
 
 ROOT = Path(__file__).resolve().parents[2]
 
