@@ -27,6 +27,19 @@ def test_should_i_with_personal_facts_leads_with_the_deciding_sentences(advisor)
     assert "5-8 years" in lead and "love hands-on coding" in lead
 
 
+def test_places_and_employers_of_the_persons_own_story_are_not_what_they_ask_about(advisor):
+    for question in (
+        "I'm a nurse with 6 years in the ICU, is moving into AI engineering realistic or a pipe dream?",
+        "I've spent 8 years at Deloitte, would switching to AI architecture be smart?",
+        "As a teacher in Ohio, could I become an AI engineer?",
+    ):
+        answer = advisor.ask(question)
+        assert not answer.refused, (question, answer.text)
+        assert len(_sentences(answer)) >= 2
+    answer = advisor.ask("I work in Ohio, what do AI engineers earn there?")  # a figure asked for a place: refused
+    assert answer.refused and "Ohio" in answer.text
+
+
 def test_a_decision_worded_without_should_i_gets_a_verdict_first(advisor):
     answer = advisor.ask("Writing code is the part of the job I'd never give up. Is architecture for me?")
     assert "80%" in lead_text(answer.text)

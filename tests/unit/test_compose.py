@@ -407,6 +407,26 @@ def test_a_dash_between_clauses_ends_the_preamble(question, clause):
 
 
 @pytest.mark.parametrize(
+    ("question", "clause"),
+    [
+        # the person's story, then a comma, then the question: the story is not what is asked
+        ("I'm a potter with 6 years in Lima, is glazing realistic?", "is glazing realistic?"),
+        ("I've spent 8 years at Acme, would switching to glazing be smart?", "would switching to glazing be smart?"),
+        ("As a teacher in Ohio, could I become a potter?", "could I become a potter?"),
+        ("I work in Ohio, what do potters earn there?", "what do potters earn there?"),
+        # a condition is part of what is asked; a comma with no story before it or no question after it splits nothing
+        ("If I want remote work, which role is better?", "If I want remote work, which role is better?"),
+        ("Given my 3 years, is it time?", "Given my 3 years, is it time?"),
+        ("For potters in Lima, is glazing realistic?", "For potters in Lima, is glazing realistic?"),
+        ("I'm 30, I have 5 years of clay, should I glaze?", "should I glaze?"),
+        ("Is it me, or is glazing hard?", "Is it me, or is glazing hard?"),
+    ],
+)
+def test_a_story_before_a_comma_is_not_what_is_asked(question, clause):
+    assert asking_clause(question) == clause
+
+
+@pytest.mark.parametrize(
     ("question", "informs"),
     [
         ("If I want a potter's job, which cities should I be looking in?", True),  # which cities, on a condition

@@ -92,10 +92,38 @@ _SELF = re.compile(r"\b(?:I|I'm|I've|I'd|my|me)\b", re.I)
 
 
 def asking_clause(question: str) -> str:
-    """The clause of a question that asks (its last one ending in "?"), without the person's preamble."""
+    """The clause of a question that asks (its last one ending in "?"), without the person's preamble, also
+    when a comma ends it ("I've spent 8 years at a bank, would switching be smart?": `story_ends`)."""
     parts = [p.strip() for p in re.split(r"(?<=[.!?:;])\s+|\s+[-–—]\s+", question.strip()) if p.strip()]
     asks = [p for p in parts if p.endswith("?")]
-    return (asks or parts or [""])[-1]
+    clause = (asks or parts or [""])[-1]
+    return clause[story_ends(clause) :]
+
+
+# what opens the question after a person's story and a comma: a yes/no or wh- word ("..., is it realistic?")
+_ASK_OPENER = re.compile(rf"{_YES_NO.pattern[1:]}|{_WH.pattern[1:]}", re.I)
+_AS_A = re.compile(r"^as\s+an?\b", re.I)  # "As a teacher in Ohio, could I ...": the person's own role
+_CONDITION = re.compile(
+    r"^\W*(?:if|when|whenever|unless|given|assuming|suppose|since|because|once|while|after|before)\b", re.I
+)
+
+
+def story_ends(sentence: str) -> int:
+    """Where the question starts in a sentence that opens with the person's story, up to a comma: the story
+    speaks of them ("I'm a nurse in the ICU", "As a teacher in Ohio") and a yes/no or wh- word follows the
+    comma ("..., is moving into X realistic?"); 0 when it does not open so (pure)."""
+    for m in re.finditer(r",\s+", sentence):
+        story = sentence[: m.start()]
+        if _CONDITION.match(story):
+            return 0  # "If I want remote work, which role …?": a condition is part of what is asked
+        if _ASK_OPENER.match(sentence[m.end() :]) and speaks_of_self(story):
+            return m.end()
+    return 0
+
+
+def speaks_of_self(text: str) -> bool:
+    """The person speaks of themselves: "I", "my", "me", or "As a teacher …" (pure)."""
+    return _SELF.search(text) is not None or _AS_A.match(text.strip()) is not None
 
 
 # A capitalised name, of one or more words ("Canada", "United Kingdom", "Bank of England")

@@ -30,7 +30,7 @@ from typing import Protocol
 
 import numpy as np
 
-from advisor.answer.intent import NAME, asking_clause, is_personal_decision, names_in, spelled_out
+from advisor.answer.intent import NAME, asking_clause, is_personal_decision, names_in, speaks_of_self, spelled_out
 from advisor.answer.people import (
     GRADE_WORDS,
     PEOPLE,
@@ -259,7 +259,7 @@ def self_preamble(question: str) -> bool:
     """The person speaks of themselves before the clause that asks ("I do Java. Is it time?") (pure)."""
     clause = asking_clause(question)
     preamble = question[: question.rfind(clause)] if clause else ""
-    return bool(preamble.strip()) and _SELF.search(preamble) is not None
+    return bool(preamble.strip()) and speaks_of_self(preamble)
 
 
 def asked_coverage(
