@@ -5,7 +5,7 @@ import re
 import pytest
 
 from advisor.answer.compose.decisions import follow_up, in_asked_range, user_terms, verdict_bonus
-from advisor.answer.compose.extractive import figures_conflict, subject_fit
+from advisor.answer.compose.extractive import CONFLICT, CONFLICT_AFTER, figures_conflict, lay_out, subject_fit
 from advisor.answer.compose.levels import names_asked_level
 from advisor.answer.compose.lists import list_blocks
 from advisor.answer.intent import (
@@ -437,3 +437,19 @@ def test_a_story_before_a_comma_is_not_what_is_asked(question, clause):
 )
 def test_a_condition_put_first_leaves_the_question_what_it_asks(question, informs):
     assert asks_for_information(question) is informs
+
+
+@pytest.mark.parametrize(
+    ("lines", "conflict", "text"),
+    [
+        # two sentences with different figures: the figures read in order, then the note (dev fr2-01, fu-03)
+        (["A: $1 [1]", "B: $2 [2]"], True, f"A: $1 [1] B: $2 [2]\n\n{CONFLICT_AFTER}"),
+        (["A: $1 [1]", "B: $2 [2]"], False, "A: $1 [1] B: $2 [2]"),
+        (["A: $1 [1]"], True, "A: $1 [1]"),  # one figure disagrees with nothing shown
+        # three or more: the answer first, then the note over each source's figure
+        (["A [1]", "B [2]", "C [3]"], True, f"- A [1]\n\n{CONFLICT}\n\n- B [2]\n- C [3]\n"),
+        (["A [1]", "B [2]", "C [3]"], False, "- A [1]\n- B [2]\n- C [3]\n"),
+    ],
+)
+def test_lay_out_puts_the_note_on_different_figures_where_it_reads_in_order(lines, conflict, text):
+    assert "".join(lay_out(lines, conflict)) == text

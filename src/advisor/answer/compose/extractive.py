@@ -270,12 +270,7 @@ class ExtractiveGenerator:
         lead = _lead(intent, False)
         if lead:
             yield lead + "\n\n"
-        bullets = len(chosen) >= 3
-        for i, c in enumerate(chosen):
-            line = attach_marker(c.text, c.passage.rank)
-            yield (f"- {line}\n" if bullets else line + ("" if i == len(chosen) - 1 else " "))
-            if i == 0 and conflict and len(chosen) > 1:
-                yield "\n" + CONFLICT + "\n\n"
+        yield from lay_out([attach_marker(c.text, c.passage.rank) for c in chosen], bool(conflict))
 
     def _firsts(self, chosen: list[_Candidate], intent: Intent) -> list[_Candidate]:
         """The answer first: the best sentence (of the asked kind of figure, if one was asked); for a
@@ -519,6 +514,22 @@ class ExtractiveGenerator:
 
 
 CONFLICT = "The sources give different figures, so each is shown with its own source:"
+CONFLICT_AFTER = "The sources give different figures: each is shown with its own source."
+
+
+def lay_out(lines: Sequence[str], conflict: bool) -> Iterator[str]:
+    """The cited lines in reading order (pure): three or more as bullets, the note on different figures after
+    the first (the answer first, then each source's figure under the note); one or two as one paragraph, the
+    note after it, so it never stands alone between two sentences."""
+    if len(lines) >= 3:
+        for i, line in enumerate(lines):
+            yield f"- {line}\n"
+            if i == 0 and conflict:
+                yield "\n" + CONFLICT + "\n\n"
+        return
+    yield " ".join(lines)
+    if conflict and len(lines) > 1:
+        yield "\n\n" + CONFLICT_AFTER
 
 
 def _lead(intent: Intent, conflict: bool) -> str | None:
