@@ -145,10 +145,16 @@ def test_signals_find_an_absent_topic_only_about_a_covered_subject():
         ("What pension do electricians get?", "they don't discuss pension for electricians."),
         ("How long is the commute for a typical plumber?", "they don't discuss commute for plumbers."),  # graded
         ("What pension does one get?", "they don't discuss pension."),
+        # a quality asked about is said as one, not as a thing discussed
+        (
+            "Which is less stressful, electrician or plumber?",
+            "they don't say how stressful electricians or plumbers are.",
+        ),
+        ("Is it stressful?", "they don't say how stressful it is."),
     ],
 )
 def test_topic_refusal_names_the_topic_and_the_subject_and_offers_what_the_corpus_covers(question, head):
-    topic = "commute" if "commute" in question else "pension"
+    topic = next(t for t in ("commute", "pension", "stressful") if t in question)
     text = refusal_text(question, Verdict(True, "x", (topic,), "topic"), TRADES)
     assert text.startswith(f"I can't answer that from my sources: {head}")
     assert "documents about electricians, plumbers and UX designers." in text

@@ -4,6 +4,7 @@ example questions closest to the one asked (pure: a `Verdict` and a `Profile` in
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from advisor.profile import mentions
 from advisor.schema import Profile, Verdict
@@ -50,8 +51,7 @@ def refusal_text(question: str, verdict: Verdict, profile: Profile) -> str:
         head = f"I can't answer that from my sources: they have nothing on {missing}."
     elif verdict.kind == "topic" and missing:
         named = [plural(m.subject) for m in mentions(question, profile)]  # "a typical pastry chef": pastry chefs
-        about = f" for {' or '.join(dict.fromkeys(named))}" if named else ""
-        head = f"I can't answer that from my sources: they don't discuss {' or '.join(verdict.missing)}{about}."
+        head = f"I can't answer that from my sources: {_not_discussed(verdict.missing, list(dict.fromkeys(named)))}."
     elif verdict.kind == "name" and missing:
         # a year is not repeated: the refusal cites nothing, so it states no number
         year = re.compile(r"(?:in\s+)?\b(?:19|20)\d\d\b")
@@ -70,6 +70,19 @@ def refusal_text(question: str, verdict: Verdict, profile: Profile) -> str:
     elif profile.subjects:
         parts.append("You could ask about " + ", ".join(profile.subjects[:4]) + ".")
     return " ".join(parts[:2]) + ("\n" + parts[2] if len(parts) > 2 else "")
+
+
+# English adjective endings: a topic asked about as a quality ("less stressful") is said as one ("how stressful")
+_ADJECTIVE = re.compile(r"^[a-z]{3,}(?:ful|ous|ive|able|ible|less|ish)$", re.I)
+
+
+def _not_discussed(topics: Sequence[str], subjects: Sequence[str]) -> str:
+    """What the sources do not discuss, as English says it: "pension for <subjects>"; a single quality as a
+    question, "how stressful <subjects> are" (pure)."""
+    who = " or ".join(subjects)
+    if len(topics) == 1 and _ADJECTIVE.match(topics[0]):
+        return f"they don't say how {topics[0]} {who + ' are' if who else 'it is'}"
+    return f"they don't discuss {' or '.join(topics)}{f' for {who}' if who else ''}"
 
 
 def _lower_first(text: str) -> str:
