@@ -24,6 +24,17 @@ PROFILE = "profile.json"  # the saved profile's file name in the data dir
 WORD = r"[A-Za-z][\w'&+-]*(?:/[A-Za-z][\w&+-]*)*"
 
 
+def subject_words(subject: str) -> frozenset[str]:
+    """A subject's words as subjects are compared: lower case, a plural "s" dropped ("Nurses" -> "nurse")."""
+    return frozenset(w.rstrip("s") for w in re.findall(r"[a-z0-9]+", subject.lower()))
+
+
+def same_subject(a: str, b: str) -> bool:
+    """One subject's words hold the other's ("nurse" / "nurse practitioner", "ICU nurse")."""
+    wa, wb = subject_words(a), subject_words(b)
+    return bool(wa and wb) and (wa <= wb or wb <= wa)
+
+
 def load_profile(data_dir: Path) -> Profile | None:
     """The saved profile, or None when there is none (or it cannot be read)."""
     try:

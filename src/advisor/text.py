@@ -101,6 +101,11 @@ def singular(word: str) -> str:
     return word
 
 
+def plain_words(text: str) -> list[str]:
+    """The text's runs of letters and digits, lower case ("Bank-of-X's" -> bank, of, x, s)."""
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
 def base_word(word: str) -> str:
     """A word as passages and questions are matched on: lower case, singular, no quote marks around it."""
     return singular(word.lower().strip("'"))

@@ -46,19 +46,17 @@ _PAY_Q = re.compile(
     r"yearly|monthly|hourly|there|here|overseas|abroad|globally|typically|usually|roughly|about|around)\b))",
     re.I,
 )
+# ... and with these nouns ("take-home pay", "ballpark comp", "pay band"), not "which pays more?" (which one)
+_PAY_NOUN = re.compile(
+    r"\b(?:take[- ]home(?:\s+pay)?|pay\s*checks?|comp|compensation|pay\s+(?:band|range|scale|grade|package)s?|"
+    r"wages?|income|earnings)\b",
+    re.I,
+)
 # a person at the start of a career, as people say it: the case of the first years ("0-2 years")
 _EARLY = re.compile(
     r"\b(?:entry[- ]level|junior|fresh(?:er)?\s+grads?|new\s+grads?|(?:recent|fresh|new)\s+graduates?|"
     r"graduate\s+(?:role|job|position)s?|straight\s+out\s+of\s+(?:college|school|university|uni)|"
     r"just\s+starting(?:\s+out)?|starting\s+out|with\s+no\s+experience|first\s+job)\b",
-    re.I,
-)
-
-
-# ... and with these nouns ("take-home pay", "ballpark comp", "pay band"), not "which pays more?" (which one)
-_PAY_NOUN = re.compile(
-    r"\b(?:take[- ]home(?:\s+pay)?|pay\s*checks?|comp|compensation|pay\s+(?:band|range|scale|grade|package)s?|"
-    r"wages?|income|earnings)\b",
     re.I,
 )
 _DURATION_Q = re.compile(r"\bhow\s+long\b|\bhow\s+many\s+(?:years|months|weeks|days|hours)\b", re.I)
@@ -100,8 +98,6 @@ def asking_clause(question: str) -> str:
     return clause[story_ends(clause) :]
 
 
-# what opens the question after a person's story and a comma: a yes/no or wh- word ("..., is it realistic?")
-_ASK_OPENER = re.compile(rf"{_YES_NO.pattern[1:]}|{_WH.pattern[1:]}", re.I)
 _AS_A = re.compile(r"^as\s+an?\b", re.I)  # "As a teacher in Ohio, could I ...": the person's own role
 _CONDITION = re.compile(
     r"^\W*(?:if|when|whenever|unless|given|assuming|suppose|since|because|once|while|after|before)\b", re.I
@@ -116,7 +112,8 @@ def story_ends(sentence: str) -> int:
         story = sentence[: m.start()]
         if _CONDITION.match(story):
             return 0  # "If I want remote work, which role …?": a condition is part of what is asked
-        if _ASK_OPENER.match(sentence[m.end() :]) and speaks_of_self(story):
+        rest = sentence[m.end() :]  # a yes/no or wh- word opens the question ("..., is it realistic?")
+        if (_YES_NO.match(rest) or _WH.match(rest)) and speaks_of_self(story):
             return m.end()
     return 0
 

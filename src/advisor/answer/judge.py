@@ -46,7 +46,7 @@ from advisor.answer.refusal import refusal_text
 from advisor.answer.topics import Embed, Nearest, Sentences, absent_topics, topic_candidates, word_evidence
 from advisor.profile import ProfileBound, mentions
 from advisor.schema import Passage, Profile, Retrieval, Verdict
-from advisor.text import STOPWORDS, base_word, normalize, plural
+from advisor.text import STOPWORDS, base_word, normalize, plain_words, plural
 
 INJECTION = re.compile(
     r"\b(ignore|disregard|forget|bypass)\b.{0,40}\b(sources?|instructions?|rules?|context|documents?|corpus|prompt)\b"
@@ -64,7 +64,6 @@ CONFIDENT_SIMILARITY = 0.55  # above this the question is in-domain even with un
 # questions below CONFIDENT_SIMILARITY have coverage >= 0.80, unanswerable ones <= 0.67
 MIN_COVERAGE = 0.75
 
-_WORD = re.compile(r"[a-z0-9]+")
 _SELF = re.compile(r"\b(?:I|I'm|I've|I'd|my|me)\b", re.I)  # the person speaking of themselves
 
 
@@ -276,7 +275,7 @@ def asked_coverage(
     if not self_preamble(question):
         return coverage, tuple(unknown)
     clause = asking_clause(question)
-    words = [w for w in dict.fromkeys(_WORD.findall(clause.lower())) if len(w) > 2 and w not in STOPWORDS]
+    words = [w for w in dict.fromkeys(plain_words(clause)) if len(w) > 2 and w not in STOPWORDS]
     missing = {t.lower() for t in unknown}
     kept = tuple(t for t in unknown if t.lower() in words)
     asked = 1.0 - len([w for w in words if w in missing]) / len(words) if words else 1.0
@@ -285,16 +284,16 @@ def asked_coverage(
 
 def _passage_words(p: Passage) -> set[str]:
     c = p.chunk
-    return {base_word(w) for w in _WORD.findall(normalize(f"{c.title} {c.section or ''} {c.text}").lower())}
+    return {base_word(w) for w in plain_words(normalize(f"{c.title} {c.section or ''} {c.text}"))}
 
 
 def _speaks_about(subject: str, words: set[str]) -> bool:
     """Every word of the subject occurs in the passage ("executive chef" in "Executive / Head Chef")."""
-    return all(base_word(w) in words for w in _WORD.findall(subject.lower()))
+    return all(base_word(w) in words for w in plain_words(subject))
 
 
 def _contains(words: set[str], name: str) -> bool:
-    return all(base_word(w) in words for w in _WORD.findall(name.lower()) if w not in ("of", "the"))
+    return all(base_word(w) in words for w in plain_words(name) if w not in ("of", "the"))
 
 
 def _core(subject: str) -> str:

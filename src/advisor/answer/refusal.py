@@ -8,10 +8,7 @@ from collections.abc import Sequence
 
 from advisor.profile import mentions
 from advisor.schema import Profile, Verdict
-from advisor.text import STOPWORDS, base_word, plural, singular
-
-_WORD = re.compile(r"[a-z0-9]+")
-
+from advisor.text import STOPWORDS, base_word, plain_words, plural, singular
 
 SUGGESTIONS = 4
 
@@ -20,7 +17,7 @@ def suggestions(question: str, profile: Profile, n: int = SUGGESTIONS) -> list[s
     """The profile's example questions closest to `question` by shared words (then in profile order)."""
 
     def content(text: str) -> set[str]:
-        return {base_word(w) for w in _WORD.findall(text.lower()) if len(w) > 2 and w not in STOPWORDS}
+        return {base_word(w) for w in plain_words(text) if len(w) > 2 and w not in STOPWORDS}
 
     asked = content(question)
 

@@ -14,15 +14,14 @@ import numpy as np
 from advisor.answer.intent import asking_clause
 from advisor.profile import mentions
 from advisor.schema import Passage, Profile
-from advisor.text import STOPWORDS, base_word, normalize
+from advisor.text import STOPWORDS, base_word, normalize, plain_words
 from advisor.vectors import unit_rows
 
 Embed = Callable[[Sequence[str]], np.ndarray]
 Nearest = Callable[[Sequence[str]], list[tuple[str, float]]]  # each word's nearest corpus word and its cosine
 Sentences = Callable[[str], tuple[list[str], np.ndarray]]  # a chunk's sentences and their unit vectors
-_WORD = re.compile(r"[a-z0-9]+")
 _DETERMINERS = frozenset("the a an what which any their his her my your our its some much many no".split())
-CLAUSE_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*[A-Za-z]")  # a word as the retriever's vocabulary check reads it
+_CLAUSE_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*[A-Za-z]")  # a word as the retriever's vocabulary check reads it
 
 
 # An absent topic (`absent_topics`), set on evals/dev/golden-topics.jsonl: a word of the clause that asks
@@ -53,11 +52,11 @@ def topic_candidates(question: str, unknown: Sequence[str], profile: Profile) ->
     other than stop words, the words of the profile's subjects, synonyms and measures, and a subject's verb
     (`_verb_after`: "What does a pastry chef shoulder?") (pure)."""
     vocabulary = [*profile.subjects, *(t for pair in profile.synonyms for t in pair), *(m for m, _ in profile.measures)]
-    own = {base_word(w) for text in vocabulary for w in _WORD.findall(text.lower())}
+    own = {base_word(w) for text in vocabulary for w in plain_words(text)}
     clause = normalize(asking_clause(question))
     verbs = {v.lower() for s in mentions(clause, profile) if (v := _verb_after(clause[s.end :]))}
     missing = {t.lower() for t in unknown} - verbs
-    words = CLAUSE_WORD.findall(clause.lower())
+    words = _CLAUSE_WORD.findall(clause.lower())
     return [w for w in dict.fromkeys(words) if w in missing and w not in STOPWORDS and base_word(w) not in own]
 
 
@@ -84,7 +83,7 @@ def absent_topics(question: str, evidence: Sequence[WordEvidence]) -> tuple[tupl
     if not absent:
         return (), ""
     words = {e.word.lower() for e in absent}
-    clause = [*CLAUSE_WORD.findall(asking_clause(question)), ""]
+    clause = [*_CLAUSE_WORD.findall(asking_clause(question)), ""]
     phrases: list[str] = []
     start = None
     for i, w in enumerate(clause):

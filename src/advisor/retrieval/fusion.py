@@ -10,6 +10,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from advisor.profile import same_subject
+
 RRF_K = 60
 # a decision's closest advice sentence joins the top k from this cosine on: the middle of the band where dev
 # is flat (its decision questions helped had 0.51-0.73; the one below, 0.27, was not helped)
@@ -62,27 +64,17 @@ def cover_sides(
     return out
 
 
-def _words(subject: str) -> frozenset[str]:
-    return frozenset(w.rstrip("s") for w in re.findall(r"[a-z0-9]+", subject.lower()))
-
-
-def _alike(a: str, b: str) -> bool:
-    """One subject's words hold the other's ("nurse" / "ICU nurse")."""
-    wa, wb = _words(a), _words(b)
-    return bool(wa and wb) and (wa <= wb or wb <= wa)
-
-
 def cover_subject(ranking: list[int], subject: str, sections: Callable[[int], list[str]], k: int) -> list[int]:
     """`ranking` with, when a passage of its top `k` sits under a heading naming only other subjects and none
     under one naming `subject` (or a form of it), the best-ranked passage whose heading names it moved up to
     the last place of the top `k` (pure): "What certifications should I go for as a nurse?" whose top 5
     holds "Best Certifications for Midwives" gets "Best Certifications for Nurses"."""
     named = [sections(i) for i in ranking[:k]]
-    if any(_alike(subject, s) for n in named for s in n):
+    if any(same_subject(subject, s) for n in named for s in n):
         return list(ranking)
-    if not any(n and not any(_alike(subject, s) for s in n) for n in named):
+    if not any(n and not any(same_subject(subject, s) for s in n) for n in named):
         return list(ranking)
-    best = next((i for i in ranking[k:] if any(_alike(subject, s) for s in sections(i))), None)
+    best = next((i for i in ranking[k:] if any(same_subject(subject, s) for s in sections(i))), None)
     return list(ranking) if best is None else promote(ranking, best, k)
 
 

@@ -56,6 +56,7 @@ from advisor.answer.intent import (
     states_per,
     statistics_in,
 )
+from advisor.profile import same_subject, subject_words
 from advisor.quantities import figure_kind
 from advisor.schema import Passage, Turn
 from advisor.screen import ASKABLE, sentence_reason
@@ -106,16 +107,6 @@ def _states_difference(text: str) -> bool:
     return bool(COMPARATIVE.search(text) and NUMBER.search(text))
 
 
-def _words(subject: str) -> frozenset[str]:
-    return frozenset(w.rstrip("s") for w in re.findall(r"[a-z0-9]+", subject.lower()))
-
-
-def same_subject(a: str, b: str) -> bool:
-    """One subject's words contain the other's ("nurse" / "nurse practitioner")."""
-    wa, wb = _words(a), _words(b)
-    return bool(wa and wb) and (wa <= wb or wb <= wa)
-
-
 def _has(found: Sequence[str], subject: str) -> bool:
     return any(same_subject(f, subject) for f in found)
 
@@ -126,7 +117,7 @@ def subject_fit(asked: Sequence[str], named: Sequence[str], levelled: bool = Fal
     pastry chef), a section naming only a more general form of it ("Pastry Chef") is another level's: 0 (pure)."""
     if not asked or not named:
         return 0.0
-    if any(_words(s) <= _words(n) for s in asked for n in named):
+    if any(subject_words(s) <= subject_words(n) for s in asked for n in named):
         return 1.0
     if any(_has(named, s) for s in asked):
         return 0.0 if levelled else 1.0
@@ -291,7 +282,7 @@ class ExtractiveGenerator:
         qterms = content_terms(question)
         out: list[_Candidate] = []
         levelled = any(
-            _words(s) <= _words(n)
+            subject_words(s) <= subject_words(n)
             for p in passages
             for n in self.subjects(p.chunk.section or "")
             for s in intent.subjects

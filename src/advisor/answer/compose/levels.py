@@ -6,21 +6,18 @@ Nothing here knows a corpus: the levels are the corpus profile's own subjects ("
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
+from advisor.profile import subject_words
+
 LEVEL = 0.1  # score a figure sentence gains for naming the asked level itself when the passages name others; dev
-
-
-def _words(subject: str) -> frozenset[str]:
-    return frozenset(w.rstrip("s") for w in re.findall(r"[a-z0-9]+", subject.lower()))
 
 
 def names_asked_level(named: Sequence[str], asked: str, elsewhere: Sequence[str]) -> bool:
     """A sentence naming the subjects `named` names the asked one itself, and the passages (`elsewhere`: the
     subjects all candidate sentences name) name another level of it, more general or more specific
     ("principal X" asked; "X" or "senior X" named elsewhere): the row for the asked level (pure)."""
-    own = _words(asked)
-    if not own or not any(_words(n) == own for n in named):
+    own = subject_words(asked)
+    if not own or not any(subject_words(n) == own for n in named):
         return False
-    return any(_words(o) != own and (_words(o) < own or own < _words(o)) for o in elsewhere)
+    return any(subject_words(o) != own and (subject_words(o) < own or own < subject_words(o)) for o in elsewhere)
