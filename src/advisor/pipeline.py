@@ -27,7 +27,7 @@ from advisor.answer.judge import Judge, RuleJudge
 from advisor.indexing import CorpusIndex, profile_of, read_document
 from advisor.profile import PROFILE, load_profile, measure_in, subjects_in
 from advisor.retrieval import HybridRetriever, Mode, Retriever
-from advisor.schema import Answer, Composition, IndexedDocument, IndexReport, Profile, Turn
+from advisor.schema import Answer, Composition, IndexedDocument, IndexReport, Profile, Turn, Verdict
 from advisor.settings import Settings
 from advisor.store.reader import IndexBusy, IndexUnavailable
 from advisor.text import cited_numbers, drop_invalid_markers, neutral_markers
@@ -73,6 +73,15 @@ def valid_unicode(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def story_notice(verdict: Verdict, refused: bool) -> list[str]:
+    """What an answer says of the places and employers of the person's story that no passage mentions: the
+    question is answered, and the person told the answer is not specific to them."""
+    if refused or not verdict.unmentioned:
+        return []
+    names = " or ".join(verdict.unmentioned)
+    return [f"The sources say nothing about {names} in particular; this is what they say in general."]
 
 
 def clean_question(question: object) -> tuple[str, list[str]]:
@@ -302,7 +311,7 @@ class Advisor:
             refusal_reason=verdict.reason if refused else None,
             refusal_kind=(verdict.kind or None) if refused else None,
             refusal_missing=list(verdict.missing) if refused else [],
-            notices=[*notices, *(composition.notices if composition else ())],
+            notices=[*notices, *story_notice(verdict, refused), *(composition.notices if composition else ())],
             verification=composition.verification if composition else None,
         )
 

@@ -134,6 +134,8 @@ class Verdict:
     missing: tuple[str, ...] = ()  # e.g. ("vegan chefs",), ("Canada",)
     # what `missing` is: "subject" | "name" | "topic" | "terms" | ""; or "hello" | "thanks" | "bye" | "language"
     kind: str = ""
+    # places and employers of the person's own story that no passage mentions: answered, with a notice
+    unmentioned: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

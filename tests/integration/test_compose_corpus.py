@@ -64,6 +64,25 @@ def test_comparison_covers_both_sides(advisor):
     assert any("architect" in ln.lower() for ln in lines)
 
 
+def test_a_comparison_opens_with_what_is_compared_not_with_a_line_naming_both(advisor):
+    answer = advisor.ask("Do architects or engineers have more job openings?")
+    first = lead_text(answer.text, 1)
+    assert re.search(r"open|listings", first, re.I) and numbers_in(first), answer.text
+
+
+def test_a_place_of_the_persons_story_is_noted_when_the_question_is_not_about_it(advisor):
+    answer = advisor.ask("I'm moving to Canada next year. How many years does it take to become an AI architect?")
+    assert not answer.refused and len(_sentences(answer)) >= 2
+    assert any("Canada" in n for n in answer.notices)
+    pay = advisor.ask("I'm moving to Canada next year. What do AI architects earn?")  # money is quoted per place
+    assert pay.refused and "Canada" in pay.text and not pay.notices
+
+
+def test_a_word_that_joins_clauses_is_no_word_the_corpus_lacks(advisor):
+    answer = advisor.ask("Once I'm at staff, what should I focus on for the next jump?")
+    assert not answer.refused, answer.refusal_reason
+
+
 def _quoted(advisor, answer):
     """Every line carrying a marker is a verbatim sentence (or list item) of the passage it cites."""
     for line in _sentences(answer):

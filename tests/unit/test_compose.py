@@ -11,6 +11,7 @@ from advisor.answer.compose.lists import list_blocks
 from advisor.answer.intent import (
     asking_clause,
     asks_for_information,
+    aspect_of,
     detect_intent,
     is_personal_decision,
     list_nouns,
@@ -453,3 +454,16 @@ def test_a_condition_put_first_leaves_the_question_what_it_asks(question, inform
 )
 def test_lay_out_puts_the_note_on_different_figures_where_it_reads_in_order(lines, conflict, text):
     assert "".join(lay_out(lines, conflict)) == text
+
+
+@pytest.mark.parametrize(
+    ("question", "aspect"),
+    [
+        ("Do potters or glaziers have more job openings?", "Do or have more job openings ?"),
+        ("How do master potters and glaziers compare on remote work?", "How do master and compare on remote work ?"),
+        # the person's story is not what is compared; nothing is left of "Potter or glazier?" to weigh
+        ("Hands-on maker here, three years in. Potter or glazier?", "or ?"),
+    ],
+)
+def test_aspect_of_is_the_asking_clause_without_the_subjects(question, aspect):
+    assert aspect_of(question, ["potter", "glazier"]) == aspect

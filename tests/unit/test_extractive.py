@@ -227,6 +227,24 @@ def test_a_decision_speaks_of_what_the_person_told_only_when_they_told_something
     assert framing == "For what you told me" or "you did not mention" not in answer
 
 
+def test_what_speaks_to_something_the_person_said_is_not_listed_as_what_they_did_not_mention():
+    chunks = [
+        chunk("If you love shaping clay, become a potter. Choose glazing first if you want quick results."),
+        chunk(
+            "Every potter should love clay and fire the kilns each week. "
+            "Every potter should love clay and sell at markets.",
+            n=1,
+        ),
+    ]
+    question = "I love shaping clay and I hate kilns. Should I become a potter?"
+    retriever = ListRetriever(chunks)
+    passages = [Passage(c, 0.9 - 0.01 * i, i + 1) for i, c in enumerate(chunks)]
+    query = FakeEmbedder().embed_batch([question])[0]
+    answer = "".join(ExtractiveGenerator(retriever.sentences).generate(question, passages, np.asarray(query)))
+    decides, _, unmentioned = answer.partition("which you did not mention")
+    assert "fire the kilns" in decides and "kilns" not in unmentioned  # they said they hate kilns
+
+
 def test_the_row_whose_range_holds_the_asked_number_leads_even_when_no_figure_word_is_known():
     """ "Four years in" is the "3-5 Years" row, not the 5-8 one, though "make" names no kind of figure."""
     rows = [

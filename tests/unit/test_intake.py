@@ -108,3 +108,9 @@ def test_no_english_golden_question_is_taken_for_another_language_or_a_greeting(
     questions = [q for item in items for q in [item["question"], *item.get("history", [])]]
     wrong = [q for q in questions if other_language(q, unknown_words(q, vocab)) or greeting(q)]
     assert len(questions) >= 18 and wrong == []
+
+
+def test_conjunctions_and_contractions_are_no_words_the_corpus_lacks():
+    vocab = {_stemmer().stemWord(w) for w in ("staff", "focus", "next", "level")}
+    question = "Once I'm at staff, what should I focus on next, unless it's the leap? Don't say Acme's."
+    assert unknown_words(question, vocab) == ["leap", "say", "acme"]

@@ -328,14 +328,35 @@ def test_a_comparative_shaped_like_a_person_noun_is_no_subject_the_corpus_lacks(
     [
         # what the person tells of themselves before a decision is what they weigh it on, not what they ask about
         ("I've done plumbing in Java shops for six years. Should I become an electrician?", ()),
-        # ... but a name in the clause that asks, or before a question that is no decision, is asked about
+        # ... but a name in the clause that asks is asked about, and so is the story's before a question for
+        # money (quoted per place) or one pointing back to it ("there")
         ("I've done plumbing for six years. Should I become an electrician in Java?", ("Java",)),
-        ("I live in Java. What do electricians earn?", ("Java",)),
+        ("I live in Java. What are electricians paid?", ("Java",)),
+        ("I live in Java, what do electricians charge there?", ("Java",)),
+        # a story before a question about anything else: answered, and the answer says it is not about Java
+        ("I live in Java. How long does an electrical apprenticeship take?", ()),
+        ("I live in Java and trained in Acme's shops. How long does an apprenticeship take?", ()),
     ],
 )
 def test_names_in_the_persons_story_are_not_asked_about(question, missing):
-    found = retrieval(["Electricians earn $30 an hour in the US."], [], top=0.6)
+    found = retrieval(["Electricians earn $30 an hour in the US. An apprenticeship takes four years."], [], top=0.6)
     assert signals(question, found, TRADES).missing_names == missing
+
+
+@pytest.mark.parametrize(
+    ("question", "story"),
+    [
+        ("I live in Java. How long does an electrical apprenticeship take?", ("Java",)),
+        ("I live in Java and trained at Acme. How long does an apprenticeship take?", ("Java", "Acme")),
+        ("I live in Java. What are electricians paid?", ()),  # asked about: refused, not noted
+        ("How long does an apprenticeship take in Java?", ()),
+    ],
+)
+def test_the_names_of_a_story_before_the_question_are_noted_not_refused(question, story):
+    found = retrieval(["Electricians earn $30 an hour in the US. An apprenticeship takes four years."], [], top=0.6)
+    s = signals(question, found, TRADES)
+    assert s.story_names == story
+    assert decide(s).unmentioned == story
 
 
 @pytest.mark.parametrize(

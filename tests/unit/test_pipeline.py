@@ -7,7 +7,7 @@ import pytest
 from support.fakes import EchoCondenser, FixedJudge, ListRetriever, ScriptedGenerator, chunk
 
 from advisor.pipeline import Advisor, InvalidQuestion
-from advisor.schema import Answer, Turn
+from advisor.schema import Answer, Turn, Verdict
 from advisor.settings import Settings
 
 CHUNKS = [chunk("Bakers start early. Most bake bread at dawn.", n=0), chunk("Pastry takes years to learn.", n=1)]
@@ -59,6 +59,18 @@ def test_without_refusal_or_history_the_stages_are_skipped_as_asked(tmp_path):
     a = advisor(tmp_path, judge=FixedJudge(refuse=True), condenser=condenser)
     answer = a.ask("When?", [{"role": "user", "content": "Hi"}], use_history=False, use_refusal=False)
     assert not answer.refused and answer.standalone_question == "When?" and condenser.seen == []
+
+
+def test_the_places_of_the_persons_story_the_sources_lack_are_noted_above_the_answer_not_refused(tmp_path):
+    judge = FixedJudge()
+    judge.verdict = Verdict(False, "answerable", unmentioned=("Leeds", "Acme"))
+    answer = advisor(tmp_path, judge=judge).ask("I live in Leeds and work at Acme. When do bakers start?")
+    assert not answer.refused and answer.cited == [1, 2]
+    assert answer.notices == [
+        "The sources say nothing about Leeds or Acme in particular; this is what they say in general."
+    ]
+    judge.verdict = Verdict(True, "no passage mentions Leeds", missing=("Leeds",), unmentioned=("Acme",))
+    assert advisor(tmp_path, judge=judge).ask("What do bakers earn in Leeds?").notices == []
 
 
 def test_streaming_yields_the_pieces_then_the_answer_with_the_generators_notices(tmp_path):

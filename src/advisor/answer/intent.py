@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from advisor.profile import subject_words
 from advisor.schema import Turn
 from advisor.text import NUMBER
 
@@ -343,6 +344,15 @@ def which_noun(question: str, taken: set[str] = frozenset()) -> tuple[str, ...]:
     return ()
 
 
+def asks_for_pay(question: str, measure: Measure = no_measure) -> bool:
+    """The question asks for money: a word its corpus uses for pay ("earn"), or English's own ("what does X
+    make?", "the pay range") (pure)."""
+    return measure(question) == "currency" or any(p.search(question) for p in (_PAY_Q, _PAY_NOUN, _PAY_WORD))
+
+
+_PAY_WORD = re.compile(r"\b(?:earn|earns|earning|paid|pay|pays)\b", re.I)  # English's own words for money made
+
+
 def detect_intent(question: str, subjects: Subjects = no_subjects, measure: Measure = no_measure) -> Intent:
     """What kind of answer the question wants (pure; table-tested)."""
     found = tuple(subjects(question))
@@ -430,6 +440,15 @@ def early_case(question: str) -> bool:
     """The question asks about the start of a career ("an entry-level X", "fresh grad", "straight out of
     college") and gives no number of its own: the case of the first years (pure)."""
     return bool(_EARLY.search(question)) and not re.search(r"\d", question)
+
+
+def aspect_of(question: str, subjects: Sequence[str]) -> str:
+    """What a question compares: its asking clause, the subjects' words taken out ("Do potters or glaziers
+    have more job openings?" -> "Do or have more job openings ?"): the sentence that answers a comparison
+    speaks of this, not only of the subjects, which every sentence about them names (pure)."""
+    names = {w for s in subjects for w in subject_words(s)}
+    words = re.findall(r"[\w'$%-]+|[?]", asking_clause(question))
+    return " ".join(w for w in words if w.lower().rstrip("s") not in names and w.lower() not in names)
 
 
 def content_terms(text: str) -> set[str]:

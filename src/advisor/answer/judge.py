@@ -30,7 +30,15 @@ from typing import Protocol
 
 import numpy as np
 
-from advisor.answer.intent import NAME, asking_clause, is_personal_decision, names_in, speaks_of_self, spelled_out
+from advisor.answer.intent import (
+    NAME,
+    asking_clause,
+    asks_for_pay,
+    is_personal_decision,
+    names_in,
+    speaks_of_self,
+    spelled_out,
+)
 from advisor.answer.people import (
     GRADE_WORDS,
     PEOPLE,
@@ -44,7 +52,7 @@ from advisor.answer.people import (
 )
 from advisor.answer.refusal import refusal_text
 from advisor.answer.topics import Embed, Nearest, Sentences, absent_topics, topic_candidates, word_evidence
-from advisor.profile import ProfileBound, mentions
+from advisor.profile import ProfileBound, measure_in, mentions
 from advisor.schema import Passage, Profile, Retrieval, Verdict
 from advisor.text import STOPWORDS, base_word, normalize, plain_words, plural
 
@@ -63,6 +71,9 @@ CONFIDENT_SIMILARITY = 0.55  # above this the question is in-domain even with un
 # share of content words the corpus must know when similarity is middling: on dev, answerable
 # questions below CONFIDENT_SIMILARITY have coverage >= 0.80, unanswerable ones <= 0.67
 MIN_COVERAGE = 0.75
+_POINTS_BACK = re.compile(  # a question that points back to the place of the person's story
+    r"\b(?:here|there|locally|local|nearby)\b|\bin\s+my\s+(?:city|town|area|region|country|state)\b", re.I
+)
 
 _SELF = re.compile(r"\b(?:I|I'm|I've|I'd|my|me)\b", re.I)  # the person speaking of themselves
 
@@ -79,6 +90,7 @@ class Signals:
     near_subjects: tuple[str, ...] = ()  # kinds of a generic role no passage names ("sushi chef")
     uncovered_subjects: tuple[str, ...] = ()  # known subjects no top passage speaks about
     missing_names: tuple[str, ...] = ()  # places / employers named that no top passage mentions
+    story_names: tuple[str, ...] = ()  # those of the person's own story, not of what they ask: not refused
     absent_topics: tuple[str, ...] = ()  # what a covered subject is asked about that the corpus never discusses
     topic_evidence: str = ""  # why (the nearest corpus word of each), for the refusal reason
     subjects: tuple[str, ...] = field(default=())  # the subjects the question names
@@ -125,7 +137,7 @@ def decide(s: Signals) -> Verdict:
         return Verdict(
             True, f"the corpus does not know {', '.join(s.unknown_terms)}", missing=s.unknown_terms, kind="terms"
         )
-    return Verdict(False, "answerable")
+    return Verdict(False, "answerable", unmentioned=s.story_names)
 
 
 def alias_of(name: str, others: Sequence[str], embed: Embed, threshold: float = ALIAS_SIMILARITY) -> str | None:
@@ -211,11 +223,18 @@ def signals(
     names: list[str] = []
     # the places, employers and tools of the person's own story are what they weigh their decision on, not what
     # they ask about ("I have wired Siemens panels for six years. Should I train as a welder?")
-    told = is_personal_decision(text) and self_preamble(text)
+    # and a story told before the question is not what is asked unless the question points back to it or asks
+    # for money, which the sources quote per place ("I live in Manchester. How long does it take to qualify?",
+    # not "I work in Ohio, what do they earn there?" or "I live in Java. What are glaziers paid?")
+    clause = asking_clause(text)
+    told = self_preamble(text) and (
+        is_personal_decision(text)
+        or not (_POINTS_BACK.search(clause) or asks_for_pay(clause, lambda t: measure_in(t, profile)))
+    )
+    asked_names = set(names_in(normalize(clause))) if told else None
+    story: list[str] = []
     subject_words = {w.lower() for s in profile.subjects for w in s.split()}
-    for name in names_in(normalize(asking_clause(text)) if told else text) + re.findall(
-        r"(?<![$£€₹\d])\b(?:19|20)\d\d\b(?!\s*%)", text
-    ):  # and years
+    for name in names_in(normalize(text)) + re.findall(r"(?<![$£€₹\d])\b(?:19|20)\d\d\b(?!\s*%)", text):  # and years
         if _inside(text, name, spans) or name.lower() in subject_words:
             continue  # a word of a subject's name ("QA" of "QA tester") is no place or employer
         # a passage must mention the name, and speak about the asked subject too if there is one
@@ -229,7 +248,9 @@ def signals(
             alias = alias_of(name, [n for ns in named for n in ns], embed)  # one embedding call for all passages
             about = [i for i, ns in enumerate(named) if alias in ns] if alias else []
         if not about:
-            names.append(name)
+            (names if asked_names is None or name in asked_names or name.isdigit() else story).append(name)
+        elif asked_names is not None and name not in asked_names:
+            continue
         elif asked and not any(_speaks_about(_core(sub), texts[i]) for i in about for sub in asked):
             names.append(f"{plural(asked[0])} {_preposition(text, name)}{name}")
     covered = any(m.known and normalize(m.text).lower() in asked_clause for m in found)
@@ -248,6 +269,7 @@ def signals(
         near_subjects=near,
         uncovered_subjects=tuple(dict.fromkeys(uncovered)),
         missing_names=tuple(dict.fromkeys(names)),
+        story_names=tuple(dict.fromkeys(story)),
         absent_topics=topics,
         topic_evidence=why,
         subjects=tuple(m.subject for m in found),

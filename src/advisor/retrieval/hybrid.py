@@ -344,7 +344,8 @@ class HybridRetriever:
             budget -= state.chunk_tokens[idx]
             kept.append(idx)
             passages.append(Passage(state.snapshot.chunks[idx], round(float(sims[idx]), 4), len(passages) + 1))
-        known = [t for t in query_terms if t in state.vocab]
+        counted = [t for t in query_terms if t not in _conjunction_stems()]  # BM25 still weighs "while"
+        known = [t for t in counted if t in state.vocab]
         unknown = unknown_words(query, state.vocab)
         timings["fuse"] = ms_since(t0)
         return Retrieval(
@@ -352,7 +353,7 @@ class HybridRetriever:
             passages=passages,
             query_vector=qvec,
             top_dense=float(sims.max()) if len(sims) else 0.0,
-            term_coverage=len(known) / len(query_terms) if query_terms else 1.0,
+            term_coverage=len(known) / len(counted) if counted else 1.0,
             unknown_terms=unknown,
             timings_ms=timings,
         )
@@ -394,9 +395,22 @@ def corpus_words(texts: Iterable[str]) -> list[str]:
 
 
 def unknown_words(query: str, vocab: set[str]) -> list[str]:
-    """The query's content words (as typed) whose stem never occurs in the corpus."""
+    """The query's content words (as typed) whose stem never occurs in the corpus; a contraction or
+    possessive is its first word ("I'm", "it's": function words; "Acme's": "acme")."""
     stemmer = _stemmer()
-    words = re.findall(r"[a-z][a-z0-9'-]*", query.lower())
+    words = [w.split("'")[0] for w in re.findall(r"[a-z][a-z0-9'-]*", query.lower())]
     return [
-        w for w in dict.fromkeys(words) if w not in QUESTION_WORDS and stemmer.stemWord(w) not in vocab and len(w) > 2
+        w
+        for w in dict.fromkeys(words)
+        if w not in QUESTION_WORDS | CONJUNCTIONS | _CONTRACTED and stemmer.stemWord(w) not in vocab and len(w) > 2
     ]
+
+
+# words that join clauses: no corpus lacks them ("Once I'm at staff, …"), though BM25 may weigh them
+CONJUNCTIONS = frozenset("once unless until whenever although though whereas because since while".split())
+_CONTRACTED = frozenset("don doesn didn isn aren wasn weren won can couldn shouldn wouldn hasn haven let".split())
+
+
+@functools.cache
+def _conjunction_stems() -> frozenset[str]:
+    return frozenset(_stemmer().stemWords(sorted(CONJUNCTIONS)))

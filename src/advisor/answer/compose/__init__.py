@@ -44,7 +44,9 @@ def make_generator(
     from advisor.answer.compose.extractive import ExtractiveGenerator
     from advisor.answer.intent import no_measure, no_subjects
 
-    extractive = ExtractiveGenerator(sentences, subjects=subjects or no_subjects, measure=measure or no_measure)
+    extractive = ExtractiveGenerator(
+        sentences, subjects=subjects or no_subjects, measure=measure or no_measure, embed=embed
+    )
     if name == "extractive":
         return extractive
     if name == "llm" and settings is not None and embed is not None:
