@@ -65,6 +65,18 @@ def test_a_figure_for_the_asked_place_leads():
     assert "$12,000" in first_line("How much do potters earn in Peru?", [POTTERS, peru])
 
 
+def test_a_figure_of_another_kind_for_the_asked_place_follows_the_best_figure():
+    uk = chunk("Senior potters in the UK earn £40,000 a year. Juniors earn £22,000 a year.", n=0)
+    leeds = chunk("Leeds potters usually sit about 10 to 20 percent above these figures.", n=1)
+    question = "What do potters earn in Leeds?"
+    retriever = ListRetriever([uk, leeds])
+    passages = [Passage(c, 0.9 - 0.01 * i, i + 1) for i, c in enumerate([uk, leeds])]
+    query = FakeEmbedder().embed_batch([question])[0]
+    measure = lambda t: "currency" if "earn" in t else None  # noqa: E731
+    answer = "".join(ExtractiveGenerator(retriever.sentences, measure=measure).generate(question, passages, query))
+    assert "£40,000" in lead_text(answer, 1) and "10 to 20 percent" in lead_text(answer, 2)
+
+
 def test_how_much_more_is_answered_by_the_figure_of_the_difference():
     both = chunk("Glaziers earn $35,000 a year and potters earn $30,000 a year.", n=0)
     gap = chunk("Glaziers take home $5,000 more each year.", n=1)

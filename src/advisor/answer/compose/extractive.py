@@ -178,6 +178,12 @@ def asked_about(candidates: list[_Candidate], question: str = "") -> list[_Candi
     ]
 
 
+def _names_asked(text: str, intent: Intent) -> bool:
+    """The sentence itself names the place or employer asked: its figure, of whatever kind, is the one for
+    it ("London salaries sit 10 to 20 percent above these figures" for pay in London)."""
+    return any(names_a(text, n) for n in intent.names)
+
+
 def _answers_alike(c: _Candidate, question: str, best: float) -> bool:
     """`c` is the first answer to the FAQ question most like the person's (`best` is that one's
     similarity, at least `FAQ_SIMILARITY`), or to a heading question (not embedded) sharing two word
@@ -258,10 +264,15 @@ class ExtractiveGenerator:
             candidates = _faq_answers_first(candidates, question)
             faq = _faq_answer(candidates, question)
         conflict = self._conflict(candidates, intent) if intent.figure else []
+        # a figure the sentence itself gives for the asked place ("London salaries sit 10 to 20 percent above
+        # these figures") is quoted second, after the best figure, whatever its kind
+        here = [c for c in candidates if intent.figure and c.kind and _names_asked(c.text, intent)]
+        here = sorted(here, key=lambda c: -c.score)[:1]
         limit = self.max_sentences + (1 if intent.comparison or conflict else 0)
-        chosen = self._select(candidates, limit, intent, conflict)
+        chosen = self._select(candidates, limit, intent, [*conflict, *(c for c in here if c not in conflict)])
         chosen.sort(key=lambda c: (c.passage.rank, c.order))
         firsts = faq or self._firsts(chosen, intent)
+        firsts += [c for c in here if c not in firsts and not faq][: max(0, 2 - len(firsts))]
         if firsts and _YES_OR_NO.match(firsts[0].text):
             firsts += [c for c in candidates if _continues(c, firsts[0]) and c not in firsts][:1]
         chosen = firsts + [c for c in chosen if c not in firsts]
@@ -274,7 +285,9 @@ class ExtractiveGenerator:
         """The answer first: the best sentence (of the asked kind of figure, if one was asked); for a
         comparison that is not a personal decision, the best about each side (one naming both serves both),
         by score."""
-        of_kind = [c for c in chosen if c.kind == intent.figure] or [c for c in chosen if c.kind]
+        of_kind = [c for c in chosen if c.kind == intent.figure or (c.kind and _names_asked(c.text, intent))] or [
+            c for c in chosen if c.kind
+        ]
         pool = sorted(of_kind if intent.figure else chosen, key=lambda c: -c.score)
         firsts: list[_Candidate] = []
         if intent.comparison and not intent.decision:
@@ -321,7 +334,7 @@ class ExtractiveGenerator:
                 lex = (len(qterms & own) + 0.5 * len(qterms & (near - own))) / len(qterms) if qterms else 0.0
                 score = 0.65 * sim + 0.35 * lex + 0.05 / p.rank + fit
                 kind = figure_kind(text) or ("count" if intent.figure == "any" and NUMBER.search(text) else None)
-                if intent.figure and kind and intent.figure in (kind, "any"):
+                if intent.figure and kind and (intent.figure in (kind, "any") or _names_asked(text, intent)):
                     score += 0.2
                     if intent.numbers and (intent.numbers & question_numbers(text) or in_asked_range(text, intent)):
                         score += 0.1  # the figure for the asked case ("3-5 years", "12+ years")
