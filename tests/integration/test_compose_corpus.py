@@ -139,3 +139,17 @@ def test_the_cohorts_own_faq_answer_leads_a_question_worded_otherwise(advisor):
     """fresh dev fr-21: the FAQ answer sits in a passage set aside as the author's offer."""
     answer = advisor.ask("Can I do the cohort while holding down a full-time job?")
     assert "most attendees do" in lead_text(answer.text)
+
+
+def test_a_number_of_the_persons_story_does_not_lead_with_the_pay_row_of_its_range(advisor_both):
+    answer = advisor_both.ask(
+        "Five years doing brand identity as a graphic designer and I'm bored. "
+        "Is UX a sensible move for me, and what would I be missing?"
+    )
+    lead = lead_text(answer.text)
+    assert "years;" not in lead and re.search(r"common routes|gaps to close", lead), answer.text
+
+
+def test_a_figure_for_the_asked_place_of_another_kind_follows_the_best_figure(advisor_both):
+    answer = advisor_both.ask("What does a senior UX designer earn in London?")
+    assert "10 to 20 percent" in lead_text(answer.text), answer.text

@@ -15,6 +15,7 @@ from advisor.answer.intent import (
     detect_intent,
     is_personal_decision,
     list_nouns,
+    names_in,
     opens_a_question,
     per_units,
     stated_facts,
@@ -149,7 +150,8 @@ def test_follow_up_asks_for_the_facts_the_sources_weigh_and_the_person_did_not_g
 @pytest.mark.parametrize(
     ("question", "figure", "comparison", "decision"),
     [
-        ("How much do AI architects earn?", "any", False, False),  # which figure: from the corpus profile
+        ("How much do AI architects earn?", "currency", False, False),  # English's own verb for pay
+        ("How much do AI architects spend?", "any", False, False),  # which figure: from the corpus profile
         ("AI engineer vs AI architect: which pays more?", None, True, False),
         ("Which trade pays better?", None, True, False),
         ("Should I become an architect? I have 2 years of experience", None, False, True),
@@ -467,3 +469,19 @@ def test_lay_out_puts_the_note_on_different_figures_where_it_reads_in_order(line
 )
 def test_aspect_of_is_the_asking_clause_without_the_subjects(question, aspect):
     assert aspect_of(question, ["potter", "glazier"]) == aspect
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("What do potters earn in Canada?", ["Canada"]),
+        # the word opening a sentence is no name, but a name may follow it
+        ("Is the Acme Academy class worth it?", ["Acme Academy"]),
+        ("Is Google hiring potters?", ["Google"]),
+        ("Does the Bank of England hire potters?", ["Bank of England"]),
+        ("Is it worth it?", []),
+        ("Canada is cold. Do potters earn more there?", []),
+    ],
+)
+def test_names_in(text, names):
+    assert names_in(text) == names

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from advisor.answer.judge import RuleJudge, Signals, asked_coverage, decide, sig
 from advisor.answer.people import asked_people, comparative
 from advisor.answer.refusal import refusal_text, suggestions
 from advisor.schema import Profile, Verdict
+from advisor.screen import CALL_TO_ACTION
 
 
 @pytest.mark.parametrize(
@@ -374,3 +376,13 @@ def test_the_names_of_a_story_before_the_question_are_noted_not_refused(question
 def test_stages_and_subject_words_are_not_what_the_corpus_lacks(question, unknown, field, value):
     found = retrieval(["Electricians earn $30 an hour in the US and work outdoors."], unknown, top=0.6)
     assert getattr(signals(question, found, TRADES), field) == value
+
+
+def test_a_name_only_an_advert_mentions_is_a_name_the_sources_lack():
+    found = retrieval(["Join Acme Academy's free class and start your career today!", "Electricians earn $30 an hour."])
+    advert = replace(found.passages[0], chunk=replace(found.passages[0].chunk, set_aside=CALL_TO_ACTION))
+    question = "Is the Acme Academy free class worth taking?"
+    assert signals(question, found, TRADES).missing_names == ()  # mentioned in a passage that informs
+    assert signals(question, replace(found, passages=[advert, found.passages[1]]), TRADES).missing_names == (
+        "Acme Academy",
+    )

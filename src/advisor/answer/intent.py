@@ -42,7 +42,7 @@ _FIGURE_Q = re.compile(
 _PAY_Q = re.compile(
     r"\b(?:what(?:'s|’s|\s+is|\s+are)|how\s+much\s+(?:is|are))\s+(?:[\w/'’-]+\s+){1,6}?paid\b|"
     r"\b(?:what|how\s+much)\s+(?:do|does|did|would|will|can|could|might)\s+(?:[\w/'’-]+\s+){1,6}?"
-    r"(?:make|get\s+paid|take\s+home|bring\s+home|bring\s+in|pull\s+in)"
+    r"(?:make|earn|get\s+paid|take\s+home|bring\s+home|bring\s+in|pull\s+in)"
     r"(?=\s*(?:[?,.;!]|$|(?:a|an|per|each|in|at|on|as|after|once|when|with|by|starting|today|now|these|annually|"
     r"yearly|monthly|hourly|there|here|overseas|abroad|globally|typically|usually|roughly|about|around)\b))",
     re.I,
@@ -149,9 +149,12 @@ def names_in(text: str) -> list[str]:
     out = []
     for m in NAME.finditer(text):
         before = text[: m.start()].rstrip()
-        if not before or before.endswith((".", "?", "!", ":", '"')):
-            continue
-        name = re.sub(r"^(?:the\s+)", "", m.group(1), flags=re.I)
+        name = m.group(1)
+        if not before or before.endswith((".", "?", "!", ":", '"')):  # the opening word is no name; what follows
+            name = re.sub(r"^\S+\s+(?:(?:of|the)\s+)?", "", name) if " " in name else ""  # it may be: "Is the X"
+            if not name[:1].isupper():
+                continue
+        name = re.sub(r"^(?:the\s+)", "", name, flags=re.I)
         name = re.sub(r"['’]s$", "", name)  # "the UK's" -> "UK"
         name = name.replace(".", "") if re.fullmatch(r"(?:[A-Z]\.)+[A-Z]?", name) else name  # "U.S." -> "US"
         if name not in ("I", "I'm", "I've", "I'd"):

@@ -54,6 +54,7 @@ from advisor.answer.refusal import refusal_text
 from advisor.answer.topics import Embed, Nearest, Sentences, absent_topics, topic_candidates, word_evidence
 from advisor.profile import ProfileBound, measure_in, mentions
 from advisor.schema import Passage, Profile, Retrieval, Verdict
+from advisor.screen import ASKABLE
 from advisor.text import STOPWORDS, base_word, normalize, plain_words, plural
 
 INJECTION = re.compile(
@@ -233,6 +234,8 @@ def signals(
     )
     asked_names = set(names_in(normalize(clause))) if told else None
     story: list[str] = []
+    # an advert or call to action naming it says nothing about it ("Join X's free class!")
+    adverts = {i for i, p in enumerate(retrieval.passages) if p.chunk.set_aside and p.chunk.set_aside not in ASKABLE}
     subject_words = {w.lower() for s in profile.subjects for w in s.split()}
     for name in names_in(normalize(text)) + re.findall(r"(?<![$£€₹\d])\b(?:19|20)\d\d\b(?!\s*%)", text):  # and years
         if _inside(text, name, spans) or name.lower() in subject_words:
@@ -241,10 +244,10 @@ def signals(
         about = [
             i
             for i, (words, t) in enumerate(zip(texts, raw, strict=True))
-            if _contains(words, name) or spelled_out(name, t)
+            if (_contains(words, name) or spelled_out(name, t)) and i not in adverts
         ]
         if not about and embed is not None and not name.isdigit():
-            named = [_bare_names(t) for t in raw]
+            named = [[] if i in adverts else _bare_names(t) for i, t in enumerate(raw)]
             alias = alias_of(name, [n for ns in named for n in ns], embed)  # one embedding call for all passages
             about = [i for i, ns in enumerate(named) if alias in ns] if alias else []
         if not about:

@@ -180,7 +180,7 @@ def asked_about(candidates: list[_Candidate], question: str = "") -> list[_Candi
 
 def _names_asked(text: str, intent: Intent) -> bool:
     """The sentence itself names the place or employer asked: its figure, of whatever kind, is the one for
-    it ("London salaries sit 10 to 20 percent above these figures" for pay in London)."""
+    it ("Leeds potters earn 10 to 20 percent above these figures" for pay in Leeds)."""
     return any(names_a(text, n) for n in intent.names)
 
 
@@ -264,7 +264,7 @@ class ExtractiveGenerator:
             candidates = _faq_answers_first(candidates, question)
             faq = _faq_answer(candidates, question)
         conflict = self._conflict(candidates, intent) if intent.figure else []
-        # a figure the sentence itself gives for the asked place ("London salaries sit 10 to 20 percent above
+        # a figure the sentence itself gives for the asked place ("Leeds potters earn 10 to 20 percent above
         # these figures") is quoted second, after the best figure, whatever its kind
         here = [c for c in candidates if intent.figure and c.kind and _names_asked(c.text, intent)]
         here = sorted(here, key=lambda c: -c.score)[:1]
@@ -301,13 +301,17 @@ class ExtractiveGenerator:
     def _candidates(self, question: str, passages: list[Passage], qv: np.ndarray, intent: Intent) -> list[_Candidate]:
         qterms = content_terms(question)
         out: list[_Candidate] = []
+        ranged = bool(question_numbers(asking_clause(question)))  # a number of the story is not the case asked
         levelled = any(
             subject_words(s) <= subject_words(n)
             for p in passages
             for n in self.subjects(p.chunk.section or "")
             for s in intent.subjects
         )
+        named = [p for p in passages if any(names_a(p.chunk.text, n) for n in intent.names)]
         for p in passages:
+            if named and p.chunk.set_aside and p not in named:
+                continue  # another seller's copy says nothing of the course, firm or place asked about
             texts, vectors = self.sentences(p.chunk.id)
             heading_text = f"{p.chunk.title} {p.chunk.section or ''}"
             context = content_terms(heading_text)
@@ -344,7 +348,7 @@ class ExtractiveGenerator:
                         score += 0.1  # "the median pay" is the median row, not the average or the range
                     if intent.per and states_per(text, intent.per):
                         score += PER  # "the hourly rate" is the figure "an hour", not the one "a year"
-                elif not intent.decision and in_asked_range(text, intent):
+                elif not intent.decision and ranged and in_asked_range(text, intent):
                     score += 0.1  # "what does X make four years in?": the "3-5 Years" row, whatever the figure
                 if intent.decision and _DECISION_CUES.search(text):
                     score += 0.12
