@@ -4,8 +4,9 @@ import re
 
 import pytest
 
-from advisor.answer.compose.decisions import follow_up, in_asked_range, user_terms, verdict_bonus
-from advisor.answer.compose.extractive import CONFLICT, CONFLICT_AFTER, figures_conflict, lay_out, subject_fit
+from advisor.answer.compose.candidates import figures_conflict, subject_fit
+from advisor.answer.compose.decisions import agreement, follow_up, in_asked_range, user_terms, verdict_bonus
+from advisor.answer.compose.layout import CONFLICT, CONFLICT_AFTER, lay_out
 from advisor.answer.compose.levels import names_asked_level
 from advisor.answer.compose.lists import list_blocks
 from advisor.answer.intent import (
@@ -485,3 +486,19 @@ def test_aspect_of_is_the_asking_clause_without_the_subjects(question, aspect):
 )
 def test_names_in(text, names):
     assert names_in(text) == names
+
+
+@pytest.mark.parametrize(
+    ("condition", "question", "count"),
+    [
+        ("you love shaping clay", "I love shaping clay. Should I be a potter?", 3),
+        # said one way by the sentence and the other by the person: it counts against
+        ("you enjoy glazing and are happy with less time at the wheel", "The wheel is what I enjoy most. Potter?", 0),
+        ("you hate the wheel", "The wheel is what I enjoy most. Should I be a potter?", -1),
+        ("you want no time at the wheel", "I hate the wheel. Should I be a potter?", 1),
+        ("you like kilns", "I hate the wheel. Should I be a potter?", 0),
+        ("you enjoy glazing more than the wheel", "The wheel is what I enjoy most. Potter?", 0),  # enjoy +1, wheel -1
+    ],
+)
+def test_agreement_counts_a_word_said_the_other_way_against_the_sentence(condition, question, count):
+    assert agreement(condition, question, user_terms(question, ["potter"])) == count

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from support.fakes import FakeEmbedder, ListRetriever, chunk
 
-from advisor.answer.compose.extractive import ExtractiveGenerator, lists_in_line
+from advisor.answer.compose.candidates import lists_in_line
+from advisor.answer.compose.extractive import ExtractiveGenerator
 from advisor.answer.compose.lists import item_labels
 from advisor.answer.intent import asked_names, detect_intent
 from advisor.schema import Passage

@@ -51,6 +51,35 @@ def overlap(a: frozenset[str], b: frozenset[str]) -> int:
     )
 
 
+_NEGATOR = re.compile(
+    r"\b(?:not|no|never|less|fewer|than|without|hate|hates|dislike|dislikes|dread|dreads|avoid|can't|don't|won't|isn't)"
+    r"((?:\s+[\w'-]+){1,4})",
+    re.I,
+)
+
+
+def negated(text: str) -> frozenset[str]:
+    """Stems a text says less of, none of or dislikes: up to four words after "less", "no", "hate", "don't"
+    ("comfortable with less hands-on coding", "I hate kilns") (pure)."""
+    return frozenset(t for m in _NEGATOR.finditer(text) for t in stems(m.group(1)))
+
+
+def agreement(condition: str, question: str, user: frozenset[str]) -> int:
+    """The words a sentence's condition shares with what the person said, each counted +1 when both say it
+    the same way and -1 when one says it with "less", "no" or "hate" and the other does not ("if you
+    enjoy designing … less hands-on coding" against "coding is what I enjoy most": 1 - 1 = 0) (pure)."""
+    theirs, ours = negated(question), negated(condition)
+    return sum(
+        1 if (x in ours) == any(_shares(x, y) for y in theirs) else -1
+        for x in stems(condition)
+        if any(_shares(x, y) for y in user)
+    )
+
+
+def _shares(x: str, y: str) -> bool:
+    return x == y or (len(x) >= 5 and len(y) >= 5 and (y.startswith(x) or x.startswith(y)))
+
+
 def user_terms(question: str, subjects: Sequence[str] = ()) -> frozenset[str]:
     """What the person said about themselves and their wish, as stems: the question without its frame
     words and the subjects it names (pure)."""
@@ -79,10 +108,13 @@ def in_asked_range(text: str, intent: Intent) -> bool:
     )
 
 
-def verdict_bonus(text: str, user: frozenset[str], intent: Intent, faq_opener: bool = False) -> float:
+def verdict_bonus(
+    text: str, user: frozenset[str], intent: Intent, faq_opener: bool = False, question: str = ""
+) -> float:
     """How much a sentence decides the question for this person (pure; table-tested).
 
-    The words of its condition ("if you still love working with dough") shared with what the person said,
+    The words of its condition ("if you still love working with dough") shared with what the person said
+    (`agreement`: a word one says with "less" or "hate" and the other not counts against it),
     a conditional or recommending form, a range of the unit the person gave a number in ("5-8 years"
     against "3 years": in or out of it, it decides), and being the first answer to a FAQ question
     worded like theirs.
@@ -90,8 +122,8 @@ def verdict_bonus(text: str, user: frozenset[str], intent: Intent, faq_opener: b
     bonus = 0.0
     m = CONDITION.search(text)
     if m and not re.search(r"\b(?:sure|unsure|wonder\w*|ask\w*|know|decide|whether)\s+if\s+you\b", text, re.I):
-        condition = stems(next(g for g in m.groups() if g))
-        bonus += VERDICT_CUE + VERDICT_CONDITION * min(3, overlap(condition, user))
+        condition = next(g for g in m.groups() if g)
+        bonus += VERDICT_CUE + VERDICT_CONDITION * min(3, agreement(condition, question, user))
     elif RECOMMENDS.search(text):
         bonus += VERDICT_CUE / 2 + VERDICT_CONDITION / 2 * min(2, overlap(stems(text), user))
     if intent.units & set(ranges(text)):
