@@ -188,6 +188,20 @@ def A(text):
             "How much do they earn in the UK?",
             "How much do electricians earn in the UK?",
         ),
+        # "that" / "it" for what the previous question asked it takes to do
+        (
+            "other",
+            [U("How long does it usually take to go from apprentice to licensed electrician?")],
+            "Can that be sped up at all?",
+            "Can going from apprentice to licensed electrician be sped up at all?",
+        ),
+        (
+            "other",
+            [U("How long does it take to become an actuary?")],
+            "Can it be done faster?",
+            "Can becoming an actuary be done faster?",
+        ),
+        ("other", [U("What do actuaries earn?")], "Is that a lot?", "Is that a lot (actuary)?"),
     ],
 )
 def test_condense(profiles, corpus, history, question, standalone):

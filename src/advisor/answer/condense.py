@@ -168,10 +168,37 @@ def _rewrite(
     if _WHICH_ONE.search(body) and len(pair) == 2:
         body = f"{_strip_q(body)}: {pair[0]} or {pair[1]}?"
         changed = True
+    if not changed and (step := _step_of(previous)) and _THING.search(body):
+        return _THING.sub(step, body, count=1)  # "Can that be sped up?" after "How long does it take to go …?"
     if not changed and (len(question.split()) <= SHORT or _DEICTIC.search(question)):
         body = f"{_strip_q(body)} ({' and '.join(subjects[:2])})?"
         changed = True
     return body if changed else question
+
+
+# "that" / "it" standing for what the previous question asked about doing ("Can that be sped up?")
+_THING = re.compile(r"(?<=\s)(?:that|it|this)(?=\s+(?:be|is|was|get|gets|take|takes|happen|work|done)\b)", re.I)
+_STEP = re.compile(
+    r"\b(?:take|takes|took|need|needs|does\s+it\s+take)\s+(?:\w+\s+)?to\s+(become|get|go|move|reach|switch|transition|make\s+it)\b([^?]*)",
+    re.I,
+)
+_GERUND = {
+    "become": "becoming",
+    "get": "getting",
+    "go": "going",
+    "move": "moving",
+    "reach": "reaching",
+    "switch": "switching",
+    "transition": "transitioning",
+    "make it": "making it",
+}
+
+
+def _step_of(previous: str) -> str:
+    """What the previous question asked it takes to do, as a noun phrase ("How long does it take to go from X to
+    Y?" -> "going from X to Y"); "" when it asked no such thing (pure)."""
+    m = _STEP.search(previous)
+    return f"{_GERUND[m.group(1).lower()]}{m.group(2).rstrip()}" if m else ""
 
 
 def _elliptical(
