@@ -329,3 +329,26 @@ def test_the_sellers_answer_to_the_faq_question_asked_is_quoted_though_set_aside
     query = FakeEmbedder().embed_batch([question])[0]
     answer = "".join(ExtractiveGenerator(retriever.sentences).generate(question, passages, query))
     assert "Yes, most students do [2]" in lead_text(answer, 2)
+
+
+@pytest.mark.parametrize(("source", "quoted"), [("corpus/acme.md", True), ("corpus/other-seller.md", False)])
+def test_a_sellers_words_are_quoted_for_a_named_offer_only_from_the_document_that_names_it(source, quoted):
+    """Another seller's "It probably isn't worth it" is not said of the Acme class the person asks about."""
+    question = "Is the Acme pottery class worth paying for, in my case?"
+    chunks = [
+        chunk("The Acme pottery class runs for eight weeks with weekly critiques.", source="corpus/acme.md", n=0),
+        replace(
+            chunk(
+                "It probably isn't worth paying for, in your case; hold the money.",
+                source=source,
+                section="FAQ > Is the pottery class worth paying for?",
+                n=1,
+            ),
+            set_aside=AUTHOR,
+        ),
+    ]
+    retriever = ListRetriever(chunks)
+    passages = [Passage(c, 0.9 - 0.01 * i, i + 1) for i, c in enumerate(chunks)]
+    query = FakeEmbedder().embed_batch([question])[0]
+    answer = "".join(ExtractiveGenerator(retriever.sentences).generate(question, passages, query))
+    assert ("hold the money" in answer) == quoted, answer

@@ -181,9 +181,9 @@ class ExtractiveGenerator:
             for n in self.subjects(p.chunk.section or "")
             for s in intent.subjects
         )
-        named = [p for p in passages if any(names_a(p.chunk.text, n) for n in intent.names)]
+        named = {p.chunk.source for p in passages if any(names_a(p.chunk.text, n) for n in intent.names)}
         for p in passages:
-            if named and p.chunk.set_aside and p not in named:
+            if named and p.chunk.set_aside and p.chunk.source not in named:
                 continue  # another seller's copy says nothing of the course, firm or place asked about
             texts, vectors = self.sentences(p.chunk.id)
             heading_text = f"{p.chunk.title} {p.chunk.section or ''}"
