@@ -95,6 +95,16 @@ def test_verdict_bonus_prefers_sentences_that_decide_for_this_person(sentence, q
     assert verdict_bonus(sentence, user, intent) > verdict_bonus(more_than, user, intent)
 
 
+def test_a_fact_sharing_two_words_with_what_the_person_stated_decides_like_a_condition():
+    question = "I want to work fully from home. Is pottery or glazing better for me?"
+    told = user_terms("I want to work fully from home.")
+    intent, user = detect_intent(question), user_terms(question)
+    remote = "Remote work differs: 7% of potters work fully remote against 12% of glaziers."
+    other = "Potters fire kilns twice a week."
+    assert verdict_bonus(remote, user, intent, told=told) > verdict_bonus(other, user, intent, told=told)
+    assert verdict_bonus(remote, user, intent, told=told) > verdict_bonus(remote, user, intent)  # told nothing
+
+
 @pytest.mark.parametrize(
     ("text", "question", "inside"),
     [

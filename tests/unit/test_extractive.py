@@ -267,15 +267,6 @@ def test_the_row_whose_range_holds_the_asked_number_leads_even_when_no_figure_wo
     assert "3-5 Years" in first_line("What does a potter in Peru make around four years in?", rows)
 
 
-def test_a_number_of_the_persons_story_does_not_pick_the_row_of_its_range():
-    rows = [
-        chunk("Glazier Pay: 3-5 Years — Pay Range: ₹15–30 LPA in Peru for bored glaziers", section="Pay", n=0),
-        chunk("Yes, pottery is a natural next step for glaziers.", n=1),
-    ]
-    question = "Four years as a glazier in Peru and I'm bored. Is pottery a natural next step for me?"
-    assert "natural next step" in first_line(question, rows)
-
-
 def test_a_yes_no_question_opens_with_the_answer_to_the_faq_question_like_it_even_when_another_scores_higher():
     """The documents' own answer to the question asked leads, though a sentence sharing its words scores higher."""
     question = "Can a glazier become a master potter later on?"

@@ -109,15 +109,21 @@ def in_asked_range(text: str, intent: Intent) -> bool:
 
 
 def verdict_bonus(
-    text: str, user: frozenset[str], intent: Intent, faq_opener: bool = False, question: str = ""
+    text: str,
+    user: frozenset[str],
+    intent: Intent,
+    faq_opener: bool = False,
+    question: str = "",
+    told: frozenset[str] = frozenset(),
 ) -> float:
     """How much a sentence decides the question for this person (pure; table-tested).
 
     The words of its condition ("if you still love working with dough") shared with what the person said
     (`agreement`: a word one says with "less" or "hate" and the other not counts against it),
     a conditional or recommending form, a range of the unit the person gave a number in ("5-8 years"
-    against "3 years": in or out of it, it decides), and being the first answer to a FAQ question
-    worded like theirs.
+    against "3 years": in or out of it, it decides), being the first answer to a FAQ question
+    worded like theirs, and, with no cue, sharing two words or more with what they stated about themselves
+    (`told`: "Remote work … 7% … fully remote vs 12%" for "I really want to work fully from home").
     """
     bonus = 0.0
     m = CONDITION.search(text)
@@ -126,6 +132,8 @@ def verdict_bonus(
         bonus += VERDICT_CUE + VERDICT_CONDITION * min(3, agreement(condition, question, user))
     elif RECOMMENDS.search(text):
         bonus += VERDICT_CUE / 2 + VERDICT_CONDITION / 2 * min(2, overlap(stems(text), user))
+    elif (shared := overlap(stems(text), told)) >= 2:  # a fact that speaks to what they said ("fully remote")
+        bonus += VERDICT_CUE / 2 + VERDICT_CONDITION / 2 * min(2, shared)
     if intent.units & set(ranges(text)):
         bonus += VERDICT_RANGE
     if faq_opener:

@@ -316,14 +316,16 @@ class ExtractiveGenerator:
         condition matches what the person said, then the criteria they did not address, then one
         question for the facts that would change it. The framing speaks of what they told only when
         they stated something about themselves (`told`), not for a bare "Should I learn A or B first?"."""
-        user = user_terms(question, self.subjects(asking_clause(question)))  # "I'm a line cook" stays
+        clause = asking_clause(question)
+        user = user_terms(question, self.subjects(clause))  # "I'm a line cook" stays
+        stated = user_terms(" ".join(t for t in stated_sentences(question, ()) if t.rstrip(".") not in clause))
         listed = conditional_list(passages, user)
         pool = sorted(candidates, key=lambda c: -c.score)
         floor = pool[0].score - 0.35
         faq = max((c.answers_sim for c in pool if c.answers_sim is not None), default=1.0)
         ranked = sorted(
             (
-                (c.score + verdict_bonus(c.text, user, intent, answers_alike(c, question, faq), question), c)
+                (c.score + verdict_bonus(c.text, user, intent, answers_alike(c, question, faq), question, stated), c)
                 for c in pool
             ),
             key=lambda t: -t[0],
