@@ -11,7 +11,7 @@ from support.fakes import FakeEmbedder, ListRetriever, chunk
 
 from advisor.answer.compose.candidates import lists_in_line
 from advisor.answer.compose.extractive import ExtractiveGenerator
-from advisor.answer.compose.lists import item_labels
+from advisor.answer.compose.lists import item_labels, list_blocks, titled_items
 from advisor.answer.intent import asked_names, detect_intent
 from advisor.schema import Passage
 from advisor.screen import AUTHOR
@@ -343,3 +343,26 @@ def test_a_sellers_words_are_quoted_for_a_named_offer_only_from_the_document_tha
     query = FakeEmbedder().embed_batch([question])[0]
     answer = "".join(ExtractiveGenerator(retriever.sentences).generate(question, passages, query))
     assert ("hold the money" in answer) == quoted, answer
+
+
+@pytest.mark.parametrize(
+    ("text", "titles"),
+    [
+        (  # names on their own lines, each followed by a line describing it: a list without bullets
+            "Kiln Safety Certificate (KSC)\n\nKSC is the usual first credential for potters.\n\n"
+            "Advanced Glazing [AG-2]\n\nAG-2 is respected by studios that sell glazed ware.\n\n"
+            "Wheel Throwing Diploma\n\nThe diploma takes a year of evening classes.",
+            ("Kiln Safety Certificate (KSC)", "Advanced Glazing [AG-2]", "Wheel Throwing Diploma"),
+        ),
+        # prose paragraphs are no list
+        ("Potters shape clay.\n\nThey fire it in kilns.\n\nMost sell at markets.", ()),
+    ],
+)
+def test_titled_items(text, titles):
+    assert titled_items(text) == titles
+    assert [b.items for b in list_blocks(text, "Certificates")] == ([titles] if titles else [])
+
+
+def test_two_titled_pairs_are_no_list():
+    text = "Kiln Safety\n\nKSC is the usual first credential.\n\nGlazing\n\nAG-2 is respected by studios."
+    assert list_blocks(text, "Certificates") == []

@@ -59,7 +59,26 @@ def list_blocks(text: str, section: str | None = None) -> list[ListBlock]:
         close()
         previous = line
     close()
+    titled = titled_items(text)
+    if len(titled) >= 3 and not blocks:
+        blocks.append(ListBlock(heading, titled))
     return blocks
+
+
+_SENTENCE_END = re.compile(r"[.!?:;\"”]$")
+
+
+def titled_items(text: str) -> tuple[str, ...]:
+    """The names of a passage written as a list without bullets: each a short line with no closing stop,
+    followed by a line describing it ("Kiln Safety Certificate (KSC)" / "KSC is the usual first credential."),
+    when such pairs make up the passage (pure)."""
+    lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
+    titles = [
+        a
+        for a, b in zip(lines, lines[1:], strict=False)
+        if len(a.split()) <= 12 and not _SENTENCE_END.search(a) and _SENTENCE_END.search(b) and len(b.split()) > 3
+    ]
+    return tuple(titles) if 2 * len(titles) >= len(lines) - 1 else ()
 
 
 def item_labels(text: str, section: str | None = None) -> dict[str, str]:
