@@ -126,6 +126,23 @@ def test_a_comparison_opens_with_a_sentence_about_each_side():
     assert "potter" in lead and "glazier" in lead
 
 
+def test_a_comparison_opens_with_its_best_sentence_though_another_names_both_sides():
+    def subjects(text: str) -> list[str]:
+        return [s for s in ("potter", "glazier") if s in text.lower()]
+
+    chunks = [
+        chunk("Glaziers differ in hours at the wheel: none. Potters and glaziers are two crafts.", n=0),
+        chunk("Potters throw clay.", n=1),
+    ]
+    question = "How do potters and glaziers differ in hours at the wheel?"
+    retriever = ListRetriever(chunks)
+    passages = [Passage(c, 0.9 - 0.01 * i, i + 1) for i, c in enumerate(chunks)]
+    query = FakeEmbedder().embed_batch([question])[0]
+    answer = "".join(ExtractiveGenerator(retriever.sentences, subjects=subjects).generate(question, passages, query))
+    assert lead_text(answer, 1).lstrip("- ").startswith("Glaziers differ in hours at the wheel")
+    assert "potter" in lead_text(answer, 2).lower()  # the other side follows
+
+
 def test_an_answer_quotes_two_sentences_even_when_one_scores_far_above_the_rest():
     question = "What does a potter do at the wheel?"
     chunks = [

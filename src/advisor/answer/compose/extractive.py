@@ -89,7 +89,7 @@ NAMED = 0.1  # a figure's sentence (or its passage's heading) names the place or
 LISTED = 0.1  # a sentence lists what a "which X" question asks for ("These tools …: A, B, C, D"); dev
 PER = 0.1  # a figure per the asked time ("$29.60 an hour" for the hourly rate); dev
 CONTRAST = 0.1  # a sentence states a difference in figures when the question asks how much more or less; dev
-ASPECT = 0.3  # times a comparison sentence's similarity to what is compared (`aspect_of`); dev: 1 gained, none lost
+ASPECT = 0.3  # times a sentence's similarity to what a two-subject question asks (`aspect_of`); dev (0.5: +1, -1)
 
 
 class ExtractiveGenerator:
@@ -122,7 +122,7 @@ class ExtractiveGenerator:
         candidates = self._candidates(question, passages, query_vector, intent)
         if not candidates:
             return
-        if intent.comparison and not intent.decision:
+        if not intent.decision:  # two subjects compared, or a path from one to the other
             candidates = self._on_aspect(candidates, question, intent)
         if intent.listing:
             block = self._best_list(question, passages, candidates, query_vector, intent)
@@ -156,14 +156,15 @@ class ExtractiveGenerator:
 
     def _firsts(self, chosen: list[Candidate], intent: Intent) -> list[Candidate]:
         """The answer first: the best sentence (of the asked kind of figure, if one was asked); for a
-        comparison that is not a personal decision, the best about each side (one naming both serves both),
-        by score."""
+        comparison that is not a personal decision, then the best about each side it does not name (one
+        naming both serves both), by score."""
         of_kind = [c for c in chosen if c.kind == intent.figure or (c.kind and names_asked(c.text, intent))] or [
             c for c in chosen if c.kind
         ]
         pool = sorted(of_kind if intent.figure else chosen, key=lambda c: -c.score)
         firsts: list[Candidate] = []
         if intent.comparison and not intent.decision:
+            firsts = pool[:1]  # the best sentence first, then the best about a side it does not name
             for side in intent.subjects[:2]:
                 if any(has_subject(self.subjects(c.text), side) for c in firsts):
                     continue
@@ -251,8 +252,9 @@ class ExtractiveGenerator:
         ]
 
     def _on_aspect(self, candidates: list[Candidate], question: str, intent: Intent) -> list[Candidate]:
-        """A comparison's sentences gain `ASPECT` times their similarity to what is compared (`aspect_of`):
-        a sentence naming both subjects matches the question's names whatever it says of them."""
+        """When a question names two subjects (compared, or a path from one to the other), sentences gain
+        `ASPECT` times their similarity to what it asks of them (`aspect_of`): a sentence naming both subjects
+        matches the question's names whatever it says of them."""
         aspect = aspect_of(question, intent.subjects)
         if self.embed is None or not content_terms(aspect) or len(intent.subjects) < 2:
             return candidates
