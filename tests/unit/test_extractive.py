@@ -18,14 +18,18 @@ from advisor.screen import AUTHOR
 from advisor.text import lead_text
 
 
-def first_line(question: str, chunks, measure=lambda text: None, subjects=lambda text: []) -> str:
-    """The first cited sentence of the extractive answer to `question` over `chunks` (ranked in order)."""
+def answer_to(question: str, chunks, **options) -> str:
+    """The extractive answer to `question` over `chunks`, ranked in order (`options`: the generator's subjects,
+    measure)."""
     retriever = ListRetriever(chunks)
     passages = [Passage(c, 0.9 - 0.01 * i, i + 1) for i, c in enumerate(chunks)]
     query = FakeEmbedder().embed_batch([question])[0]
-    gen = ExtractiveGenerator(retriever.sentences, subjects=subjects, measure=measure)
-    answer = "".join(gen.generate(question, passages, np.asarray(query)))
-    return lead_text(answer, 1)
+    return "".join(ExtractiveGenerator(retriever.sentences, **options).generate(question, passages, np.asarray(query)))
+
+
+def first_line(question: str, chunks, measure=lambda text: None, subjects=lambda text: []) -> str:
+    """The first cited sentence of the extractive answer to `question` over `chunks` (ranked in order)."""
+    return lead_text(answer_to(question, chunks, subjects=subjects, measure=measure), 1)
 
 
 @pytest.mark.parametrize(
@@ -70,11 +74,8 @@ def test_a_figure_of_another_kind_for_the_asked_place_follows_the_best_figure():
     uk = chunk("Senior potters in the UK earn £40,000 a year. Juniors earn £22,000 a year.", n=0)
     leeds = chunk("Leeds potters usually sit about 10 to 20 percent above these figures.", n=1)
     question = "What do potters earn in Leeds?"
-    retriever = ListRetriever([uk, leeds])
-    passages = [Passage(c, 0.9 - 0.01 * i, i + 1) for i, c in enumerate([uk, leeds])]
-    query = FakeEmbedder().embed_batch([question])[0]
     measure = lambda t: "currency" if "earn" in t else None  # noqa: E731
-    answer = "".join(ExtractiveGenerator(retriever.sentences, measure=measure).generate(question, passages, query))
+    answer = answer_to(question, [uk, leeds], measure=measure)
     assert "£40,000" in lead_text(answer, 1) and "10 to 20 percent" in lead_text(answer, 2)
 
 
@@ -118,10 +119,7 @@ def test_a_comparison_opens_with_a_sentence_about_each_side():
     )
     glaziers = chunk("A glazier cuts and fits window glass on building sites.", n=1)
     question = "What separates a potter from a glazier?"
-    retriever = ListRetriever([potters, glaziers])
-    passages = [Passage(c, 0.9 - 0.01 * i, i + 1) for i, c in enumerate([potters, glaziers])]
-    query = FakeEmbedder().embed_batch([question])[0]
-    answer = "".join(ExtractiveGenerator(retriever.sentences, subjects=subjects).generate(question, passages, query))
+    answer = answer_to(question, [potters, glaziers], subjects=subjects)
     lead = lead_text(answer, 2)
     assert "potter" in lead and "glazier" in lead
 
@@ -135,10 +133,7 @@ def test_a_comparison_opens_with_its_best_sentence_though_another_names_both_sid
         chunk("Potters throw clay.", n=1),
     ]
     question = "How do potters and glaziers differ in hours at the wheel?"
-    retriever = ListRetriever(chunks)
-    passages = [Passage(c, 0.9 - 0.01 * i, i + 1) for i, c in enumerate(chunks)]
-    query = FakeEmbedder().embed_batch([question])[0]
-    answer = "".join(ExtractiveGenerator(retriever.sentences, subjects=subjects).generate(question, passages, query))
+    answer = answer_to(question, chunks, subjects=subjects)
     assert lead_text(answer, 1).lstrip("- ").startswith("Glaziers differ in hours at the wheel")
     assert "potter" in lead_text(answer, 2).lower()  # the other side follows
 
@@ -148,10 +143,7 @@ def test_an_answer_quotes_two_sentences_even_when_one_scores_far_above_the_rest(
     chunks = [
         chunk("What a potter does at the wheel: a potter does shaping. Kilns need careful upkeep over the years.")
     ]
-    retriever = ListRetriever(chunks)
-    passages = [Passage(chunks[0], 0.9, 1)]
-    query = FakeEmbedder().embed_batch([question])[0]
-    answer = "".join(ExtractiveGenerator(retriever.sentences).generate(question, passages, query))
+    answer = answer_to(question, chunks)
     assert answer.count("[1]") == 2
 
 
@@ -165,10 +157,7 @@ def test_a_yes_no_question_opens_with_the_documents_own_yes_and_its_reason():
             n=1,
         ),
     ]
-    retriever = ListRetriever(chunks)
-    passages = [Passage(c, 0.9 - 0.01 * i, i + 1) for i, c in enumerate(chunks)]
-    query = FakeEmbedder().embed_batch([question])[0]
-    answer = "".join(ExtractiveGenerator(retriever.sentences).generate(question, passages, query))
+    answer = answer_to(question, chunks)
     lead = lead_text(answer, 2)
     assert lead.lstrip("- ").startswith("Yes, most potters do [2]") and "Renting kiln space" in lead
 
@@ -204,10 +193,7 @@ def test_a_list_item_is_found_by_the_words_of_its_lists_label():
         "Common gaps:\n- Potters mix glazes without weighing them.\n- Selling pots too cheaply at markets."
     )
     chunks = [chunk(text, section="Potters", n=0)]
-    retriever = ListRetriever(chunks)
-    passages = [Passage(chunks[0], 0.9, 1)]
-    query = FakeEmbedder().embed_batch([question])[0]
-    answer = "".join(ExtractiveGenerator(retriever.sentences).generate(question, passages, query))
+    answer = answer_to(question, chunks)
     assert lead_text(answer, 1).lstrip("- ").startswith("Potters mix glazes")
 
 
@@ -230,10 +216,7 @@ def test_a_which_x_question_opens_with_the_sentence_listing_x():
         chunk("Potters use kilns to fire pots.", n=0),
         chunk("These tools appear in every studio: wheels, ribs, wires, kilns.", n=1),
     ]
-    retriever = ListRetriever(chunks)
-    passages = [Passage(c, 0.9 - 0.01 * i, i + 1) for i, c in enumerate(chunks)]
-    query = FakeEmbedder().embed_batch([question])[0]
-    answer = "".join(ExtractiveGenerator(retriever.sentences).generate(question, passages, query))
+    answer = answer_to(question, chunks)
     assert lead_text(answer, 1).lstrip("- ").startswith("These tools appear")
 
 
@@ -249,10 +232,7 @@ def test_a_decision_speaks_of_what_the_person_told_only_when_they_told_something
         chunk("If you love shaping clay, become a potter. Choose glazing first if you want quick results."),
         chunk("Potters fire kilns twice a week. Throwing takes years to master."),
     ]
-    retriever = ListRetriever(chunks)
-    passages = [Passage(c, 0.9 - 0.01 * i, i + 1) for i, c in enumerate(chunks)]
-    query = FakeEmbedder().embed_batch([question])[0]
-    answer = "".join(ExtractiveGenerator(retriever.sentences).generate(question, passages, np.asarray(query)))
+    answer = answer_to(question, chunks)
     assert answer.startswith(framing)
     assert framing == "For what you told me" or "you did not mention" not in answer
 
@@ -267,10 +247,7 @@ def test_what_speaks_to_something_the_person_said_is_not_listed_as_what_they_did
         ),
     ]
     question = "I love shaping clay and I hate kilns. Should I become a potter?"
-    retriever = ListRetriever(chunks)
-    passages = [Passage(c, 0.9 - 0.01 * i, i + 1) for i, c in enumerate(chunks)]
-    query = FakeEmbedder().embed_batch([question])[0]
-    answer = "".join(ExtractiveGenerator(retriever.sentences).generate(question, passages, np.asarray(query)))
+    answer = answer_to(question, chunks)
     decides, _, unmentioned = answer.partition("which you did not mention")
     assert "fire the kilns" in decides and "kilns" not in unmentioned  # they said they hate kilns
 
@@ -310,11 +287,8 @@ def test_a_bare_figure_opening_a_step_answers_how_long_the_step_takes():
         chunk("3-6 months\n\nLearn to wedge and centre clay at the wheel.", section="Path > 1. Learn Clay Basics", n=0),
         chunk("Potters train for many years before they sell their work.", n=1),
     ]
-    retriever = ListRetriever(chunks)
-    passages = [Passage(c, 0.9 - 0.01 * i, i + 1) for i, c in enumerate(chunks)]
     question = "How long does the clay basics step take?"
-    query = FakeEmbedder().embed_batch([question])[0]
-    answer = "".join(ExtractiveGenerator(retriever.sentences).generate(question, passages, np.asarray(query)))
+    answer = answer_to(question, chunks)
     assert "3-6 months [1]" in lead_text(answer, 2)
 
 
@@ -332,10 +306,7 @@ def test_the_sellers_answer_to_the_faq_question_asked_is_quoted_though_set_aside
             set_aside=AUTHOR,
         ),
     ]
-    retriever = ListRetriever(chunks)
-    passages = [Passage(c, 0.9 - 0.01 * i, i + 1) for i, c in enumerate(chunks)]
-    query = FakeEmbedder().embed_batch([question])[0]
-    answer = "".join(ExtractiveGenerator(retriever.sentences).generate(question, passages, query))
+    answer = answer_to(question, chunks)
     assert "Yes, most students do [2]" in lead_text(answer, 2)
 
 
@@ -355,10 +326,7 @@ def test_a_sellers_words_are_quoted_for_a_named_offer_only_from_the_document_tha
             set_aside=AUTHOR,
         ),
     ]
-    retriever = ListRetriever(chunks)
-    passages = [Passage(c, 0.9 - 0.01 * i, i + 1) for i, c in enumerate(chunks)]
-    query = FakeEmbedder().embed_batch([question])[0]
-    answer = "".join(ExtractiveGenerator(retriever.sentences).generate(question, passages, query))
+    answer = answer_to(question, chunks)
     assert ("hold the money" in answer) == quoted, answer
 
 

@@ -46,9 +46,12 @@ def stems(text: str) -> frozenset[str]:
 def overlap(a: frozenset[str], b: frozenset[str]) -> int:
     """Stems of `a` that `b` shares, counting a stem of five letters or more that begins the other
     ("creativi" / "creativ") as shared."""
-    return sum(
-        1 for x in a if x in b or (len(x) >= 5 and any(y.startswith(x) or x.startswith(y) for y in b if len(y) >= 5))
-    )
+    return sum(1 for x in a if _shared(x, b))
+
+
+def _shared(x: str, b: frozenset[str]) -> bool:
+    """`b` holds the stem `x`, or one of five letters or more beginning it or begun by it."""
+    return x in b or (len(x) >= 5 and any(y.startswith(x) or x.startswith(y) for y in b if len(y) >= 5))
 
 
 _NEGATOR = re.compile(
@@ -58,6 +61,7 @@ _NEGATOR = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=256)  # the person's question is read once per candidate sentence
 def negated(text: str) -> frozenset[str]:
     """Stems a text says less of, none of or dislikes: up to four words after "less", "no", "hate", "don't"
     ("comfortable with less hands-on coding", "I hate kilns") (pure)."""
@@ -69,15 +73,7 @@ def agreement(condition: str, question: str, user: frozenset[str]) -> int:
     the same way and -1 when one says it with "less", "no" or "hate" and the other does not ("if you
     enjoy designing … less hands-on coding" against "coding is what I enjoy most": 1 - 1 = 0) (pure)."""
     theirs, ours = negated(question), negated(condition)
-    return sum(
-        1 if (x in ours) == any(_shares(x, y) for y in theirs) else -1
-        for x in stems(condition)
-        if any(_shares(x, y) for y in user)
-    )
-
-
-def _shares(x: str, y: str) -> bool:
-    return x == y or (len(x) >= 5 and len(y) >= 5 and (y.startswith(x) or x.startswith(y)))
+    return sum(1 if (x in ours) == _shared(x, theirs) else -1 for x in stems(condition) if _shared(x, user))
 
 
 def user_terms(question: str, subjects: Sequence[str] = ()) -> frozenset[str]:

@@ -22,6 +22,7 @@ Every line holding a `[n]` is a verbatim sentence of passage n.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
@@ -345,7 +346,7 @@ class ExtractiveGenerator:
         rest = [c for c in self._select(pool, self.max_sentences + len(verdict), intent, []) if c not in verdict]
         rest = rest[: max(1, self.max_sentences - len(verdict))]
         if told:  # what speaks to something the person said is no criterion they did not mention
-            said = user - _COMPARING
+            said = user - _comparing()
             verdict += [c for c in rest if overlap(stems(c.text), said)]
             rest = [c for c in rest if c not in verdict]
         yield "For what you told me, these passages decide it:\n" if told else "What decides it, in the sources:\n"
@@ -422,4 +423,7 @@ class ExtractiveGenerator:
         return chosen
 
 
-_COMPARING = stems("compare compared comparing comparison versus differ difference different")
+@functools.cache
+def _comparing() -> frozenset[str]:
+    """The stems of the words that ask for a comparison, which say nothing of the person (stemmed on first use)."""
+    return stems("compare compared comparing comparison versus differ difference different")
