@@ -45,6 +45,8 @@ from advisor.store.manifest import read_manifest, write_manifest
 from advisor.store.reader import FULL_FIX, PAGE, IndexBusy, IndexUnavailable, namespace, settings_key
 from advisor.store.records import local_records_file, record_manager, sqlite_count, sqlite_problem
 from advisor.store.snapshot import (
+    EXTRA_MODEL,
+    EXTRA_VECTOR,
     SENTENCES,
     BadRows,
     cache_stamp,
@@ -332,13 +334,17 @@ class CorpusIndex(Versions):
         origin: str,
         progress: bool,
     ) -> int:
-        """Embed this corpus's new chunks (with their sentences) and add them to version `name` through
-        LangChain's `index()`, which writes their records; the kept chunks were copied already."""
+        """Embed this corpus's new chunks (with their sentences, and for the extra dense model if one is
+        configured) and add them to version `name` through LangChain's `index()`, which writes their records;
+        the kept chunks were copied already, with all their vectors."""
         from langchain_chroma import Chroma
         from langchain_core.documents import Document
         from langchain_core.indexing import index
 
         vectors = self._sentence_vectors(fresh, base, active)
+        if self.extra is not None and fresh:
+            for i, v in enumerate(self.extra.embed_batch([c.embed_text for c in fresh])):
+                vectors[i] |= {EXTRA_MODEL: self.extra.name, EXTRA_VECTOR: encode_vectors(v[None, :])}
         lc_docs = [
             Document(page_content=c.embed_text, metadata={**chunk_metadata(c), "origin": origin, **vectors[i]})
             for i, c in enumerate(fresh)

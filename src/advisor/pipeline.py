@@ -372,13 +372,9 @@ class Advisor:
 
     def build_index(self, full: bool = False, progress: bool = False) -> IndexReport:
         """Bring the index in line with the corpus folder (`advisor index`): incremental, or from scratch
-        with `full`; `IndexBusy` when another writer holds the writer lock. With an extra embedding
-        model, its vectors of the new chunks are computed now rather than on the first question; so are the
-        vectors of new corpus words (the judge's absent-topic signal), which readers then only read."""
+        with `full`; `IndexBusy` when another writer holds the writer lock. The vectors of new corpus words
+        (the judge's absent-topic signal) are computed now too, so readers only read them."""
         report = self.index.update(full=full, progress=progress)
-        refresh = getattr(self.retriever, "refresh", None)
-        if self.settings.extra_embedding_model and refresh is not None:
-            refresh()
         cache_words = getattr(self.retriever, "cache_words", None)
         if cache_words is not None:
             cache_words(changed=bool(report.added or report.updated or report.deleted or report.rebuilt))

@@ -30,7 +30,7 @@ class Settings:
     embedding_backend: str = "onnx"
     embedding_model: str = "all-MiniLM-L6-v2"
     embedding_batch_size: int = 32
-    extra_embedding_model: str = ""  # a second dense ranking fused with the first and BM25 ("" is off)
+    extra_embedding_model: str = "multilingual-e5-small"  # a second dense ranking fused with the first ("": off)
     chunk_tokens: int = 180
     chunk_overlap: int = 35
     k: int = 5
@@ -100,12 +100,15 @@ class Settings:
         from advisor.text import STORAGE_VERSION
 
         # onnx and sentence-transformers run the same model to the same vectors: not a rebuild.
-        return {
+        key: dict[str, object] = {
             "embedding_model": "hash-bow" if self.embedding_backend == "hash" else self.embedding_model,
             "chunk_tokens": self.chunk_tokens,
             "chunk_overlap": self.chunk_overlap,
             "chunker_version": STORAGE_VERSION,  # the stored key keeps its old name: no rebuild
         }
+        if self.extra_embedding_model:  # its chunk vectors are stored with the chunks too
+            key["extra_embedding_model"] = self.extra_embedding_model
+        return key
 
 
 def _coerce(name: str, raw: str, default: object) -> object:
@@ -124,4 +127,6 @@ def _coerce(name: str, raw: str, default: object) -> object:
             return float(raw)
         except ValueError:
             raise ValueError(f"{ENV_PREFIX}{name.upper()} must be a number, got {raw!r}") from None
+    if name == "extra_embedding_model" and raw.lower() in {"off", "none"}:
+        return ""  # an empty variable means "the default", so switching the model off takes a word
     return raw

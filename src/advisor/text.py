@@ -293,6 +293,30 @@ RECOMMENDS = re.compile(
 )
 
 
+# A question about the start of a career: "an entry-level X", "fresh grad", "straight out of college"
+EARLY_CAREER = re.compile(
+    r"\b(?:entry[- ]level|junior|fresh(?:er)?\s+grads?|new\s+grads?|(?:recent|fresh|new)\s+graduates?|"
+    r"graduate\s+(?:role|job|position)s?|straight\s+out\s+of\s+(?:college|school|university|uni)|"
+    r"just\s+starting(?:\s+out)?|starting\s+out|with\s+no\s+experience|first\s+job)\b",
+    re.I,
+)
+# the start of a career, as a person tells it of themselves or a condition states it ("If you're early in your
+# career", "I just finished my degree", "still at university", "I have no experience yet")
+_STARTING = re.compile(
+    r"\b(?:early\s+(?:in|on\s+in)\s+(?:your|my|their|a)\s+career|new\s+to\s+the\s+field|"
+    r"just\s+(?:finished|graduated|completed|got)\s+(?:my|a|an|from|with)?\b|graduat(?:ed|ing)\s+(?:this|last|next)"
+    r"\s+(?:year|summer|spring|month)|still\s+(?:at|in)\s+(?:college|school|university|uni)|"
+    r"(?:have|with)\s+no\s+(?:work\s+|industry\s+|real\s+)?experience)",
+    re.I,
+)
+
+
+def career_start(text: str) -> bool:
+    """The text speaks of the start of a career: a person just out of their studies or with no experience, or
+    a condition for such people ("If you're early in your career") (pure)."""
+    return bool(_STARTING.search(text) or EARLY_CAREER.search(text))
+
+
 def is_advice(sentence: str) -> bool:
     """A sentence that decides for someone: a condition naming the reader or a recommendation (pure)."""
     return bool(CONDITION.search(sentence) or RECOMMENDS.search(sentence))

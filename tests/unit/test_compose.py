@@ -54,6 +54,8 @@ def test_opens_a_question(clause, question):
         ("What pay should I be seeing with four years?", False),
         ("Is an architect paid more than an engineer?", False),  # yes/no, but not about the person
         ("Do electricians need a license?", False),
+        ("A friend says I should skip the junior job and apply for senior ones. Good idea?", True),  # no article
+        ("What makes a good fit for pottery?", False),
     ],
 )
 def test_is_personal_decision(question, decision):
@@ -128,6 +130,9 @@ def test_in_asked_range_compares_the_persons_number_with_the_sentences_ranges(te
         ("Average and median both", {"average", "median"}),
         ("Avg. Salary: $120,000", {"average"}),
         ("What do potters earn?", set()),
+        ("what's the typical middle-of-the-range pay for potters?", {"median"}),  # the median in plain words
+        ("Potters at the 50th percentile earn $40K.", {"median"}),
+        ("The midpoint of the pay band", {"median"}),
     ],
 )
 def test_statistics_in(text, named):
@@ -173,6 +178,8 @@ def test_follow_up_asks_for_the_facts_the_sources_weigh_and_the_person_did_not_g
         ("What's the median for potters?", "any", False, False),  # "what's" asks as "what is" does
         ("What's the hourly rate for a potter?", "any", False, False),  # a rate per hour is pay, not a share
         ("What's the pass rate of the glazing exam?", "percent", False, False),
+        # a statistic of pay is a figure of pay, however the question is worded
+        ("the typical middle-of-the-range pay for potters vs glaziers?", "currency", True, False),
         ("I love drawing and I'm a gardener. Is landscape design right for me?", None, False, True),
         # facts of the person in a question asking what or which thing: a list, not a verdict
         ("What certifications should I go for if I'm aiming at an architect job?", None, False, False),
@@ -512,3 +519,22 @@ def test_names_in(text, names):
 )
 def test_agreement_counts_a_word_said_the_other_way_against_the_sentence(condition, question, count):
     assert agreement(condition, question, user_terms(question, ["potter"])) == count
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "I'm 24 and just finished my degree. Should I apply for potter jobs straight away?",
+        "I'm still at university. Is glazing or pottery the better start?",
+        "I have no experience yet. Should I go for pottery?",
+    ],
+)
+def test_the_start_of_a_career_matches_a_condition_for_people_early_in_theirs(question):
+    intent, user = detect_intent(question), user_terms(question)
+    early = "If you're early in your career, become a glazier first."
+    later = "If you have led a studio, pursue pottery."
+    assert verdict_bonus(early, user, intent, question=question) > verdict_bonus(later, user, intent, question=question)
+    seasoned = "I've run my own studio for 12 years. Should I go for pottery?"
+    assert verdict_bonus(early, user_terms(seasoned), detect_intent(seasoned), question=seasoned) <= verdict_bonus(
+        later, user_terms(seasoned), detect_intent(seasoned), question=seasoned
+    )

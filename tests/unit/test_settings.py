@@ -60,6 +60,15 @@ def test_fingerprint_tracks_what_vectors_depend_on():
     assert a.fingerprint() != a.with_(embedding_backend="hash").fingerprint()
 
 
+def test_the_extra_model_is_on_by_default_and_part_of_what_the_index_depends_on():
+    on, off = Settings.from_env({}), Settings.from_env({"ADVISOR_EXTRA_EMBEDDING_MODEL": "off"})
+    assert Settings.from_env({"ADVISOR_EXTRA_EMBEDDING_MODEL": "None"}).extra_embedding_model == ""
+    assert on.extra_embedding_model == "multilingual-e5-small" and off.extra_embedding_model == ""
+    assert on.fingerprint() != off.fingerprint()  # turning it on or off rebuilds: its vectors live in the chunks
+    # an index built before the model was stored keeps its key when the model is off: no rebuild
+    assert set(off.fingerprint()) == {"embedding_model", "chunk_tokens", "chunk_overlap", "chunker_version"}
+
+
 def test_readme_configuration_table_lists_every_setting_and_nothing_else():
     """The README's table and `Settings` agree: no undocumented setting, no documented dead one."""
     import re

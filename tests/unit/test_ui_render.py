@@ -295,3 +295,18 @@ def test_a_deleted_or_emptied_conversation_comes_back_with_undo(titles, current,
 
 def test_nothing_to_undo_says_nothing():
     assert conversations.undo_note(None) == "" and conversations.undo_note({"kind": "deleted"}) == ""
+
+
+@pytest.mark.parametrize(
+    ("extra", "says"), [("multilingual-e5-small", "dense + multilingual-e5-small + BM25"), ("", "(dense + BM25)")]
+)
+def test_the_technical_details_name_the_retrieval_models_in_use(extra, says):
+    from types import SimpleNamespace
+
+    from advisor.apps.ui.knowledge import technical_markdown
+    from advisor.settings import Settings
+
+    status = {"embedding_model": "all-MiniLM-L6-v2", "documents": 2, "chunks": 9, "chroma": "embedded"}
+    advisor = SimpleNamespace(settings=Settings.from_env({}, extra_embedding_model=extra), status=lambda: status)
+    line = technical_markdown(advisor)
+    assert says in line and "all-MiniLM-L6-v2" in line and "9 passages" in line

@@ -206,7 +206,11 @@ def _elliptical(
 ) -> str:
     """ "What about X?" / "And in India?" as the previous question about X or in India."""
     if own and earlier:
-        return _swap(previous, earlier, [_in_context(m, earlier[0].subject, profile) for m in own])
+        swapped = _swap(previous, earlier, [_in_context(m, earlier[0].subject, profile) for m in own])
+        at = rest.lower().rfind(own[-1].text.lower())
+        tail = rest[at + len(own[-1].text) :].strip(" ,") if at >= 0 else ""
+        # "And for potters with more than 12 years?": the phrase after the new subject stays asked
+        return _with_phrase(swapped, tail) if _PREPOSITION.match(tail) else swapped
     if _PREPOSITION.match(rest):
         return _with_phrase(previous, rest)
     one = re.fullmatch(r"(?:(?:a|an|the)\s+)?([\w-]+(?:\s+[\w-]+)?)\s+ones?", rest, re.I)

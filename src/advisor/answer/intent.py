@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from advisor.profile import subject_words
 from advisor.schema import Turn
+from advisor.text import EARLY_CAREER as _EARLY
 from advisor.text import NUMBER
 
 Subjects = Callable[[str], list[str]]
@@ -54,12 +55,6 @@ _PAY_NOUN = re.compile(
     re.I,
 )
 # a person at the start of a career, as people say it: the case of the first years ("0-2 years")
-_EARLY = re.compile(
-    r"\b(?:entry[- ]level|junior|fresh(?:er)?\s+grads?|new\s+grads?|(?:recent|fresh|new)\s+graduates?|"
-    r"graduate\s+(?:role|job|position)s?|straight\s+out\s+of\s+(?:college|school|university|uni)|"
-    r"just\s+starting(?:\s+out)?|starting\s+out|with\s+no\s+experience|first\s+job)\b",
-    re.I,
-)
 _DURATION_Q = re.compile(r"\bhow\s+long\b|\bhow\s+many\s+(?:years|months|weeks|days|hours)\b", re.I)
 # a rate per unit of time ("hourly rate") is pay, not a share
 _PERCENT_Q = re.compile(r"\bpercent\w*|\bshare\b|(?<!hourly\s)(?<!daily\s)(?<!weekly\s)\brate\b|%", re.I)
@@ -70,7 +65,7 @@ _COMPARE = re.compile(
 )
 _DECIDE = re.compile(
     r"\b(should\s+i|shall\s+i|is\s+it\s+worth|right\s+for\s+me|am\s+i\s+ready|do\s+i\s+need|can\s+i|"
-    r"would\s+i|could\s+i|is\s+it\s+time|an?\s+(?:good|bad|smart|wise|sensible|realistic)\s+(?:idea|plan|move|choice|fit)|"
+    r"would\s+i|could\s+i|is\s+it\s+time|(?:an?\s+)?(?:good|bad|smart|wise|sensible|realistic)\s+(?:idea|plan|move|choice|fit)|"
     r"too\s+(?:old|late|young)|make\s+sense\s+for\s+me|suit\s+me|for\s+someone\s+like\s+me)\b",
     re.I,
 )
@@ -371,6 +366,8 @@ def detect_intent(question: str, subjects: Subjects = no_subjects, measure: Meas
         figure = "currency"  # "what does X make?": English asks for pay so, whatever the corpus calls it
     elif _FIGURE_Q.search(question):
         figure = "percent" if _PERCENT_Q.search(question) else "any"
+    elif statistics_in(question) and not decision:  # "the median pay", "the middle-of-the-range pay": a figure
+        figure = "currency" if _PAY_WORD.search(question) else "any"
     facts = stated_facts(question)
     numbers, units = (
         question_numbers(question),
@@ -419,9 +416,16 @@ def states_per(text: str, per: frozenset[str]) -> bool:
 _STATISTIC = re.compile(r"\b(?:median|average|avg|mean|(?:\d+(?:st|nd|rd|th)\s+)?percentile)\b", re.I)
 
 
+# the median in plain words: "the middle-of-the-range pay", "the midpoint", "the 50th percentile"
+_MEDIAN = re.compile(r"\bmiddle[- ]of[- ]the[- ]range\b|\bmid-?point\b|\b50th\s+percentile\b", re.I)
+
+
 def statistics_in(text: str) -> frozenset[str]:
-    """The statistics a text names ("What is the median pay?" -> {"median"}; "Avg." is "average") (pure)."""
-    named = (re.sub(r"\s+", " ", m.group(0).lower()) for m in _STATISTIC.finditer(text))
+    """The statistics a text names ("What is the median pay?" -> {"median"}; "Avg." is "average"; "the
+    middle-of-the-range pay" is the median) (pure)."""
+    named = {re.sub(r"\s+", " ", m.group(0).lower()) for m in _STATISTIC.finditer(text)}
+    if _MEDIAN.search(text):
+        named = (named - {"50th percentile"}) | {"median"}
     return frozenset("average" if n == "avg" else n for n in named)
 
 

@@ -46,7 +46,9 @@ from advisor.answer.people import (
     STAGE_WORDS,
     after_auxiliary,
     asked_people,
+    compared_people,
     is_person,
+    named_in,
     near_subjects,
     people_only,
 )
@@ -211,6 +213,9 @@ def signals(
             for w in retrieval.unknown_terms
             if is_person(w.lower()) and w.lower() not in heads and re.search(rf"\b{re.escape(w.lower())}\b", clause)
         ]
+    if found:  # a role compared with a covered subject that no passage names ("tax accountants vs potters")
+        lowered = [t.lower() for t in raw]
+        unknown_subjects += [p for p in compared_people(text, spans) if not named_in(p, lowered)]
     if not found and retrieval.top_dense < CONFIDENT_SIMILARITY:  # "What do pharmacists earn?"
         unknown_subjects += [w for w in retrieval.unknown_terms if PERSON_NOUN.match(w.lower())]
         unknown_subjects += [  # a known word, but no passage speaks of such people ("accountants")

@@ -16,7 +16,7 @@ import numpy as np
 from advisor.answer.intent import asking_clause
 from advisor.profile import Mention
 from advisor.schema import Profile
-from advisor.text import normalize
+from advisor.text import STOPWORDS, normalize, singular
 from advisor.vectors import unit_rows
 
 Embed = Callable[[Sequence[str]], np.ndarray]
@@ -62,6 +62,45 @@ def asked_people(question: str) -> list[str]:
             if end is not None:
                 out.append(" ".join(words[i + 1 : end + 1]))
     return list(dict.fromkeys(out))
+
+
+_QUESTION_WORDS = frozenset("how what which who whom whose why when where much many".split())
+# the words that put two roles side by side: "X compared with Y", "X vs Y", "X or Y", "X than Y"
+_SIDE_BY_SIDE = re.compile(r"\b(?:compared?\s+(?:with|to)|comparing|vs\.?|versus|than|or|against)\b", re.I)
+
+
+def compared_people(question: str, spans: Sequence[tuple[int, int]]) -> list[str]:
+    """People the clause that asks compares with a subject it names, outside that subject's mention (`spans`, in
+    `question`): a plural person noun ("-ists", "-ians", ...) with the one or two words before it that are no
+    function words ("How much do UK tax accountants earn compared with potters?" -> "UK tax
+    accountants"). Only when the clause puts two roles side by side (pure)."""
+    clause = asking_clause(question)
+    if not _SIDE_BY_SIDE.search(clause):
+        return []
+    offset = question.rfind(clause)
+    out = []
+    for m in re.finditer(r"[A-Za-z][\w/'-]*", clause):
+        if not PEOPLE.match(m.group(0).lower()):
+            continue
+        start = m.start()
+        words = list(re.finditer(r"[A-Za-z][\w/'-]*", clause[: m.start()]))[-2:]
+        for w in reversed(words):
+            if w.group(0).lower() in STOPWORDS or w.group(0).lower() in _QUESTION_WORDS:
+                break
+            start = w.start()
+        at, end = offset + start, offset + m.end()
+        if not any(a < end and at < b for a, b in spans):
+            out.append(clause[start : m.end()])
+    return out
+
+
+def named_in(phrase: str, texts: Sequence[str]) -> bool:
+    """The phrase's person noun with the word before it, in singular or plural, occurs in one of `texts`
+    (lower-cased, normalised): "research scientists" for "ML research scientists" (pure)."""
+    words = phrase.lower().split()[-2:]
+    words[-1] = singular(words[-1])
+    pattern = re.compile(r"\b" + r"\W+".join(re.escape(w) for w in words) + r"(?:s|es)?\b")
+    return any(pattern.search(t) for t in texts)
 
 
 def people_only(named: list[str], embed: Embed) -> list[str]:
@@ -117,14 +156,18 @@ def near_subjects(
 
 
 _AUXILIARY = re.compile(
-    r"\b(?:has|have|had|having|is|are|was|were|be|been|being|become|became|becomes|get|gets|got)\s*$", re.I
+    r"\b(?:has|have|had|having|is|are|was|were|be|been|being|become|became|becomes|get|gets|got"
+    # a word right after a subject pronoun or a modal is a verb too: "should I go potter", "you could go"
+    r"|i|you|we|they|he|she|can|could|should|would|will|shall|may|might|must)\s*$",
+    re.I,
 )
 _CONTRACTED = re.compile(r"\w['’](?:ve|re|s|d|m|ll)\b", re.I)  # "once they've made partner": a verb follows
 
 
 def after_auxiliary(question: str, m: Mention) -> bool:
-    """The mention's qualifier follows an auxiliary, so it is a verb or a complement, not a kind of the
-    subject: "who has made Charge Nurse", "once you are qualified plumber" (pure)."""
+    """The mention's qualifier follows an auxiliary, a subject pronoun or a modal, so it is a verb or a
+    complement, not a kind of the subject: "who has made Charge Nurse", "once you are qualified plumber",
+    "should I go potter" (pure)."""
     return bool(m.qualifier) and (
         _AUXILIARY.search(question[: m.start]) is not None or _CONTRACTED.search(m.qualifier) is not None
     )

@@ -88,6 +88,13 @@ def promote_advice(ranking: list[int], chunks: np.ndarray, sims: np.ndarray, k: 
     return promote(ranking, int(chunks[int(np.argmax(sims))]), k)
 
 
+def promote_one_of(ranking: list[int], items: Sequence[int], scores: Sequence[float], k: int) -> list[int]:
+    """`ranking` with the best-scoring of `items` in its top `k` when none of them is there yet (pure)."""
+    if not items or set(items) & set(ranking[:k]):
+        return list(ranking)
+    return promote(ranking, max(zip(items, scores, strict=True), key=lambda t: t[1])[0], k)
+
+
 def promote(ranking: list[int], item: int, k: int) -> list[int]:
     """`ranking` with `item` in its top `k`: moved up to the last place of it when below (pure)."""
     if item in ranking[:k]:

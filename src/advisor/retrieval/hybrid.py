@@ -25,6 +25,7 @@ from advisor.retrieval.fusion import (
     name_pattern,
     near_duplicate,
     promote_advice,
+    promote_one_of,
     rrf,
     shingles,
     subject_queries,
@@ -32,10 +33,10 @@ from advisor.retrieval.fusion import (
 )
 from advisor.schema import Passage, Retrieval
 from advisor.store.chroma import Pointer
-from advisor.store.embedding import cached_vectors, make_extra_embedder
+from advisor.store.embedding import ExtraEmbedder, cached_vectors
 from advisor.store.reader import IndexReader
 from advisor.store.snapshot import Snapshot
-from advisor.text import count_tokens, is_advice
+from advisor.text import CONDITION, career_start, count_tokens, is_advice
 from advisor.timing import ms_since
 from advisor.vectors import unit_rows
 
@@ -71,6 +72,7 @@ class _Loaded:
         for sent_idx, chunk_idx in enumerate(snapshot.sentence_chunk.tolist()):
             by_chunk.setdefault(chunk_idx, []).append(sent_idx)
         self._advice: tuple[np.ndarray, np.ndarray] | None = None
+        self._starting: list[int] = []
         self.sentences = {
             c.id: (
                 [snapshot.sentences[j] for j in by_chunk.get(i, [])],
@@ -103,7 +105,23 @@ class _Loaded:
                 if is_advice(sentence) and not sentence.rstrip().endswith("?") and not snap.chunks[chunk].set_aside
             ]
             self._advice = (snap.sentence_chunk[rows], snap.sentence_vectors[rows])
+            # of those, the conditions for people at the start of a career ("If you're early in your career, …")
+            self._starting = sorted(
+                {int(snap.sentence_chunk[j]) for j in rows if _starting_condition(snap.sentences[j])}
+            )
         return self._advice
+
+    @property
+    def starting_advice(self) -> list[int]:
+        """The chunks holding advice whose condition is the start of a career (found with `advice`)."""
+        self.advice  # noqa: B018 (computes both)
+        return self._starting
+
+
+def _starting_condition(sentence: str) -> bool:
+    """A sentence whose condition is the start of a career ("If you're early in your career, …") (pure)."""
+    m = CONDITION.search(sentence)
+    return m is not None and career_start(next((g for g in m.groups() if g), ""))
 
 
 @functools.cache
@@ -119,16 +137,6 @@ def _chunk_vectors(snap: Snapshot) -> np.ndarray:
     out = np.zeros((len(snap.chunks), dim), dtype=np.float32)
     np.add.at(out, snap.sentence_chunk, snap.sentence_vectors)
     return unit_rows(out)
-
-
-class ExtraEmbedder(Protocol):
-    """A second dense model: passages and questions embedded differently (e5's prefixes)."""
-
-    name: str
-
-    def embed_batch(self, texts: Sequence[str]) -> np.ndarray: ...
-
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
 def _unit(m: np.ndarray) -> np.ndarray:
@@ -153,7 +161,7 @@ class HybridRetriever:
     ) -> None:
         self.index = index
         self.settings = index.settings
-        self.extra = extra or make_extra_embedder(self.settings.extra_embedding_model)
+        self.extra = extra or index.extra
         self.subjects = subjects or (lambda text: [])
         self._loaded: _Loaded | None = None
         self.serving: Pointer | None = None  # the version whose snapshot is loaded (and dense search asks)
@@ -171,18 +179,26 @@ class HybridRetriever:
                 self._reloading.start()
             return self._loaded
 
-    def _load(self, pointer: Pointer, write: bool = False) -> _Loaded:
-        """The snapshot of `pointer` and, with an extra model, every chunk's two vectors (the extra
-        model's cached in the data dir by chunk id, so only new chunks are embedded). Only the writer,
-        after it indexed (`refresh`), writes that cache: reads never write."""
+    def _load(self, pointer: Pointer) -> _Loaded:
+        """The snapshot of `pointer` and, with an extra model, every chunk's two vectors, both read from the
+        collection (the writer stored the extra model's with each chunk). A chunk without its extra vector
+        (an index built before that model was stored) is embedded here, in memory: reads never write."""
         snap = self.index.snapshot(pointer)
         if self.extra is None:
             return _Loaded(snap, pointer.stamp)
-        stored = self.index.chunk_vectors(pointer.active)
+        stored, stored_extra = self.index.chunk_vectors(pointer.active)
         main = np.stack([stored[u] for u in snap.uids]) if snap.uids else np.zeros((0, self.index.embedder.dim))
-        path = self.settings.data_dir / f"vectors-{self.extra.name}.npz"
-        texts = [c.embed_text for c in snap.chunks]
-        extra = cached_vectors(path, snap.uids, texts, self.extra.embed_batch, write=write)
+        missing = [i for i, u in enumerate(snap.uids) if u not in stored_extra]
+        if missing:
+            log.warning(
+                "%d of %d chunks have no %s vectors stored: embedding them now (`advisor index --full` stores them)",
+                len(missing),
+                len(snap.uids),
+                self.extra.name,
+            )
+            fresh = self.extra.embed_batch([snap.chunks[i].embed_text for i in missing])
+            stored_extra = {**stored_extra, **{snap.uids[i]: v for i, v in zip(missing, fresh, strict=True)}}
+        extra = np.stack([stored_extra[u] for u in snap.uids]) if snap.uids else np.zeros((0, self.extra.dim))
         return _Loaded(snap, pointer.stamp, (_unit(main), _unit(extra)))
 
     def _swap(self, loaded: _Loaded, pointer: Pointer) -> None:
@@ -204,7 +220,7 @@ class HybridRetriever:
         """Load the published version now (after this process wrote it)."""
         pointer = self.index.published(refresh=True)
         if self._loaded is None or self._loaded.stamp != pointer.stamp:
-            loaded = self._load(pointer, write=True)
+            loaded = self._load(pointer)
             with self._lock:
                 self._swap(loaded, pointer)
 
@@ -328,6 +344,9 @@ class HybridRetriever:
             own = np.array([state.snapshot.chunks[int(c)].source in sources for c in chunks], dtype=bool)
             if own.any():
                 fused = promote_advice(fused, chunks[own], vectors[own] @ qvec, k)
+            if decision and career_start(query):  # a person starting out: the documents' advice for them joins
+                starting = [c for c in state.starting_advice if state.snapshot.chunks[c].source in sources]
+                fused = promote_one_of(fused, starting, [float(state.chunk_vectors[c] @ qvec) for c in starting], k)
         else:
             fused = dense[0] or bm25[0]
         sims = state.chunk_vectors @ qvec if len(state.chunk_vectors) else np.zeros(0)

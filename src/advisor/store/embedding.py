@@ -108,6 +108,17 @@ class Embedder(Protocol):
         ...
 
 
+class ExtraEmbedder(Protocol):
+    """A second dense model: passages and questions embedded differently (e5's prefixes)."""
+
+    name: str
+    dim: int
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
 class SentenceTransformerEmbedder:
     """The model through sentence-transformers (langchain-huggingface); nothing is downloaded."""
 

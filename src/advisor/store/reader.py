@@ -8,6 +8,7 @@ the data dir when it was written for the same version. Writing lives in `advisor
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -17,9 +18,18 @@ import numpy as np
 
 from advisor.settings import Settings
 from advisor.store.chroma import ChromaUnavailable, Pointer, _not_found, connect, read_pointer
-from advisor.store.embedding import Embedder, make_embedder
+from advisor.store.embedding import Embedder, ExtraEmbedder, make_embedder, make_extra_embedder
 from advisor.store.manifest import read_manifest
-from advisor.store.snapshot import BadRows, Snapshot, ids_fingerprint, read_cache, snapshot_from_rows
+from advisor.store.snapshot import (
+    EXTRA_MODEL,
+    EXTRA_VECTOR,
+    BadRows,
+    Snapshot,
+    decode_vectors,
+    ids_fingerprint,
+    read_cache,
+    snapshot_from_rows,
+)
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +68,8 @@ class IndexReader:
             settings.embedding_model,
             settings.models_path,
         )
+        # the second dense model (`ADVISOR_EXTRA_EMBEDDING_MODEL`): its chunk vectors are stored with the chunks
+        self.extra: ExtraEmbedder | None = make_extra_embedder(settings.extra_embedding_model)
         self._client = None
         self._pointer: tuple[float, Pointer | None] | None = None
         self._handles: dict[str, object] = {}
@@ -182,10 +194,18 @@ class IndexReader:
             return {**out, "problem": str(exc)}
         return {**out, "documents": p.documents, "chunks": p.count, "built_at": p.built_at, "version": p.version}
 
-    def chunk_vectors(self, version: str) -> dict[str, np.ndarray]:
-        """Every chunk's stored vector in the collection `version`, by id (one paged read)."""
-        ids, vectors, _ = self.rows(version, ["embeddings"])
-        return {uid: np.asarray(v, dtype=np.float32) for uid, v in zip(ids, vectors, strict=True)}
+    def chunk_vectors(self, version: str) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """Every chunk's stored vector in the collection `version`, and its extra model's vector where the
+        chunk holds one of the configured extra model (both by id; one paged read, nothing embedded)."""
+        ids, vectors, metas = self.rows(version, ["embeddings", "metadatas"])
+        main = {uid: np.asarray(v, dtype=np.float32) for uid, v in zip(ids, vectors, strict=True)}
+        extra: dict[str, np.ndarray] = {}
+        name = self.extra.name if self.extra else None
+        for uid, meta in zip(ids, metas, strict=True):
+            if name and meta and meta.get(EXTRA_MODEL) == name:
+                with contextlib.suppress(KeyError, ValueError, TypeError):
+                    (extra[uid],) = decode_vectors(meta[EXTRA_VECTOR], self.extra.dim)
+        return main, extra
 
     def dense_search(self, vectors: np.ndarray, n: int, version: str | None = None) -> list[list[str]]:
         """The ids of the `n` chunks nearest each of `vectors` in one request, from the collection `version`

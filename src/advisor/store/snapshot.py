@@ -23,6 +23,9 @@ from advisor.text import split_sentences
 
 SNAPSHOT = "snapshot.jsonl"
 SENTENCES = "sentences.npz"
+# Metadata of a chunk embedded by the extra dense model too: the model's name and the chunk's vector
+EXTRA_MODEL = "extra_model"
+EXTRA_VECTOR = "extra_vector"
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,7 @@ def chunk_from_row(document: str, meta: dict) -> Chunk:
 
 
 def encode_vectors(vectors: np.ndarray) -> str:
-    """Sentence vectors as a compact metadata string (base64 of little-endian float32)."""
+    """Vectors as a compact metadata string (base64 of little-endian float32)."""
     return base64.b64encode(np.ascontiguousarray(vectors, dtype="<f4").tobytes()).decode()
 
 

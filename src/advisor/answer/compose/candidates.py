@@ -6,6 +6,7 @@ asked one (`faq_answer`). The generator (`compose/extractive.py`) scores candida
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -46,6 +47,16 @@ def bare_figure(text: str, p: Passage, kind: str) -> bool:
     """A line that is only a figure of the asked kind opening its passage ("3-6 months" under "1. Build the
     Foundations"): what the heading's step takes, quoted as the answer to "how long is that step?" (pure)."""
     return p.chunk.text.lstrip().startswith(text.strip()) and figure_kind(text) in (kind, "any" if kind else None)
+
+
+# a share of what someone is paid: "40 to 50 percent of a fully qualified glazier's hourly rate"
+_SHARE_OF_PAY = re.compile(r"(?:%|\bpercent)\s+of\s+(?:[\w'’-]+\s+){0,6}?(?:pay|rate|wages?|earnings)\b", re.I)
+
+
+def share_of_pay(text: str, kind: str | None, asked: str | None) -> bool:
+    """A money question is answered by a percentage of someone's pay too: it is how documents state trainee
+    and part-time pay ("Starting pay is commonly 40 to 50 percent of a qualified rate") (pure)."""
+    return asked == "currency" and kind == "percent" and bool(_SHARE_OF_PAY.search(text))
 
 
 def states_difference(text: str) -> bool:

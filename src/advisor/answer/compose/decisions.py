@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from advisor.answer.compose.lists import ListBlock, list_blocks
 from advisor.answer.intent import TERM, TERM_STOPWORDS, Intent, with_digits
 from advisor.schema import Passage
-from advisor.text import CONDITION, RECOMMENDS
+from advisor.text import CONDITION, RECOMMENDS, career_start
 
 _RANGE = re.compile(r"(\d+)\s*(?:-|–|to)\s*(\d+)\s*\+?\s*([a-z]+)|(\d+)\s*\+\s*([a-z]+)", re.I)
 _FRAME_WORDS = frozenset(
@@ -47,6 +47,12 @@ def overlap(a: frozenset[str], b: frozenset[str]) -> int:
     """Stems of `a` that `b` shares, counting a stem of five letters or more that begins the other
     ("creativi" / "creativ") as shared."""
     return sum(1 for x in a if _shared(x, b))
+
+
+def speaks_to(text: str, user: frozenset[str]) -> frozenset[str]:
+    """What the person said (`user`, as stems) that the text speaks to (pure)."""
+    own = stems(text)
+    return frozenset(u for u in user if _shared(u, own))
 
 
 def _shared(x: str, b: frozenset[str]) -> bool:
@@ -125,7 +131,10 @@ def verdict_bonus(
     m = CONDITION.search(text)
     if m and not re.search(r"\b(?:sure|unsure|wonder\w*|ask\w*|know|decide|whether)\s+if\s+you\b", text, re.I):
         condition = next(g for g in m.groups() if g)
-        bonus += VERDICT_CUE + VERDICT_CONDITION * min(3, agreement(condition, question, user))
+        # the start of a career on both sides is a shared condition, however each words it ("just finished my
+        # degree" for "if you're early in your career")
+        stage = 2 if question and career_start(condition) and career_start(question) else 0
+        bonus += VERDICT_CUE + VERDICT_CONDITION * min(3, agreement(condition, question, user) + stage)
     elif RECOMMENDS.search(text):
         bonus += VERDICT_CUE / 2 + VERDICT_CONDITION / 2 * min(2, overlap(stems(text), user))
     elif (shared := overlap(stems(text), told)) >= 2:  # a fact that speaks to what they said ("fully remote")

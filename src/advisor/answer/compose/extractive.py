@@ -41,6 +41,7 @@ from advisor.answer.compose.candidates import (
     has_subject,
     lists_in_line,
     names_asked,
+    share_of_pay,
     states_difference,
     subject_fit,
 )
@@ -49,6 +50,7 @@ from advisor.answer.compose.decisions import (
     follow_up,
     in_asked_range,
     overlap,
+    speaks_to,
     stems,
     user_terms,
     verdict_bonus,
@@ -91,6 +93,7 @@ LISTED = 0.1  # a sentence lists what a "which X" question asks for ("These tool
 PER = 0.1  # a figure per the asked time ("$29.60 an hour" for the hourly rate); dev
 CONTRAST = 0.1  # a sentence states a difference in figures when the question asks how much more or less; dev
 ASPECT = 0.3  # times a sentence's similarity to what a two-subject question asks (`aspect_of`); dev (0.5: +1, -1)
+ASPECT_TERMS = 0.1  # times the share of the aspect's word stems the sentence uses
 
 
 class ExtractiveGenerator:
@@ -213,7 +216,8 @@ class ExtractiveGenerator:
                 lex = (len(qterms & own) + 0.5 * len(qterms & (near - own))) / len(qterms) if qterms else 0.0
                 score = 0.65 * sim + 0.35 * lex + 0.05 / p.rank + fit
                 kind = figure_kind(text) or ("count" if intent.figure == "any" and NUMBER.search(text) else None)
-                if intent.figure and kind and (intent.figure in (kind, "any") or names_asked(text, intent)):
+                asked_kind = intent.figure in (kind, "any") or share_of_pay(text, kind, intent.figure)
+                if intent.figure and kind and (asked_kind or names_asked(text, intent)):
                     score += 0.2
                     if intent.numbers and (intent.numbers & question_numbers(text) or in_asked_range(text, intent)):
                         score += 0.1  # the figure for the asked case ("3-5 years", "12+ years")
@@ -254,13 +258,21 @@ class ExtractiveGenerator:
 
     def _on_aspect(self, candidates: list[Candidate], question: str, intent: Intent) -> list[Candidate]:
         """When a question names two subjects (compared, or a path from one to the other), sentences gain
-        `ASPECT` times their similarity to what it asks of them (`aspect_of`): a sentence naming both subjects
-        matches the question's names whatever it says of them."""
+        `ASPECT` times their similarity to what it asks of them (`aspect_of`), and `ASPECT_TERMS` times the share
+        of its words they use: a sentence naming both subjects matches the question's names whatever it says of
+        them."""
         aspect = aspect_of(question, intent.subjects)
         if self.embed is None or not content_terms(aspect) or len(intent.subjects) < 2:
             return candidates
         av = self.embed([aspect])[0]
-        return [replace(c, score=c.score + ASPECT * float(c.vector @ av)) for c in candidates]
+        asked = stems(aspect)  # whole-word stems: "openings" is "open" ("26,159 open positions")
+        return [
+            replace(
+                c,
+                score=c.score + ASPECT * float(c.vector @ av) + ASPECT_TERMS * len(asked & stems(c.text)) / len(asked),
+            )
+            for c in candidates
+        ]
 
     def _subjects_of(self, c: Candidate) -> frozenset[str]:
         """The subjects a sentence speaks about: its own mentions, else its section's."""
@@ -335,7 +347,7 @@ class ExtractiveGenerator:
         )
         verdict: list[Candidate] = []
         for _, c in ranked:
-            if len(verdict) + (listed is not None) == 2:
+            if len(verdict) == 2:
                 break
             if (
                 c.score >= floor
@@ -343,6 +355,14 @@ class ExtractiveGenerator:
                 and all(float(c.vector @ v.vector) < 0.92 for v in verdict)
             ):
                 verdict.append(c)
+        if listed is not None:
+            # the list takes a verdict's place unless it says again what the first sentence says while the second
+            # speaks to something else the person said ("love coding" and "2 years": the years' sentence stays)
+            said = [speaks_to(c.text, user) for c in verdict]
+            shown = f"{listed[1].label} {' '.join(listed[1].items)}"
+            also = speaks_to(shown, user)
+            repeats = len(said) == 2 and bool(also & said[0]) and bool(said[1] - said[0] - also)
+            listed, verdict = (None, verdict) if repeats else (listed, verdict[:1])
         rest = [c for c in self._select(pool, self.max_sentences + len(verdict), intent, []) if c not in verdict]
         rest = rest[: max(1, self.max_sentences - len(verdict))]
         if told:  # what speaks to something the person said is no criterion they did not mention
@@ -361,7 +381,8 @@ class ExtractiveGenerator:
             yield "\nWhat else they weigh, which you did not mention:\n" if told else "\nWhat else they weigh:\n"
             for c in sorted(rest, key=lambda c: (c.passage.rank, c.order)):
                 yield f"- {attach_marker(c.text, c.passage.rank)}\n"
-        ask = follow_up(question, [c.text for c in (*verdict, *rest)])
+        # a sentence answering a FAQ question weighs what that question asks ("… without a degree?": the degree)
+        ask = follow_up(question, [f"{c.answers or ''} {c.text}" for c in (*verdict, *rest)])
         if ask:
             yield f"\n{ask}\n"
 

@@ -95,9 +95,11 @@ def technical_markdown(advisor: Advisor) -> str:
         s = advisor.status()
     except Exception as exc:
         return f"The index cannot be read: {exc}"
+    extra = advisor.settings.extra_embedding_model
+    dense = f"dense + {extra} + BM25" if extra else "dense + BM25"
     return (
         f"Generator: {advisor.settings.generator} · embeddings: {s.get('embedding_model')} · retrieval: hybrid "
-        f"(dense + BM25) · {s.get('documents', 0)} documents, {s.get('chunks', 0)} passages · "
+        f"({dense}) · {s.get('documents', 0)} documents, {s.get('chunks', 0)} passages · "
         f"Chroma: {s.get('chroma')} · built {s.get('built_at') or 'never'}"
     )
 
