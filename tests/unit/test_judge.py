@@ -422,3 +422,45 @@ def test_a_role_compared_with_a_covered_one_that_no_passage_names_is_refused():
     assert decide(s).refuse
     named = signals(question, retrieval(["Research scientists earn $180K.", "AI architects earn $200K."]), TECH)
     assert named.unknown_subjects == ()  # a passage names them: answered
+
+
+@pytest.mark.parametrize(
+    ("question", "price"),
+    [
+        ("How much does it cost to sit the glazing exam?", True),
+        ("What does a pottery course cost?", True),
+        ("What's the exam fee for glaziers?", True),
+        ("Is there a fee for the exams?", False),  # yes or no, not an amount
+        ("How much do glaziers earn?", False),
+        ("I paid a high price for my degree. Should I become a potter?", False),  # the story, not the question
+    ],
+)
+def test_asks_for_price(question, price):
+    from advisor.answer.intent import asks_for_price
+
+    assert asks_for_price(question) is price
+
+
+@pytest.mark.parametrize(
+    ("passages", "stated"),
+    [
+        (["The glazing exam costs $250 per sitting."], True),
+        (["Sitting the exam is free for members."], True),  # a price in words
+        (["Glaziers earn $40,000 a year.", "The exam has four sections."], False),  # pay is no price of the exam
+        (["Potters earn $30,000 a year in their first exam year."], True),  # shares "exam": may state it
+    ],
+)
+def test_states_price(passages, stated):
+    from advisor.answer.judge import states_price
+
+    assert states_price("How much does it cost to sit the glazing exam?", passages, ["glazier"]) is stated
+
+
+def test_a_price_no_passage_states_is_refused():
+    question = "How much does it cost to sit the glazing exam?"
+    profile = Profile(subjects=("glazier",), documents=(("c", "Glazier Career Guide"),))
+    s = signals(question, retrieval(["Glaziers earn $40,000 a year.", "The exam has four sections."]), profile)
+    verdict = decide(s)
+    assert s.no_price and verdict.refuse and verdict.missing == ("cost",)
+    answered = signals(question, retrieval(["The glazing exam costs $250 per sitting."]), profile)
+    assert not answered.no_price and not decide(answered).refuse

@@ -342,6 +342,20 @@ def which_noun(question: str, taken: set[str] = frozenset()) -> tuple[str, ...]:
     return ()
 
 
+# an amount something costs: "How much does the exam cost?", "What does the course cost?", "What's the exam fee?"
+_PRICE_Q = re.compile(
+    r"\bhow\s+much\s+(?:does|do|did|will|would|is|are)\s+(?:[\w/'’-]+\s+){0,8}?cost\b|"
+    r"\bwhat\s+(?:does|do|will|would)\s+(?:[\w/'’-]+\s+){1,8}?cost\b|"
+    r"\b(?:how\s+much|what)(?:'s|’s|\s+is|\s+are)?\s+(?:the\s+|a\s+)?(?:\w+\s+){0,3}?(?:fees?|price|tuition)\b",
+    re.I,
+)
+
+
+def asks_for_price(question: str) -> bool:
+    """The clause that asks wants what something costs ("How much does it cost to sit the exam?") (pure)."""
+    return bool(_PRICE_Q.search(asking_clause(question)))
+
+
 def asks_for_pay(question: str, measure: Measure = no_measure) -> bool:
     """The question asks for money: a word its corpus uses for pay ("earn"), or English's own ("what does X
     make?", "the pay range") (pure)."""

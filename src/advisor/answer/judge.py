@@ -24,7 +24,7 @@ example questions closest to the one asked.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -34,6 +34,8 @@ from advisor.answer.intent import (
     NAME,
     asking_clause,
     asks_for_pay,
+    asks_for_price,
+    content_terms,
     is_personal_decision,
     names_in,
     speaks_of_self,
@@ -55,9 +57,10 @@ from advisor.answer.people import (
 from advisor.answer.refusal import refusal_text
 from advisor.answer.topics import Embed, Nearest, Sentences, absent_topics, topic_candidates, word_evidence
 from advisor.profile import ProfileBound, measure_in, mentions
+from advisor.quantities import FIGURE_KINDS
 from advisor.schema import Passage, Profile, Retrieval, Verdict
 from advisor.screen import ASKABLE
-from advisor.text import STOPWORDS, base_word, normalize, plain_words, plural
+from advisor.text import STOPWORDS, base_word, normalize, plain_words, plural, split_sentences
 
 INJECTION = re.compile(
     r"\b(ignore|disregard|forget|bypass)\b.{0,40}\b(sources?|instructions?|rules?|context|documents?|corpus|prompt)\b"
@@ -96,6 +99,7 @@ class Signals:
     story_names: tuple[str, ...] = ()  # those of the person's own story, not of what they ask: not refused
     absent_topics: tuple[str, ...] = ()  # what a covered subject is asked about that the corpus never discusses
     topic_evidence: str = ""  # why (the nearest corpus word of each), for the refusal reason
+    no_price: bool = False  # a price is asked and no retrieved passage states an amount of money
     subjects: tuple[str, ...] = field(default=())  # the subjects the question names
 
 
@@ -134,6 +138,10 @@ def decide(s: Signals) -> Verdict:
             missing=s.absent_topics,
             kind="topic",
         )
+    if s.no_price:
+        return Verdict(
+            True, "a price is asked and no passage states an amount of money", missing=("cost",), kind="topic"
+        )
     if s.top_similarity < (MIN_SIMILARITY_KNOWN if s.term_coverage >= 1.0 else MIN_SIMILARITY):
         return Verdict(True, f"nothing similar in the corpus (best cosine {s.top_similarity:.2f})")
     if s.top_similarity < CONFIDENT_SIMILARITY and s.term_coverage < MIN_COVERAGE:
@@ -141,6 +149,24 @@ def decide(s: Signals) -> Verdict:
             True, f"the corpus does not know {', '.join(s.unknown_terms)}", missing=s.unknown_terms, kind="terms"
         )
     return Verdict(False, "answerable", unmentioned=s.story_names)
+
+
+_PRICE_WORDS = frozenset(content_terms("cost costs price fee fees tuition much"))
+# a price stated without digits: "a four-figure investment", "free", "at no cost"
+_PRICE_IN_WORDS = re.compile(r"\b(?:three|four|five|six|seven)-figure\b|\bfree\b|\bno\s+cost\b", re.I)
+
+
+def states_price(clause: str, passages: Sequence[str], subject_words: Collection[str] = ()) -> bool:
+    """A sentence of the passages states an amount of money (or a price in words: "a four-figure investment",
+    "free") and shares a word with what the clause asks the price of, beyond the subjects' names ("the exam" of
+    "How much does the glazing exam cost?"): a pay figure of the subject is no price of its exam (pure)."""
+    asked = content_terms(clause) - _PRICE_WORDS - content_terms(" ".join(subject_words))
+    return any(
+        (FIGURE_KINDS["currency"].search(sentence) or _PRICE_IN_WORDS.search(sentence))
+        and asked & content_terms(sentence)
+        for text in passages
+        for sentence in split_sentences(text)
+    )
 
 
 def alias_of(name: str, others: Sequence[str], embed: Embed, threshold: float = ALIAS_SIMILARITY) -> str | None:
@@ -269,6 +295,7 @@ def signals(
         evidence = word_evidence(question, words, retrieval.passages, embed, nearest, sentences) if words else []
         topics, why = absent_topics(question, evidence)
     return Signals(
+        no_price=asks_for_price(question) and not states_price(asking_clause(question), raw, subject_words),
         injection=bool(INJECTION.search(question)),
         top_similarity=retrieval.top_dense,
         term_coverage=coverage,
