@@ -404,3 +404,32 @@ def test_a_comparison_leads_with_the_sentence_using_the_words_of_what_is_compare
         "Do potters or glaziers have more job openings?", chunks, subjects=subjects, embed=FakeEmbedder().embed_batch
     )
     assert "open positions" in lead_text(answer, 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "unit", "states"),
+    [
+        ("Candidates study around 300 hours for each exam.", "hour", True),
+        ("Reaching Fellowship takes seven to ten years.", "hour", False),
+        ("Reaching Fellowship takes seven to ten years.", "year", True),
+        ("Office hours are predictable.", "hour", False),  # no figure
+        ("Candidates study around 300 hours.", "", False),
+    ],
+)
+def test_states_unit(text, unit, states):
+    from advisor.answer.compose.candidates import states_unit
+
+    assert states_unit(text, unit) is states
+
+
+def test_how_many_hours_is_answered_by_the_figure_in_hours_also_in_a_sentence_with_a_percentage():
+    chunks = [
+        chunk("Reaching Fellowship in glazing usually takes seven to ten years.", section="Exams"),
+        chunk(
+            "Pass rates sit between 40 and 50 percent, and candidates commonly study 300 hours for each exam.",
+            section="Exams",
+            n=1,
+        ),
+    ]
+    assert detect_intent("How many hours do people study for each glazing exam?").unit == "hour"
+    assert "300 hours" in first_line("How many hours do people study for each glazing exam?", chunks)

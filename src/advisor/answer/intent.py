@@ -56,6 +56,7 @@ _PAY_NOUN = re.compile(
 )
 # a person at the start of a career, as people say it: the case of the first years ("0-2 years")
 _DURATION_Q = re.compile(r"\bhow\s+long\b|\bhow\s+many\s+(?:years|months|weeks|days|hours)\b", re.I)
+_HOW_MANY_UNIT = re.compile(r"\bhow\s+many\s+(year|month|week|day|hour)s\b", re.I)
 # a rate per unit of time ("hourly rate") is pay, not a share
 _PERCENT_Q = re.compile(r"\bpercent\w*|\bshare\b|(?<!hourly\s)(?<!daily\s)(?<!weekly\s)\brate\b|%", re.I)
 _COMPARE = re.compile(
@@ -249,6 +250,7 @@ class Intent:
     contrast: bool = False  # asks the size of a difference ("How much more…?"), not which one ("Which … more?")
     statistics: frozenset[str] = frozenset()  # the statistics a figure question names ("median", "75th percentile")
     per: frozenset[str] = frozenset()  # the time a figure question asks it per ("hourly", "hours a week": hour, week)
+    unit: str = ""  # the unit a "how many" question counts in ("how many hours …": hour)
 
 
 _FACTS = (
@@ -403,6 +405,7 @@ def detect_intent(question: str, subjects: Subjects = no_subjects, measure: Meas
         contrast=bool(_HOW_MUCH_MORE.search(question)),
         statistics=statistics_in(question),
         per=per_units(question) if figure else frozenset(),
+        unit=(m.group(1).lower() if (m := _HOW_MANY_UNIT.search(question)) else ""),
     )
 
 

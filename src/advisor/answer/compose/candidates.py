@@ -15,7 +15,7 @@ import numpy as np
 from advisor.answer.compose.decisions import FAQ_SIMILARITY, stems
 from advisor.answer.intent import COMPARATIVE, Intent, content_terms, names_a
 from advisor.profile import same_subject, subject_words
-from advisor.quantities import figure_kind
+from advisor.quantities import FIGURE_KINDS, figure_kind
 from advisor.schema import Passage
 from advisor.screen import ASKABLE
 from advisor.text import NUMBER
@@ -57,6 +57,12 @@ def share_of_pay(text: str, kind: str | None, asked: str | None) -> bool:
     """A money question is answered by a percentage of someone's pay too: it is how documents state trainee
     and part-time pay ("Starting pay is commonly 40 to 50 percent of a qualified rate") (pure)."""
     return asked == "currency" and kind == "percent" and bool(_SHARE_OF_PAY.search(text))
+
+
+def states_unit(text: str, unit: str) -> bool:
+    """A sentence gives a time in the unit a "how many" question counts in ("300 hours" for "how many hours")
+    (pure)."""
+    return bool(unit) and any(unit in m.group(0).lower() for m in FIGURE_KINDS["duration"].finditer(text))
 
 
 def states_difference(text: str) -> bool:

@@ -43,6 +43,7 @@ from advisor.answer.compose.candidates import (
     names_asked,
     share_of_pay,
     states_difference,
+    states_unit,
     subject_fit,
 )
 from advisor.answer.compose.decisions import (
@@ -76,7 +77,7 @@ from advisor.answer.intent import (
     statistics_in,
 )
 from advisor.profile import same_subject, subject_words
-from advisor.quantities import figure_kind
+from advisor.quantities import FIGURE_KINDS, figure_kind
 from advisor.schema import Passage, Turn
 from advisor.screen import sentence_reason
 from advisor.text import NUMBER, attach_marker
@@ -215,7 +216,12 @@ class ExtractiveGenerator:
                 near = context | content_terms(next((lab for item, lab in labels.items() if text in item), ""))
                 lex = (len(qterms & own) + 0.5 * len(qterms & (near - own))) / len(qterms) if qterms else 0.0
                 score = 0.65 * sim + 0.35 * lex + 0.05 / p.rank + fit
-                kind = figure_kind(text) or ("count" if intent.figure == "any" and NUMBER.search(text) else None)
+                # a sentence holding figures of several kinds is of the asked kind when it holds one ("40 to 50
+                # percent, and candidates study around 300 hours" for "how many hours?")
+                asked_here = intent.figure in FIGURE_KINDS and FIGURE_KINDS[intent.figure].search(text)
+                kind = (intent.figure if asked_here else figure_kind(text)) or (
+                    "count" if intent.figure == "any" and NUMBER.search(text) else None
+                )
                 asked_kind = intent.figure in (kind, "any") or share_of_pay(text, kind, intent.figure)
                 if intent.figure and kind and (asked_kind or names_asked(text, intent)):
                     score += 0.2
@@ -227,6 +233,8 @@ class ExtractiveGenerator:
                         score += 0.1  # "the median pay" is the median row, not the average or the range
                     if intent.per and states_per(text, intent.per):
                         score += PER  # "the hourly rate" is the figure "an hour", not the one "a year"
+                    if states_unit(text, intent.unit):
+                        score += PER  # "how many hours do they study?": "300 hours", not "seven to ten years"
                 elif not intent.decision and ranged and in_asked_range(text, intent):
                     score += 0.1  # "what does X make four years in?": the "3-5 Years" row, whatever the figure
                 if intent.decision and _DECISION_CUES.search(text):
