@@ -123,6 +123,9 @@ class Retrieval:
     term_coverage: float  # share of the query's content words that the corpus knows
     unknown_terms: list[str] = field(default_factory=list)  # content words the corpus never uses
     timings_ms: dict[str, float] = field(default_factory=dict)
+    # the ids of the chunks the main model alone ranks nearest the query, whatever fusion made of them: what the
+    # judge's absent-topic test compares with (it does not move when another ranking brings other passages)
+    nearest_chunks: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -456,6 +456,13 @@ def test_states_price(passages, stated):
     assert states_price("How much does it cost to sit the glazing exam?", passages, ["glazier"]) is stated
 
 
+def test_a_price_question_naming_nothing_takes_any_amount_the_passages_state():
+    from advisor.answer.judge import states_price
+
+    assert states_price("How much does it cost?", ["It's a four-figure investment."], ["glazier"])
+    assert not states_price("How much does it cost?", ["The exam has four sections."], ["glazier"])
+
+
 def test_a_price_no_passage_states_is_refused():
     question = "How much does it cost to sit the glazing exam?"
     profile = Profile(subjects=("glazier",), documents=(("c", "Glazier Career Guide"),))
@@ -464,3 +471,23 @@ def test_a_price_no_passage_states_is_refused():
     assert s.no_price and verdict.refuse and verdict.missing == ("cost",)
     answered = signals(question, retrieval(["The glazing exam costs $250 per sitting."]), profile)
     assert not answered.no_price and not decide(answered).refuse
+
+
+def test_known_in_other_words_counts_a_word_with_a_near_corpus_word_as_known():
+    from advisor.answer.judge import known_in_other_words
+
+    # 2 of 8 words unknown (0.75); "folks" has a near corpus word ("people"), "zorbing" none
+    coverage, still = known_in_other_words(0.75, ["folks", "zorbing"], [("people", 0.74), ("jogging", 0.41)])
+    assert coverage == pytest.approx(0.875) and still == ("zorbing",)
+    assert known_in_other_words(1.0, [], []) == (1.0, ())
+
+
+def test_a_casually_worded_question_is_not_refused_for_words_the_corpus_says_otherwise():
+    question = "What kind of mistakes do senior potter folks tend to make?"
+    low = retrieval(["Senior potters often avoid cross-team work."], ["kind", "folks"], top=0.4, coverage=0.6)
+
+    def nearest(words):
+        return [{"kind": ("types", 0.55), "folks": ("people", 0.74)}[w] for w in words]
+
+    assert decide(signals(question, low, TRADES)).refuse  # without the corpus's words: "does not know kind, folks"
+    assert not decide(signals(question, low, TRADES, nearest=nearest)).refuse

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 from support.judging import TRADES, passage, retrieval
@@ -95,7 +96,8 @@ def test_word_evidence_measures_each_word_against_the_question_and_the_top_passa
     def nearest(words):
         return [("salary", 0.4) for _ in words]
 
-    (e,) = word_evidence("What pension does an electrician get?", ["pension"], passages, embed, nearest, vectors.get)
+    ids = [p.chunk.id for p in passages]
+    (e,) = word_evidence("What pension does an electrician get?", ["pension"], ids, embed, nearest, vectors.get)
     assert (e.word, e.neighbour, e.similarity) == ("pension", "salary", 0.4)
     assert e.centrality == pytest.approx(1 / 6**0.5, abs=1e-3)  # one word of six
     # bag of words: the question shares 4 of its 6 words with the passage's 6, and 4 of 5 without "pension"
@@ -115,7 +117,7 @@ def test_word_evidence_measures_no_further_a_word_with_a_near_neighbour():
     def nearest(words):
         return [("salary", 0.79) for _ in words]
 
-    (e,) = word_evidence("What wage does an electrician get?", ["wage"], [passage(text)], embed, nearest, vectors.get)
+    (e,) = word_evidence("What wage does an electrician get?", ["wage"], ["c1"], embed, nearest, vectors.get)
     assert (e.neighbour, e.similarity, e.centrality, e.closer_without) == ("salary", 0.79, 0.0, 0.0)
     assert calls == []  # the corpus discusses it in other words: nothing more to embed
 
@@ -137,6 +139,22 @@ def test_signals_find_an_absent_topic_only_about_a_covered_subject():
     assert found("What pension does one get?") == ()  # no subject of the corpus: the older rules decide
     # without the model's helpers the signal stays off
     assert signals("What pension does an electrician get?", retrieval([text], ["pension"]), TRADES).absent_topics == ()
+
+
+def test_the_absent_topic_test_reads_the_chunks_the_main_model_ranks_nearest_not_the_fused_passages():
+    """A passage that another ranking brought in and that fits the word better does not hide the topic's absence."""
+    embed = HashEmbedder().embed_batch
+    paid, plan = "An electrician does get paid well.", "An electrician pension plan."
+    vectors = {"c1": ([plan], embed([plan])), "near": ([paid], embed([paid]))}
+
+    def nearest(words):
+        return [("salary", 0.4) for _ in words]
+
+    question = "What pension does an electrician get?"
+    fused = retrieval([plan], ["pension"], top=0.7)  # its one passage is chunk "c1"
+    assert signals(question, fused, TRADES, embed, nearest, vectors.get).absent_topics == ()
+    main = replace(fused, nearest_chunks=["near"])
+    assert signals(question, main, TRADES, embed, nearest, vectors.get).absent_topics == ("pension",)
 
 
 @pytest.mark.parametrize(

@@ -55,7 +55,15 @@ from advisor.answer.people import (
     people_only,
 )
 from advisor.answer.refusal import refusal_text
-from advisor.answer.topics import Embed, Nearest, Sentences, absent_topics, topic_candidates, word_evidence
+from advisor.answer.topics import (
+    NEIGHBOUR_SIMILARITY,
+    Embed,
+    Nearest,
+    Sentences,
+    absent_topics,
+    topic_candidates,
+    word_evidence,
+)
 from advisor.profile import ProfileBound, measure_in, mentions
 from advisor.quantities import FIGURE_KINDS
 from advisor.schema import Passage, Profile, Retrieval, Verdict
@@ -163,7 +171,7 @@ def states_price(clause: str, passages: Sequence[str], subject_words: Collection
     asked = content_terms(clause) - _PRICE_WORDS - content_terms(" ".join(subject_words))
     return any(
         (FIGURE_KINDS["currency"].search(sentence) or _PRICE_IN_WORDS.search(sentence))
-        and asked & content_terms(sentence)
+        and (not asked or asked & content_terms(sentence))  # "How much does it cost?" names nothing
         for text in passages
         for sentence in split_sentences(text)
     )
@@ -289,10 +297,15 @@ def signals(
             names.append(f"{plural(asked[0])} {_preposition(text, name)}{name}")
     covered = any(m.known and normalize(m.text).lower() in asked_clause for m in found)
     coverage, unknown_terms = asked_coverage(question, retrieval.term_coverage, retrieval.unknown_terms, covered)
+    if nearest is not None and unknown_terms and coverage < MIN_COVERAGE and retrieval.top_dense < CONFIDENT_SIMILARITY:
+        # a word the corpus says in other words ("folks": "people", "college": "academic") is a word it knows
+        coverage, unknown_terms = known_in_other_words(coverage, unknown_terms, nearest(list(unknown_terms)))
     topics, why = (), ""
     if embed is not None and nearest is not None and sentences is not None and found:  # a subject the corpus covers
         words = topic_candidates(question, retrieval.unknown_terms, profile)
-        evidence = word_evidence(question, words, retrieval.passages, embed, nearest, sentences) if words else []
+        # the chunks the main model ranks nearest (else the passages): the test must not move with the fusion
+        top = retrieval.nearest_chunks or [p.chunk.id for p in retrieval.passages]
+        evidence = word_evidence(question, words, top, embed, nearest, sentences) if words else []
         topics, why = absent_topics(question, evidence)
     return Signals(
         no_price=asks_for_price(question) and not states_price(asking_clause(question), raw, subject_words),
@@ -316,6 +329,18 @@ def self_preamble(question: str) -> bool:
     clause = asking_clause(question)
     preamble = question[: question.rfind(clause)] if clause else ""
     return bool(preamble.strip()) and speaks_of_self(preamble)
+
+
+def known_in_other_words(
+    coverage: float, unknown: Sequence[str], neighbours: Sequence[tuple[str, float]]
+) -> tuple[float, tuple[str, ...]]:
+    """The coverage and the unknown words again, counting as known each word whose nearest corpus word is at least
+    `NEIGHBOUR_SIMILARITY` from it (`neighbours`, one per word): the corpus speaks of it in other words (pure)."""
+    if not unknown or coverage >= 1.0:
+        return coverage, tuple(unknown)
+    counted = len(unknown) / (1.0 - coverage)  # the words the coverage was taken over
+    still = tuple(w for w, (_, sim) in zip(unknown, neighbours, strict=True) if sim < NEIGHBOUR_SIMILARITY)
+    return min(1.0, coverage + (len(unknown) - len(still)) / counted), still
 
 
 def asked_coverage(

@@ -375,6 +375,7 @@ class HybridRetriever:
             term_coverage=len(known) / len(counted) if counted else 1.0,
             unknown_terms=unknown,
             timings_ms=timings,
+            nearest_chunks=[state.snapshot.chunks[int(i)].id for i in np.argsort(-sims, kind="stable")[:k]],
         )
 
 
