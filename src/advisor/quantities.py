@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import re
 
-_CURRENCY = r"[$€£¥₹]\s?\d|\b\d[\d,.]*\s?(?:usd|eur|gbp|dollars?|euros?|pounds?)\b"
+# an amount of money, in figures or as its number of digits ("a four-figure investment", "a six-figure salary")
+_CURRENCY = (
+    r"[$€£¥₹]\s?\d|\b\d[\d,.]*\s?(?:usd|eur|gbp|dollars?|euros?|pounds?)\b|\b(?:three|four|five|six|seven)-figure\b"
+)
 _PERCENT = r"\d\s?%|\b\d+(?:\.\d+)?\s?percent\b"
 _COUNT = r"(?:\d[\d.,]*|one|two|three|four|five|six|seven|eight|nine|ten|twelve)"
 _DURATION = (

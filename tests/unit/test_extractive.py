@@ -433,3 +433,28 @@ def test_how_many_hours_is_answered_by_the_figure_in_hours_also_in_a_sentence_wi
     ]
     assert detect_intent("How many hours do people study for each glazing exam?").unit == "hour"
     assert "300 hours" in first_line("How many hours do people study for each glazing exam?", chunks)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Glaziers earn $40,000 a year.", "currency"),
+        ("It's a four-figure investment we discuss on a call.", "currency"),  # an amount by its digits
+        ("About 40 percent of glaziers work alone.", "percent"),
+        ("The course lasts four weeks.", "duration"),
+        ("A figure-skating rink.", None),
+    ],
+)
+def test_figure_kind(text, kind):
+    from advisor.quantities import figure_kind
+
+    assert figure_kind(text) == kind
+
+
+def test_a_price_question_leads_with_the_price():
+    chunks = [
+        chunk("Code reviews from the teacher run through the glazing course.", section="What you get"),
+        chunk("It's a four-figure investment that we discuss on a call.", section="FAQ", n=1),
+    ]
+    assert detect_intent("What does the glazing course cost?").figure == "currency"
+    assert "four-figure" in first_line("What does the glazing course cost?", chunks)

@@ -382,6 +382,8 @@ def detect_intent(question: str, subjects: Subjects = no_subjects, measure: Meas
         figure = "currency"  # "what does X make?": English asks for pay so, whatever the corpus calls it
     elif _FIGURE_Q.search(question):
         figure = "percent" if _PERCENT_Q.search(question) else "any"
+    elif asks_for_price(question) and not decision:  # "What does the course cost?": an amount of money
+        figure = "currency"
     elif statistics_in(question) and not decision:  # "the median pay", "the middle-of-the-range pay": a figure
         figure = "currency" if _PAY_WORD.search(question) else "any"
     facts = stated_facts(question)

@@ -160,8 +160,8 @@ def decide(s: Signals) -> Verdict:
 
 
 _PRICE_WORDS = frozenset(content_terms("cost costs price fee fees tuition much"))
-# a price stated without digits: "a four-figure investment", "free", "at no cost"
-_PRICE_IN_WORDS = re.compile(r"\b(?:three|four|five|six|seven)-figure\b|\bfree\b|\bno\s+cost\b", re.I)
+# a price stated without an amount: "free", "at no cost"
+_PRICE_IN_WORDS = re.compile(r"\bfree\b|\bno\s+cost\b", re.I)
 
 
 def states_price(clause: str, passages: Sequence[str], subject_words: Collection[str] = ()) -> bool:
