@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-# an amount of money, in figures or as its number of digits ("a four-figure investment", "a six-figure salary")
+# an amount of money, in figures or as its number of digits ("a four-figure investment", "a six-figure income")
 _CURRENCY = (
     r"[$€£¥₹]\s?\d|\b\d[\d,.]*\s?(?:usd|eur|gbp|dollars?|euros?|pounds?)\b|\b(?:three|four|five|six|seven)-figure\b"
 )
