@@ -479,6 +479,8 @@ def test_known_in_other_words_counts_a_word_with_a_near_corpus_word_as_known():
     # 2 of 8 words unknown (0.75); "folks" has a near corpus word ("people"), "zorbing" none
     coverage, still = known_in_other_words(0.75, ["folks", "zorbing"], [("people", 0.74), ("jogging", 0.41)])
     assert coverage == pytest.approx(0.875) and still == ("zorbing",)
+    # every unknown word near one of the corpus: still not "every word known" (that lowers the similarity floor)
+    assert known_in_other_words(0.5, ["folks"], [("people", 0.74)]) == (0.99, ())
     assert known_in_other_words(1.0, [], []) == (1.0, ())
 
 
@@ -489,5 +491,11 @@ def test_a_casually_worded_question_is_not_refused_for_words_the_corpus_says_oth
     def nearest(words):
         return [{"kind": ("types", 0.55), "folks": ("people", 0.74)}[w] for w in words]
 
+    def far(words):  # "stocks" → "invest": a neighbour, but not near enough to be the same word
+        return [("invest", 0.63) for _ in words]
+
     assert decide(signals(question, low, TRADES)).refuse  # without the corpus's words: "does not know kind, folks"
     assert not decide(signals(question, low, TRADES, nearest=nearest)).refuse
+    assert decide(
+        signals("Which stocks should I buy?", replace(low, unknown_terms=["stocks"]), TRADES, nearest=far)
+    ).refuse
