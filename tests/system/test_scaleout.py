@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from support.corpus import CORPUS
-from support.fakes import CountingEmbedder
+from support.fakes import CountingEmbedder, CountingExtra
 from support.shared_index import DOCS
 
 import advisor.indexing as index_module
@@ -51,7 +51,9 @@ def test_two_readers_with_empty_data_dirs_answer_identically_embedding_only_the_
         settings = reader_settings(tmp_path, name, writer)
         assert settings.read_only
         counting = CountingEmbedder(embedder)
-        readers.append((settings, counting, Advisor(settings, CorpusIndex(settings, counting))))
+        index = CorpusIndex(settings, counting)
+        index.extra = CountingExtra(index.extra)  # the second dense model's chunk vectors come from the server too
+        readers.append((settings, counting, Advisor(settings, index)))
     answers = [[r.ask(q) for q in QUESTIONS] for _, _, r in readers]
     for a, b in zip(*answers, strict=True):
         assert a.text == b.text and a.cited == b.cited and not a.refused
@@ -59,6 +61,7 @@ def test_two_readers_with_empty_data_dirs_answer_identically_embedding_only_the_
     for settings, counting, _ in readers:
         assert counting.texts == list(QUESTIONS)  # nothing but the queries was embedded
         assert not settings.data_dir.exists() or not any(settings.data_dir.iterdir())
+    assert all(r.retriever.extra.passages == 0 for _, _, r in readers)  # by either model
     # the command line as a reader: `advisor ask` with only the server's URL and a model cache
     data = tmp_path / "cli-reader"
     (data / "models").mkdir(parents=True)
