@@ -61,6 +61,7 @@ def test_bench_command_writes_the_table(tmp_path, embedder):
     assert results["quick"] is True and results["indexing"]["sentence_transformers_load_s"] is None
     assert results["indexing"]["noop_reindex_process_s"] > 0 and results["cold_ask_s"] > 0
     assert results["indexing"]["words"] > 100  # built as `advisor index` builds: with the word cache
+    assert results["indexing"]["raw_embedding_extra_s"] > 0  # the extra model's share of the raw embedding
     assert results["onnx_export_and_load_s"] is None
     table = (out / "results.md").read_text()
     assert "| warm full answer p50 / p95 |" in table and "LangChain tutorial RAG" in table

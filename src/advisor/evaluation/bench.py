@@ -187,7 +187,12 @@ def _core(scales: Sequence[int], log: Callable[[str], None], limit: int | None =
         words = corpus_words(c.embed_text for c in chunks)
         embedder.embed_batch(words)  # the word cache's vectors
         raw_words_s = time.perf_counter() - t0
-        raw_s = raw_chunks_s + raw_sentences_s + raw_words_s
+        raw_extra_s = 0.0
+        if writer.index.extra is not None:  # the second dense model embeds every chunk too
+            t0 = time.perf_counter()
+            writer.index.extra.embed_batch([c.embed_text for c in chunks])
+            raw_extra_s = time.perf_counter() - t0
+        raw_s = raw_chunks_s + raw_sentences_s + raw_words_s + raw_extra_s
         st_load_s = st_raw_s = None
         if not quick:
             st = SentenceTransformerEmbedder()
@@ -215,6 +220,7 @@ def _core(scales: Sequence[int], log: Callable[[str], None], limit: int | None =
             "raw_embedding_chunks_s": round(raw_chunks_s, 2),
             "raw_embedding_sentences_s": round(raw_sentences_s, 2),
             "raw_embedding_words_s": round(raw_words_s, 2),
+            "raw_embedding_extra_s": round(raw_extra_s, 2),
             "overhead_pct": round(100 * (full_s - raw_s) / raw_s, 1),
             "sentence_transformers_raw_embedding_s": st_raw_s,
             "sentence_transformers_load_s": st_load_s,
@@ -376,7 +382,8 @@ def results_markdown(r: dict) -> str:
         f"| full index, {ix['chunks']} chunks + {ix['sentences']} sentences + {ix.get('words', 0)} words "
         f"| {ix['full_index_s']} s "
         f"({ix['chunks_per_s']} chunks/s) | |",
-        f"| raw embedding of the same texts (ONNX Runtime, the default) | {ix['raw_embedding_s']} s | |",
+        f"| raw embedding of the same texts (ONNX Runtime, the default; with the extra model's "
+        f"{ix.get('raw_embedding_extra_s', 0)} s) | {ix['raw_embedding_s']} s | |",
         f"| raw embedding of the same texts (sentence-transformers) | {_st_raw(ix)} | |",
         f"| indexing overhead over raw embedding | {ix['overhead_pct']}% | ≤ 10% |",
         f"| no-op reindex (process wall) | {ix['noop_reindex_process_s']} s | ≤ 1.5 s |",
