@@ -458,3 +458,21 @@ def test_a_price_question_leads_with_the_price():
     ]
     assert detect_intent("What does the glazing course cost?").figure == "currency"
     assert "four-figure" in first_line("What does the glazing course cost?", chunks)
+
+
+def test_a_list_speaking_to_more_of_what_the_person_said_than_the_first_sentence_keeps_its_place():
+    chunks = [
+        chunk(
+            "Choose Pottery If You Enjoy:\n- Business discussions\n- Strategic thinking\n- Cloud platforms",
+            section="Fit",
+        ),
+        chunk(
+            "Stay a glazier if you like clay and business. Typically after 5-8 years, potters move up.",
+            section="B",
+            n=1,
+        ),
+    ]
+    question = (
+        "I like business conversations and strategy, and I enjoy cloud platforms. I have 2 years. Which path fits me?"
+    )
+    assert "Under “Choose Pottery If You Enjoy”" in answer_to(question, chunks).split("\n\n")[0]

@@ -369,7 +369,12 @@ class ExtractiveGenerator:
             said = [speaks_to(c.text, user) for c in verdict]
             shown = f"{listed[1].label} {' '.join(listed[1].items)}"
             also = speaks_to(shown, user)
-            repeats = len(said) == 2 and bool(also & said[0]) and bool(said[1] - said[0] - also)
+            repeats = (
+                len(said) == 2
+                and len(also) <= len(said[0])  # a list speaking to more of what they said than the sentence stays
+                and bool(also & said[0])
+                and bool(said[1] - said[0] - also)
+            )
             listed, verdict = (None, verdict) if repeats else (listed, verdict[:1])
         rest = [c for c in self._select(pool, self.max_sentences + len(verdict), intent, []) if c not in verdict]
         rest = rest[: max(1, self.max_sentences - len(verdict))]
