@@ -341,25 +341,33 @@ class CorpusIndex(Versions):
         from langchain_core.documents import Document
         from langchain_core.indexing import index
 
+        bar = None
+        embedded = 0
+
+        def tick(n: int) -> None:  # one bar for both models' passes over the new chunks
+            nonlocal bar
+            if progress and bar is None:
+                bar = _progress_bar(len(fresh) * (2 if self.extra is not None else 1))
+            if bar is not None:
+                bar.update(n)
+
+        def on_batch(n: int) -> None:
+            nonlocal embedded
+            embedded += n
+            tick(n)
+
         vectors = self._sentence_vectors(fresh, base, active)
         if self.extra is not None and fresh:
-            for i, v in enumerate(self.extra.embed_batch([c.embed_text for c in fresh])):
-                vectors[i] |= {EXTRA_MODEL: self.extra.name, EXTRA_VECTOR: encode_vectors(v[None, :])}
+            tick(0)
+            for start in range(0, len(fresh), INDEX_BATCH):
+                batch = fresh[start : start + INDEX_BATCH]
+                for i, v in enumerate(self.extra.embed_batch([c.embed_text for c in batch]), start=start):
+                    vectors[i] |= {EXTRA_MODEL: self.extra.name, EXTRA_VECTOR: encode_vectors(v[None, :])}
+                tick(len(batch))
         lc_docs = [
             Document(page_content=c.embed_text, metadata={**chunk_metadata(c), "origin": origin, **vectors[i]})
             for i, c in enumerate(fresh)
         ]
-
-        bar = None
-        embedded = 0
-
-        def on_batch(n: int) -> None:
-            nonlocal embedded, bar
-            embedded += n
-            if progress and bar is None:
-                bar = _progress_bar(len(fresh))
-            if bar is not None:
-                bar.update(n)
 
         store = Chroma(
             collection_name=name,
@@ -367,7 +375,7 @@ class CorpusIndex(Versions):
             embedding_function=LangChainEmbeddings(self.embedder, on_batch),
             collection_configuration={"hnsw": {"space": "cosine"}},
         )
-        try:
+        try:  # (the bar may be open already: the extra model's pass came first)
             # Only the new chunks, and no cleanup: the version starts empty and already holds exactly
             # the kept chunks, so nothing is left to delete. (`cleanup="incremental"` deleted, per
             # batch, the not-yet-seen chunks of a document that straddles a batch boundary, then
