@@ -71,8 +71,6 @@ class _Loaded:
         by_chunk: dict[int, list[int]] = {}
         for sent_idx, chunk_idx in enumerate(snapshot.sentence_chunk.tolist()):
             by_chunk.setdefault(chunk_idx, []).append(sent_idx)
-        self._advice: tuple[np.ndarray, np.ndarray] | None = None
-        self._starting: list[int] = []
         self.sentences = {
             c.id: (
                 [snapshot.sentences[j] for j in by_chunk.get(i, [])],
@@ -92,30 +90,30 @@ class _Loaded:
                 self._words = (words, _unit(embed(words)) if words else np.zeros((0, 1), dtype=np.float32))
             return self._words
 
-    @property
-    def advice(self) -> tuple[np.ndarray, np.ndarray]:
-        """The chunk index and vector of every sentence that decides for someone ("Choose X if you want
-        Y", "If you're early in your career, ..."), outside passages set aside as not career information;
-        found once per loaded version."""
-        if self._advice is None:
-            snap = self.snapshot
-            rows = [
-                j
-                for j, (sentence, chunk) in enumerate(zip(snap.sentences, snap.sentence_chunk.tolist(), strict=True))
-                if is_advice(sentence) and not sentence.rstrip().endswith("?") and not snap.chunks[chunk].set_aside
-            ]
-            self._advice = (snap.sentence_chunk[rows], snap.sentence_vectors[rows])
-            # of those, the conditions for people at the start of a career ("If you're early in your career, …")
-            self._starting = sorted(
-                {int(snap.sentence_chunk[j]) for j in rows if _starting_condition(snap.sentences[j])}
-            )
-        return self._advice
+    @functools.cached_property
+    def _advice_rows(self) -> list[int]:
+        """The sentences that decide for someone ("Choose X if you want Y", "If you're early in your career,
+        ..."), outside passages set aside as not career information; found once per loaded version."""
+        snap = self.snapshot
+        return [
+            j
+            for j, (sentence, chunk) in enumerate(zip(snap.sentences, snap.sentence_chunk.tolist(), strict=True))
+            if is_advice(sentence) and not sentence.rstrip().endswith("?") and not snap.chunks[chunk].set_aside
+        ]
 
     @property
+    def advice(self) -> tuple[np.ndarray, np.ndarray]:
+        """The chunk index and vector of every advice sentence (`_advice_rows`)."""
+        rows = self._advice_rows
+        return self.snapshot.sentence_chunk[rows], self.snapshot.sentence_vectors[rows]
+
+    @functools.cached_property
     def starting_advice(self) -> list[int]:
-        """The chunks holding advice whose condition is the start of a career (found with `advice`)."""
-        self.advice  # noqa: B018 (computes both)
-        return self._starting
+        """The chunks holding advice whose condition is the start of a career ("If you're early in your career")."""
+        snap = self.snapshot
+        return sorted(
+            {int(snap.sentence_chunk[j]) for j in self._advice_rows if _starting_condition(snap.sentences[j])}
+        )
 
 
 def _starting_condition(sentence: str) -> bool:
