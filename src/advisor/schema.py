@@ -110,6 +110,9 @@ class Passage:
     chunk: Chunk
     score: float
     rank: int
+    # among its document's parallel headings ("Senior X", "Staff X"): True under the one the question names, False
+    # under another; None when the question names none (`advisor.retrieval.fusion.asked_section`)
+    heading_asked: bool | None = None
 
 
 @dataclass(frozen=True)

@@ -295,7 +295,7 @@ RECOMMENDS = re.compile(
 
 # A question about the start of a career: "an entry-level X", "fresh grad", "straight out of college"
 EARLY_CAREER = re.compile(
-    r"\b(?:entry[- ]level|junior|fresh(?:er)?\s+grads?|new\s+grads?|(?:recent|fresh|new)\s+graduates?|"
+    r"\b(?:entry[- ]level|junior|fresh(?:er)?\s+(?:[a-z]+\s+)?grads?|new\s+grads?|(?:recent|fresh|new)\s+graduates?|"
     r"graduate\s+(?:role|job|position)s?|straight\s+out\s+of\s+(?:college|school|university|uni)|"
     r"just\s+starting(?:\s+out)?|starting\s+out|with\s+no\s+experience|first\s+job)\b",
     re.I,
@@ -306,6 +306,7 @@ _STARTING = re.compile(
     r"\b(?:early\s+(?:in|on\s+in)\s+(?:your|my|their|a)\s+career|new\s+to\s+the\s+field|"
     r"just\s+(?:finished|graduated|completed|got)\s+(?:my|a|an|from|with)?\b|graduat(?:ed|ing)\s+(?:this|last|next)"
     r"\s+(?:year|summer|spring|month)|still\s+(?:at|in)\s+(?:college|school|university|uni)|"
+    r"(?:a\s+(?:few\s+months|year)|\w+\s+months?)\s+out\s+of\s+(?:college|school|university|uni)\b|"
     r"(?:have|with)\s+no\s+(?:work\s+|industry\s+|real\s+)?experience)",
     re.I,
 )

@@ -18,9 +18,11 @@ from advisor.indexing import CorpusIndex
 from advisor.pipeline import Advisor
 from advisor.retrieval import (
     HybridRetriever,
+    asked_section,
     cover_sides,
     name_pattern,
     near_duplicate,
+    prefer_section,
     promote,
     promote_advice,
     promote_one_of,
@@ -238,15 +240,25 @@ STARTING_OUT = (
 )
 
 
-def test_a_person_starting_out_gets_the_documents_advice_for_people_early_in_their_career(advisor, monkeypatch):
+# fresh4 dev fr4-02: the top 5 holds none of the document with that advice; it is among the next passages
+FRESH_GRAD = (
+    "22, fresh CS grad, I have an offer for a junior ML role. Long term I want to end up as an AI architect - would "
+    "it be smarter to skip the engineer job and apply straight to architect openings?"
+)
+
+
+@pytest.mark.parametrize("question", [STARTING_OUT, FRESH_GRAD])
+def test_a_person_starting_out_gets_the_documents_advice_for_people_early_in_their_career(
+    advisor, monkeypatch, question
+):
     def early(retrieval) -> bool:
         return any("early in your career" in p.chunk.text for p in retrieval.passages)
 
-    assert early(advisor.retriever.retrieve(STARTING_OUT, decision=True))
+    assert early(advisor.retriever.retrieve(question, decision=True))
     import advisor.retrieval.hybrid as hybrid
 
     monkeypatch.setattr(hybrid, "career_start", lambda text: False)
-    assert not early(advisor.retriever.retrieve(STARTING_OUT, decision=True))  # the other decision rules miss it
+    assert not early(advisor.retriever.retrieve(question, decision=True))  # the other decision rules miss it
 
 
 # a dev decision question worded unlike the sentences that decide it ("Choose X if you want …")
@@ -330,3 +342,68 @@ def test_the_word_vectors_are_written_by_the_writer_and_only_read_by_readers(sma
     (cache,) = settings.data_dir.glob("vectors-words-*.npz")
     with np.load(cache) as f:
         assert "zebra" not in f["keys"].tolist() and len(f["keys"]) == len(reader._state().word_vectors(None)[0])
+
+
+def _heads(*headings: str) -> list[frozenset[str]]:
+    return [frozenset(h.lower().split()) for h in headings]
+
+
+LADDER = _heads("potter", "senior potter", "staff potter", "lead / senior staff", "how to use this")
+
+
+@pytest.mark.parametrize(
+    ("terms", "headings", "expected"),
+    [
+        ({"senior", "potter", "gaps"}, LADDER, 1),  # only "senior potter" holds both telling words
+        ({"staff", "potter"}, LADDER, 2),
+        ({"lead"}, LADDER, 3),
+        ({"staff"}, LADDER, None),  # "staff potter" and "senior staff" both hold it: no heading is named
+        ({"senior", "potter", "staff"}, LADDER, None),  # from one level to another: none holds them all
+        ({"glaze", "kiln"}, LADDER, None),  # no heading holds a question word
+        ({"potter"}, _heads("potter pay", "potter hours", "potter training"), None),  # every heading holds it
+        ({"potter", "pay"}, _heads("potter pay", "potter hours", "potter training"), 0),
+    ],
+)
+def test_asked_section(terms, headings, expected):
+    assert asked_section(terms, headings) == expected
+
+
+# documents "a" (chunks 1-6) and "b" (7-9); under the named heading: 4, 5 (and 9 of b); under a parallel one: 1, 2, 7
+NAMED = {4: True, 5: True, 9: True, 1: False, 2: False, 7: False}
+
+
+@pytest.mark.parametrize(
+    ("ranking", "expected"),
+    [
+        ([1, 4, 3, 6], [4, 1, 3, 6]),  # the named heading's passage goes before the parallel one's
+        ([4, 1, 3, 6], [4, 1, 3, 6]),  # it is before already
+        ([3, 1, 2, 6, 5], [3, 1, 5, 2, 6]),  # none in the top 3: the best of its pool takes the last other's place
+        ([3, 6, 8, 1], [3, 6, 8, 1]),  # the parallel passage is below the top 3: nothing moves
+        ([7, 1, 3, 9], [9, 7, 4, 1, 3]),  # one per document; b's named passage is ranked (9), a's pool gives 4
+    ],
+)
+def test_prefer_section(ranking, expected):
+    def document(i: int) -> str:
+        return "a" if i <= 6 else "b"
+
+    def pool(doc: str) -> list[int]:
+        return [4, 5] if doc == "a" else [9]
+
+    assert prefer_section(ranking, NAMED.get, document, pool, 3) == expected
+
+
+# fresh2 dev fr2-05 and fresh5 fr5-18: the staff section mentions "senior ML engineers"; the senior one holds the gaps
+GAPS = "What kind of mistakes do senior ML folks tend to make?"
+
+
+def test_a_question_naming_one_of_parallel_headings_is_answered_from_it(advisor, monkeypatch):
+    passages = advisor.retriever.retrieve(GAPS).passages
+    assert passages[0].heading_asked and passages[0].chunk.section.startswith("Senior")
+    assert all(p.chunk.section.startswith("Senior") for p in passages if p.heading_asked)
+    answer = advisor.ask(GAPS)
+    assert "silo expertise" in answer.text or "cross-team work" in answer.text
+    import advisor.retrieval.hybrid as hybrid
+
+    monkeypatch.setattr(hybrid, "asked_section", lambda terms, headings: None)
+    assert not any(p.heading_asked for p in advisor.retriever.retrieve(GAPS).passages)
+    assert "silo expertise" not in advisor.ask(GAPS).text  # without it the staff section's gaps are quoted

@@ -527,6 +527,8 @@ def test_agreement_counts_a_word_said_the_other_way_against_the_sentence(conditi
         "I'm 24 and just finished my degree. Should I apply for potter jobs straight away?",
         "I'm still at university. Is glazing or pottery the better start?",
         "I have no experience yet. Should I go for pottery?",
+        "22, fresh art grad. Should I skip the glazier job and apply straight to potter openings?",
+        "im 24, about a year out of uni. can i go straight for potter roles?",
     ],
 )
 def test_the_start_of_a_career_matches_a_condition_for_people_early_in_theirs(question):

@@ -114,3 +114,9 @@ def test_conjunctions_and_contractions_are_no_words_the_corpus_lacks():
     vocab = {_stemmer().stemWord(w) for w in ("staff", "focus", "next", "level")}
     question = "Once I'm at staff, what should I focus on next, unless it's the leap? Don't say Acme's."
     assert unknown_words(question, vocab) == ["leap", "say", "acme"]
+
+
+def test_chat_words_and_short_units_are_no_words_the_corpus_lacks():
+    vocab = {_stemmer().stemWord(w) for w in ("years", "staff", "bite")}
+    question = "tbh ive done 5 yrs, gonna bite me when I go for staff or nah? idk, kinda snails pace"
+    assert unknown_words(question, vocab) == ["done", "snails", "pace"]

@@ -341,6 +341,10 @@ def test_a_comparative_shaped_like_a_person_noun_is_no_subject_the_corpus_lacks(
         # a story before a question about anything else: answered, and the answer says it is not about Java
         ("I live in Java. How long does an electrical apprenticeship take?", ()),
         ("I live in Java and trained in Acme's shops. How long does an apprenticeship take?", ()),
+        # a decision is about the person whatever framing comes before it; a question for money is not
+        ("Asked through the API: Should I become an electrician? I have 2 years of experience.", ()),
+        ("Living in Java: Should I become an electrician?", ()),
+        ("Living in Java: What are electricians paid?", ("Java",)),
     ],
 )
 def test_names_in_the_persons_story_are_not_asked_about(question, missing):
@@ -371,6 +375,9 @@ def test_the_names_of_a_story_before_the_question_are_noted_not_refused(question
         ("What's a fresh grad electrician paid in the US?", ["fresh", "grad"], "unknown_subjects", ()),
         ("What does an entry-level electrician earn?", ["entry-level"], "unknown_subjects", ()),
         ("What does a marine electrician earn?", ["marine"], "unknown_subjects", ("marine electrician",)),
+        # a preposition places the role; it is no kind of it
+        ("Does no licence cap me below electrician level?", ["below"], "unknown_subjects", ()),
+        ("Does no licence cap me below electrician level?", ["below"], "near_subjects", ()),
         # a word of a subject's name is no place or employer no passage mentions ("UX" of "UX designer")
         ("Electrician or UX design for someone who loves being outdoors?", [], "missing_names", ()),
         ("Electrician or Acme design for someone who loves being outdoors?", [], "missing_names", ("Acme",)),
@@ -499,3 +506,19 @@ def test_a_casually_worded_question_is_not_refused_for_words_the_corpus_says_oth
     assert decide(
         signals("Which stocks should I buy?", replace(low, unknown_terms=["stocks"]), TRADES, nearest=far)
     ).refuse
+
+
+@pytest.mark.parametrize(
+    ("question", "refused"),
+    [
+        # the people of the person's story are not what they ask about
+        ("I work long weeks and have a toddler at home. Can I fit the apprenticeship in?", ()),
+        ("im 30 and have a toddler at home. can I fit the apprenticeship in?", ()),
+        # ... but the clause that asks is
+        ("I have a toddler at home. What do toddlers earn?", ("toddlers",)),
+        ("What does a toddler earn?", ("toddler",)),
+    ],
+)
+def test_the_people_of_a_story_are_not_asked_about(question, refused):
+    found = retrieval(["An apprenticeship takes four years."], ["toddler", "toddlers"], top=0.4)
+    assert signals(question, found, TRADES).unknown_subjects == refused

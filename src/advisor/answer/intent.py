@@ -83,7 +83,7 @@ _WHICH_CHOICE = re.compile(
     r"^which\s+(?:one|of|path|role|track|option|career|route|way|direction|job|field|trade|profession|is|would|should)\b",
     re.I,
 )
-_SELF = re.compile(r"\b(?:I|I'm|I've|I'd|my|me)\b", re.I)
+_SELF = re.compile(r"\b(?:I|I'm|I've|I'd|my|me|im|ive)\b", re.I)  # as typed in a chat too ("im 24", "ive done")
 
 
 def asking_clause(question: str) -> str:

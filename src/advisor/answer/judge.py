@@ -45,6 +45,7 @@ from advisor.answer.people import (
     GRADE_WORDS,
     PEOPLE,
     PERSON_NOUN,
+    PREPOSITIONS,
     STAGE_WORDS,
     after_auxiliary,
     asked_people,
@@ -90,8 +91,6 @@ KNOWN_ELSEWHERE = 0.67
 _POINTS_BACK = re.compile(  # a question that points back to the place of the person's story
     r"\b(?:here|there|locally|local|nearby)\b|\bin\s+my\s+(?:city|town|area|region|country|state)\b", re.I
 )
-
-_SELF = re.compile(r"\b(?:I|I'm|I've|I'd|my|me)\b", re.I)  # the person speaking of themselves
 
 
 @dataclass(frozen=True)
@@ -225,6 +224,8 @@ def signals(
             else [w.lower() for w in m.qualifier.split() if w.lower() not in STAGE_WORDS]
         )
         qualifier = [] if all(w in GRADE_WORDS for w in qualifier) else qualifier
+        # a preposition places the role, it is no kind of it ("cap me below potter level")
+        qualifier = [] if any(w in PREPOSITIONS for w in qualifier) else qualifier
         subject = " ".join(w for w in m.subject.split() if w.lower() not in STAGE_WORDS)
         # (a hyphenated word is never "unknown": the retriever's vocabulary check misses its parts)
         if qualifier and all(
@@ -253,11 +254,13 @@ def signals(
         lowered = [t.lower() for t in raw]
         unknown_subjects += [p for p in compared_people(text, spans) if not named_in(p, lowered)]
     if not found and retrieval.top_dense < CONFIDENT_SIMILARITY:  # "What do pharmacists earn?"
-        unknown_subjects += [w for w in retrieval.unknown_terms if PERSON_NOUN.match(w.lower())]
+        # the people of the person's story are not asked about ("I have a toddler at home. Can I fit the course in?")
+        said = set(re.findall(r"[a-z]+", (asking_clause(text) if self_preamble(text) else text).lower()))
+        unknown_subjects += [w for w in retrieval.unknown_terms if PERSON_NOUN.match(w.lower()) and w.lower() in said]
         unknown_subjects += [  # a known word, but no passage speaks of such people ("accountants")
             w
             for w in dict.fromkeys(re.findall(r"[a-z]+", text.lower()))
-            if PEOPLE.match(w) and not any(base_word(w) in words for words in texts)
+            if PEOPLE.match(w) and w in said and not any(base_word(w) in words for words in texts)
         ]
     if embed is not None:
         unknown_subjects = people_only(unknown_subjects, embed)
@@ -268,10 +271,12 @@ def signals(
     # and a story told before the question is not what is asked unless the question points back to it or asks
     # for money, which the sources quote per place ("I live in Manchester. How long does it take to qualify?",
     # not "I work in Ohio, what do they earn there?" or "I live in Java. What are glaziers paid?")
+    # a decision is about the person whatever comes before it ("Asked through the API: should I …?"): what is
+    # not in its asking clause is context, noted and not refused
     clause = asking_clause(text)
-    told = self_preamble(text) and (
-        is_personal_decision(text)
-        or not (_POINTS_BACK.search(clause) or asks_for_pay(clause, lambda t: measure_in(t, profile)))
+    told = is_personal_decision(text) or (
+        self_preamble(text)
+        and not (_POINTS_BACK.search(clause) or asks_for_pay(clause, lambda t: measure_in(t, profile)))
     )
     asked_names = set(names_in(normalize(clause))) if told else None
     story: list[str] = []

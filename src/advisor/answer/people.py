@@ -33,6 +33,8 @@ STAGE_WORDS = frozenset(
     """aspiring prospective future would-be budding new young experienced successful fresh grad grads graduate
     recent newly entry entry-level junior""".split()
 )
+# Words that place a role rather than name a kind of it: "below potter level", "beyond glazier".
+PREPOSITIONS = frozenset("below above under over beyond past into onto toward towards than like via near".split())
 # Words that grade a person rather than name a kind of work: "a good chef" is still a chef.
 GRADE_WORDS = frozenset(
     """
@@ -141,6 +143,8 @@ def near_subjects(
     for m in found:
         words = m.qualifier.lower().split()
         kinds = [w for w in words if w not in STAGE_WORDS and w not in GRADE_WORDS and not w.endswith("ly")]
+        if any(w in PREPOSITIONS for w in words):
+            continue  # "below potter level" places the role
         if after_auxiliary(question, m):
             continue  # "a nurse who has made Charge Nurse": "made" is a verb, not a kind of nurse
         if not kinds or len(m.subject.split()) != 1 or normalize(m.text).lower() not in asked:

@@ -5,10 +5,12 @@ version, polled and swapped live); `fusion` the pure functions that fuse and adj
 """
 
 from advisor.retrieval.fusion import (
+    asked_section,
     cover_sides,
     cover_subject,
     name_pattern,
     near_duplicate,
+    prefer_section,
     promote,
     promote_advice,
     promote_one_of,
@@ -22,11 +24,13 @@ __all__ = [
     "HybridRetriever",
     "Mode",
     "Retriever",
+    "asked_section",
     "corpus_words",
     "cover_sides",
     "cover_subject",
     "name_pattern",
     "near_duplicate",
+    "prefer_section",
     "promote",
     "promote_advice",
     "promote_one_of",

@@ -1,7 +1,8 @@
 """Fusing and adjusting rankings, as pure functions on chunk indices: reciprocal rank fusion (`rrf`), z-score
 fusion with an extra dense model (`zfuse`), one retrieval per side of a comparison (`subject_queries`,
 `cover_sides`), a passage under the asked subject's own heading (`cover_subject`), a decision's advice passage
-(`promote_advice`), and near-duplicate passages (`near_duplicate`)."""
+(`promote_advice`), the section of a document the question names among parallel ones (`prefer_section`), and
+near-duplicate passages (`near_duplicate`)."""
 
 from __future__ import annotations
 
@@ -76,6 +77,52 @@ def cover_subject(ranking: list[int], subject: str, sections: Callable[[int], li
         return list(ranking)
     best = next((i for i in ranking[k:] if any(same_subject(subject, s) for s in sections(i))), None)
     return list(ranking) if best is None else promote(ranking, best, k)
+
+
+def asked_section(terms: set[str], headings: Sequence[frozenset[str]]) -> int | None:
+    """Which of one document's section headings (`headings`, their word stems) the question's stems `terms` name:
+    the one heading holding every question word that tells the headings apart (held by some, not all): "senior"
+    and "ml" asked, "Senior X / ML Y" of "Staff X / ML Y" and "Lead / Senior Staff"; None when the question has no
+    such word, or no heading or several hold them all ("from senior to staff") (pure)."""
+    held: dict[str, int] = {}
+    for h in headings:
+        for w in h:
+            held[w] = held.get(w, 0) + 1
+    telling = {w for w in terms if 0 < held.get(w, 0) < len(headings)}
+    holders = [i for i, h in enumerate(headings) if telling and telling <= h]
+    return holders[0] if len(holders) == 1 else None
+
+
+def prefer_section(
+    ranking: list[int],
+    asked: Callable[[int], bool | None],
+    document: Callable[[int], str],
+    pool: Callable[[str], Sequence[int]],
+    k: int,
+) -> list[int]:
+    """`ranking` with the passages of the section the question names before those of its parallel sections in
+    the top `k` (`asked(i)`: True for a passage under it, False for one under a parallel section of the same
+    `document(i)`, None when its document has no such section); when the top `k` holds none of them, the
+    best-ranked of `pool(document)`, the asked section's passages, moves up to the last of their places (pure):
+    "the common gaps of senior potters" is answered from the senior section of a ladder, not from the staff
+    section that mentions senior potters."""
+    out = list(ranking)
+    for doc in dict.fromkeys(document(i) for i in ranking[:k] if asked(i) is False):
+        top = out[:k]
+        first = next(i for i in top if asked(i) is False and document(i) == doc)
+        own = [i for i in top if asked(i) and document(i) == doc]
+        if not own:  # one joins from below, in the place of the last of the others: it was ranked lower
+            candidates = set(pool(doc))
+            own = [i for i in out if i in candidates][:1] or [i for i in pool(doc) if i not in out][:1]
+            first = [i for i in top if asked(i) is False and document(i) == doc][-1]
+        if not own or all(i in out and out.index(i) < out.index(first) for i in own):
+            continue
+        for i in own:
+            if i in out:
+                out.remove(i)
+        at = out.index(first)
+        out[at:at] = own
+    return out
 
 
 def promote_advice(ranking: list[int], chunks: np.ndarray, sims: np.ndarray, k: int) -> list[int]:

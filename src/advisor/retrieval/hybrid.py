@@ -20,10 +20,12 @@ from typing import Literal, Protocol
 import numpy as np
 
 from advisor.retrieval.fusion import (
+    asked_section,
     cover_sides,
     cover_subject,
     name_pattern,
     near_duplicate,
+    prefer_section,
     promote_advice,
     promote_one_of,
     rrf,
@@ -114,6 +116,57 @@ class _Loaded:
         return sorted(
             {int(snap.sentence_chunk[j]) for j in self._advice_rows if _starting_condition(snap.sentences[j])}
         )
+
+    @functools.cached_property
+    def heading_paths(self) -> dict[str, list[tuple[int, tuple[str, ...]]]]:
+        """Per document, each chunk's heading path ("Senior X > Common gaps": two headings); found once per version."""
+        out: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
+        for i, c in enumerate(self.snapshot.chunks):
+            if c.section and not c.set_aside:
+                out.setdefault(c.source, []).append((i, tuple(c.section.split(" > "))))
+        return out
+
+    def section_asked(self, terms: set[str]) -> tuple[Callable[[int], bool | None], Callable[[str], list[int]]]:
+        """For `prefer_section`: whether a chunk sits under the heading the question's stems name in its document
+        (`asked_section` over the headings of one depth, the shallowest where one is named), False under another
+        heading of that depth sharing a word with it, else None; and the named heading's chunks of a document."""
+        named: dict[str, tuple[int, tuple[str, ...]] | None] = {}
+
+        def heading(source: str) -> tuple[int, tuple[str, ...]] | None:
+            if source not in named:
+                named[source] = None
+                paths = [p for _, p in self.heading_paths.get(source, [])]
+                for depth in range(1, max((len(p) for p in paths), default=0) + 1):
+                    heads = list(dict.fromkeys(p[:depth] for p in paths if len(p) >= depth))
+                    at = asked_section(terms, [_stems(h[-1]) for h in heads]) if len(heads) > 2 else None
+                    if at is not None:
+                        named[source] = (depth, heads[at])
+                        break
+            return named[source]
+
+        def asked(i: int) -> bool | None:
+            c = self.snapshot.chunks[i]
+            head = heading(c.source)
+            if head is None or not c.section or c.set_aside:
+                return None
+            depth, path = head
+            own = tuple(c.section.split(" > "))
+            if own[:depth] == path:
+                return True
+            return False if len(own) >= depth and _stems(own[depth - 1]) & _stems(path[-1]) else None
+
+        def pool(source: str) -> list[int]:
+            head = heading(source)
+            if head is None:
+                return []
+            return [i for i, p in self.heading_paths[source] if p[: head[0]] == head[1]]
+
+        return asked, pool
+
+
+@functools.cache
+def _stems(heading: str) -> frozenset[str]:
+    return frozenset(_query_terms(heading))
 
 
 def _starting_condition(sentence: str) -> bool:
@@ -320,6 +373,7 @@ class HybridRetriever:
         timings["bm25"] = ms_since(t0)
 
         t0 = time.perf_counter()
+        named, pool = state.section_asked(set(query_terms) if mode == "hybrid" and not focused else set())
         if mode == "hybrid":
             if fused_by_scores:
                 ranked = [zfuse([d, b, e], Z_WEIGHTS)[:n] for (d, e), b in zip(dense_scores, bm25_scores, strict=True)]
@@ -336,6 +390,8 @@ class HybridRetriever:
                     return [] if c.set_aside else self.subjects(c.section or "")
 
                 fused = cover_subject(fused, asked[0], sections, k)
+            if not focused:  # among a document's parallel sections ("Senior X", "Staff X"), the one it names first
+                fused = prefer_section(fused, named, lambda i: state.snapshot.chunks[i].source, pool, k)
             chunks, vectors = state.advice if decision else ((), ())
             # only the documents the question found: another career's advice never decides this one
             sources = {state.snapshot.chunks[i].source for i in fused[:k]}
@@ -343,7 +399,9 @@ class HybridRetriever:
             if own.any():
                 fused = promote_advice(fused, chunks[own], vectors[own] @ qvec, k)
             if decision and career_start(query):  # a person starting out: the documents' advice for them joins
-                starting = [c for c in state.starting_advice if state.snapshot.chunks[c].source in sources]
+                # from the documents of the next passages too: few documents hold such advice
+                near = sources | {state.snapshot.chunks[i].source for i in fused[: 2 * k]}
+                starting = [c for c in state.starting_advice if state.snapshot.chunks[c].source in near]
                 fused = promote_one_of(fused, starting, [float(state.chunk_vectors[c] @ qvec) for c in starting], k)
         else:
             fused = dense[0] or bm25[0]
@@ -360,7 +418,9 @@ class HybridRetriever:
                 continue
             budget -= state.chunk_tokens[idx]
             kept.append(idx)
-            passages.append(Passage(state.snapshot.chunks[idx], round(float(sims[idx]), 4), len(passages) + 1))
+            passages.append(
+                Passage(state.snapshot.chunks[idx], round(float(sims[idx]), 4), len(passages) + 1, named(idx))
+            )
         counted = [t for t in query_terms if t not in _conjunction_stems()]  # BM25 still weighs "while"
         known = [t for t in counted if t in state.vocab]
         unknown = unknown_words(query, state.vocab)
@@ -394,7 +454,20 @@ QUESTION_WORDS = frozenset(
     like more most less any some all this that these those there here please just also really
     very so if than then one ones thing things someone something
     """.split()
+    # chat English: how a question is typed, not what it is about ("tbh", "gonna", "ive")
+    + """
+    tbh ngl imo imho idk lol btw gonna wanna gotta kinda sorta nah yeah yep yup tho thru bc cuz coz pls plz
+    ive im id dont doesnt cant wont isnt arent hey hi ok okay ur ya
+    """.split()
 )
+# the short forms of units people type ("5 yrs"), read as the words the documents use
+_SHORT_FORMS = {"yrs": "years", "yr": "year", "hrs": "hours", "hr": "hour", "mins": "minutes", "wks": "weeks"}
+_SHORT = re.compile(r"\b(" + "|".join(_SHORT_FORMS) + r")\b", re.I)
+
+
+def spelled_in_full(query: str) -> str:
+    """The query with the short forms of units written out ("5 yrs" -> "5 years") (pure)."""
+    return _SHORT.sub(lambda m: _SHORT_FORMS[m.group(1).lower()], query)
 
 
 def _query_terms(query: str) -> list[str]:
@@ -403,6 +476,7 @@ def _query_terms(query: str) -> list[str]:
     from bm25s.stopwords import STOPWORDS_EN
 
     stop = list(QUESTION_WORDS | set(STOPWORDS_EN))
+    query = spelled_in_full(query)
     return bm25s.tokenize(query, stopwords=stop, stemmer=_stemmer(), return_ids=False, show_progress=False)[0]
 
 
@@ -416,7 +490,7 @@ def unknown_words(query: str, vocab: set[str]) -> list[str]:
     """The query's content words (as typed) whose stem never occurs in the corpus; a contraction or
     possessive is its first word ("I'm", "it's": function words; "Acme's": "acme")."""
     stemmer = _stemmer()
-    words = [w.split("'")[0] for w in re.findall(r"[a-z][a-z0-9'-]*", query.lower())]
+    words = [w.split("'")[0] for w in re.findall(r"[a-z][a-z0-9'-]*", spelled_in_full(query).lower())]
     return [
         w
         for w in dict.fromkeys(words)

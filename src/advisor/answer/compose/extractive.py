@@ -57,7 +57,7 @@ from advisor.answer.compose.decisions import (
     verdict_bonus,
 )
 from advisor.answer.compose.layout import framing, lay_out
-from advisor.answer.compose.levels import LEVEL, names_asked_level
+from advisor.answer.compose.levels import LEVEL, heading_weight, names_asked_level
 from advisor.answer.compose.lists import ListBlock, item_labels, list_blocks
 from advisor.answer.intent import (
     Intent,
@@ -215,7 +215,7 @@ class ExtractiveGenerator:
                 own = content_terms(text)
                 near = context | content_terms(next((lab for item, lab in labels.items() if text in item), ""))
                 lex = (len(qterms & own) + 0.5 * len(qterms & (near - own))) / len(qterms) if qterms else 0.0
-                score = 0.65 * sim + 0.35 * lex + 0.05 / p.rank + fit
+                score = 0.65 * sim + 0.35 * lex + 0.05 / p.rank + fit + heading_weight(p.heading_asked)
                 # a sentence holding figures of several kinds is of the asked kind when it holds one ("40 to 50
                 # percent, and candidates study around 300 hours" for "how many hours?")
                 asked_here = intent.figure in FIGURE_KINDS and FIGURE_KINDS[intent.figure].search(text)

@@ -11,6 +11,15 @@ from collections.abc import Sequence
 from advisor.profile import subject_words
 
 LEVEL = 0.1  # score a figure sentence gains for naming the asked level itself when the passages name others; dev
+# score a sentence loses under another heading than the one the question names among its document's parallel ones
+# ("Staff X" when "Senior X" is named, `Passage.heading_asked`); the named one gains nothing, so its sentences do
+# not outrank other documents' for it; dev
+HEADING = 0.1
+
+
+def heading_weight(asked: bool | None) -> float:
+    """What a sentence's place costs it: `HEADING` under a parallel heading to the one the question names (pure)."""
+    return -HEADING if asked is False else 0.0
 
 
 def names_asked_level(named: Sequence[str], asked: str, elsewhere: Sequence[str]) -> bool:
