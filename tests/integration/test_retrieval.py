@@ -379,7 +379,8 @@ NAMED = {4: True, 5: True, 9: True, 1: False, 2: False, 7: False}
         ([4, 1, 3, 6], [4, 1, 3, 6]),  # it is before already
         ([3, 1, 2, 6, 5], [3, 1, 5, 2, 6]),  # none in the top 3: the best of its pool takes the last other's place
         ([3, 6, 8, 1], [3, 6, 8, 1]),  # the parallel passage is below the top 3: nothing moves
-        ([7, 1, 3, 9], [9, 7, 4, 1, 3]),  # one per document; b's named passage is ranked (9), a's pool gives 4
+        ([7, 1, 3, 9], [7, 1, 3, 9]),  # one parallel passage per document: too little to call a named one in
+        ([1, 2, 7, 9], [1, 4, 2, 7, 9]),  # a's joins; b's parallel one is then below the top 3: nothing more moves
     ],
 )
 def test_prefer_section(ranking, expected):

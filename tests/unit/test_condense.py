@@ -126,6 +126,13 @@ def A(text):
             "What about the UK?",
             "How much do electricians earn in the UK?",
         ),
+        # a place adverb before the phrase, in lower case as typed in a chat (fresh6 dev fr6-oc-16)
+        (
+            "other",
+            [U("how long does it take to become a fully qualified actuary?")],
+            "what about over in the uk?",
+            "how long does it take to become a fully qualified actuary in the uk?",
+        ),
         (
             "other",
             [U("Compare the pay of electricians and actuaries.")],

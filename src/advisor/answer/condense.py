@@ -37,6 +37,7 @@ _WHICH_ONE = re.compile(
 _ELLIPSIS = re.compile(r"^\s*(?:and|but|so)?\s*,?\s*(?:what|how)\s+about\s+|^\s*(?:and|but|also)\s*,?\s+(?=\S)", re.I)
 _QUESTION_WORD = re.compile(r"\b(is|are|do|does|did|should|can|could|would|will|what|how|which|who|why|when)\b", re.I)
 _PREPOSITION = re.compile(r"^(in|for|at|with|after|before|outside|inside|within|on|across|without|from|by)\b", re.I)
+_OVER = re.compile(r"^(?:over|out|down|up|back)\s+(?=(?:in|at|on)\b)", re.I)  # "what about over in the UK?"
 _LEAD = re.compile(r"^\s*(?:and|but|so|ok(?:ay)?|then|also)\s*,?\s+", re.I)
 _DEICTIC = re.compile(r"\b(it|this|that|there|these|those|then|here)\b", re.I)
 _PERSON = re.compile(r"^[a-z][a-z-]*(?:ers?|ors?|ists?|ians?|ants?|eers?|ects?|aries|ary|ees?|men|women|people)$", re.I)
@@ -138,7 +139,7 @@ def _rewrite(
     earlier = mentions(previous, profile)
 
     m = _ELLIPSIS.match(question)
-    rest = question[m.end() :].strip().rstrip("?").strip() if m else ""
+    rest = _OVER.sub("", question[m.end() :].strip().rstrip("?").strip()) if m else ""
     if m and rest and len(rest.split()) <= SHORT and not _QUESTION_WORD.search(rest):
         return _elliptical(rest, own, previous, earlier, subjects, profile)
 

@@ -102,19 +102,25 @@ def prefer_section(
 ) -> list[int]:
     """`ranking` with the passages of the section the question names before those of its parallel sections in
     the top `k` (`asked(i)`: True for a passage under it, False for one under a parallel section of the same
-    `document(i)`, None when its document has no such section); when the top `k` holds none of them, the
-    best-ranked of `pool(document)`, the asked section's passages, moves up to the last of their places (pure):
+    `document(i)`, None when its document has no such section); when the top `k` holds none of them and two or
+    more of the others, the best-ranked of `pool(document)`, the asked section's passages, moves up to the last of
+    the others' places (pure):
     "the common gaps of senior potters" is answered from the senior section of a ladder, not from the staff
     section that mentions senior potters."""
     out = list(ranking)
     for doc in dict.fromkeys(document(i) for i in ranking[:k] if asked(i) is False):
         top = out[:k]
-        first = next(i for i in top if asked(i) is False and document(i) == doc)
+        others = [i for i in top if asked(i) is False and document(i) == doc]
+        if not others:
+            continue  # another document's passage took its place
+        first = others[0]
         own = [i for i in top if asked(i) and document(i) == doc]
+        if not own and len(others) < 2:
+            continue  # one passage of a parallel heading: too little to call the document in for its named one
         if not own:  # one joins from below, in the place of the last of the others: it was ranked lower
             candidates = set(pool(doc))
             own = [i for i in out if i in candidates][:1] or [i for i in pool(doc) if i not in out][:1]
-            first = [i for i in top if asked(i) is False and document(i) == doc][-1]
+            first = others[-1]
         if not own or all(i in out and out.index(i) < out.index(first) for i in own):
             continue
         for i in own:

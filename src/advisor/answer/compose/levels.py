@@ -14,7 +14,7 @@ LEVEL = 0.1  # score a figure sentence gains for naming the asked level itself w
 # score a sentence loses under another heading than the one the question names among its document's parallel ones
 # ("Staff X" when "Senior X" is named, `Passage.heading_asked`); the named one gains nothing, so its sentences do
 # not outrank other documents' for it; dev
-HEADING = 0.1
+HEADING = 0.2
 
 
 def heading_weight(asked: bool | None) -> float:
