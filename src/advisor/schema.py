@@ -276,8 +276,8 @@ class Answer:
 
     def to_json(self) -> dict:
         """The `advisor ask --json` object of CONTRACTS.md section 1 (plus `notices`, `verification`,
-        `refusal_reason`, `refusal_kind`, `refusal_missing`, and each passage's `set_aside` reason and set-aside
-        sentences)."""
+        `refusal_reason`, `refusal_kind`, `refusal_missing`, and each passage's `set_aside` reason, set-aside
+        sentences and `heading_asked`)."""
         from advisor.screen import set_aside_sentences
 
         return {
@@ -299,6 +299,7 @@ class Answer:
                     "set_aside_sentences": [
                         {"text": t, "reason": r} for t, r in set_aside_sentences(p.chunk.text, p.chunk.section)
                     ],
+                    "heading_asked": p.heading_asked,
                 }
                 for p in self.passages
             ],

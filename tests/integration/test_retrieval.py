@@ -408,3 +408,19 @@ def test_a_question_naming_one_of_parallel_headings_is_answered_from_it(advisor,
     monkeypatch.setattr(hybrid, "asked_section", lambda terms, headings: None)
     assert not any(p.heading_asked for p in advisor.retriever.retrieve(GAPS).passages)
     assert "silo expertise" not in advisor.ask(GAPS).text  # without it the staff section's gaps are quoted
+
+
+# fresh6 dev fr6-06 and fr6-07: typed as in a chat, with the person's story first; both were refused
+CASUAL = [
+    "tbh ive paid for two online bootcamps and bailed on both halfway thru. thinking about zen's cohort now. is it "
+    "worth the money for someone like me",
+    "I quit my comp bio doctorate in year 2 and have been building ML infra at a startup since. does not having the "
+    "phd basically cap me below architect level?",
+]
+
+
+@pytest.mark.parametrize("question", CASUAL)
+def test_a_question_typed_as_in_a_chat_after_the_persons_story_is_answered(advisor, question):
+    answer = advisor.ask(question)
+    assert not answer.refused, answer.text
+    assert answer.cited
