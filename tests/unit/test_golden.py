@@ -24,10 +24,11 @@ from advisor.evaluation.golden import (
     load_golden,
     normalize,
     numbers_in,
+    run_golden,
     score_item,
     summarize,
 )
-from advisor.evaluation.reports import failure_table
+from advisor.evaluation.reports import failure_table, write_reports
 
 GOLDEN = ROOT / "evals" / "dev" / "golden.jsonl"
 
@@ -118,11 +119,11 @@ def test_summarize_counts_failures_per_step():
     items = [{"answerable": True}] * 4
     scores = [{**dict.fromkeys(ANSWER_METRICS, 1.0), "refused": 0.0}] * 4
     s = summarize(items, scores, [{}] * 4, ["retrieval", None, "retrieval", "condensing"])
-    assert s["failures"] == {"condensing": 1, "retrieval": 2, "refusal": 0, "composition": 0}
+    assert s["failures"] == {"condensing": 1, "retrieval": 2, "refusal": 0, "composition": 0, "error": 0}
     rows = failure_table(s, {"followup": {**s, "items": 2, "failures": {"condensing": 1}}})
     assert rows[0] == ["", "items", *STEPS, "passed"]
-    assert rows[1] == ["all", "4", "1", "2", "0", "0", "1"]
-    assert rows[2] == ["followup", "2", "1", "0", "0", "0", "1"]
+    assert rows[1] == ["all", "4", "1", "2", "0", "0", "0", "1"]
+    assert rows[2] == ["followup", "2", "1", "0", "0", "0", "0", "1"]
 
 
 @pytest.mark.parametrize(
@@ -291,3 +292,56 @@ def test_check_golden_fails_on_evidence_missing_from_the_corpus(tmp_path):
         text=True,
     )
     assert r.returncode == 1 and "evidence not in corpus" in r.stdout
+
+
+def test_an_item_whose_question_raises_fails_at_error_and_the_run_goes_on(tmp_path):
+    items = [
+        {
+            "id": "a",
+            "question": "What do potters earn?",
+            "evidence": ["$30"],
+            "answer_includes": ["$30"],
+            "answerable": True,
+            "tags": [],
+        },
+        {
+            "id": "b",
+            "question": "Boom?",
+            "evidence": ["$30"],
+            "answer_includes": ["$30"],
+            "answerable": True,
+            "tags": [],
+        },
+        {
+            "id": "c",
+            "question": "Potters?",
+            "history": ["Boom?"],
+            "evidence": ["$30"],
+            "answer_includes": ["$30"],
+            "answerable": True,
+            "tags": [],
+        },
+    ]
+    passage = {"rank": 1, "id": "p", "source": "s", "title": "t", "section": None, "text": "Potters earn $30."}
+
+    def ask(question: str, history: list[dict]) -> dict:
+        if question == "Boom?":
+            raise RuntimeError("generator raised StopIteration")
+        return {
+            "question": question,
+            "standalone_question": question,
+            "answer": "Potters earn $30 [1].",
+            "refused": False,
+            "cited": [1],
+            "passages": [passage],
+            "generator": "x",
+            "timings_ms": {"total": 1.0},
+            "notices": [],
+        }
+
+    run = run_golden(ask, items, progress=False)
+    assert [r["failure"] for r in run.results] == [None, "error", "error"]
+    assert run.results[1]["failure_reason"] == "RuntimeError: generator raised StopIteration"
+    assert run.scores[1]["answer_includes_recall"] == 0.0 and run.scores[0]["answer_includes_recall"] == 1.0
+    summary = write_reports(run, tmp_path, {})
+    assert summary["overall"]["failures"]["error"] == 2 and (tmp_path / "report.md").exists()

@@ -405,6 +405,10 @@ def _run_eval(args: argparse.Namespace, settings: Settings, items: list[dict], v
     )
     print("failures by step: " + ", ".join(f"{step} {n}" for step, n in o["failures"].items()))
     print(f"report: {args.out / 'report.md'}")
+    errors = [r["id"] for r in main_run.results if r["failure"] == "error"]
+    if errors:
+        print(f"error: {len(errors)} item(s) raised an error: {', '.join(errors)} (see the report)", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -112,7 +112,7 @@ def score_item(item: dict, answer: dict) -> dict[str, float]:
 
 
 # -- failure attribution -------------------------------------------------------------------------------------
-STEPS = ("condensing", "retrieval", "refusal", "composition")
+STEPS = ("condensing", "retrieval", "refusal", "composition", "error")
 
 # Function words and question words of English: what a question says about its subject is the rest.
 _STOPWORDS = frozenset(
@@ -361,6 +361,21 @@ class Run:
         return out
 
 
+def no_answer(question: str) -> dict:
+    """The answer record of an item whose question raised an error: nothing answered, nothing cited (pure)."""
+    return {
+        "question": question,
+        "standalone_question": question,
+        "answer": "",
+        "refused": False,
+        "cited": [],
+        "passages": [],
+        "generator": "",
+        "timings_ms": {},
+        "notices": [],
+    }
+
+
 def run_golden(
     ask: Callable[[str, list[dict]], dict],
     items: Sequence[dict],
@@ -368,7 +383,8 @@ def run_golden(
     progress: bool = True,
     documents: Sequence[SourceDocument] = (),
 ) -> Run:
-    """Every item through `ask(question, history) -> answer dict`, history turns replayed first.
+    """Every item through `ask(question, history) -> answer dict`, history turns replayed first. An item whose
+    `ask` raises is recorded as failing at step "error" with the exception's message, and the run goes on.
 
     `documents` (the corpus) let failure attribution see the titles of the documents holding each
     item's evidence; without them it works from the item alone.
@@ -383,13 +399,19 @@ def run_golden(
     for item in iterator:
         history: list[dict] = []
         turns = []
-        for turn in item.get("history") or []:
-            answer = ask(turn, history)
-            turns.append(answer)
-            history += [{"role": "user", "content": turn}, {"role": "assistant", "content": answer["answer"]}]
-        answer = ask(item["question"], history)
-        scores = score_item(item, answer)
-        step, reason = attribute(item, scores, answer["standalone_question"], evidence_titles(item, docs))
+        try:
+            for turn in item.get("history") or []:
+                answer = ask(turn, history)
+                turns.append(answer)
+                history += [{"role": "user", "content": turn}, {"role": "assistant", "content": answer["answer"]}]
+            answer = ask(item["question"], history)
+        except Exception as exc:  # one item's fault is that item's failure: the run goes on and says so
+            answer = no_answer(item["question"])
+            scores = score_item(item, answer)
+            step, reason = "error", f"{type(exc).__name__}: {exc}"
+        else:
+            scores = score_item(item, answer)
+            step, reason = attribute(item, scores, answer["standalone_question"], evidence_titles(item, docs))
         run.results.append(
             {
                 "id": item["id"],
