@@ -128,8 +128,9 @@ class _Loaded:
 
     def section_asked(self, terms: set[str]) -> tuple[Callable[[int], bool | None], Callable[[str], list[int]]]:
         """For `prefer_section`: whether a chunk sits under the heading the question's stems name in its document
-        (`asked_section` over the headings of one depth, the shallowest where one is named), False under another
-        heading of that depth sharing a word with it, else None; and the named heading's chunks of a document."""
+        (`asked_section` over the headings of one depth that label sections, not a FAQ's questions, the shallowest
+        depth where one is named), False under another such heading of that depth sharing a word with it, else
+        None; and the named heading's chunks of a document."""
         named: dict[str, tuple[int, tuple[str, ...]] | None] = {}
 
         def heading(source: str) -> tuple[int, tuple[str, ...]] | None:
@@ -137,7 +138,7 @@ class _Loaded:
                 named[source] = None
                 paths = [p for _, p in self.heading_paths.get(source, [])]
                 for depth in range(1, max((len(p) for p in paths), default=0) + 1):
-                    heads = list(dict.fromkeys(p[:depth] for p in paths if len(p) >= depth))
+                    heads = list(dict.fromkeys(p[:depth] for p in paths if len(p) >= depth and _label(p[depth - 1])))
                     at = asked_section(terms, [_stems(h[-1]) for h in heads]) if len(heads) > 2 else None
                     if at is not None:
                         named[source] = (depth, heads[at])
@@ -153,7 +154,8 @@ class _Loaded:
             own = tuple(c.section.split(" > "))
             if own[:depth] == path:
                 return True
-            return False if len(own) >= depth and _stems(own[depth - 1]) & _stems(path[-1]) else None
+            parallel = len(own) >= depth and _label(own[depth - 1]) and _stems(own[depth - 1]) & _stems(path[-1])
+            return False if parallel else None
 
         def pool(source: str) -> list[int]:
             head = heading(source)
@@ -162,6 +164,11 @@ class _Loaded:
             return [i for i, p in self.heading_paths[source] if p[: head[0]] == head[1]]
 
         return asked, pool
+
+
+def _label(heading: str) -> bool:
+    """A heading that labels a section ("Senior X"), not a FAQ's question: questions are no parallel sections."""
+    return not heading.rstrip().endswith("?")
 
 
 @functools.cache
