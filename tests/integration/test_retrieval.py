@@ -429,7 +429,9 @@ def test_a_question_typed_as_in_a_chat_after_the_persons_story_is_answered(advis
 def test_faq_questions_are_no_parallel_headings(advisor):
     # dev adv-02: "How do I know if I should pursue architecture …?" holds the question's telling words, but a FAQ's
     # questions are not parallel sections: the one ranked first stays first
-    question = "I have 8 years as an ML engineer, mentor a lot and spend my days in design docs. Is architecture for me?"
+    question = (
+        "I have 8 years as an ML engineer, mentor a lot and spend my days in design docs. Is architecture for me?"
+    )
     passages = advisor.retriever.retrieve(question, decision=True).passages
     assert not any(p.heading_asked is not None for p in passages if p.chunk.section.endswith("?"))
     assert "Signs you're ready" in passages[0].chunk.text

@@ -126,6 +126,26 @@ def A(text):
             "What about the UK?",
             "How much do electricians earn in the UK?",
         ),
+        # the person puts themselves in another place and asks the same again (fresh6 dev fr6-oc-17)
+        (
+            "other",
+            [U("what's a normal electrician salary in the US?")],
+            "and if i moved to the uk, what would i be looking at?",
+            "what's a normal electrician salary in the uk?",
+        ),
+        (
+            "other",
+            [U("What do electricians earn in the US?")],
+            "What if I moved to the UK?",
+            "What do electricians earn in the UK?",
+        ),
+        # ... but a question of its own stays its own
+        (
+            "other",
+            [U("What do electricians earn in the US?")],
+            "If I moved to the UK, how long would the apprenticeship take?",
+            "If I moved to the UK, how long would the apprenticeship take?",
+        ),
         # a place adverb before the phrase, in lower case as typed in a chat (fresh6 dev fr6-oc-16)
         (
             "other",

@@ -37,6 +37,19 @@ _WHICH_ONE = re.compile(
 _ELLIPSIS = re.compile(r"^\s*(?:and|but|so)?\s*,?\s*(?:what|how)\s+about\s+|^\s*(?:and|but|also)\s*,?\s+(?=\S)", re.I)
 _QUESTION_WORD = re.compile(r"\b(is|are|do|does|did|should|can|could|would|will|what|how|which|who|why|when)\b", re.I)
 _PREPOSITION = re.compile(r"^(in|for|at|with|after|before|outside|inside|within|on|across|without|from|by)\b", re.I)
+# "and if I moved to the UK, …": the person puts themselves in another place and asks the same again
+_MOVED = re.compile(
+    r"^\s*(?:(?:and|but|so|ok(?:ay)?)\s*,?\s+)?(?:what\s+)?if\s+(?:i|we)\s+(?:moved|move|relocated|relocate|lived|"
+    r"live|went|go|were|was|worked|work)\s+(?:over\s+)?(?:to|in)\s+(?P<place>[^,?.!]+?)\s*(?:[,?.!]|$)",
+    re.I,
+)
+# ... and asks nothing of its own: "what would I be looking at?", "what then?", "how would that change?"
+_VAGUE = re.compile(
+    r"(?:(?:what|how)\s+(?:would|will|does|do|could)\s+(?:i|we|that|it|things?|this)\s+(?:be\s+)?"
+    r"(?:look(?:ing)?(?:\s+(?:at|like))?|change|compare|be|get|make|earn)|what\s+then|how\s+about\s+then|"
+    r"would\s+(?:that|it)\s+change(?:\s+(?:things|anything))?)?\s*\??\s*",
+    re.I,
+)
 _OVER = re.compile(r"^(?:over|out|down|up|back)\s+(?=(?:in|at|on)\b)", re.I)  # "what about over in the UK?"
 _LEAD = re.compile(r"^\s*(?:and|but|so|ok(?:ay)?|then|also)\s*,?\s+", re.I)
 _DEICTIC = re.compile(r"\b(it|this|that|there|these|those|then|here)\b", re.I)
@@ -137,6 +150,10 @@ def _rewrite(
     if not own and (again := restated(question, previous)):
         return again
     earlier = mentions(previous, profile)
+
+    moved = _MOVED.match(question)
+    if moved and not own and _VAGUE.fullmatch(question[moved.end() :].strip()):
+        return _with_phrase(previous, f"in {moved.group('place').strip()}")  # "And if I moved to the UK, what then?"
 
     m = _ELLIPSIS.match(question)
     rest = _OVER.sub("", question[m.end() :].strip().rstrip("?").strip()) if m else ""
