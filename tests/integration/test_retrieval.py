@@ -356,12 +356,14 @@ LADDER = _heads("potter", "senior potter", "staff potter", "lead / senior staff"
     [
         ({"senior", "potter", "gaps"}, LADDER, 1),  # only "senior potter" holds both telling words
         ({"staff", "potter"}, LADDER, 2),
-        ({"lead"}, LADDER, 3),
-        ({"staff"}, LADDER, None),  # "staff potter" and "senior staff" both hold it: no heading is named
+        ({"lead", "senior"}, LADDER, 3),
+        ({"lead"}, LADDER, None),  # one telling word alone names no heading
+        ({"staff"}, LADDER, None),
         ({"senior", "potter", "staff"}, LADDER, None),  # from one level to another: none holds them all
         ({"glaze", "kiln"}, LADDER, None),  # no heading holds a question word
         ({"potter"}, _heads("potter pay", "potter hours", "potter training"), None),  # every heading holds it
-        ({"potter", "pay"}, _heads("potter pay", "potter hours", "potter training"), 0),
+        ({"potter", "pay"}, _heads("potter pay", "potter hours", "potter training"), None),  # "pay" alone tells
+        ({"potter", "pay", "hourly"}, _heads("potter hourly pay", "potter yearly pay", "potter training"), 0),
     ],
 )
 def test_asked_section(terms, headings, expected):

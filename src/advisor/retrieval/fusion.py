@@ -14,6 +14,9 @@ import numpy as np
 from advisor.profile import same_subject
 
 RRF_K = 60
+# the question words that must tell a document's headings apart before one heading is the asked one: one alone
+# ("ML" of "… before going after an ML job") named a career path's second step for a question about its first; dev
+MIN_TELLING = 2
 # a decision's closest advice sentence joins the top k from this cosine on: the middle of the band where dev
 # is flat (its decision questions helped had 0.51-0.73; the one below, 0.27, was not helped)
 ADVICE_SIMILARITY = 0.4
@@ -82,14 +85,16 @@ def cover_subject(ranking: list[int], subject: str, sections: Callable[[int], li
 def asked_section(terms: set[str], headings: Sequence[frozenset[str]]) -> int | None:
     """Which of one document's section headings (`headings`, their word stems) the question's stems `terms` name:
     the one heading holding every question word that tells the headings apart (held by some, not all): "senior"
-    and "ml" asked, "Senior X / ML Y" of "Staff X / ML Y" and "Lead / Senior Staff"; None when the question has no
-    such word, or no heading or several hold them all ("from senior to staff") (pure)."""
+    and "ml" asked, "Senior X / ML Y" of "Staff X / ML Y" and "Lead / Senior Staff"; None when the question has
+    fewer than `MIN_TELLING` such words, or no heading or several hold them all ("from senior to staff") (pure)."""
     held: dict[str, int] = {}
     for h in headings:
         for w in h:
             held[w] = held.get(w, 0) + 1
     telling = {w for w in terms if 0 < held.get(w, 0) < len(headings)}
-    holders = [i for i, h in enumerate(headings) if telling and telling <= h]
+    if len(telling) < MIN_TELLING:
+        return None
+    holders = [i for i, h in enumerate(headings) if telling <= h]
     return holders[0] if len(holders) == 1 else None
 
 
