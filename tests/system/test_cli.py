@@ -183,7 +183,7 @@ def test_eval_over_two_corpora_in_a_temporary_index_leaves_the_users_index_alone
     assert all("failure" in r and "failure_reason" in r for r in results)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["settings"]["corpora"] == [str(c) for c in corpora]
-    assert set(summary["overall"]["failures"]) == {"condensing", "retrieval", "refusal", "composition"}
+    assert set(summary["overall"]["failures"]) == {"condensing", "retrieval", "refusal", "composition", "error"}
     assert _tree(built.data_dir) == before  # the user's own index was neither written nor rebuilt
     assert not list(scratch.glob("advisor-eval-*"))  # the temporary index is gone
 
