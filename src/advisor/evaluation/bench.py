@@ -203,14 +203,12 @@ def _core(scales: Sequence[int], log: Callable[[str], None], limit: int | None =
             st.embed_batch([c.embed_text for c in chunks])
             st.embed_batch(sentences)
             st_raw_s = round(time.perf_counter() - t0, 2)
-        # the processes timed below use the model exported above, as `advisor index` leaves one for later commands;
-        # without it the cold ask would time a one-time ONNX export (~9 s here)
-        env = {
-            **os.environ,
-            "ADVISOR_CORPUS_DIR": str(settings.corpus_dir),
-            "ADVISOR_DATA_DIR": str(settings.data_dir),
-            "ADVISOR_MODELS_DIR": str(models),
-        }
+        # the processes timed below find the exported model in the data dir, as `advisor index` leaves it for later
+        # commands; without it the cold ask would time a one-time ONNX export (~9 s here)
+        kept = OnnxEmbedder(settings.data_dir / "models").path
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(embedder.path, kept)
+        env = {**os.environ, "ADVISOR_CORPUS_DIR": str(settings.corpus_dir), "ADVISOR_DATA_DIR": str(settings.data_dir)}
         noop_s = _wall([str(BIN / "advisor"), "index"], env, runs=1 if quick else 5)
         target = corpus_files(settings.corpus_dir)[0]
         target.write_text(target.read_text() + "\n## Bench\n\nA benchmark paragraph added to one file.\n")
