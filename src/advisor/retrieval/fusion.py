@@ -120,9 +120,9 @@ def prefer_section(
             continue  # another document's passage took its place
         first = others[0]
         own = [i for i in top if asked(i) and document(i) == doc]
-        if not own and len(others) < 2:
-            continue  # one passage of a parallel heading: too little to call the document in for its named one
         if not own:  # one joins from below, in the place of the last of the others: it was ranked lower
+            if len(others) < 2:
+                continue  # one passage of a parallel heading: too little to call the document in for its named one
             candidates = set(pool(doc))
             own = [i for i in out if i in candidates][:1] or [i for i in pool(doc) if i not in out][:1]
             first = others[-1]

@@ -397,8 +397,8 @@ class HybridRetriever:
                     return [] if c.set_aside else self.subjects(c.section or "")
 
                 fused = cover_subject(fused, asked[0], sections, k)
-            if not focused:  # among a document's parallel sections ("Senior X", "Staff X"), the one it names first
-                fused = prefer_section(fused, named, lambda i: state.snapshot.chunks[i].source, pool, k)
+            # among a document's parallel sections ("Senior X", "Staff X"), the named one first (comparisons name none)
+            fused = prefer_section(fused, named, lambda i: state.snapshot.chunks[i].source, pool, k)
             chunks, vectors = state.advice if decision else ((), ())
             # only the documents the question found: another career's advice never decides this one
             sources = {state.snapshot.chunks[i].source for i in fused[:k]}
