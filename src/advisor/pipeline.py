@@ -175,7 +175,10 @@ class Advisor:
         self.condenser = condenser or RuleCondenser()
         self.retriever = retriever or HybridRetriever(self.index, self._subjects)
         nearest = getattr(self.retriever, "nearest_words", None)  # a retriever of one's own may not offer it
-        self.judge = judge or RuleJudge(embed=self._embed, nearest=nearest, sentences=self.retriever.sentences)
+        closest = getattr(self.retriever, "closest", None)
+        self.judge = judge or RuleJudge(
+            embed=self._embed, nearest=nearest, sentences=self.retriever.sentences, closest=closest
+        )
         self._generator = generator
         self._reindex_lock = threading.Lock()
         self._profile: tuple[float, Profile] | None = None

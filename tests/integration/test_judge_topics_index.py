@@ -14,6 +14,8 @@ from advisor.answer.people import PERSON, comparative
         ("What pension do AI architects get?", [], "pension", "AI architects"),  # dev top-01
         ("What is the dress code for AI engineers?", [], "dress code", "AI engineers"),  # dev top-02
         ("Do they get a pension?", ["What does an AI architect do?"], "pension", "AI architects"),  # dev top-12
+        # "sick" is said in passing (centrality 0.22): refused on the second model's opinion (dev near nr-01)
+        ("How many sick days do AI/ML engineers get a year?", [], "sick days", "AI/ML engineers"),
     ],
 )
 def test_an_absent_topic_of_a_covered_subject_is_refused_and_named(advisor, question, history, topic, subject):
@@ -35,6 +37,8 @@ def test_an_absent_topic_of_a_covered_subject_is_refused_and_named(advisor, ques
         "How does a senior ML engineer get promoted to staff?",  # dev par-06
         "What does the daily routine of an AI/ML engineer involve?",  # dev par-04
         "What responsibilities does a principal AI engineer shoulder?",  # dev par-09: a verb, not a topic
+        # the main model's support test finds "cities" absent (0.09); the second model does not (dev par-08)
+        "Which cities are the best for finding AI/ML engineer work?",
     ],
 )
 def test_an_answerable_question_in_other_words_is_not_refused(advisor, question):

@@ -5,7 +5,15 @@ import re
 import pytest
 
 from advisor.answer.compose.candidates import figures_conflict, subject_fit
-from advisor.answer.compose.decisions import agreement, follow_up, in_asked_range, user_terms, verdict_bonus
+from advisor.answer.compose.decisions import (
+    agreement,
+    follow_up,
+    in_asked_range,
+    priority,
+    speaks_of_money,
+    user_terms,
+    verdict_bonus,
+)
 from advisor.answer.compose.layout import CONFLICT, CONFLICT_AFTER, lay_out
 from advisor.answer.compose.levels import names_asked_level
 from advisor.answer.compose.lists import list_blocks
@@ -540,3 +548,36 @@ def test_the_start_of_a_career_matches_a_condition_for_people_early_in_theirs(qu
     assert verdict_bonus(early, user_terms(seasoned), detect_intent(seasoned), question=seasoned) <= verdict_bonus(
         later, user_terms(seasoned), detect_intent(seasoned), question=seasoned
     )
+
+
+@pytest.mark.parametrize(
+    ("question", "said", "money"),
+    [
+        ("I love clay, but I want a big paycheck. Is pottery a smart move?", "but I want a big paycheck", True),
+        ("love clay but i also want to make serious money lol. is pottery smart?", "make serious money", True),
+        ("Money is what motivates me most. Should I glaze or throw?", "Money is what motivates me most", True),
+        ("We're saving, so money is the main thing for me. Purely on pay, which one?", "Purely on pay", True),
+        ("I love glazes. Is pottery worth it money-wise?", "money-wise", True),
+        ("Getting hired fast matters more to me than anything. Glazier or potter?", "Getting hired fast", False),
+        # what the person weighs against their wish is not what they want most
+        ("I hate studying. but the potter salaries look amazing... should I go for it anyway?", "", False),
+        ("I want potter money but I really don't want to stop glazing. Should I switch?", "", False),
+        ("I love shaping clay. Should I become a potter?", "", False),
+    ],
+)
+def test_priority_is_what_the_person_says_matters_most(question, said, money):
+    assert said in priority(question) and bool(priority(question)) is bool(said)
+    assert speaks_of_money(priority(question)) is money
+
+
+@pytest.mark.parametrize(
+    ("text", "money"),
+    [
+        ("**Cons.** Pay is modest compared with the years of study.", True),
+        ("Choose potter if you want higher compensation.", True),
+        ("Potters earn more in cities.", True),
+        ("Potters design pots for parks and plazas.", False),
+    ],
+)
+def test_speaks_of_money(text, money):
+    assert speaks_of_money(text) is money

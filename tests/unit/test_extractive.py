@@ -237,6 +237,21 @@ def test_a_decision_speaks_of_what_the_person_told_only_when_they_told_something
     assert framing == "For what you told me" or "you did not mention" not in answer
 
 
+@pytest.mark.parametrize(
+    ("question", "lead"),
+    [
+        ("I love clay, but I want a big paycheck. Is pottery a smart move?", "Pay is modest"),
+        ("I love clay and I want a big studio. Is pottery a smart move?", "Potters shape clay"),
+    ],
+)
+def test_a_decision_whose_person_wants_money_most_leads_with_what_the_sources_say_of_pay(question, lead):
+    chunks = [
+        chunk("Potters shape clay in studios.", n=0),
+        chunk("Pay is modest compared with the years of training.", n=1),
+    ]
+    assert lead in lead_text(answer_to(question, chunks), 1)
+
+
 def test_what_speaks_to_something_the_person_said_is_not_listed_as_what_they_did_not_mention():
     chunks = [
         chunk("If you love shaping clay, become a potter. Choose glazing first if you want quick results."),

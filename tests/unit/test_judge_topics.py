@@ -10,7 +10,7 @@ from support.judging import TRADES, passage, retrieval
 
 from advisor.answer.judge import Signals, decide, signals
 from advisor.answer.refusal import refusal_text
-from advisor.answer.topics import WordEvidence, absent_topics, topic_candidates, word_evidence
+from advisor.answer.topics import SUPPORT_DROP, WordEvidence, absent_topics, topic_candidates, word_evidence
 from advisor.schema import Profile, Verdict
 from advisor.store.embedding import HashEmbedder
 
@@ -104,22 +104,50 @@ def test_word_evidence_measures_each_word_against_the_question_and_the_top_passa
     assert e.closer_without == pytest.approx(4 / 30**0.5 - 4 / 6, abs=1e-3)
 
 
-def test_word_evidence_measures_no_further_a_word_with_a_near_neighbour():
-    calls: list[list[str]] = []
+def test_word_evidence_asks_the_second_model_only_about_words_the_top_passages_do_not_support():
     text = "An electrician does get paid well."
-
-    def embed(texts):
-        calls.append(list(texts))
-        return HashEmbedder().embed_batch(texts)
-
-    vectors = {"c1": ([text], HashEmbedder().embed_batch([text]))}
+    embed = HashEmbedder().embed_batch
+    vectors = {"c1": ([text], embed([text]))}
+    asked: list[list[str]] = []
 
     def nearest(words):
-        return [("salary", 0.79) for _ in words]
+        return [("salary", 0.79) for _ in words]  # a near corpus word: measured all the same
 
-    (e,) = word_evidence("What wage does an electrician get?", ["wage"], ["c1"], embed, nearest, vectors.get)
-    assert (e.neighbour, e.similarity, e.centrality, e.closer_without) == ("salary", 0.79, 0.0, 0.0)
-    assert calls == []  # the corpus discusses it in other words: nothing more to embed
+    def closest(texts):
+        asked.append(list(texts))
+        return [0.80, 0.83][: len(texts)]
+
+    question = "What gym does an electrician get?"
+    (e,) = word_evidence(question, ["gym"], ["c1"], embed, nearest, vectors.get, closest)
+    assert e.closer_without > SUPPORT_DROP  # the passage shares "does an electrician get", not "gym"
+    assert asked == [[question, "What does an electrician get?"]]
+    assert e.second_closer_without == pytest.approx(0.03)
+    # a word the passage supports as well as the rest of the question is not asked about
+    asked.clear()
+    (e,) = word_evidence("Does an electrician get paid well?", ["paid"], ["c1"], embed, nearest, vectors.get, closest)
+    assert e.closer_without <= SUPPORT_DROP and e.second_closer_without is None and asked == []
+
+
+@pytest.mark.parametrize(
+    ("similarity", "centrality", "closer", "second", "absent"),
+    [
+        # a near corpus word ("gym": "training" 0.60), but both models find the corpus closer without the word
+        (0.60, 0.43, 0.10, 0.019, True),
+        # ... said in passing ("sick days": centrality 0.22), the same
+        (0.48, 0.22, 0.11, 0.019, True),
+        # the second model just under its threshold ("cities", whose passages name the cities): answered
+        (0.63, 0.51, 0.09, 0.016, False),
+        # the second model agrees, but the main model's passages support the word: answered
+        (0.60, 0.43, 0.05, 0.030, False),
+        # no second opinion: the main model's rule alone
+        (0.60, 0.43, 0.10, None, False),
+        (0.50, 0.43, 0.10, None, True),
+    ],
+)
+def test_absent_topics_with_the_second_models_opinion(similarity, centrality, closer, second, absent):
+    evidence = [WordEvidence("gym", "training", similarity, centrality, closer, second)]
+    found, _ = absent_topics("Does a plumber get a gym membership paid?", evidence)
+    assert (found == ("gym",)) is absent
 
 
 def test_signals_find_an_absent_topic_only_about_a_covered_subject():

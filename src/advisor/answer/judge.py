@@ -57,6 +57,7 @@ from advisor.answer.people import (
 )
 from advisor.answer.refusal import refusal_text
 from advisor.answer.topics import (
+    Closest,
     Embed,
     Nearest,
     Sentences,
@@ -196,12 +197,14 @@ def signals(
     embed: Embed | None = None,
     nearest: Nearest | None = None,
     sentences: Sentences | None = None,
+    closest: Closest | None = None,
 ) -> Signals:
     """The judge's signals for a (standalone) question and what was retrieved for it.
 
     `embed` (the index's embedder) lets a name the passages spell another way count as mentioned; with
     `nearest` (the corpus word nearest each word) and `sentences` (a chunk's sentence vectors) too, a
-    covered subject asked about a topic the corpus never discusses is found (`absent_topics`).
+    covered subject asked about a topic the corpus never discusses is found (`absent_topics`); `closest` (the
+    second dense model's best cosine to the corpus) is that test's second opinion.
     """
     unknown = {t.lower() for t in retrieval.unknown_terms}
     texts = [_passage_words(p) for p in retrieval.passages]
@@ -312,7 +315,7 @@ def signals(
         words = topic_candidates(question, retrieval.unknown_terms, profile)
         # the chunks the main model ranks nearest (else the passages): the test must not move with the fusion
         top = retrieval.nearest_chunks or [p.chunk.id for p in retrieval.passages]
-        evidence = word_evidence(question, words, top, embed, nearest, sentences) if words else []
+        evidence = word_evidence(question, words, top, embed, nearest, sentences, closest) if words else []
         topics, why = absent_topics(question, evidence)
     return Signals(
         no_price=asks_for_price(question) and not states_price(asking_clause(question), raw, subject_words),
@@ -442,14 +445,18 @@ class RuleJudge(ProfileBound):
         embed: Embed | None = None,
         nearest: Nearest | None = None,
         sentences: Sentences | None = None,
+        closest: Closest | None = None,
     ) -> None:
         super().__init__(profile)
         self.embed = embed
         self.nearest = nearest
         self.sentences = sentences
+        self.closest = closest
 
     def judge(self, question: str, retrieval: Retrieval) -> Verdict:
-        return decide(signals(question, retrieval, self.profile, self.embed, self.nearest, self.sentences))
+        return decide(
+            signals(question, retrieval, self.profile, self.embed, self.nearest, self.sentences, self.closest)
+        )
 
     def refusal(self, question: str, verdict: Verdict) -> str:
         return refusal_text(question, verdict, self.profile)

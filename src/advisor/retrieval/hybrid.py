@@ -329,6 +329,14 @@ class HybridRetriever:
             }
         return [found[w] for w in words]
 
+    def closest(self, texts: Sequence[str]) -> list[float]:
+        """Each text's best cosine to any chunk by the extra dense model, asked as a question (the judge's
+        second opinion on what the corpus supports); empty without an extra model."""
+        state = self._state()
+        if self.extra is None or state.dense is None or not texts:
+            return []
+        return (state.dense[1] @ _unit(self.extra.embed_queries(list(texts))).T).max(axis=0).tolist()
+
     def _dense(self, vectors: np.ndarray, state: _Loaded, n: int) -> list[list[int]]:
         """Chroma's ranking (chunk indices) for each query vector, in one request."""
         version = self.serving.active if self.serving else None

@@ -28,6 +28,33 @@ VERDICT_CUE = 0.08  # a conditional or a recommendation
 VERDICT_RANGE = 0.12  # the person gave a number and the sentence a range of the same unit
 FAQ_SIMILARITY = 0.6  # a FAQ question this close to the asked one is the same question in other words
 VERDICT_FAQ = 0.20  # the first sentence answering a FAQ question worded like the person's
+VERDICT_PRIORITY = 0.2  # a sentence stating pay when money is what matters most to the person; dev (0.1: half)
+
+# what the person says matters most to them: a want after "but" ("I love plants, but I want a big paycheck"),
+# a stated priority ("money is what motivates me most", "getting hired fast matters more to me than anything",
+# "purely on pay") or the question's own measure ("worth it money-wise", "financially")
+_PRIORITY = re.compile(
+    r"\bbut\s+(?:i\s+|i'?ll\s+|i'?d\s+)?(?:also\s+|really\s+|still\s+)*(?:want|need|care|would\s+like)\b[^.?!;]*"
+    r"|[^.?!;,]*\b(?:is|are)\s+(?:what\s+(?:\w+\s+){0,2}(?:motivates|matters\s+to|drives)\s+me"
+    r"|the\s+(?:main|only|one|first)\s+thing|my\s+(?:top|first|main|biggest)\s+priority)\b[^.?!;]*"
+    r"|[^.?!;,]*\bmatters?\s+(?:most|more)\s+to\s+me\b[^.?!;]*"
+    r"|\bpurely\s+on\s+\w+|\b\w+-wise\b|\bfinancially\b",
+    re.I,
+)
+# English's own words for money made (a sentence stating pay, a priority asking for it)
+_MONEY = re.compile(
+    r"\b(?:money|paychecks?|pay|pays|paid|salar(?:y|ies)|earn\w*|income|comp|compensation|wages?|financially)\b", re.I
+)
+
+
+def priority(question: str) -> str:
+    """What the person says matters most to them, in their words ("" when they say nothing of it) (pure)."""
+    return " ".join(m.group(0).strip() for m in _PRIORITY.finditer(question))
+
+
+def speaks_of_money(text: str) -> bool:
+    """The text speaks of money made, in English's own words ("Pay is modest", "higher compensation") (pure)."""
+    return bool(_MONEY.search(text))
 
 
 @functools.cache

@@ -47,10 +47,13 @@ from advisor.answer.compose.candidates import (
     subject_fit,
 )
 from advisor.answer.compose.decisions import (
+    VERDICT_PRIORITY,
     conditional_list,
     follow_up,
     in_asked_range,
     overlap,
+    priority,
+    speaks_of_money,
     speaks_to,
     stems,
     user_terms,
@@ -346,9 +349,16 @@ class ExtractiveGenerator:
         pool = sorted(candidates, key=lambda c: -c.score)
         floor = pool[0].score - 0.35
         faq = max((c.answers_sim for c in pool if c.answers_sim is not None), default=1.0)
+        # money is what matters most to them: a sentence stating pay speaks to it, in whatever words
+        money = speaks_of_money(priority(question))
         ranked = sorted(
             (
-                (c.score + verdict_bonus(c.text, user, intent, answers_alike(c, question, faq), question, stated), c)
+                (
+                    c.score
+                    + verdict_bonus(c.text, user, intent, answers_alike(c, question, faq), question, stated)
+                    + (VERDICT_PRIORITY if money and (c.kind == "currency" or speaks_of_money(c.text)) else 0.0),
+                    c,
+                )
                 for c in pool
             ),
             key=lambda t: -t[0],
