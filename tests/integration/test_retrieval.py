@@ -428,6 +428,12 @@ def test_a_question_typed_as_in_a_chat_after_the_persons_story_is_answered(advis
     assert answer.cited
 
 
+def test_chat_short_forms_are_read_in_full_by_both_dense_models(advisor):
+    # fresh6 dev fr6-18: "comp" is "compensation" ("compensation can reach $400K+"), missed from the top 5 before
+    passages = advisor.retriever.retrieve("what kind of comp can a principal architect pull at the big tech cos?")
+    assert any("$400K+" in p.chunk.text for p in passages.passages)
+
+
 def test_faq_questions_are_no_parallel_headings(advisor):
     # dev adv-02: "How do I know if I should pursue architecture …?" holds the question's telling words, but a FAQ's
     # questions are not parallel sections: the one ranked first stays first

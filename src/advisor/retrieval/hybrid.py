@@ -364,7 +364,8 @@ class HybridRetriever:
         asked = self.subjects(query)  # the corpus's subjects the question names, read once
         focused = subject_queries(query, asked) if mode == "hybrid" else []
         t0 = time.perf_counter()
-        vectors = self.index.embedder.embed_batch([query, *focused])
+        # both models read the question with its short forms written out, as BM25 does ("comp": "compensation")
+        vectors = self.index.embedder.embed_batch([spelled_in_full(query), *focused])
         qvec = vectors[0]
         timings["embed"] = ms_since(t0)
 
@@ -373,7 +374,7 @@ class HybridRetriever:
         t0 = time.perf_counter()
         if fused_by_scores:  # exact in memory: every chunk's score is needed, not Chroma's top n
             main, extra = state.dense
-            extra_q = self.extra.embed_queries(queries)
+            extra_q = self.extra.embed_queries([spelled_in_full(q) for q in queries])
             dense_scores = [(main @ v, extra @ e) for v, e in zip(vectors, extra_q, strict=True)]
         else:
             dense = self._dense(vectors, state, n) if mode in ("hybrid", "dense") else [[] for _ in vectors]
@@ -476,12 +477,27 @@ QUESTION_WORDS = frozenset(
     """.split()
 )
 # the short forms of units people type ("5 yrs"), read as the words the documents use
-_SHORT_FORMS = {"yrs": "years", "yr": "year", "hrs": "hours", "hr": "hour", "mins": "minutes", "wks": "weeks"}
-_SHORT = re.compile(r"\b(" + "|".join(_SHORT_FORMS) + r")\b", re.I)
+# short forms of chat English, units and words ("5 yrs", "comp at big firms", "a fresh grad")
+_SHORT_FORMS = {
+    "yrs": "years",
+    "yr": "year",
+    "hrs": "hours",
+    "hr": "hour",
+    "mins": "minutes",
+    "wks": "weeks",
+    "comp": "compensation",
+    "grad": "graduate",
+    "grads": "graduates",
+    "exp": "experience",
+    "mgmt": "management",
+}
+# ... not a field of study's short name ("comp sci", "comp bio")
+_SHORT = re.compile(r"\b(" + "|".join(_SHORT_FORMS) + r")\b(?!\s+(?:sci|bio|lit|ling|chem|eng)\b)", re.I)
 
 
 def spelled_in_full(query: str) -> str:
-    """The query with the short forms of units written out ("5 yrs" -> "5 years") (pure)."""
+    """The query with the short forms of chat English written out ("5 yrs" -> "5 years", "comp" ->
+    "compensation") (pure)."""
     return _SHORT.sub(lambda m: _SHORT_FORMS[m.group(1).lower()], query)
 
 
