@@ -156,3 +156,12 @@ def test_a_number_of_the_persons_story_does_not_lead_with_the_pay_row_of_its_ran
 def test_a_figure_for_the_asked_place_of_another_kind_follows_the_best_figure(advisor_both):
     answer = advisor_both.ask("What does a senior UX designer earn in London?")
     assert "10 to 20 percent" in lead_text(answer.text), answer.text
+
+
+def test_upper_quartile_pay_is_the_75th_percentile(advisor):
+    # dev fresh7 fr7-13: "upper-quartile" is the 75th percentile row, not the median's
+    answer = advisor.ask(
+        "For experienced people at well-funded companies, how do the upper-quartile salaries compare between "
+        "AI/ML engineers and AI architects?"
+    )
+    assert "$218K" in lead_text(answer.text) and "$325K" in lead_text(answer.text)

@@ -70,3 +70,33 @@ def test_a_comparative_is_far_from_a_person_and_a_person_noun_near(embedder, wor
 def test_comparatives_are_not_refused(advisor, question):
     answer = advisor.ask(question)
     assert not answer.refused and answer.cited
+
+
+# issue 19 round 9, dev fresh7 and fresh6 items on the real indexes
+def test_a_place_typed_in_lower_case_is_a_place_no_passage_mentions(advisor):
+    answer = advisor.ask("whats the typical ai architect salary in germany? berlin specifically")  # fr7-26
+    assert answer.refused and answer.to_json()["refusal_kind"] == "name"
+    assert "Germany" in answer.text
+
+
+def test_a_place_the_passages_name_without_pay_for_it_is_refused_for_pay(advisor_both):
+    # fr6-oc-18: the guide names the UK for the qualification, and quotes pay for the US only
+    answer = advisor_both.ask("what do actuaries earn in the UK once they're fully qualified?")
+    assert answer.refused and "the pay of actuaries in the UK" in answer.text
+    assert not advisor_both.ask("How much does an electrician earn in the UK?").refused  # its UK pay is quoted
+
+
+def test_an_acronym_inside_a_product_name_is_mentioned(advisor_both):
+    # fr7-oc-05: "GIS" is in "ArcGIS or QGIS for mapping and site analysis"
+    question = "Which software should I learn for landscape architecture work, particularly for 3D models and GIS?"
+    answer = advisor_both.ask(question)
+    assert not answer.refused and "ArcGIS" in answer.text
+
+
+def test_a_decision_pointing_back_to_the_persons_story_is_answered(advisor):
+    # fr7-17: "Is that sacrifice worth it?" names nothing; the story names what the corpus covers
+    answer = advisor.ask(
+        "I'm 31 and working as an ML engineer. I'm seriously considering quitting to do a PhD because I assume "
+        "the architect jobs will want one eventually. Is that sacrifice worth it?"
+    )
+    assert not answer.refused and answer.cited

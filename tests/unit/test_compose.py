@@ -27,6 +27,7 @@ from advisor.answer.intent import (
     names_in,
     opens_a_question,
     per_units,
+    speaks_of_self,
     stated_facts,
     states_per,
     statistics_in,
@@ -141,6 +142,9 @@ def test_in_asked_range_compares_the_persons_number_with_the_sentences_ranges(te
         ("what's the typical middle-of-the-range pay for potters?", {"median"}),  # the median in plain words
         ("Potters at the 50th percentile earn $40K.", {"median"}),
         ("The midpoint of the pay band", {"median"}),
+        # the quartiles in plain words
+        ("how do the upper-quartile salaries compare?", {"75th percentile"}),
+        ("What do potters in the bottom quartile make?", {"25th percentile"}),
     ],
 )
 def test_statistics_in(text, named):
@@ -581,3 +585,18 @@ def test_priority_is_what_the_person_says_matters_most(question, said, money):
 )
 def test_speaks_of_money(text, money):
     assert speaks_of_money(text) is money
+
+
+@pytest.mark.parametrize(
+    ("text", "self_"),
+    [
+        ("graphic designer here, 5 yrs of print and branding.", True),
+        ("Senior potter here.", True),
+        ("devops/cloud guy here - 7 yrs of kilns", True),
+        ("Is it here?", False),
+        ("Potters here earn more.", False),  # no punctuation after "here": a place, not the person
+        ("I throw pots.", True),
+    ],
+)
+def test_speaks_of_self(text, self_):
+    assert speaks_of_self(text) is self_

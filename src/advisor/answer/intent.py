@@ -115,9 +115,14 @@ def story_ends(sentence: str) -> int:
     return 0
 
 
+# "graphic designer here, 5 yrs of print": a chat's way to say "I am a graphic designer"
+_HERE = re.compile(r"^\W*(?:[\w/+.'-]+\s+){1,4}here\s*[,.:;!—–-]", re.I)
+
+
 def speaks_of_self(text: str) -> bool:
-    """The person speaks of themselves: "I", "my", "me", or "As a teacher …" (pure)."""
-    return _SELF.search(text) is not None or _AS_A.match(text.strip()) is not None
+    """The person speaks of themselves: "I", "my", "me", "As a teacher …" or "Senior potter here, …" (pure)."""
+    text = text.strip()
+    return _SELF.search(text) is not None or _AS_A.match(text) is not None or _HERE.match(text) is not None
 
 
 # A capitalised name, of one or more words ("Canada", "United Kingdom", "Bank of England")
@@ -437,6 +442,11 @@ _STATISTIC = re.compile(r"\b(?:median|average|avg|mean|(?:\d+(?:st|nd|rd|th)\s+)
 
 # the median in plain words: "the middle-of-the-range pay", "the midpoint", "the 50th percentile"
 _MEDIAN = re.compile(r"\bmiddle[- ]of[- ]the[- ]range\b|\bmid-?point\b|\b50th\s+percentile\b", re.I)
+# the quartiles in plain words: "the upper-quartile salaries" are the 75th percentile
+_QUARTILES = (
+    (re.compile(r"\b(?:upper|top|third)[- ]quartile\b", re.I), "75th percentile"),
+    (re.compile(r"\b(?:lower|bottom|first)[- ]quartile\b", re.I), "25th percentile"),
+)
 
 
 def statistics_in(text: str) -> frozenset[str]:
@@ -445,6 +455,7 @@ def statistics_in(text: str) -> frozenset[str]:
     named = {re.sub(r"\s+", " ", m.group(0).lower()) for m in _STATISTIC.finditer(text)}
     if _MEDIAN.search(text):
         named = (named - {"50th percentile"}) | {"median"}
+    named |= {statistic for pattern, statistic in _QUARTILES if pattern.search(text)}
     return frozenset("average" if n == "avg" else n for n in named)
 
 

@@ -69,7 +69,7 @@ from advisor.profile import ProfileBound, measure_in, mentions
 from advisor.quantities import FIGURE_KINDS
 from advisor.schema import Passage, Profile, Retrieval, Verdict
 from advisor.screen import ASKABLE
-from advisor.text import STOPWORDS, base_word, normalize, plain_words, plural, split_sentences
+from advisor.text import NUMBER, STOPWORDS, base_word, normalize, plain_words, plural, split_sentences
 
 INJECTION = re.compile(
     r"\b(ignore|disregard|forget|bypass)\b.{0,40}\b(sources?|instructions?|rules?|context|documents?|corpus|prompt)\b"
@@ -286,15 +286,19 @@ def signals(
     # an advert or call to action naming it says nothing about it ("Join X's free class!")
     adverts = {i for i, p in enumerate(retrieval.passages) if p.chunk.set_aside and p.chunk.set_aside not in ASKABLE}
     subject_words = {w.lower() for s in profile.subjects for w in s.split()}
-    for name in names_in(normalize(text)) + re.findall(r"(?<![$£€₹\d])\b(?:19|20)\d\d\b(?!\s*%)", text):  # and years
+    asks_pay = asks_for_pay(clause, lambda t: measure_in(t, profile))
+    # a chat types places in lower case: those a pay question names are read too (pay is quoted per place)
+    typed = names_in(normalize(text)) + (lowercase_places(clause, retrieval.unknown_terms) if asks_pay else [])
+    for name in typed + re.findall(r"(?<![$£€₹\d])\b(?:19|20)\d\d\b(?!\s*%)", text):  # and years
         if _inside(text, name, spans) or name.lower() in subject_words:
             continue  # a word of a subject's name ("QA" of "QA tester") is no place or employer
         # a passage must mention the name, and speak about the asked subject too if there is one
         about = [
             i
             for i, (words, t) in enumerate(zip(texts, raw, strict=True))
-            if (_contains(words, name) or spelled_out(name, t)) and i not in adverts
+            if (_contains(words, name) or spelled_out(name, t) or _inside_a_name(name, t)) and i not in adverts
         ]
+        alias = None
         if not about and embed is not None and not name.isdigit():
             named = [[] if i in adverts else _bare_names(t) for i, t in enumerate(raw)]
             alias = alias_of(name, [n for ns in named for n in ns], embed)  # one embedding call for all passages
@@ -305,7 +309,16 @@ def signals(
             continue
         elif asked and not any(_speaks_about(_core(sub), texts[i]) for i in about for sub in asked):
             names.append(f"{plural(asked[0])} {_preposition(text, name)}{name}")
-    covered = any(m.known and normalize(m.text).lower() in asked_clause for m in found)
+        elif (
+            asked
+            and not name.isdigit()
+            and asks_pay
+            and not any(_pays_here(retrieval.passages[i], name, alias, profile) for i in about)
+        ):  # the place is named, but no figure of pay is given for it ("what do potters earn in Peru?")
+            names.append(f"the pay of {plural(asked[0])} {_preposition(text, name)}{name}")
+    # "Is that sacrifice worth it?" after the person's story: what it points back to is what is asked about
+    points_back = bool(_POINTER.search(asked_clause)) and is_personal_decision(text)
+    covered = any(m.known and (points_back or normalize(m.text).lower() in asked_clause) for m in found)
     coverage, unknown_terms = asked_coverage(question, retrieval.term_coverage, retrieval.unknown_terms, covered)
     if nearest is not None and unknown_terms and coverage < MIN_COVERAGE and retrieval.top_dense < CONFIDENT_SIMILARITY:
         # a word the corpus says in other words ("folks": "people", "college": "academic") is a word it knows
@@ -414,6 +427,48 @@ def _bare_names(text: str) -> list[str]:
             else:
                 run.append(word)
     return out
+
+
+_SAYS_PAY = re.compile(r"\b(?:salar(?:y|ies)|pay|pays|paid|earn\w*|wages?|income|compensation)\b", re.I)
+_POINTER = re.compile(r"\b(?:that|this|it|these|those)\b", re.I)
+# a place or employer typed in lower case ("in germany", "at acme") is a word the corpus never uses after one of these
+_PLACE_PREPOSITION = re.compile(r"\b(?:in|at|from|near|around)\s+([a-z][a-z'-]+)\b")
+
+
+def lowercase_places(clause: str, unknown: Sequence[str]) -> list[str]:
+    """In a question typed all in lower case, the words the corpus never uses right after "in", "at" or "from":
+    the places and employers a chat names without capitals ("salary in germany?"), capitalised (pure)."""
+    if clause != clause.lower():
+        return []
+    unknown_words = {w.lower() for w in unknown}
+    found = [m.group(1) for m in _PLACE_PREPOSITION.finditer(clause) if m.group(1) in unknown_words]
+    return [w.capitalize() for w in dict.fromkeys(found) if not is_person(w)]
+
+
+def _inside_a_name(acronym: str, text: str) -> bool:
+    """An acronym written inside a longer name of the text, in its own case ("GIS" in "ArcGIS", "QGIS")."""
+    inside = re.search(rf"[A-Za-z]{re.escape(acronym)}\b", text)
+    return acronym.isupper() and 2 <= len(acronym) <= 5 and inside is not None
+
+
+def _pays_here(p: Passage, name: str, alias: str | None, profile: Profile) -> bool:
+    """A sentence of the passage states pay (an amount of money, or a figure said of pay: "Leeds salaries sit
+    10 to 20 percent above these") and names the place (or its alias), or the passage's heading names it ("Pay
+    in Peru": its rows need not)."""
+
+    def names(text: str) -> bool:
+        words = {base_word(w) for w in plain_words(normalize(text))}
+        return any(_contains(words, n) or spelled_out(n, text) for n in (name, alias) if n)
+
+    heading = names(f"{p.chunk.title} {p.chunk.section or ''}")
+    return any(
+        (
+            FIGURE_KINDS["currency"].search(sentence)
+            or (NUMBER.search(sentence) and (_SAYS_PAY.search(sentence) or measure_in(sentence, profile) == "currency"))
+        )
+        and (heading or names(sentence))
+        for sentence in split_sentences(p.chunk.text)
+    )
 
 
 def _inside(text: str, word: str, spans: list[tuple[int, int]]) -> bool:

@@ -474,7 +474,10 @@ QUESTION_WORDS = frozenset(
     + """
     tbh ngl imo imho idk lol btw gonna wanna gotta kinda sorta nah yeah yep yup tho thru bc cuz coz pls plz
     ive im id dont doesnt cant wont isnt arent hey hi ok okay ur ya
+    anyway anyways actually basically literally seriously rn
     """.split()
+    # how long something goes on, whatever it is ("how long does the first stage last?")
+    + ["last", "lasts"]
 )
 # the short forms of units people type ("5 yrs"), read as the words the documents use
 # short forms of chat English, units and words ("5 yrs", "comp at big firms", "a fresh grad")
