@@ -115,7 +115,7 @@ def story_ends(sentence: str) -> int:
     return 0
 
 
-# "graphic designer here, 5 yrs of print": a chat's way to say "I am a graphic designer"
+# "glazier here, 5 yrs of kilns": a chat's way to say "I am a glazier"
 _HERE = re.compile(r"^\W*(?:[\w/+.'-]+\s+){1,4}here\s*[,.:;!—–-]", re.I)
 
 
@@ -442,7 +442,7 @@ _STATISTIC = re.compile(r"\b(?:median|average|avg|mean|(?:\d+(?:st|nd|rd|th)\s+)
 
 # the median in plain words: "the middle-of-the-range pay", "the midpoint", "the 50th percentile"
 _MEDIAN = re.compile(r"\bmiddle[- ]of[- ]the[- ]range\b|\bmid-?point\b|\b50th\s+percentile\b", re.I)
-# the quartiles in plain words: "the upper-quartile salaries" are the 75th percentile
+# the quartiles in plain words: "the upper-quartile figures" are the 75th percentile
 _QUARTILES = (
     (re.compile(r"\b(?:upper|top|third)[- ]quartile\b", re.I), "75th percentile"),
     (re.compile(r"\b(?:lower|bottom|first)[- ]quartile\b", re.I), "25th percentile"),

@@ -437,7 +437,7 @@ _PLACE_PREPOSITION = re.compile(r"\b(?:in|at|from|near|around)\s+([a-z][a-z'-]+)
 
 def lowercase_places(clause: str, unknown: Sequence[str]) -> list[str]:
     """In a question typed all in lower case, the words the corpus never uses right after "in", "at" or "from":
-    the places and employers a chat names without capitals ("salary in germany?"), capitalised (pure)."""
+    the places and employers a chat names without capitals ("what do potters earn in germany?"), capitalised (pure)."""
     if clause != clause.lower():
         return []
     unknown_words = {w.lower() for w in unknown}
@@ -452,7 +452,7 @@ def _inside_a_name(acronym: str, text: str) -> bool:
 
 
 def _pays_here(p: Passage, name: str, alias: str | None, profile: Profile) -> bool:
-    """A sentence of the passage states pay (an amount of money, or a figure said of pay: "Leeds salaries sit
+    """A sentence of the passage states pay (an amount of money, or a figure said of pay: "Leeds potters earn
     10 to 20 percent above these") and names the place (or its alias), or the passage's heading names it ("Pay
     in Peru": its rows need not)."""
 
