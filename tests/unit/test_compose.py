@@ -2,9 +2,10 @@
 
 import re
 
+import numpy as np
 import pytest
 
-from advisor.answer.compose.candidates import figures_conflict, subject_fit
+from advisor.answer.compose.candidates import Candidate, answers_alike, figures_conflict, subject_fit
 from advisor.answer.compose.decisions import (
     agreement,
     follow_up,
@@ -600,3 +601,20 @@ def test_speaks_of_money(text, money):
 )
 def test_speaks_of_self(text, self_):
     assert speaks_of_self(text) is self_
+
+
+@pytest.mark.parametrize(
+    ("faq", "sim", "best", "alike"),
+    [
+        ("Can I move into pottery from a glazing or kiln background?", 0.70, 0.70, True),  # close in meaning
+        # a long, chatty question is far in the embedding, but the closest FAQ question shares three stems with it
+        ("Can I move into pottery from a glazing or kiln background?", 0.45, 0.45, True),
+        ("Can I move into pottery from a glazing background?", 0.45, 0.45, False),  # two stems: not it
+        ("Can I move into pottery from a glazing or kiln background?", 0.45, 0.60, False),  # another FAQ is closer
+        ("Can I move into pottery from a glazing or kiln background?", None, 1.0, True),  # a heading: two stems
+    ],
+)
+def test_answers_alike(faq, sim, best, alike):
+    question = "glazing/kiln guy here, 7 yrs firing, zero throwing. is pottery a realistic target for me?"
+    c = Candidate("Your glazing counts.", np.zeros(3), None, 1, 0.5, None, answers=faq, answers_sim=sim)
+    assert answers_alike(c, question, best) is alike

@@ -21,6 +21,7 @@ from advisor.screen import ASKABLE
 from advisor.text import NUMBER
 
 FAQ_ANSWER = 0.1  # the first answer to a FAQ question worded like the asked yes/no question; dev
+FAQ_WORDS = 3  # word stems the closest FAQ question shares with the asked one to be it in other words; dev
 
 
 @dataclass(frozen=True, eq=False)  # compared by identity: a field is a numpy array
@@ -145,14 +146,16 @@ def names_asked(text: str, intent: Intent) -> bool:
 
 
 def answers_alike(c: Candidate, question: str, best: float) -> bool:
-    """`c` is the first answer to the FAQ question most like the person's (`best` is that one's
-    similarity, at least `FAQ_SIMILARITY`), or to a heading question (not embedded) sharing two word
-    stems with it."""
+    """`c` is the first answer to the FAQ question most like the person's (`best` is that one's similarity): at
+    least `FAQ_SIMILARITY`, or sharing `FAQ_WORDS` word stems with it; or to a heading question (not embedded)
+    sharing two word stems with it."""
     if c.answers is None:
         return False
+    shared = len(stems(c.answers) & stems(question))
     if c.answers_sim is not None:
-        return c.answers_sim >= max(FAQ_SIMILARITY, best - 0.02)
-    return len(stems(c.answers) & stems(question)) >= 2
+        # a long, chatty question is far from any FAQ question in the embedding, however many words they share
+        return c.answers_sim >= best - 0.02 and (c.answers_sim >= FAQ_SIMILARITY or shared >= FAQ_WORDS)
+    return shared >= 2
 
 
 def continues(c: Candidate, first: Candidate) -> bool:
