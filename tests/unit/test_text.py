@@ -18,6 +18,7 @@ from advisor.text import (
     numbers_in,
     plural,
     singular,
+    spelled_in_full,
     split_sentences,
 )
 
@@ -116,3 +117,17 @@ def test_lead_text_is_the_first_two_cited_lines(answer, lead, not_lead):
 )
 def test_is_advice(sentence, advice):
     assert is_advice(sentence) is advice
+
+
+@pytest.mark.parametrize(
+    ("query", "spelled"),
+    [
+        ("10 yrs in, 45 hrs a week", "10 years in, 45 hours a week"),
+        ("what comp can a principal potter pull?", "what compensation can a principal potter pull?"),
+        ("fresh grad, 2 yrs exp", "fresh graduate, 2 years experience"),
+        ("I quit my comp bio doctorate", "I quit my comp bio doctorate"),  # a field of study's short name
+        ("a compact kiln", "a compact kiln"),  # whole words only
+    ],
+)
+def test_spelled_in_full(query, spelled):
+    assert spelled_in_full(query) == spelled

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from advisor.profile import subject_words
 from advisor.schema import Turn
 from advisor.text import EARLY_CAREER as _EARLY
-from advisor.text import NUMBER
+from advisor.text import NUMBER, spelled_in_full
 
 Subjects = Callable[[str], list[str]]
 Measure = Callable[[str], str | None]  # the kind of figure a question's words ask for (from the corpus profile)
@@ -394,7 +394,7 @@ def detect_intent(question: str, subjects: Subjects = no_subjects, measure: Meas
     facts = stated_facts(question)
     numbers, units = (
         question_numbers(question),
-        frozenset(u.lower().rstrip("s") for _, u in _UNIT.findall(with_digits(question))),
+        frozenset(u.lower().rstrip("s") for _, u in _UNIT.findall(with_digits(spelled_in_full(question)))),
     )
     if figure and early_case(question):
         numbers, units = frozenset({"0"}), frozenset({"year"})  # "an entry-level X": the row of the first years

@@ -38,7 +38,7 @@ from advisor.store.chroma import Pointer
 from advisor.store.embedding import ExtraEmbedder, cached_vectors
 from advisor.store.reader import IndexReader
 from advisor.store.snapshot import Snapshot
-from advisor.text import CONDITION, career_start, count_tokens, is_advice
+from advisor.text import CONDITION, career_start, count_tokens, is_advice, spelled_in_full
 from advisor.timing import ms_since
 from advisor.vectors import unit_rows
 
@@ -479,31 +479,9 @@ QUESTION_WORDS = frozenset(
     # how long something goes on, whatever it is ("how long does the first stage last?")
     + ["last", "lasts"]
 )
+
+
 # the short forms of units people type ("5 yrs"), read as the words the documents use
-# short forms of chat English, units and words ("5 yrs", "comp at big firms", "a fresh grad")
-_SHORT_FORMS = {
-    "yrs": "years",
-    "yr": "year",
-    "hrs": "hours",
-    "hr": "hour",
-    "mins": "minutes",
-    "wks": "weeks",
-    "comp": "compensation",
-    "grad": "graduate",
-    "grads": "graduates",
-    "exp": "experience",
-    "mgmt": "management",
-}
-# ... not a field of study's short name ("comp sci", "comp bio")
-_SHORT = re.compile(r"\b(" + "|".join(_SHORT_FORMS) + r")\b(?!\s+(?:sci|bio|lit|ling|chem|eng)\b)", re.I)
-
-
-def spelled_in_full(query: str) -> str:
-    """The query with the short forms of chat English written out ("5 yrs" -> "5 years", "comp" ->
-    "compensation") (pure)."""
-    return _SHORT.sub(lambda m: _SHORT_FORMS[m.group(1).lower()], query)
-
-
 def _query_terms(query: str) -> list[str]:
     """The query's content words, stemmed as BM25 stems them."""
     import bm25s

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from advisor.answer.compose.lists import ListBlock, list_blocks
 from advisor.answer.intent import TERM, TERM_STOPWORDS, Intent, with_digits
 from advisor.schema import Passage
-from advisor.text import CONDITION, RECOMMENDS, career_start
+from advisor.text import CONDITION, RECOMMENDS, career_start, spelled_in_full
 
 _RANGE = re.compile(r"(\d+)\s*(?:-|–|to)\s*(\d+)\s*\+?\s*([a-z]+)|(\d+)\s*\+\s*([a-z]+)", re.I)
 _FRAME_WORDS = frozenset(
@@ -188,7 +188,7 @@ _ASKS = (  # (what the shown sentences weigh, the fact that would change the ans
 def follow_up(question: str, shown: Sequence[str]) -> str | None:
     """One short question for the facts that would change the answer: those the shown sentences
     weigh and the person's question does not state (pure)."""
-    said = with_digits(question)
+    said = with_digits(spelled_in_full(question))  # "7 yrs" gives the years
     asks = [ask for _, pattern, ask in _ASKS if not pattern.search(said) and any(pattern.search(t) for t in shown)]
     if not asks:
         return None
