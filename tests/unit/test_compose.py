@@ -197,6 +197,8 @@ def test_follow_up_asks_for_the_facts_the_sources_weigh_and_the_person_did_not_g
         # facts of the person in a question asking what or which thing: a list, not a verdict
         ("What certifications should I go for if I'm aiming at an architect job?", None, False, False),
         ("Which frameworks should I pick up if I want to work as an AI engineer?", None, False, False),
+        # a "build-vs-buy" call of the person's story is no comparison asked for
+        ("I've owned a couple of big build-vs-buy calls. What should I focus on to get there?", None, False, False),
     ],
 )
 def test_detect_intent(question, figure, comparison, decision):

@@ -59,8 +59,9 @@ _DURATION_Q = re.compile(r"\bhow\s+long\b|\bhow\s+many\s+(?:years|months|weeks|d
 _HOW_MANY_UNIT = re.compile(r"\bhow\s+many\s+(year|month|week|day|hour)s\b", re.I)
 # a rate per unit of time ("hourly rate") is pay, not a share
 _PERCENT_Q = re.compile(r"\bpercent\w*|\bshare\b|(?<!hourly\s)(?<!daily\s)(?<!weekly\s)\brate\b|%", re.I)
+# (a "build-vs-buy" call is one thing, no comparison the question asks for)
 _COMPARE = re.compile(
-    r"\b(vs\.?|versus|difference|differ\w*|separates?|distinguish\w*|compare\w*|comparison|better|which\s+(?:one|of\s+the\s+\w+)|"
+    r"\b((?<!-)vs\.?(?!-)|versus|difference|differ\w*|separates?|distinguish\w*|compare\w*|comparison|better|which\s+(?:one|of\s+the\s+\w+)|"
     r"which\s+\w+\s+\w+\s+(?:more|less|better|worse|higher|lower))\b",
     re.I,
 )
