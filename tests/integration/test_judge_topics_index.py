@@ -16,6 +16,8 @@ from advisor.answer.people import PERSON, comparative
         ("Do they get a pension?", ["What does an AI architect do?"], "pension", "AI architects"),  # dev top-12
         # "sick" is said in passing (centrality 0.22): refused on the second model's opinion (dev near nr-01)
         ("How many sick days do AI/ML engineers get a year?", [], "sick days", "AI/ML engineers"),
+        # two words that each hold the question up without the other: measured together (dev top-04)
+        ("How much parental leave does an AI architect typically get?", [], "parental leave", "AI architects"),
     ],
 )
 def test_an_absent_topic_of_a_covered_subject_is_refused_and_named(advisor, question, history, topic, subject):

@@ -207,3 +207,45 @@ def test_topic_refusal_names_the_topic_and_the_subject_and_offers_what_the_corpu
     assert not re.search(r"\d", text)
     bullets = [line[2:] for line in text.splitlines() if line.startswith("- ")]
     assert 3 <= len(bullets) <= 4 and set(bullets) <= set(TRADES.examples)
+
+
+@pytest.mark.parametrize(
+    ("joint", "absent"),
+    [
+        ((0.115, 0.042), ("parental leave",)),  # both models: the question is closer without both words
+        ((0.080, -0.009), ()),  # the second model does not agree ("daily routine")
+        ((0.040, 0.030), ()),  # the main model does not
+        (None, ()),  # no group measured
+    ],
+)
+def test_words_that_hold_each_other_up_are_absent_together(joint, absent):
+    # each word alone leaves the other: neither passes its own test
+    evidence = [
+        WordEvidence("parental", "adoption", 0.61, 0.17, -0.008, None, joint),
+        WordEvidence("leave", "stay", 0.77, 0.10, -0.004, None, joint),
+    ]
+    found, why = absent_topics("How much parental leave does a plumber get?", evidence)
+    assert found == absent
+    assert ("closer without all of them" in why) is bool(absent)
+
+
+def test_word_evidence_measures_the_central_words_together():
+    text = "An electrician does get paid well."
+    embed = HashEmbedder().embed_batch
+    vectors = {"c1": ([text], embed([text]))}
+    asked: list[list[str]] = []
+
+    def closest(texts):
+        asked.append(list(texts))
+        return [0.80, 0.84][: len(texts)]
+
+    def nearest(words):
+        return [("salary", 0.79) for _ in words]
+
+    question = "What pension and gym does an electrician get?"
+    evidence = word_evidence(question, ["pension", "gym"], ["c1"], embed, nearest, vectors.get, closest)
+    assert [question, "What and does an electrician get?"] in asked
+    assert all(e.joint is not None and e.joint[1] == pytest.approx(0.04) for e in evidence)
+    # one central word alone is measured on its own, not as a group
+    (e,) = word_evidence("What pension does an electrician get?", ["pension"], ["c1"], embed, nearest, vectors.get)
+    assert e.joint is None

@@ -42,6 +42,12 @@ SUPPORT_DROP = 0.06
 # refused 0.017-0.037; the words of answerable questions that pass the main model's support test at most 0.016
 # ("cities"), so the margin is thin (README, "Refusal")
 SECOND_SUPPORT_DROP = 0.017
+# Two or more such words each hold up the question without the other ("stock options or equity", "paid vacation
+# and parental leave"): taken out together, both support tests above decide for all of them. A word joins the group
+# when its cosine to the question is at least JOINT_CENTRALITY (set on all dev sets: 0.15 refused 6 more
+# unanswerable questions than without it, 0.25 four, no answerable one at either; the answerable groups' second
+# drops stay at or below 0.012)
+JOINT_CENTRALITY = 0.15
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,7 @@ class WordEvidence:
     centrality: float = 0.0  # cosine of the word and the whole question: is it what is asked about?
     closer_without: float = 0.0  # how much closer the question comes to its best top passage without the word
     second_closer_without: float | None = None  # the same by the second dense model, against the whole corpus
+    joint: tuple[float, float] | None = None  # both drops with every central word of the question taken out together
 
 
 def topic_candidates(question: str, unknown: Sequence[str], profile: Profile) -> list[str]:
@@ -87,11 +94,14 @@ def absent_topics(question: str, evidence: Sequence[WordEvidence]) -> tuple[tupl
     absent = [
         e
         for e in evidence
-        if e.closer_without > SUPPORT_DROP
-        and (
-            (e.similarity < NEIGHBOUR_SIMILARITY and e.centrality >= CENTRALITY)
-            or (e.second_closer_without is not None and e.second_closer_without >= SECOND_SUPPORT_DROP)
+        if (
+            e.closer_without > SUPPORT_DROP
+            and (
+                (e.similarity < NEIGHBOUR_SIMILARITY and e.centrality >= CENTRALITY)
+                or (e.second_closer_without is not None and e.second_closer_without >= SECOND_SUPPORT_DROP)
+            )
         )
+        or (e.joint is not None and e.joint[0] > SUPPORT_DROP and e.joint[1] >= SECOND_SUPPORT_DROP)
     ]
     if not absent:
         return (), ""
@@ -112,6 +122,7 @@ def absent_topics(question: str, evidence: Sequence[WordEvidence]) -> tuple[tupl
     why = "; ".join(
         f"{e.word}: nearest corpus word {e.neighbour!r} {e.similarity:.2f}"
         + (f", second model {e.second_closer_without:+.3f} closer without it" if e.second_closer_without else "")
+        + (f", {e.joint[0]:+.3f} / {e.joint[1]:+.3f} closer without all of them" if e.joint else "")
         for e in absent
     )
     return tuple(dict.fromkeys(phrases)), why
@@ -144,6 +155,15 @@ def word_evidence(
         for e, v, r in zip(near, own, rest, strict=True)
     ]
     unsupported = [e.word for e in measured if e.closer_without > SUPPORT_DROP]
+    group = [e.word for e in measured if e.centrality >= JOINT_CENTRALITY]
+    if closest is not None and len(group) >= 2:  # "paid vacation and parental leave": each word alone leaves the rest
+        together = question
+        for w in group:
+            together = _without(together, w)
+        joint_main = round(float((top @ unit_rows(embed([together]))[0]).max()) - best, 4)
+        base_second, together_second = closest([question, together])
+        joint = (joint_main, round(together_second - base_second, 4))
+        measured = [replace(e, joint=joint) if e.word in group else e for e in measured]
     if closest is None or not unsupported:
         return measured
     base, *alone = closest([question, *(without[w] for w in unsupported)])
