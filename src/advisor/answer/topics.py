@@ -161,9 +161,10 @@ def word_evidence(
         for w in group:
             together = _without(together, w)
         joint_main = round(float((top @ unit_rows(embed([together]))[0]).max()) - best, 4)
-        base_second, together_second = closest([question, together])
-        joint = (joint_main, round(together_second - base_second, 4))
-        measured = [replace(e, joint=joint) if e.word in group else e for e in measured]
+        if joint_main > SUPPORT_DROP:  # the second model is asked only when the main one finds the words unsupported
+            base_second, together_second = closest([question, together])
+            joint = (joint_main, round(together_second - base_second, 4))
+            measured = [replace(e, joint=joint) if e.word in group else e for e in measured]
     if closest is None or not unsupported:
         return measured
     base, *alone = closest([question, *(without[w] for w in unsupported)])
