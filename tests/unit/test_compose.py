@@ -11,7 +11,6 @@ from advisor.answer.compose.decisions import (
     follow_up,
     in_asked_range,
     priority,
-    speaks_of_money,
     user_terms,
     verdict_bonus,
 )
@@ -28,6 +27,7 @@ from advisor.answer.intent import (
     names_in,
     opens_a_question,
     per_units,
+    speaks_of_money,
     speaks_of_self,
     stated_facts,
     states_per,

@@ -371,6 +371,13 @@ def asks_for_pay(question: str, measure: Measure = no_measure) -> bool:
 
 
 _PAY_WORD = re.compile(r"\b(?:earn|earns|earning|paid|pay|pays)\b", re.I)  # English's own words for money made
+# ... and the rest of how a person speaks of money made ("serious money", "a big paycheck", "money-wise")
+_MONEY = re.compile(r"\b(?:money|salar(?:y|ies)|earn\w*|financially)\b", re.I)
+
+
+def speaks_of_money(text: str) -> bool:
+    """The text speaks of money made, in English's own words ("Pay is modest", "higher compensation") (pure)."""
+    return any(p.search(text) for p in (_MONEY, _PAY_WORD, _PAY_NOUN))
 
 
 def detect_intent(question: str, subjects: Subjects = no_subjects, measure: Measure = no_measure) -> Intent:

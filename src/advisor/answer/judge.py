@@ -38,6 +38,7 @@ from advisor.answer.intent import (
     content_terms,
     is_personal_decision,
     names_in,
+    speaks_of_money,
     speaks_of_self,
     spelled_out,
 )
@@ -429,14 +430,13 @@ def _bare_names(text: str) -> list[str]:
     return out
 
 
-_SAYS_PAY = re.compile(r"\b(?:salar(?:y|ies)|pay|pays|paid|earn\w*|wages?|income|compensation)\b", re.I)
 _POINTER = re.compile(r"\b(?:that|this|it|these|those)\b", re.I)
 # a place or employer typed in lower case ("in germany", "at acme") is a word the corpus never uses after one of these
 _PLACE_PREPOSITION = re.compile(r"\b(?:in|at|from|near|around)\s+([a-z][a-z'-]+)\b")
 
 
 def lowercase_places(clause: str, unknown: Sequence[str]) -> list[str]:
-    """In a question typed all in lower case, the words the corpus never uses right after "in", "at" or "from":
+    """In a question typed all in lower case, the words the corpus never uses right after "in", "at", "from", …:
     the places and employers a chat names without capitals ("what do potters earn in germany?"), capitalised (pure)."""
     if clause != clause.lower():
         return []
@@ -464,7 +464,7 @@ def _pays_here(p: Passage, name: str, alias: str | None, profile: Profile) -> bo
     return any(
         (
             FIGURE_KINDS["currency"].search(sentence)
-            or (NUMBER.search(sentence) and (_SAYS_PAY.search(sentence) or measure_in(sentence, profile) == "currency"))
+            or (NUMBER.search(sentence) and (speaks_of_money(sentence) or measure_in(sentence, profile) == "currency"))
         )
         and (heading or names(sentence))
         for sentence in split_sentences(p.chunk.text)

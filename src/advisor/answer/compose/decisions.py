@@ -41,20 +41,11 @@ _PRIORITY = re.compile(
     r"|\bpurely\s+on\s+\w+|\b\w+-wise\b|\bfinancially\b",
     re.I,
 )
-# English's own words for money made (a sentence stating pay, a priority asking for it)
-_MONEY = re.compile(
-    r"\b(?:money|paychecks?|pay|pays|paid|salar(?:y|ies)|earn\w*|income|comp|compensation|wages?|financially)\b", re.I
-)
 
 
 def priority(question: str) -> str:
     """What the person says matters most to them, in their words ("" when they say nothing of it) (pure)."""
     return " ".join(m.group(0).strip() for m in _PRIORITY.finditer(question))
-
-
-def speaks_of_money(text: str) -> bool:
-    """The text speaks of money made, in English's own words ("Pay is modest", "higher compensation") (pure)."""
-    return bool(_MONEY.search(text))
 
 
 @functools.cache
