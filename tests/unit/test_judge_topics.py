@@ -249,3 +249,22 @@ def test_word_evidence_measures_the_central_words_together():
     # one central word alone is measured on its own, not as a group
     (e,) = word_evidence("What pension does an electrician get?", ["pension"], ["c1"], embed, nearest, vectors.get)
     assert e.joint is None
+
+
+def test_word_evidence_without_a_second_model_is_the_main_models_alone():
+    # the retriever's `closest` is empty when no extra model is configured (ADVISOR_EXTRA_EMBEDDING_MODEL=off)
+    text = "An electrician does get paid well."
+    embed = HashEmbedder().embed_batch
+    vectors = {"c1": ([text], embed([text]))}
+
+    def nearest(words):
+        return [("salary", 0.79) for _ in words]
+
+    # one word the passage does not support (it would be asked about alone), then two taken out together
+    (gym,) = word_evidence(
+        "What gym does an electrician get?", ["gym"], ["c1"], embed, nearest, vectors.get, lambda texts: []
+    )
+    assert gym.closer_without > SUPPORT_DROP and gym.second_closer_without is None
+    question = "What pension and gym does an electrician get?"
+    evidence = word_evidence(question, ["pension", "gym"], ["c1"], embed, nearest, vectors.get, lambda texts: [])
+    assert all(e.second_closer_without is None and e.joint is None for e in evidence)

@@ -20,7 +20,8 @@ from advisor.vectors import unit_rows
 Embed = Callable[[Sequence[str]], np.ndarray]
 Nearest = Callable[[Sequence[str]], list[tuple[str, float]]]  # each word's nearest corpus word and its cosine
 Sentences = Callable[[str], tuple[list[str], np.ndarray]]  # a chunk's sentences and their unit vectors
-Closest = Callable[[Sequence[str]], list[float]]  # each text's best cosine to any chunk, by the second dense model
+# each text's best cosine to any chunk by the second dense model; empty when there is none
+Closest = Callable[[Sequence[str]], list[float]]
 _DETERMINERS = frozenset("the a an what which any their his her my your our its some much many no".split())
 _CLAUSE_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*[A-Za-z]")  # a word as the retriever's vocabulary check reads it
 
@@ -161,13 +162,14 @@ def word_evidence(
         for w in group:
             together = _without(together, w)
         joint_main = round(float((top @ unit_rows(embed([together]))[0]).max()) - best, 4)
-        if joint_main > SUPPORT_DROP:  # the second model is asked only when the main one finds the words unsupported
-            base_second, together_second = closest([question, together])
-            joint = (joint_main, round(together_second - base_second, 4))
+        opinion = closest([question, together]) if joint_main > SUPPORT_DROP else []  # asked only when unsupported
+        if opinion:  # none without a second model
+            joint = (joint_main, round(opinion[1] - opinion[0], 4))
             measured = [replace(e, joint=joint) if e.word in group else e for e in measured]
-    if closest is None or not unsupported:
+    opinion = closest([question, *(without[w] for w in unsupported)]) if closest is not None and unsupported else []
+    if not opinion:
         return measured
-    base, *alone = closest([question, *(without[w] for w in unsupported)])
+    base, *alone = opinion
     second = {w: round(b - base, 4) for w, b in zip(unsupported, alone, strict=True)}
     return [replace(e, second_closer_without=second.get(e.word)) for e in measured]
 
