@@ -481,7 +481,6 @@ QUESTION_WORDS = frozenset(
 )
 
 
-# the short forms of units people type ("5 yrs"), read as the words the documents use
 def _query_terms(query: str) -> list[str]:
     """The query's content words, stemmed as BM25 stems them."""
     import bm25s
