@@ -75,6 +75,7 @@ def test_ask_json_with_history_follows_the_contract(built, tmp_path):
             ["eval", "--golden", "evals/dev/golden.jsonl", "--out", "/tmp/x", "--corpus", "/nonexistent"],
             "no documents in /nonexistent",
         ),
+        (["eval", "--golden", "evals/dev/golden.jsonl", "--out", "/tmp/x", "--fresh-index"], "needs --corpus"),
     ],
 )
 def test_bad_input_is_one_line_without_traceback(built, args, message):
@@ -173,10 +174,10 @@ def test_eval_over_two_corpora_in_a_temporary_index_leaves_the_users_index_alone
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     out = tmp_path / "report"
-    args = ["eval", "--golden", str(golden), "--out", str(out), "--corpus", str(corpora[0])]
+    args = ["eval", "--golden", str(golden), "--out", str(out), "--corpus", str(corpora[0]), "--fresh-index"]
     r = run([*args, "--corpus", str(corpora[1])], built, extra_env={"TMPDIR": str(scratch)})
     assert r.returncode == 0, r.stderr
-    assert "temporary index" in r.stderr and "failures by step: condensing" in r.stdout
+    assert f"together in {scratch}/advisor-eval-" in r.stderr and "failures by step: condensing" in r.stdout
     results = [json.loads(x) for x in (out / "results.jsonl").read_text().splitlines()]
     sources = {p["source"] for r in results for p in r["passages"]}
     assert any("electrician" in s for s in sources) and any("ai-" in s for s in sources), sources
@@ -186,6 +187,74 @@ def test_eval_over_two_corpora_in_a_temporary_index_leaves_the_users_index_alone
     assert set(summary["overall"]["failures"]) == {"condensing", "retrieval", "refusal", "composition", "error"}
     assert _tree(built.data_dir) == before  # the user's own index was neither written nor rebuilt
     assert not list(scratch.glob("advisor-eval-*"))  # the temporary index is gone
+
+
+def _index_counts(stderr: str) -> dict[str, int]:
+    """added / updated / skipped / deleted of the index summary `advisor eval --corpus` prints."""
+    return {k: int(n) for k, n in re.findall(r"\b(added|updated|skipped|deleted) (\d+)", stderr)}
+
+
+def test_eval_keeps_its_corpus_index_and_updates_it_incrementally(built, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    (a / "potters.md").write_text("# Potters\n\n## Pay\n\nA journeyman potter earns 31 coins a week.\n")
+    (b / "glaziers.md").write_text("# Glaziers\n\n## Training\n\nGlaziers train for four winters.\n")
+    (b / "tilers.md").write_text("# Tilers\n\n## Tools\n\nTilers carry a notched trowel and a level.\n")
+    golden = tmp_path / "g.jsonl"
+    item = {"answerable": True, "tags": []}
+    golden.write_text(
+        json.dumps(
+            {
+                **item,
+                "id": "pay",
+                "question": "What does a potter earn?",
+                "evidence": ["31 coins"],
+                "answer_includes": ["31 coins"],
+            }
+        )
+        + "\n"
+        + json.dumps(
+            {
+                **item,
+                "id": "tools",
+                "question": "What tools do tilers carry?",
+                "evidence": ["notched trowel"],
+                "answer_includes": ["trowel"],
+            }
+        )
+        + "\n"
+    )
+    data = tmp_path / "data"
+    if (built.data_dir / "models").is_dir():
+        shutil.copytree(built.data_dir / "models", data / "models")
+    env = {"ADVISOR_DATA_DIR": str(data)}
+    before = _tree(data)
+
+    def evaluate(out: str) -> tuple[dict[str, int], list[dict]]:
+        args = ["eval", "--golden", str(golden), "--out", str(tmp_path / out), "--corpus", str(a), "--corpus", str(b)]
+        r = run(args, built, extra_env=env)
+        assert r.returncode == 0, r.stderr
+        results = [json.loads(x) for x in (tmp_path / out / "results.jsonl").read_text().splitlines()]
+        return _index_counts(r.stderr), results
+
+    counts, results = evaluate("first")
+    assert counts["added"] >= 3 and counts["updated"] == counts["deleted"] == 0
+    assert [r["scores"]["hit@5"] for r in results] == [1.0, 1.0]
+    kept = list((data / "eval-indexes").iterdir())
+    assert len(kept) == 1 and (kept[0] / "index").is_dir()
+    assert {k: v for k, v in _tree(data).items() if not k.startswith("eval-indexes")} == before
+
+    counts, _ = evaluate("unchanged")
+    assert counts["added"] == counts["updated"] == counts["deleted"] == 0 and counts["skipped"] >= 3
+
+    (a / "potters.md").write_text("# Potters\n\n## Pay\n\nA journeyman potter earns 47 coins a week.\n")
+    (b / "tilers.md").unlink()
+    counts, results = evaluate("changed")
+    assert counts["deleted"] >= 1 and counts["added"] + counts["updated"] >= 1 and counts["skipped"] >= 1
+    texts = " ".join(p["text"] for r in results for p in r["passages"])
+    assert "47 coins" in texts and "31 coins" not in texts and "trowel" not in texts
+    assert list((data / "eval-indexes").iterdir()) == kept
 
 
 def test_index_watch_reindexes_when_corpus_changes(built, tmp_path):

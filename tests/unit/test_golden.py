@@ -18,6 +18,7 @@ from advisor.evaluation.golden import (
     condensing_fault,
     contains,
     content_words,
+    eval_index_dir,
     evidence_titles,
     first_hit_rank,
     includes_entry,
@@ -26,9 +27,11 @@ from advisor.evaluation.golden import (
     numbers_in,
     run_golden,
     score_item,
+    scratch_settings,
     summarize,
 )
-from advisor.evaluation.reports import failure_table, write_reports
+from advisor.evaluation.reports import failure_table, file_table, write_reports
+from advisor.settings import Settings
 
 GOLDEN = ROOT / "evals" / "dev" / "golden.jsonl"
 
@@ -345,3 +348,72 @@ def test_an_item_whose_question_raises_fails_at_error_and_the_run_goes_on(tmp_pa
     assert run.scores[1]["answer_includes_recall"] == 0.0 and run.scores[0]["answer_includes_recall"] == 1.0
     summary = write_reports(run, tmp_path, {})
     assert summary["overall"]["failures"]["error"] == 2 and (tmp_path / "report.md").exists()
+
+
+def _potter_ask(question: str, history: list[dict]) -> dict:
+    """A stand-in advisor: answers "Potters earn $30." to anything that mentions potters, refuses the rest."""
+    passage = {"rank": 1, "id": "p", "source": "s", "title": "t", "section": None, "text": "Potters earn $30."}
+    known = "potter" in question.lower()
+    return {
+        "question": question,
+        "standalone_question": question,
+        "answer": "Potters earn $30 [1]." if known else "The documents do not say.",
+        "refused": not known,
+        "cited": [1] if known else [],
+        "passages": [passage],
+        "generator": "x",
+        "timings_ms": {"total": 1.0},
+        "notices": [],
+    }
+
+
+def test_each_golden_file_gets_its_own_summary(tmp_path):
+    answered = {"evidence": ["Potters earn"], "answer_includes": ["$30"], "answerable": True}
+    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    first.write_text(json.dumps({"id": "a", "question": "What do potters earn?", **answered}) + "\n")
+    second.write_text(
+        json.dumps({"id": "b", "question": "What do glaziers earn?", **answered})
+        + "\n"
+        + json.dumps({"id": "c", "question": "Glazier pension?", "answerable": False})
+        + "\n"
+    )
+    run = run_golden(_potter_ask, load_golden([first, second]), progress=False)
+    per_file = run.per_file()
+    assert list(per_file) == [str(first), str(second)]
+    assert per_file[str(first)]["items"] == 1 and per_file[str(first)]["answer_includes_recall"] == 1.0
+    assert per_file[str(second)]["items"] == 2 and per_file[str(second)]["false_refusal_rate"] == 1.0
+    assert per_file[str(second)]["refusal_recall"] == 1.0
+    summary = write_reports(run, tmp_path / "out", {})
+    assert summary["per_file"] == json.loads((tmp_path / "out" / "summary.json").read_text())["per_file"]
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "## Per golden file" in report and f"| {second} | 2 |" in report
+    assert all("_golden_file" not in line for line in (tmp_path / "out" / "results.jsonl").read_text().splitlines())
+    assert run_golden(_potter_ask, load_golden([first]), progress=False).per_file() == {}  # one file: no split
+
+
+def test_file_table_rows():
+    s = {"items": 3, "hit@5": 1.0, "mrr": 0.5, "answer_includes_recall": 0.25, "lead": None, "citation_hit": 1.0}
+    rows = file_table({"g.jsonl": {**s, "refusal_recall": None, "false_refusal_rate": 0.0}})
+    assert rows[0][:3] == ["golden file", "items", "hit@5"]
+    assert rows[1] == ["g.jsonl", "3", "1.000", "0.500", "0.250", "–", "1.000", "–", "0.000"]
+    assert file_table({}) == []
+
+
+def test_scratch_settings_copies_the_corpora_afresh_into_a_kept_folder(tmp_path):
+    settings = Settings.from_env({}, corpus_dir=tmp_path / "corpus", data_dir=tmp_path / "data")
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    (a / "one.md").write_text("# One")
+    (b / "two.md").write_text("# Two")
+    root = eval_index_dir(settings, [a, b])
+    assert root == eval_index_dir(settings, [b, a]) != eval_index_dir(settings, [a])
+    assert root.parent == settings.data_dir / "eval-indexes"
+    first = scratch_settings(settings, [a, b], root)
+    assert sorted(p.name for p in first.corpus_dir.iterdir()) == ["one.md", "two.md"]
+    (first.data_dir / "kept").write_text("an earlier run's index")
+    (b / "two.md").unlink()
+    (b / "three.md").write_text("# Three")
+    again = scratch_settings(settings, [a, b], root)
+    assert sorted(p.name for p in again.corpus_dir.iterdir()) == ["one.md", "three.md"]  # two.md is gone
+    assert (again.data_dir / "kept").exists() and again.chroma_url is None

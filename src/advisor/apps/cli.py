@@ -125,8 +125,13 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="DIR",
-        help="evaluate on these corpus directories indexed together (repeatable) in a temporary index; "
-        "your own index is not touched",
+        help="evaluate on these corpus directories indexed together (repeatable) in an index of their own, kept "
+        "under <data dir>/eval-indexes and updated incrementally on the next run; your own index is not touched",
+    )
+    ev.add_argument(
+        "--fresh-index",
+        action="store_true",
+        help="with --corpus: index into a temporary directory, removed afterwards, instead of the kept index",
     )
     ev.set_defaults(func=cmd_eval)
 
@@ -348,7 +353,7 @@ def parse_compare(spec: str) -> list[tuple[str, dict]]:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from advisor.evaluation.golden import GoldenFormatError, load_golden, scratch_settings
+    from advisor.evaluation.golden import GoldenFormatError, load_golden
 
     try:
         items = load_golden(args.golden)
@@ -356,18 +361,64 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(str(exc)) from None
     variants = [v for spec in args.compare for v in parse_compare(spec)]
     if not args.corpus:
+        if args.fresh_index:
+            raise UsageError("--fresh-index needs --corpus")
         return _run_eval(args, settings, items, variants)
     import tempfile
 
+    from advisor.evaluation.golden import eval_index_dir
+
+    if args.fresh_index:
+        with tempfile.TemporaryDirectory(prefix="advisor-eval-") as scratch:
+            return _eval_on_corpora(args, settings, items, variants, Path(scratch))
+    return _eval_on_corpora(args, settings, items, variants, eval_index_dir(settings, args.corpus))
+
+
+def _eval_on_corpora(
+    args: argparse.Namespace, settings: Settings, items: list[dict], variants: list, root: Path
+) -> int:
+    """Index `--corpus` directories together under `root` (incrementally when an earlier run left an index
+    there), then evaluate on that index."""
+    from advisor.evaluation.golden import CorporaError, scratch_settings
     from advisor.pipeline import Advisor
 
-    with tempfile.TemporaryDirectory(prefix="advisor-eval-") as scratch:
-        scratch_run = scratch_settings(settings, args.corpus, Path(scratch))
-        print(f"indexing {', '.join(map(str, args.corpus))} together in a temporary index", file=sys.stderr)
-        report = Advisor(scratch_run).build_index(progress=True)
-        for w in report.warnings:
-            print(f"warning: {w}", file=sys.stderr)
-        return _run_eval(args, scratch_run, items, variants)
+    try:
+        scratch_run = scratch_settings(settings, args.corpus, root)
+    except (CorporaError, OSError) as exc:
+        raise UsageError(f"--corpus: {exc}") from None
+    print(f"indexing {', '.join(map(str, args.corpus))} together in {root}", file=sys.stderr)
+    report = Advisor(scratch_run).build_index(progress=True)
+    for w in report.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    print(report.summary(), file=sys.stderr)
+    return _run_eval(args, scratch_run, items, variants)
+
+
+EVAL_LINE = (
+    "hit@5",
+    "mrr",
+    "answer_includes_recall",
+    "lead",
+    "citation_valid",
+    "numbers_grounded",
+    "refusal_recall",
+    "false_refusal_rate",
+)
+EVAL_FILE_LINE = (
+    "hit@5",
+    "mrr",
+    "answer_includes_recall",
+    "lead",
+    "citation_hit",
+    "refusal_recall",
+    "false_refusal_rate",
+)
+
+
+def metrics_line(summary: dict, metrics: Sequence[str]) -> str:
+    """ "N items: hit@5 0.900, ..." for a summary; a metric with no items to measure it on reads "–" (pure)."""
+    values = ", ".join(f"{m} {'–' if summary[m] is None else format(summary[m], '.3f')}" for m in metrics)
+    return f"{summary['items']} items: {values}"
 
 
 def _run_eval(args: argparse.Namespace, settings: Settings, items: list[dict], variants: list) -> int:
@@ -397,12 +448,9 @@ def _run_eval(args: argparse.Namespace, settings: Settings, items: list[dict], v
     }
     summary = write_reports(main_run, args.out, run_settings, ablations, args.baseline)
     o = summary["overall"]
-    print(
-        f"{o['items']} items: hit@5 {o['hit@5']:.3f}, mrr {o['mrr']:.3f}, "
-        f"answer_includes_recall {o['answer_includes_recall']:.3f}, citation_valid {o['citation_valid']:.3f}, "
-        f"numbers_grounded {o['numbers_grounded']:.3f}, refusal_recall {o['refusal_recall'] or 0:.3f}, "
-        f"false_refusal_rate {o['false_refusal_rate']:.3f}; total p50 {o['latency_total_p50_ms']:.1f} ms"
-    )
+    print(f"{metrics_line(o, EVAL_LINE)}; total p50 {o['latency_total_p50_ms']:.1f} ms")
+    for name, f in summary.get("per_file", {}).items():
+        print(f"  {name}: {metrics_line(f, EVAL_FILE_LINE)}")
     print("failures by step: " + ", ".join(f"{step} {n}" for step, n in o["failures"].items()))
     print(f"report: {args.out / 'report.md'}")
     errors = [r["id"] for r in main_run.results if r["failure"] == "error"]

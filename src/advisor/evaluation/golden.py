@@ -7,6 +7,7 @@ runner replays `history` turns first; failures are attributed to a step (`attrib
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -35,6 +36,9 @@ ANSWER_METRICS = (  # per answerable item, averaged
 )
 MAIN_METRICS = (*ANSWER_METRICS, "refusal_recall", "false_refusal_rate")
 STAGES = ("condense", "retrieve", "generate", "total")
+
+
+GOLDEN_FILE = "_golden_file"  # the file an item was read from (load_golden); grouping only, never written
 
 
 class GoldenFormatError(ValueError):
@@ -274,6 +278,7 @@ def load_golden(paths: Iterable[Path]) -> list[dict]:
             item.setdefault("answer_includes", [])
             item.setdefault("answerable", True)
             item.setdefault("tags", [])
+            item[GOLDEN_FILE] = str(path)
             items.append(item)
     if not items:
         raise GoldenFormatError("the golden files hold no items")
@@ -316,19 +321,29 @@ def combine_corpora(corpora: Sequence[Path], target: Path) -> Path:
 def scratch_settings(settings: Settings, corpora: Sequence[Path], scratch: Path) -> Settings:
     """Settings for an index of several corpora together, all of it under `scratch`.
 
-    The corpora are copied into `scratch/corpus` and indexed into `scratch/index` with embedded
-    Chroma, so the user's own data dir, index and Chroma server are never written. Installed models
-    are read where the user has them; exported model files of the user's data dir are copied rather
+    The corpora are copied into `scratch/corpus` (afresh, so a document deleted since an earlier run is
+    gone) and indexed into `scratch/index` with embedded Chroma, so the user's own index and Chroma server
+    are never written. An index left in `scratch` by an earlier run is updated incrementally. Installed
+    models are read where the user has them; exported model files of the user's data dir are copied rather
     than exported again.
     """
+    if (scratch / "corpus").exists():
+        shutil.rmtree(scratch / "corpus")
     combined = combine_corpora(corpora, scratch / "corpus")
     data_dir = scratch / "index"
-    (data_dir / "models").mkdir(parents=True)
+    (data_dir / "models").mkdir(parents=True, exist_ok=True)
     exported = settings.data_dir / "models"
     for path in exported.iterdir() if exported.is_dir() else ():
-        if path.is_file():
+        if path.is_file() and not (data_dir / "models" / path.name).exists():
             shutil.copy2(path, data_dir / "models" / path.name)
     return settings.with_(corpus_dir=combined, data_dir=data_dir, chroma_url=None, models_dir=settings.models_path)
+
+
+def eval_index_dir(settings: Settings, corpora: Sequence[Path]) -> Path:
+    """Where `advisor eval --corpus` keeps the index of these corpora between runs: one folder per set of
+    corpus directories under `<data_dir>/eval-indexes`, so a second run only indexes what changed."""
+    names = "\n".join(sorted(str(Path(c).resolve()) for c in corpora))
+    return settings.data_dir / "eval-indexes" / hashlib.sha256(names.encode()).hexdigest()[:16]
 
 
 # -- running ---------------------------------------------------------------------------------------------------
@@ -347,18 +362,26 @@ class Run:
             self.items, self.scores, [r["timings_ms"] for r in self.results], [r["failure"] for r in self.results]
         )
 
+    def _summary_of(self, idx: Sequence[int]) -> dict:
+        return summarize(
+            [self.items[k] for k in idx],
+            [self.scores[k] for k in idx],
+            [self.results[k]["timings_ms"] for k in idx],
+            [self.results[k]["failure"] for k in idx],
+        )
+
     def per_tag(self) -> dict[str, dict]:
         tags = sorted({t for i in self.items for t in i.get("tags", [])})
-        out = {}
-        for tag in tags:
-            idx = [k for k, i in enumerate(self.items) if tag in i.get("tags", [])]
-            out[tag] = summarize(
-                [self.items[k] for k in idx],
-                [self.scores[k] for k in idx],
-                [self.results[k]["timings_ms"] for k in idx],
-                [self.results[k]["failure"] for k in idx],
-            )
-        return out
+        return {
+            tag: self._summary_of([k for k, i in enumerate(self.items) if tag in i.get("tags", [])]) for tag in tags
+        }
+
+    def per_file(self) -> dict[str, dict]:
+        """The summary of each golden file's items, in the order the files were given (one file: empty)."""
+        files = list(dict.fromkeys(i[GOLDEN_FILE] for i in self.items if GOLDEN_FILE in i))
+        if len(files) < 2:
+            return {}
+        return {f: self._summary_of([k for k, i in enumerate(self.items) if i.get(GOLDEN_FILE) == f]) for f in files}
 
 
 def no_answer(question: str) -> dict:

@@ -129,6 +129,9 @@ def write_reports(
         "settings": settings,
         "ablations": {r.label: r.summary for r in ablations},
     }
+    per_file = run.per_file()
+    if per_file:
+        summary["per_file"] = per_file
     base_rows, flips = baseline_changes(run, baseline) if baseline else (None, [])
     if base_rows:
         summary["baseline"] = {"dir": str(baseline), "flips": flips}
@@ -157,11 +160,15 @@ def write_reports(
                 _fmt(s["refusal_recall"]),
             ]
         )
+    file_rows = file_table(per_file)
     step_rows = failure_table(summary["overall"], summary["per_tag"])
     failures = [(i, r) for i, r in zip(run.items, run.results, strict=True) if not r["passed"]]
 
     md = [f"# Eval report: {run.label}", "", f"{len(run.items)} items, {len(failures)} failing.", ""]
-    md += ["## Overall", "", _md_table(overall_rows), "", "## Per tag", "", _md_table(tag_rows), ""]
+    md += ["## Overall", "", _md_table(overall_rows), ""]
+    if file_rows:
+        md += ["## Per golden file", "", _md_table(file_rows), ""]
+    md += ["## Per tag", "", _md_table(tag_rows), ""]
     md += ["## Failures by step", "", FAILURE_NOTE, "", _md_table(step_rows), ""]
     md += ["![metrics per tag](metrics_per_tag.png)", "", "![latency](latency.png)", ""]
     if ablations:
@@ -175,7 +182,7 @@ def write_reports(
         md += _failure_md(item, r)
     (out / "report.md").write_text("\n".join(md), encoding="utf-8")
     (out / "report.html").write_text(
-        _html_report(run, overall_rows, tag_rows, step_rows, failures, ablations, base_rows, flips, out),
+        _html_report(run, overall_rows, file_rows, tag_rows, step_rows, failures, ablations, base_rows, flips, out),
         encoding="utf-8",
     )
     return summary
@@ -186,6 +193,26 @@ FAILURE_NOTE = (
     "lost the subject), retrieval (no evidence in the top 5), refusal (wrongly refused or answered), "
     "composition (evidence retrieved, but the answer misses an expected entry or cites no evidence)."
 )
+
+
+FILE_COLUMNS = (
+    "hit@5",
+    "mrr",
+    "answer_includes_recall",
+    "lead",
+    "citation_hit",
+    "refusal_recall",
+    "false_refusal_rate",
+)
+
+
+def file_table(per_file: dict[str, dict]) -> list[list[str]]:
+    """Rows of the main metrics per golden file (none for a single file)."""
+    if not per_file:
+        return []
+    rows = [["golden file", "items", *FILE_COLUMNS]]
+    rows += [[name, str(s["items"]), *[_fmt(s[m]) for m in FILE_COLUMNS]] for name, s in per_file.items()]
+    return rows
 
 
 def failure_table(overall: dict, per_tag: dict[str, dict]) -> list[list[str]]:
@@ -231,7 +258,9 @@ def _img(path: Path) -> str:
     return f'<img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'
 
 
-def _html_report(run, overall_rows, tag_rows, step_rows, failures, ablations, base_rows, flips, out: Path) -> str:
+def _html_report(
+    run, overall_rows, file_rows, tag_rows, step_rows, failures, ablations, base_rows, flips, out: Path
+) -> str:
     e = html.escape
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'><title>advisor eval</title><style>",
@@ -243,6 +272,7 @@ def _html_report(run, overall_rows, tag_rows, step_rows, failures, ablations, ba
         f"<h1>Eval report: {e(run.label)}</h1><p>{len(run.items)} items, {len(failures)} failing.</p>",
         "<h2>Overall</h2>",
         _html_table(overall_rows),
+        *(["<h2>Per golden file</h2>", _html_table(file_rows)] if file_rows else []),
         "<h2>Per tag</h2>",
         _html_table(tag_rows),
         _img(out / "metrics_per_tag.png"),
