@@ -35,6 +35,13 @@ def same_subject(a: str, b: str) -> bool:
     return bool(wa and wb) and (wa <= wb or wb <= wa)
 
 
+def names_an_author(name: str, profile: Profile) -> bool:
+    """`name` is a document's author or publisher, or a word of one's name ("K21" of "K21 Academy"): it says
+    whose document a question means, not what it asks about."""
+    low = name.lower()
+    return any(low == a.lower() or low in a.lower().split() for a, _ in profile.authors if low not in STOPWORDS)
+
+
 def load_profile(data_dir: Path) -> Profile | None:
     """The saved profile, or None when there is none (or it cannot be read)."""
     try:

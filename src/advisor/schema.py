@@ -159,6 +159,7 @@ class Profile:
     synonyms: tuple[tuple[str, str], ...] = ()  # (alias, canonical)
     documents: tuple[tuple[str, str], ...] = ()  # (source, title)
     measures: tuple[tuple[str, str], ...] = ()  # (word stem, figure kind): "earn" asks for currency
+    authors: tuple[tuple[str, str], ...] = ()  # (name, source): who wrote or published a document (front matter)
 
     def to_json(self) -> dict:
         return {
@@ -169,6 +170,7 @@ class Profile:
             "synonyms": [list(p) for p in self.synonyms],
             "documents": [list(p) for p in self.documents],
             "measures": [list(p) for p in self.measures],
+            "authors": [list(p) for p in self.authors],
         }
 
     @classmethod
@@ -181,6 +183,7 @@ class Profile:
             synonyms=tuple((str(a), str(b)) for a, b in data.get("synonyms", ())),
             documents=tuple((str(a), str(b)) for a, b in data.get("documents", ())),
             measures=tuple((str(a), str(b)) for a, b in data.get("measures", ())),
+            authors=tuple((str(a), str(b)) for a, b in data.get("authors", ())),
         )
 
 

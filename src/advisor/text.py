@@ -336,12 +336,18 @@ _SHORT_FORMS = {
     "grads": "graduates",
     "exp": "experience",
     "mgmt": "management",
+    "mgr": "manager",
+    "mgrs": "managers",
+    "ppl": "people",
+    "sr": "senior",
+    "jr": "junior",
+    "devs": "developers",
 }
-# ... not a field of study's short name ("comp sci", "comp bio")
-_SHORT = re.compile(r"\b(" + "|".join(_SHORT_FORMS) + r")\b(?!\s+(?:sci|bio|lit|ling|chem|eng)\b)", re.I)
+# ... kept in a field of study's short name ("comp sci", "comp bio", "comp eng")
+_SHORT = re.compile(r"\b(comp\s+(?:sci|bio|lit|ling|chem|eng))\b|\b(" + "|".join(_SHORT_FORMS) + r")\b", re.I)
 
 
 def spelled_in_full(query: str) -> str:
     """The query with the short forms of chat English written out ("5 yrs" -> "5 years", "comp" ->
     "compensation") (pure)."""
-    return _SHORT.sub(lambda m: _SHORT_FORMS[m.group(1).lower()], query)
+    return _SHORT.sub(lambda m: m.group(1) or _SHORT_FORMS[m.group(2).lower()], query)

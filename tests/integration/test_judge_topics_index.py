@@ -102,3 +102,22 @@ def test_a_decision_pointing_back_to_the_persons_story_is_answered(advisor):
         "the architect jobs will want one eventually. Is that sacrifice worth it?"
     )
     assert not answer.refused and answer.cited
+
+
+def test_a_question_naming_a_documents_publisher_is_answered_from_it(advisor):
+    # fr8-07, fr8-16: "Edirae" and "K21" are publishers in the front matter, named elsewhere only in adverts
+    answer = advisor.ask(
+        "In the Edirae roadmap, how long is the very first stage supposed to take, the one where you shore up "
+        "core engineering + ML library basics?"
+    )
+    assert not answer.refused and "3-6 months" in answer.text
+    assert not advisor.ask("which certs does K21 suggest if I'm aiming at AI architect roles specifically?").refused
+    assert advisor.ask("which certs does Acme Learning suggest for AI architects?").refused  # nobody's name
+
+
+def test_a_percentile_the_sources_do_not_give_is_refused(advisor):
+    # fr8-26: the documents give the 75th percentile and the median, never the 90th
+    answer = advisor.ask("what does a 90th percentile AI architect make?")
+    assert answer.refused and "the 90th percentile" in answer.text
+    assert not advisor.ask("what does a 75th percentile AI architect make?").refused
+

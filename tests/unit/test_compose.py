@@ -146,6 +146,10 @@ def test_in_asked_range_compares_the_persons_number_with_the_sentences_ranges(te
         # the quartiles in plain words
         ("how do the upper-quartile salaries compare?", {"75th percentile"}),
         ("What do potters in the bottom quartile make?", {"25th percentile"}),
+        # a statistic set aside is not asked for, and "the middle number" is the median
+        ("just the middle number not the average range", {"median"}),
+        ("the median rather than the mean, please", {"median"}),
+        ("Ignoring the average, what is the 75th percentile?", {"75th percentile"}),
     ],
 )
 def test_statistics_in(text, named):

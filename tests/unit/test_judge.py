@@ -174,6 +174,39 @@ def test_signals(question, texts, unknown, field, value):
     assert getattr(signals(question, retrieval(texts, unknown), TRADES), field) == value
 
 
+SPARKS = replace(TRADES, authors=(("Sparks Academy", "corpus/electrician.md"), ("Jo Volt", "corpus/electrician.md")))
+
+
+@pytest.mark.parametrize(
+    ("question", "missing"),
+    [
+        # a document's publisher, or a word of its name, says whose document is meant: it is no missing name
+        ("Which tools does Sparks suggest for electricians?", ()),
+        ("What does Sparks Academy say electricians earn?", ()),
+        ("What does Jo Volt recommend electricians learn first?", ()),
+        ("Which tools does Bolt suggest for electricians?", ("Bolt",)),  # nobody the front matter names
+    ],
+)
+def test_a_named_author_is_no_missing_name(question, missing):
+    texts = ["Electricians carry a multimeter and insulated screwdrivers."]
+    assert signals(question, retrieval(texts), SPARKS).missing_names == missing
+
+
+@pytest.mark.parametrize(
+    ("question", "missing"),
+    [
+        ("What does a 90th percentile electrician earn?", ("the 90th percentile",)),
+        ("What does a 75th percentile electrician earn?", ()),
+        ("What do upper-quartile electricians earn?", ()),  # the 75th percentile in other words
+        ("What do electricians earn at the 25th percentile?", ("the 25th percentile",)),
+        ("What is the median pay of electricians?", ()),  # only numbered percentiles are checked
+    ],
+)
+def test_a_percentile_no_passage_gives_is_missing(question, missing):
+    texts = ["At the 75th percentile electricians earn $80,000; the median is $61,600."]
+    assert signals(question, retrieval(texts), TRADES).missing_names == missing
+
+
 # Documents about kinds of engineers and architects: no title names "engineer" alone.
 TECH = Profile(
     subjects=("AI engineer", "ML engineer", "AI architect", "engineer", "architect", "cloud engineer"),

@@ -11,7 +11,7 @@ import pytest
 from advisor.ingest.chunk import chunk_document
 from advisor.ingest.load import load_corpus
 from advisor.ingest.profile import _PhraseCounter, derive_profile, read_overrides, save_profile
-from advisor.profile import PROFILE, load_profile, measure_in
+from advisor.profile import PROFILE, load_profile, measure_in, names_an_author
 from advisor.schema import Chunk, Profile
 from advisor.text import phrase_pattern, plural, singular
 
@@ -104,6 +104,22 @@ def test_documents_and_synonyms(other):
     assert len(other.documents) == 4
     assert all(src.startswith("corpus/") and title for src, title in other.documents)
     assert ("society of actuaries", "SOA") in other.synonyms  # "Society of Actuaries (SOA)" in the text
+
+
+def test_authors_come_from_front_matter(tmp_path):
+    (tmp_path / "potters.md").write_text(
+        "---\ntitle: Potters\nauthor: Jo Clay, Ann Kiln\npublisher: Wheel Press\n---\n"
+        "# Potters\n\nPotters throw pots.\n"
+    )
+    (tmp_path / "glaziers.md").write_text("# Glaziers\n\nGlaziers fit glass.\n")  # no front matter: no author
+    docs, _ = load_corpus(tmp_path)
+    profile = derive_profile(docs, [c for d in docs for c in chunk_document(d, 200, 0)], {"name": "Crafts"})
+    source = next(d.source for d in docs if d.source.endswith("potters.md"))
+    assert profile.authors == (("Jo Clay", source), ("Ann Kiln", source), ("Wheel Press", source))
+    assert names_an_author("Wheel", profile) and names_an_author("wheel press", profile)
+    assert not names_an_author("Glaziers", profile) and not names_an_author("Press Wheel", profile)
+    save_profile(profile, tmp_path / "index")
+    assert load_profile(tmp_path / "index") == profile  # the authors are saved with the profile
 
 
 def test_empty_corpus_gives_an_empty_profile():

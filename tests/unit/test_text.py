@@ -127,6 +127,9 @@ def test_is_advice(sentence, advice):
         ("fresh grad, 2 yrs exp", "fresh graduate, 2 years experience"),
         ("I quit my comp bio doctorate", "I quit my comp bio doctorate"),  # a field of study's short name
         ("a compact kiln", "a compact kiln"),  # whole words only
+        ("mistakes ppl make as sr staff", "mistakes people make as senior staff"),
+        ("jr devs and their mgr", "junior developers and their manager"),
+        ("a comp eng degree", "a comp eng degree"),  # "comp" before "eng" is a field of study
     ],
 )
 def test_spelled_in_full(query, spelled):

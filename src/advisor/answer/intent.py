@@ -449,7 +449,9 @@ _STATISTIC = re.compile(r"\b(?:median|average|avg|mean|(?:\d+(?:st|nd|rd|th)\s+)
 
 
 # the median in plain words: "the middle-of-the-range pay", "the midpoint", "the 50th percentile"
-_MEDIAN = re.compile(r"\bmiddle[- ]of[- ]the[- ]range\b|\bmid-?point\b|\b50th\s+percentile\b", re.I)
+_MEDIAN = re.compile(
+    r"\bmiddle[- ]of[- ]the[- ]range\b|\bmid-?point\b|\b50th\s+percentile\b|\bmiddle\s+(?:number|figure|value)\b", re.I
+)
 # the quartiles in plain words: "the upper-quartile figures" are the 75th percentile
 _QUARTILES = (
     (re.compile(r"\b(?:upper|top|third)[- ]quartile\b", re.I), "75th percentile"),
@@ -457,10 +459,18 @@ _QUARTILES = (
 )
 
 
+# a statistic the text sets aside: "just the median, not the average", "rather than the mean"
+_NOT_THIS = re.compile(r"\b(?:not|rather\s+than|instead\s+of|other\s+than|ignor(?:e|ing))\s+(?:the\s+|an?\s+)?$", re.I)
+
+
 def statistics_in(text: str) -> frozenset[str]:
     """The statistics a text names ("What is the median pay?" -> {"median"}; "Avg." is "average"; "the
-    middle-of-the-range pay" is the median) (pure)."""
-    named = {re.sub(r"\s+", " ", m.group(0).lower()) for m in _STATISTIC.finditer(text)}
+    middle-of-the-range pay" is the median), less those it sets aside ("not the average") (pure)."""
+    named = {
+        re.sub(r"\s+", " ", m.group(0).lower())
+        for m in _STATISTIC.finditer(text)
+        if not _NOT_THIS.search(text[max(0, m.start() - 20) : m.start()])
+    }
     if _MEDIAN.search(text):
         named = (named - {"50th percentile"}) | {"median"}
     named |= {statistic for pattern, statistic in _QUARTILES if pattern.search(text)}

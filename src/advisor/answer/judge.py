@@ -41,6 +41,7 @@ from advisor.answer.intent import (
     speaks_of_money,
     speaks_of_self,
     spelled_out,
+    statistics_in,
 )
 from advisor.answer.people import (
     GRADE_WORDS,
@@ -66,7 +67,7 @@ from advisor.answer.topics import (
     topic_candidates,
     word_evidence,
 )
-from advisor.profile import ProfileBound, measure_in, mentions
+from advisor.profile import ProfileBound, measure_in, mentions, names_an_author
 from advisor.quantities import FIGURE_KINDS
 from advisor.schema import Passage, Profile, Retrieval, Verdict
 from advisor.screen import ASKABLE
@@ -293,6 +294,8 @@ def signals(
     for name in typed + re.findall(r"(?<![$£€₹\d])\b(?:19|20)\d\d\b(?!\s*%)", text):  # and years
         if _inside(text, name, spans) or name.lower() in subject_words:
             continue  # a word of a subject's name ("QA" of "QA tester") is no place or employer
+        if names_an_author(name, profile):
+            continue  # "what does <publisher> recommend?" asks what that document says
         # a passage must mention the name, and speak about the asked subject too if there is one
         about = [
             i
@@ -317,6 +320,12 @@ def signals(
             and not any(_pays_here(retrieval.passages[i], name, alias, profile) for i in about)
         ):  # the place is named, but no figure of pay is given for it ("what do potters earn in Peru?")
             names.append(f"the pay of {plural(asked[0])} {_preposition(text, name)}{name}")
+    # a percentile no passage gives ("the 90th percentile" where they give the 75th) is a figure they do not have
+    names += [
+        f"the {stat}"
+        for stat in sorted(statistics_in(clause))
+        if stat[0].isdigit() and not any(stat in statistics_in(t) for t in raw)
+    ]
     # "Is that sacrifice worth it?" after the person's story: what it points back to is what is asked about
     points_back = bool(_POINTER.search(asked_clause)) and is_personal_decision(text)
     covered = any(m.known and (points_back or normalize(m.text).lower() in asked_clause) for m in found)

@@ -42,7 +42,7 @@ from advisor.text import (
 
 log = logging.getLogger(__name__)
 
-PROFILE_VERSION = "3"  # bump when derivation changes: the next `advisor index` re-derives
+PROFILE_VERSION = "5"  # bump when derivation changes: the next `advisor index` re-derives
 OVERRIDES = "advisor.yaml"
 MIN_COUNT = 2  # a phrase must occur this often in the documents to count as a subject
 MAX_SUBJECTS = 60
@@ -82,6 +82,7 @@ def derive_profile(
         synonyms=tuple(synonyms),
         documents=tuple(documents),
         measures=tuple(_measures(chunks, subjects)),
+        authors=tuple(_authors(docs)),
     )
     return apply_overrides(profile, overrides or {})
 
@@ -103,6 +104,7 @@ def apply_overrides(profile: Profile, overrides: Mapping) -> Profile:
         synonyms=tuple(dict([*profile.synonyms, *pairs]).items()),
         documents=profile.documents,
         measures=tuple(dict([*profile.measures, *_measure_overrides(overrides.get("measures"))]).items()),
+        authors=profile.authors,
     )
 
 
@@ -148,6 +150,20 @@ def _measures(chunks: Sequence[Chunk], subjects: Sequence[str]) -> list[tuple[st
         if kind and n >= MIN_MEASURE_HEADINGS and n * 2 > sum(count.values()):
             out.append((w, kind))
     return out
+
+
+AUTHOR_KEYS = ("author", "authors", "publisher", "organization", "site_name")  # front matter naming who wrote it
+
+
+def _authors(docs: Sequence[SourceDocument]) -> list[tuple[str, str]]:
+    """(name, source) for every author or publisher a document's front matter names ("Jo Bloggs, Ann Lee")."""
+    out = []
+    for d in docs:
+        for key in AUTHOR_KEYS:
+            for name in re.split(r"\s*[,;]\s*|\s+and\s+", d.meta.get(key, "")):
+                if name.strip():
+                    out.append((name.strip(), d.source))
+    return list(dict.fromkeys(out))
 
 
 def _documents(docs: Sequence[SourceDocument], chunks: Sequence[Chunk]) -> list[tuple[str, str]]:
