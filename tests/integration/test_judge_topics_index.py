@@ -121,3 +121,14 @@ def test_a_percentile_the_sources_do_not_give_is_refused(advisor):
     assert answer.refused and "the 90th percentile" in answer.text
     assert not advisor.ask("what does a 75th percentile AI architect make?").refused
 
+
+def test_pay_of_a_graded_subject_in_a_place_quoted_only_for_another_is_refused(advisor_both):
+    # fr8-oc-16: UK pay is quoted for electricians, not for actuaries; "qualified" grades the actuary
+    answer = advisor_both.ask("How much does a qualified actuary earn in the UK in pounds?")
+    assert answer.refused and "the pay of actuaries in the UK" in answer.text
+    assert not advisor_both.ask("How much does a qualified electrician earn in the UK?").refused
+
+
+def test_a_price_asked_with_a_count_is_not_answered_by_a_four_figure_advert(advisor_both):
+    # fr8-oc-18: "all four sections" shared only "four" with an advert's "four-figure investment"
+    assert advisor_both.ask("How much does it cost to sit all four sections of the LARE?").refused

@@ -168,6 +168,29 @@ ELECTRICIAN_PAY = (
             "unknown_subjects",
             ("marine electrician",),
         ),
+        # a graded subject is the subject: its pay is asked per place too ("a qualified electrician" in Canada)
+        (
+            "How much does a qualified electrician earn in Canada?",
+            ["In Canada, electricians train for four years. In the US they earn $61,600."],
+            [],
+            "missing_names",
+            ("the pay of electricians in Canada",),
+        ),
+        # pay quoted for the place, but for another subject, is no pay of the asked one there
+        (
+            "What do plumbers earn in the UK?",
+            ["Plumbers in the UK train for four years.", ELECTRICIAN_PAY],
+            [],
+            "missing_names",
+            ("the pay of plumbers in the UK",),
+        ),
+        (
+            "What do electricians earn in the UK?",
+            ["Plumbers in the UK train.", ELECTRICIAN_PAY],
+            [],
+            "missing_names",
+            (),
+        ),
     ],
 )
 def test_signals(question, texts, unknown, field, value):
@@ -537,6 +560,19 @@ def test_states_price(passages, stated):
     from advisor.answer.judge import states_price
 
     assert states_price("How much does it cost to sit the glazing exam?", passages, ["glazier"]) is stated
+
+
+@pytest.mark.parametrize(
+    ("passages", "stated"),
+    [
+        (["It's a four-figure investment that we discuss on a call."], False),  # shares only the count "four"
+        (["Each of the four sections costs $250."], True),
+    ],
+)
+def test_a_count_in_a_price_question_is_not_what_it_asks_the_price_of(passages, stated):
+    from advisor.answer.judge import states_price
+
+    assert states_price("How much does it cost to sit all four sections of the GLX?", passages, ["glazier"]) is stated
 
 
 def test_a_price_question_naming_nothing_takes_any_amount_the_passages_state():

@@ -42,6 +42,7 @@ from advisor.answer.intent import (
     speaks_of_self,
     spelled_out,
     statistics_in,
+    with_digits,
 )
 from advisor.answer.people import (
     GRADE_WORDS,
@@ -164,6 +165,7 @@ def decide(s: Signals) -> Verdict:
 
 
 _PRICE_WORDS = frozenset(content_terms("cost costs price fee fees tuition much"))
+_QUANTIFIERS = frozenset("all each every both".split())
 # a price stated without an amount: "free", "at no cost"
 _PRICE_IN_WORDS = re.compile(r"\bfree\b|\bno\s+cost\b", re.I)
 
@@ -172,7 +174,9 @@ def states_price(clause: str, passages: Sequence[str], subject_words: Collection
     """A sentence of the passages states an amount of money (or a price in words: "a four-figure investment",
     "free") and shares a word with what the clause asks the price of, beyond the subjects' names ("the exam" of
     "How much does the glazing exam cost?"): a pay figure of the subject is no price of its exam (pure)."""
-    asked = content_terms(clause) - _PRICE_WORDS - content_terms(" ".join(subject_words))
+    # a count or a quantifier says how many, not what of ("all four sections" is no "four-figure" sum)
+    terms = {t for t in content_terms(with_digits(clause)) if not t.isdigit()} - _QUANTIFIERS
+    asked = terms - _PRICE_WORDS - content_terms(" ".join(subject_words))
     return any(
         (FIGURE_KINDS["currency"].search(sentence) or _PRICE_IN_WORDS.search(sentence))
         and (not asked or asked & content_terms(sentence))  # "How much does it cost?" names nothing
@@ -269,7 +273,8 @@ def signals(
         ]
     if embed is not None:
         unknown_subjects = people_only(unknown_subjects, embed)
-    asked = [m.subject for m in found if m.known]
+    # the subjects asked about, a graded one too ("a qualified potter" is a potter)
+    asked = [m.subject for m in found if all(w.lower() in GRADE_WORDS | STAGE_WORDS for w in m.qualifier.split())]
     names: list[str] = []
     # the places, employers and tools of the person's own story are what they weigh their decision on, not what
     # they ask about ("I have wired Siemens panels for six years. Should I train as a welder?")
@@ -317,8 +322,13 @@ def signals(
             asked
             and not name.isdigit()
             and asks_pay
-            and not any(_pays_here(retrieval.passages[i], name, alias, profile) for i in about)
-        ):  # the place is named, but no figure of pay is given for it ("what do potters earn in Peru?")
+            and not any(
+                _pays_here(retrieval.passages[i], name, alias, profile)
+                for i in about
+                if any(_speaks_about(_core(sub), texts[i]) for sub in asked)
+            )
+        ):  # the place is named, but no figure of pay is given for it ("what do potters earn in Peru?"), or only
+            # for another subject ("glaziers earn £30,000 in the UK" does not give potters' UK pay)
             names.append(f"the pay of {plural(asked[0])} {_preposition(text, name)}{name}")
     # a percentile no passage gives ("the 90th percentile" where they give the 75th) is a figure they do not have
     names += [
