@@ -25,7 +25,7 @@ from advisor.answer.intake import intake_verdict
 from advisor.answer.intent import is_decision
 from advisor.answer.judge import Judge, RuleJudge
 from advisor.indexing import CorpusIndex, profile_of, read_document
-from advisor.profile import PROFILE, load_profile, measure_in, subjects_in
+from advisor.profile import PROFILE, authored_sources, load_profile, measure_in, subjects_in
 from advisor.retrieval import HybridRetriever, Mode, Retriever
 from advisor.schema import Answer, Composition, IndexedDocument, IndexReport, Profile, Turn, Verdict
 from advisor.settings import Settings
@@ -173,7 +173,7 @@ class Advisor:
         self.settings = settings or Settings.from_env()
         self.index = index or CorpusIndex(self.settings)
         self.condenser = condenser or RuleCondenser()
-        self.retriever = retriever or HybridRetriever(self.index, self._subjects)
+        self.retriever = retriever or HybridRetriever(self.index, self._subjects, authored=self._authored)
         nearest = getattr(self.retriever, "nearest_words", None)  # a retriever of one's own may not offer it
         closest = getattr(self.retriever, "closest", None)
         self.judge = judge or RuleJudge(
@@ -224,6 +224,10 @@ class Advisor:
     def _subjects(self, text: str) -> list[str]:
         """The corpus profile's subjects named in `text` (comparisons, subject fit, conflicting figures)."""
         return subjects_in(text, self.profile)
+
+    def _authored(self, text: str) -> frozenset[str]:
+        """The documents whose author or publisher `text` names ("what does <publisher> recommend?")."""
+        return authored_sources(text, self.profile)
 
     def _embed(self, texts: Sequence[str]) -> np.ndarray:
         return self.index.embedder.embed_batch(texts)

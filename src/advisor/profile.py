@@ -42,6 +42,20 @@ def names_an_author(name: str, profile: Profile) -> bool:
     return any(low == a.lower() or low in a.lower().split() for a, _ in profile.authors if low not in STOPWORDS)
 
 
+def authored_sources(text: str, profile: Profile) -> frozenset[str]:
+    """The documents whose author or publisher `text` names: a name of several words in full, in any case, or a
+    word of the name as the name writes it ("K21" of "K21 Academy"; "zen" in lower case is a word, not "Zen")."""
+    out = set()
+    for author, source in profile.authors:
+        words = [w for w in author.split() if len(w) >= 3 and w.lower() not in STOPWORDS]
+        full = len(author.split()) > 1 and re.search(rf"\b{re.escape(author)}\b", text, re.I)
+        if full or any(
+            re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", text) for w in words
+        ):
+            out.add(source)
+    return frozenset(out)
+
+
 def load_profile(data_dir: Path) -> Profile | None:
     """The saved profile, or None when there is none (or it cannot be read)."""
     try:

@@ -342,6 +342,8 @@ _SHORT_FORMS = {
     "sr": "senior",
     "jr": "junior",
     "devs": "developers",
+    "reqs": "requirements",
+    "quals": "qualifications",
 }
 # ... kept in a field of study's short name ("comp sci", "comp bio", "comp eng")
 _SHORT = re.compile(r"\b(comp\s+(?:sci|bio|lit|ling|chem|eng))\b|\b(" + "|".join(_SHORT_FORMS) + r")\b", re.I)

@@ -11,7 +11,7 @@ import pytest
 from advisor.ingest.chunk import chunk_document
 from advisor.ingest.load import load_corpus
 from advisor.ingest.profile import _PhraseCounter, derive_profile, read_overrides, save_profile
-from advisor.profile import PROFILE, load_profile, measure_in, names_an_author
+from advisor.profile import PROFILE, authored_sources, load_profile, measure_in, names_an_author
 from advisor.schema import Chunk, Profile
 from advisor.text import phrase_pattern, plural, singular
 
@@ -207,3 +207,22 @@ def test_save_and_load_round_trip(tmp_path, other):
     assert load_profile(tmp_path / "missing") is None
     (tmp_path / PROFILE).write_text("{not json")
     assert load_profile(tmp_path) is None
+
+
+WRITTEN = Profile(authors=(("Wheel Press", "corpus/potters.md"), ("Zen", "corpus/glaziers.md")))
+
+
+@pytest.mark.parametrize(
+    ("text", "sources"),
+    [
+        ("What does Wheel Press recommend?", {"corpus/potters.md"}),
+        ("which kilns does wheel press suggest?", {"corpus/potters.md"}),  # the full name, in any case
+        ("Which kilns does Wheel suggest?", {"corpus/potters.md"}),  # a word of the name, as the name writes it
+        ("What does Zen say about glass?", {"corpus/glaziers.md"}),
+        ("how do I stay zen at work?", set()),  # a word in lower case is the word, not the author
+        ("Is a wheel expensive?", set()),
+        ("What do potters earn?", set()),
+    ],
+)
+def test_authored_sources(text, sources):
+    assert authored_sources(text, WRITTEN) == sources

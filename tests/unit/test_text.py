@@ -129,6 +129,7 @@ def test_is_advice(sentence, advice):
         ("a compact kiln", "a compact kiln"),  # whole words only
         ("mistakes ppl make as sr staff", "mistakes people make as senior staff"),
         ("jr devs and their mgr", "junior developers and their manager"),
+        ("entry reqs and quals", "entry requirements and qualifications"),
         ("a comp eng degree", "a comp eng degree"),  # "comp" before "eng" is a field of study
     ],
 )

@@ -215,12 +215,17 @@ class HybridRetriever:
     """Dense + BM25 retrieval over one published index; it owns which version it serves."""
 
     def __init__(
-        self, index: IndexReader, subjects: Callable[[str], list[str]] | None = None, extra: ExtraEmbedder | None = None
+        self,
+        index: IndexReader,
+        subjects: Callable[[str], list[str]] | None = None,
+        extra: ExtraEmbedder | None = None,
+        authored: Callable[[str], frozenset[str]] | None = None,
     ) -> None:
         self.index = index
         self.settings = index.settings
         self.extra = extra or index.extra
         self.subjects = subjects or (lambda text: [])
+        self.authored = authored or (lambda text: frozenset())
         self._loaded: _Loaded | None = None
         self.serving: Pointer | None = None  # the version whose snapshot is loaded (and dense search asks)
         self._lock = threading.Lock()
@@ -408,6 +413,10 @@ class HybridRetriever:
                 fused = cover_subject(fused, asked[0], sections, k)
             # among a document's parallel sections ("Senior X", "Staff X"), the named one first (comparisons name none)
             fused = prefer_section(fused, named, lambda i: state.snapshot.chunks[i].source, pool, k)
+            # a question naming a document's author or publisher asks what that document says: its passages first
+            authored = self.authored(query)
+            if authored:
+                fused = sorted(fused, key=lambda i: state.snapshot.chunks[i].source not in authored)
             chunks, vectors = state.advice if decision else ((), ())
             # only the documents the question found: another career's advice never decides this one
             sources = {state.snapshot.chunks[i].source for i in fused[:k]}

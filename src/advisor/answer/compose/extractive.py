@@ -100,6 +100,10 @@ ASPECT = 0.3  # times a sentence's similarity to what a two-subject question ask
 ASPECT_TERMS = 0.1  # times the share of the aspect's word stems the sentence uses
 
 
+# an asking clause pointing back to the person's own numbers ("at my experience level", "with my years")
+_MY_CASE = re.compile(r"\b(?:my|our)\s+(?:experience|level|years|seniority|stage)\b|\bsomeone\s+like\s+me\b", re.I)
+
+
 class ExtractiveGenerator:
     """Answers by selecting and citing sentences of the retrieved passages."""
 
@@ -183,7 +187,9 @@ class ExtractiveGenerator:
     def _candidates(self, question: str, passages: list[Passage], qv: np.ndarray, intent: Intent) -> list[Candidate]:
         qterms = content_terms(question)
         out: list[Candidate] = []
-        ranged = bool(question_numbers(asking_clause(question)))  # a number of the story is not the case asked
+        # a number of the story is not the case asked, unless the asking clause points back to it ("at my level")
+        clause = asking_clause(question)
+        ranged = bool(question_numbers(clause) or (question_numbers(question) and _MY_CASE.search(clause)))
         levelled = any(
             subject_words(s) <= subject_words(n)
             for p in passages
