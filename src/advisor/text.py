@@ -312,10 +312,18 @@ _STARTING = re.compile(
 )
 
 
+# a person's own experience of two years or less ("been a backend dev for like 2 yrs", "with one year in")
+_FEW_YEARS = re.compile(
+    r"\b(?:been|worked|working|doing|have|had|with|got)\b[^.?!]{0,40}?\b(?:a|one|1|two|2|a\s+couple(?:\s+of)?)\s+"
+    r"(?:yrs?|years?)\b(?!\s+(?:ago|old|of\s+age|from))",
+    re.I,
+)
+
+
 def career_start(text: str) -> bool:
-    """The text speaks of the start of a career: a person just out of their studies or with no experience, or
-    a condition for such people ("If you're early in your career") (pure)."""
-    return bool(_STARTING.search(text) or EARLY_CAREER.search(text))
+    """The text speaks of the start of a career: a person just out of their studies, with no experience or two
+    years or less of it, or a condition for such people ("If you're early in your career") (pure)."""
+    return bool(_STARTING.search(text) or EARLY_CAREER.search(text) or _FEW_YEARS.search(text))
 
 
 def is_advice(sentence: str) -> bool:

@@ -12,6 +12,7 @@ from advisor.schema import SourceDocument
 from advisor.settings import Settings
 from advisor.text import (
     STORAGE_VERSION,
+    career_start,
     count_tokens,
     is_advice,
     lead_text,
@@ -135,3 +136,21 @@ def test_is_advice(sentence, advice):
 )
 def test_spelled_in_full(query, spelled):
     assert spelled_in_full(query) == spelled
+
+
+@pytest.mark.parametrize(
+    ("text", "starting"),
+    [
+        ("If you're early in your career, become a potter first.", True),
+        ("I just finished my degree.", True),
+        ("I've been a backend dev for like 2 yrs and only recently started glazing.", True),  # two years or less
+        ("I have two years of experience as a potter.", True),
+        ("I've worked for a couple of years.", True),
+        ("I have been a potter for 12 years.", False),
+        ("with 22 years in", False),
+        ("I finished my degree 2 years ago and have taught since.", False),  # when, not how long
+        ("My son has 2 years left at school.", False),
+    ],
+)
+def test_career_start(text, starting):
+    assert career_start(text) is starting
