@@ -49,9 +49,7 @@ def authored_sources(text: str, profile: Profile) -> frozenset[str]:
     for author, source in profile.authors:
         words = [w for w in author.split() if len(w) >= 3 and w.lower() not in STOPWORDS]
         full = len(author.split()) > 1 and re.search(rf"\b{re.escape(author)}\b", text, re.I)
-        if full or any(
-            re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", text) for w in words
-        ):
+        if full or any(re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", text) for w in words):
             out.add(source)
     return frozenset(out)
 

@@ -242,6 +242,33 @@ def A(text):
             "Can becoming an actuary be done faster?",
         ),
         ("other", [U("What do actuaries earn?")], "Is that a lot?", "Is that a lot (actuary)?"),
+        # a follow-up that is only a clause of time or condition: the previous question, in that case
+        (
+            "other",
+            [U("what do electricians earn in the UK?")],
+            "and once they've got a few years in and are fully qualified?",
+            "what do electricians earn in the UK once they have got a few years in and are fully qualified?",
+        ),
+        (
+            "other",
+            [U("How long does it take to become an actuary?")],
+            "And if you already have a maths degree?",
+            "How long does it take to become an actuary if you already have a maths degree?",
+        ),
+        # ... but a clause followed by a question of its own asks that question
+        (
+            "other",
+            [U("What do actuaries earn?")],
+            "And once qualified, what do they do all day?",
+            "Once qualified, what do actuaries do all day?",
+        ),
+        # a contracted pronoun is written out when the subject replaces it ("potters've" is no word)
+        (
+            "other",
+            [U("What do electricians earn?")],
+            "What happens when they've finished the apprenticeship?",
+            "What happens when electricians have finished the apprenticeship?",
+        ),
     ],
 )
 def test_condense(profiles, corpus, history, question, standalone):

@@ -50,6 +50,21 @@ _VAGUE = re.compile(
     r"would\s+(?:that|it)\s+change(?:\s+(?:things|anything))?)?\s*\??\s*",
     re.I,
 )
+# a follow-up that is only a clause of time or condition: "and once they've got a few years in?", "and when
+# they're fully qualified?" (one clause: "and if I moved to Peru, what then?" asks more)
+_WHEN_CLAUSE = re.compile(
+    r"^\s*(?:(?:and|but|so|ok(?:ay)?)\s*,?\s+)?(?P<clause>(?:once|when|after|if|by\s+the\s+time|now\s+that)\b[^,?.!]*)\?*\s*$",
+    re.I,
+)
+_CONTRACTION = re.compile(r"\b(they|we|you|i)'(ve|re|ll|d|m)\b", re.I)
+_FULL = {"ve": "have", "re": "are", "ll": "will", "d": "would", "m": "am"}
+
+
+def _expanded(text: str) -> str:
+    """Contractions of a pronoun written out ("they've" -> "they have") (pure)."""
+    return _CONTRACTION.sub(lambda m: f"{m.group(1)} {_FULL[m.group(2).lower()]}", text)
+
+
 _OVER = re.compile(r"^(?:over|out|down|up|back)\s+(?=(?:in|at|on)\b)", re.I)  # "what about over in the UK?"
 _LEAD = re.compile(r"^\s*(?:and|but|so|ok(?:ay)?|then|also)\s*,?\s+", re.I)
 _DEICTIC = re.compile(r"\b(it|this|that|there|these|those|then|here)\b", re.I)
@@ -155,6 +170,10 @@ def _rewrite(
     if moved and not own and _VAGUE.fullmatch(question[moved.end() :].strip()):
         return _with_phrase(previous, f"in {moved.group('place').strip()}")  # "And if I moved to the UK, what then?"
 
+    clause = _WHEN_CLAUSE.match(question)
+    if clause and not own:  # "and once they've got a few years in?": the previous question, in that case
+        return f"{_strip_q(previous)} {_expanded(clause.group('clause').strip())}?"
+
     m = _ELLIPSIS.match(question)
     rest = _OVER.sub("", question[m.end() :].strip().rstrip("?").strip()) if m else ""
     if m and rest and len(rest.split()) <= SHORT and not _QUESTION_WORD.search(rest):
@@ -172,6 +191,7 @@ def _rewrite(
         body = _BOTH.sub(lambda _: f"both {plural(pair[0])} and {plural(pair[1])}", body, count=1)
         changed = True
     if _THEY.search(body):
+        body = _expanded(body)  # "they've" -> "they have", so "potters've" is never written
         group = " and ".join(plural(s) for s in subjects[:2])
         at = _LEVEL_PHRASE.search(previous)
         level = [at.group(0)] if at and not _LEVEL_PHRASE.search(body) and not _POINTER.search(body) else []
