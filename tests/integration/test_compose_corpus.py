@@ -165,3 +165,22 @@ def test_upper_quartile_pay_is_the_75th_percentile(advisor):
         "AI/ML engineers and AI architects?"
     )
     assert "$218K" in lead_text(answer.text) and "$325K" in lead_text(answer.text)
+
+
+def test_a_list_named_in_other_words_or_with_a_slash_is_quoted(advisor_both):
+    # fr8-oc-11: "qualities or abilities" are listed under "Skills That Help"
+    answer = advisor_both.ask("what personal qualities or abilities help you as an electrician?")
+    assert "colour vision" in answer.text and "Manual dexterity" in answer.text
+    # fr8-oc-13: "tools/software" asks for the list of tools
+    answer = advisor_both.ask("what tools/software do UX designers use?")
+    assert "Figma" in answer.text and "Miro" in answer.text
+
+
+def test_the_persons_years_pick_the_row_when_the_question_points_back_to_them(advisor):
+    # fr8-02: "at my experience level" points to "about 10 years behind me": the 8-12 years row, not 5-8
+    answer = advisor.ask(
+        "I'm in Bangalore with about 10 years behind me, mostly designing GenAI platforms for enterprise clients. "
+        "What kind of package in LPA should an AI architect at my experience level expect?"
+    )
+    cited = [line for line in answer.text.splitlines() if "[" in line]
+    assert "₹50–90 LPA" in " ".join(cited[:2]), answer.text

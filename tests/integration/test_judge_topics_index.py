@@ -132,20 +132,3 @@ def test_pay_of_a_graded_subject_in_a_place_quoted_only_for_another_is_refused(a
 def test_a_price_asked_with_a_count_is_not_answered_by_a_four_figure_advert(advisor_both):
     # fr8-oc-18: "all four sections" shared only "four" with an advert's "four-figure investment"
     assert advisor_both.ask("How much does it cost to sit all four sections of the LARE?").refused
-
-
-def test_a_question_naming_a_publisher_retrieves_that_documents_passages_first(advisor):
-    # fr8-16: "K21" is the publisher of one document; the others' certifications came first
-    answer = advisor.ask("which certs does K21 suggest if I'm aiming at AI architect roles specifically?")
-    first = [p.chunk.source for p in answer.passages[:3]]
-    assert all(s.endswith("ai-engineer-vs-ai-architect-which-role-to-target-2026.md") for s in first), first
-
-
-def test_the_persons_years_pick_the_row_when_the_question_points_back_to_them(advisor):
-    # fr8-02: "at my experience level" points to "about 10 years behind me": the 8-12 years row, not 5-8
-    answer = advisor.ask(
-        "I'm in Bangalore with about 10 years behind me, mostly designing GenAI platforms for enterprise clients. "
-        "What kind of package in LPA should an AI architect at my experience level expect?"
-    )
-    cited = [line for line in answer.text.splitlines() if "[" in line]
-    assert "₹50–90 LPA" in " ".join(cited[:2]), answer.text

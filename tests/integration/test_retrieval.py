@@ -443,3 +443,10 @@ def test_faq_questions_are_no_parallel_headings(advisor):
     passages = advisor.retriever.retrieve(question, decision=True).passages
     assert not any(p.heading_asked is not None for p in passages if p.chunk.section.endswith("?"))
     assert "Signs you're ready" in passages[0].chunk.text
+
+
+def test_a_question_naming_a_publisher_retrieves_that_documents_passages_first(advisor):
+    # fr8-16: "K21" is the publisher of one document; the others' certifications came first
+    answer = advisor.ask("which certs does K21 suggest if I'm aiming at AI architect roles specifically?")
+    first = [p.chunk.source for p in answer.passages[:3]]
+    assert all(s.endswith("ai-engineer-vs-ai-architect-which-role-to-target-2026.md") for s in first), first

@@ -347,6 +347,8 @@ def test_the_profile_measure_names_the_asked_figure():
         ("What comes after that level?", ()),
         ("How much do they earn?", ()),
         ("Which role pays more?", ()),
+        ("what tools/software do glaziers use?", ("tools",)),  # a plural joined by a slash is listed
+        ("Which skills do AI/ML potters need?", ("skills",)),
     ],
 )
 def test_list_nouns(question, nouns):

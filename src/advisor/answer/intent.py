@@ -328,11 +328,11 @@ def list_nouns(question: str, subjects: Sequence[str] = ()) -> tuple[str, ...]:
         low = w.lower()
         if low in _AUX and out:
             break  # what comes after the verb is who does it, not what is listed
-        stem = low[:-1]
-        plural = len(low) > 3 and low.endswith("s") and not low.endswith(("ss", "us", "is"))
         verb = i + 1 < len(words) and words[i + 1].lower() in _COMPARATIVES  # "which role pays more"
-        if plural and not verb and low not in _NOT_NOUNS and low not in taken and stem not in taken:
-            out.append(low)
+        for part in low.split("/") if low not in taken else [low]:  # "tools/software": "tools" is listed
+            plural = len(part) > 3 and part.endswith("s") and not part.endswith(("ss", "us", "is"))
+            if plural and not verb and part not in _NOT_NOUNS and part not in taken and part[:-1] not in taken:
+                out.append(part)
     return tuple(out) or which_noun(question, taken)
 
 

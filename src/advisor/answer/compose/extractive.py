@@ -100,6 +100,7 @@ ASPECT = 0.3  # times a sentence's similarity to what a two-subject question ask
 ASPECT_TERMS = 0.1  # times the share of the aspect's word stems the sentence uses
 
 
+LIST_LABEL = 0.5  # cosine of a list's label to an asked plural noun that makes the list about it ("abilities"); dev
 # an asking clause pointing back to the person's own numbers ("at my experience level", "with my years")
 _MY_CASE = re.compile(r"\b(?:my|our)\s+(?:experience|level|years|seniority|stage)\b|\bsomeone\s+like\s+me\b", re.I)
 
@@ -314,7 +315,7 @@ class ExtractiveGenerator:
             for block in list_blocks(p.chunk.text, p.chunk.section):
                 heading = content_terms(f"{block.label} {p.chunk.section or ''}")
                 body = heading | {t for it in block.all_items for t in content_terms(it)}
-                if not any(n[:6] in body for n in intent.listing):
+                if not any(n[:6] in body for n in intent.listing) and not self._label_names(block.label, intent):
                     continue  # the list is not about what was asked
                 overlap = len(qterms & heading) / len(qterms)
                 items = max(sims.get(it, 0.0) for it in block.all_items)
@@ -340,6 +341,14 @@ class ExtractiveGenerator:
                     yield f"- {item}\n"
 
         return pieces()
+
+    def _label_names(self, label: str, intent: Intent) -> bool:
+        """A list's label names what was asked in other words ("Skills That Help" for "which abilities"):
+        its embedding is within `LIST_LABEL` of an asked noun's."""
+        if self.embed is None or not label.strip():
+            return False
+        vectors = self.embed([label, *intent.listing])
+        return bool((vectors[1:] @ vectors[0]).max() >= LIST_LABEL)
 
     def _decision(
         self, question: str, passages: list[Passage], candidates: list[Candidate], intent: Intent, told: bool
