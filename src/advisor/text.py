@@ -320,6 +320,25 @@ _FEW_YEARS = re.compile(
 )
 
 
+# ... and of three years or more ("a DevOps guy for 6 years", "with ten years behind me")
+_YEARS_IN = re.compile(
+    r"\b(?:been|worked|working|doing|have|had|with|got|for|after)\b[^.?!]{0,40}?\b(\d+|three|four|five|six|seven|"
+    r"eight|nine|ten|eleven|twelve|fifteen|twenty)\s*\+?\s*(?:yrs?|years?)\b(?!\s+(?:ago|old|of\s+age|from))",
+    re.I,
+)
+_SMALL = {w: n for n, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
+
+
+def seasoned(text: str) -> bool:
+    """The text tells of a person's three years or more of experience (pure)."""
+    for m in _YEARS_IN.finditer(text):
+        word = m.group(1).lower()
+        years = int(word) if word.isdigit() else _SMALL.get(word, 15)
+        if years >= 3:
+            return True
+    return False
+
+
 def career_start(text: str) -> bool:
     """The text speaks of the start of a career: a person just out of their studies, with no experience or two
     years or less of it, or a condition for such people ("If you're early in your career") (pure)."""

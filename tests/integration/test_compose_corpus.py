@@ -184,3 +184,13 @@ def test_the_persons_years_pick_the_row_when_the_question_points_back_to_them(ad
     )
     cited = [line for line in answer.text.splitlines() if "[" in line]
     assert "₹50–90 LPA" in " ".join(cited[:2]), answer.text
+
+
+def test_advice_for_people_starting_out_does_not_decide_for_someone_with_years(advisor):
+    # fr8-11: six years in DevOps; "If you're early in your career, become an AI Engineer first" led the verdict
+    answer = advisor.ask(
+        "Been a DevOps/cloud guy for 6 years (k8s, terraform, CI/CD), zero ML background. Is becoming an AI "
+        "engineering architect realistic for me and what's the main thing I'd need to pick up?"
+    )
+    verdict = answer.text.split("What else they weigh")[0]
+    assert "For what you told me" in verdict and "early in your career" not in verdict

@@ -632,3 +632,20 @@ def test_follow_up_reads_years_typed_short():
     shown = ["Typically after 5-8 years of glazing."]
     assert follow_up("7 yrs of glazing. should I throw pots?", shown) is None  # the years were given
     assert "how many years" in follow_up("I love glazing. should I throw pots?", shown)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "question", "unmet_"),
+    [
+        ("If you're early in your career, become a potter first.", "Glazier for 6 years. Should I throw pots?", True),
+        ("If you're early in your career, become a potter first.", "Glazier for 2 years. Should I throw pots?", False),
+        ("If you're early in your career, become a potter first.", "Should I throw pots?", False),  # nothing told
+        ("If you love clay, become a potter.", "Glazier for 6 years. Should I throw pots?", False),
+    ],
+)
+def test_unmet_career_start_condition(sentence, question, unmet_):
+    from advisor.answer.compose.decisions import VERDICT_UNMET, unmet, verdict_bonus
+
+    assert unmet(sentence, question) is unmet_
+    if unmet_:  # such advice decides nothing for them
+        assert verdict_bonus(sentence, frozenset(), detect_intent(question), False, question) <= -VERDICT_UNMET + 0.1

@@ -14,6 +14,7 @@ from advisor.text import (
     STORAGE_VERSION,
     career_start,
     count_tokens,
+    seasoned,
     is_advice,
     lead_text,
     numbers_in,
@@ -154,3 +155,18 @@ def test_spelled_in_full(query, spelled):
 )
 def test_career_start(text, starting):
     assert career_start(text) is starting
+
+
+@pytest.mark.parametrize(
+    ("text", "years"),
+    [
+        ("Been a kiln guy for 6 years, zero throwing.", True),
+        ("with ten years behind me", True),
+        ("after fifteen years as a potter", True),
+        ("for like 2 yrs", False),  # two years or less is a start
+        ("I graduated 5 years ago", False),  # when, not how long
+        ("I am 30 years old", False),
+    ],
+)
+def test_seasoned(text, years):
+    assert seasoned(text) is years

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from advisor.answer.compose.lists import ListBlock, list_blocks
 from advisor.answer.intent import TERM, TERM_STOPWORDS, Intent, with_digits
 from advisor.schema import Passage
-from advisor.text import CONDITION, RECOMMENDS, career_start, spelled_in_full
+from advisor.text import CONDITION, RECOMMENDS, career_start, seasoned, spelled_in_full
 
 _RANGE = re.compile(r"(\d+)\s*(?:-|–|to)\s*(\d+)\s*\+?\s*([a-z]+)|(\d+)\s*\+\s*([a-z]+)", re.I)
 _FRAME_WORDS = frozenset(
@@ -25,6 +25,8 @@ _FRAME_WORDS = frozenset(
 )
 VERDICT_CONDITION = 0.10  # per word the sentence's condition shares with what the person said (at most 3)
 VERDICT_CUE = 0.08  # a conditional or a recommendation
+# a condition the person's story rules out ("If you're early in your career" for six years in): it decides nothing
+VERDICT_UNMET = 0.3
 VERDICT_RANGE = 0.12  # the person gave a number and the sentence a range of the same unit
 FAQ_SIMILARITY = 0.6  # a FAQ question this close to the asked one is the same question in other words
 VERDICT_FAQ = 0.20  # the first sentence answering a FAQ question worded like the person's
@@ -128,6 +130,14 @@ def in_asked_range(text: str, intent: Intent) -> bool:
     )
 
 
+def unmet(text: str, question: str) -> bool:
+    """The sentence's condition is the start of a career ("If you're early in your career, …") and the person
+    tells of three years or more of experience, and of no start: it is advice for someone else (pure)."""
+    m = CONDITION.search(text)
+    condition = next((g for g in m.groups() if g), "") if m else ""
+    return bool(question) and career_start(condition) and not career_start(question) and seasoned(question)
+
+
 def verdict_bonus(
     text: str,
     user: frozenset[str],
@@ -152,7 +162,10 @@ def verdict_bonus(
         # the start of a career on both sides is a shared condition, however each words it ("just finished my
         # degree" for "if you're early in your career")
         stage = 2 if question and career_start(condition) and career_start(question) else 0
-        bonus += VERDICT_CUE + VERDICT_CONDITION * min(3, agreement(condition, question, user) + stage)
+        if unmet(text, question):
+            bonus -= VERDICT_UNMET  # advice for people starting out, and this person has years behind them
+        else:
+            bonus += VERDICT_CUE + VERDICT_CONDITION * min(3, agreement(condition, question, user) + stage)
     elif RECOMMENDS.search(text):
         bonus += VERDICT_CUE / 2 + VERDICT_CONDITION / 2 * min(2, overlap(stems(text), user))
     elif (shared := overlap(stems(text), told)) >= 2:  # a fact that speaks to what they said ("fully remote")

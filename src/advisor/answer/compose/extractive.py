@@ -55,6 +55,7 @@ from advisor.answer.compose.decisions import (
     priority,
     speaks_to,
     stems,
+    unmet,
     user_terms,
     verdict_bonus,
 )
@@ -405,7 +406,7 @@ class ExtractiveGenerator:
         rest = rest[: max(1, self.max_sentences - len(verdict))]
         if told:  # what speaks to something the person said is no criterion they did not mention
             said = user - _comparing()
-            verdict += [c for c in rest if overlap(stems(c.text), said)]
+            verdict += [c for c in rest if overlap(stems(c.text), said) and not unmet(c.text, question)]
             rest = [c for c in rest if c not in verdict]
         yield "For what you told me, these passages decide it:\n" if told else "What decides it, in the sources:\n"
         if listed is not None:
