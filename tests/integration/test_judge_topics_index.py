@@ -132,3 +132,13 @@ def test_pay_of_a_graded_subject_in_a_place_quoted_only_for_another_is_refused(a
 def test_a_price_asked_with_a_count_is_not_answered_by_a_four_figure_advert(advisor_both):
     # fr8-oc-18: "all four sections" shared only "four" with an advert's "four-figure investment"
     assert advisor_both.ask("How much does it cost to sit all four sections of the LARE?").refused
+
+
+def test_a_covered_subject_asked_in_chat_words_is_not_refused_for_them(advisor):
+    # fr9-20: "got", "promoted", "blind", "watch" are unknown words, but the question names a covered subject
+    answer = advisor.ask(
+        "Just got promoted to Staff ML engineer 🎉 what are the usual blind spots people have at this level that I "
+        "should watch out for?"
+    )
+    assert not answer.refused and "Senior + 1" in answer.text
+    assert advisor.ask("What is the dress code for AI engineers?").refused  # an absent topic still is

@@ -30,6 +30,12 @@ from advisor.screen import CALL_TO_ACTION
         (Signals(top_similarity=0.45, term_coverage=0.33, unknown_terms=("stocks",)), True, ("stocks",)),
         (Signals(top_similarity=0.45, term_coverage=0.8, unknown_terms=("x",)), False, ()),  # middling, words known
         (Signals(top_similarity=0.38, term_coverage=0.6, unknown_terms=("games",)), True, ("games",)),
+        # ... but a question naming a covered subject is judged by the absent-topic test, not by its chat words
+        (
+            Signals(top_similarity=0.45, term_coverage=0.6, unknown_terms=("got", "blind"), subjects=("potter",)),
+            False,
+            (),
+        ),
         (Signals(top_similarity=0.70, term_coverage=0.4, unknown_terms=("x", "y")), False, ()),  # confidently similar
         (Signals(top_similarity=0.34, term_coverage=1.0), False, ()),  # "Do I need a PhD?": short, all known
     ],

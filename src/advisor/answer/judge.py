@@ -157,7 +157,7 @@ def decide(s: Signals) -> Verdict:
         )
     if s.top_similarity < (MIN_SIMILARITY_KNOWN if s.term_coverage >= 1.0 else MIN_SIMILARITY):
         return Verdict(True, f"nothing similar in the corpus (best cosine {s.top_similarity:.2f})")
-    if s.top_similarity < CONFIDENT_SIMILARITY and s.term_coverage < MIN_COVERAGE:
+    if s.top_similarity < CONFIDENT_SIMILARITY and s.term_coverage < MIN_COVERAGE and not s.subjects:
         return Verdict(
             True, f"the corpus does not know {', '.join(s.unknown_terms)}", missing=s.unknown_terms, kind="terms"
         )
