@@ -394,36 +394,9 @@ def _eval_on_corpora(
     return _run_eval(args, scratch_run, items, variants)
 
 
-EVAL_LINE = (
-    "hit@5",
-    "mrr",
-    "answer_includes_recall",
-    "lead",
-    "citation_valid",
-    "numbers_grounded",
-    "refusal_recall",
-    "false_refusal_rate",
-)
-EVAL_FILE_LINE = (
-    "hit@5",
-    "mrr",
-    "answer_includes_recall",
-    "lead",
-    "citation_hit",
-    "refusal_recall",
-    "false_refusal_rate",
-)
-
-
-def metrics_line(summary: dict, metrics: Sequence[str]) -> str:
-    """ "N items: hit@5 0.900, ..." for a summary; a metric with no items to measure it on reads "–" (pure)."""
-    values = ", ".join(f"{m} {'–' if summary[m] is None else format(summary[m], '.3f')}" for m in metrics)
-    return f"{summary['items']} items: {values}"
-
-
 def _run_eval(args: argparse.Namespace, settings: Settings, items: list[dict], variants: list) -> int:
     from advisor.evaluation.golden import corpus_documents, run_golden
-    from advisor.evaluation.reports import write_reports
+    from advisor.evaluation.reports import FILE_COLUMNS, SUMMARY_LINE, metrics_line, write_reports
     from advisor.pipeline import Advisor
 
     advisor = Advisor(settings)
@@ -448,9 +421,9 @@ def _run_eval(args: argparse.Namespace, settings: Settings, items: list[dict], v
     }
     summary = write_reports(main_run, args.out, run_settings, ablations, args.baseline)
     o = summary["overall"]
-    print(f"{metrics_line(o, EVAL_LINE)}; total p50 {o['latency_total_p50_ms']:.1f} ms")
+    print(f"{metrics_line(o, SUMMARY_LINE)}; total p50 {o['latency_total_p50_ms']:.1f} ms")
     for name, f in summary.get("per_file", {}).items():
-        print(f"  {name}: {metrics_line(f, EVAL_FILE_LINE)}")
+        print(f"  {name}: {metrics_line(f, FILE_COLUMNS)}")
     print("failures by step: " + ", ".join(f"{step} {n}" for step, n in o["failures"].items()))
     print(f"report: {args.out / 'report.md'}")
     errors = [r["id"] for r in main_run.results if r["failure"] == "error"]

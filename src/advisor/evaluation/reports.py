@@ -206,6 +206,24 @@ FILE_COLUMNS = (
 )
 
 
+SUMMARY_LINE = (  # what `advisor eval` prints of a whole run; FILE_COLUMNS: of each golden file
+    "hit@5",
+    "mrr",
+    "answer_includes_recall",
+    "lead",
+    "citation_valid",
+    "numbers_grounded",
+    "refusal_recall",
+    "false_refusal_rate",
+)
+
+
+def metrics_line(summary: dict, metrics: Sequence[str]) -> str:
+    """ "N items: hit@5 0.900, ..." for a summary; a metric with no items to measure it on reads "–" (pure)."""
+    values = ", ".join(f"{m} {'–' if summary[m] is None else format(summary[m], '.3f')}" for m in metrics)
+    return f"{summary['items']} items: {values}"
+
+
 def file_table(per_file: dict[str, dict]) -> list[list[str]]:
     """Rows of the main metrics per golden file (none for a single file)."""
     if not per_file:

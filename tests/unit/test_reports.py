@@ -1,8 +1,8 @@
-"""The eval command's printed metric lines (pure)."""
+"""The eval command's printed metric lines (`evaluation.reports.metrics_line`, pure)."""
 
 import pytest
 
-from advisor.apps.cli import EVAL_FILE_LINE, metrics_line
+from advisor.evaluation.reports import FILE_COLUMNS, metrics_line
 
 
 @pytest.mark.parametrize(
@@ -39,4 +39,4 @@ from advisor.apps.cli import EVAL_FILE_LINE, metrics_line
     ],
 )
 def test_metrics_line(summary, line):
-    assert metrics_line(summary, EVAL_FILE_LINE) == line
+    assert metrics_line(summary, FILE_COLUMNS) == line
