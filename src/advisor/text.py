@@ -312,6 +312,9 @@ _STARTING = re.compile(
 )
 
 
+NUMBER_WORDS = {
+    w: n for n, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())
+}
 # a person's own experience of two years or less ("been a backend dev for like 2 yrs", "with one year in")
 _FEW_YEARS = re.compile(
     r"\b(?:been|worked|working|doing|have|had|with|got)\b[^.?!]{0,40}?\b(?:a|one|1|two|2|a\s+couple(?:\s+of)?)\s+"
@@ -326,14 +329,13 @@ _YEARS_IN = re.compile(
     r"eight|nine|ten|eleven|twelve|fifteen|twenty)\s*\+?\s*(?:yrs?|years?)\b(?!\s+(?:ago|old|of\s+age|from))",
     re.I,
 )
-_SMALL = {w: n for n, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
 
 
 def seasoned(text: str) -> bool:
     """The text tells of a person's three years or more of experience (pure)."""
     for m in _YEARS_IN.finditer(text):
         word = m.group(1).lower()
-        years = int(word) if word.isdigit() else _SMALL.get(word, 15)
+        years = int(word) if word.isdigit() else NUMBER_WORDS.get(word, 15)
         if years >= 3:
             return True
     return False

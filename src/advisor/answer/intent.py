@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from advisor.profile import subject_words
 from advisor.schema import Turn
 from advisor.text import EARLY_CAREER as _EARLY
-from advisor.text import NUMBER, spelled_in_full
+from advisor.text import NUMBER, NUMBER_WORDS, spelled_in_full
 
 Subjects = Callable[[str], list[str]]
 Measure = Callable[[str], str | None]  # the kind of figure a question's words ask for (from the corpus profile)
@@ -218,9 +218,7 @@ _NOT_NOUNS = frozenset(
     """.split()
 )
 _COMPARATIVES = frozenset("more less most least better worse higher lower".split())
-_NUMBER_WORDS = {
-    w: str(i) for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())
-}
+_NUMBER_WORDS = {w: str(n) for w, n in NUMBER_WORDS.items()}
 TERM = re.compile(r"[a-z0-9$₹€£%]+")
 TERM_STOPWORDS = frozenset(
     """

@@ -379,13 +379,10 @@ def _eval_on_corpora(
 ) -> int:
     """Index `--corpus` directories together under `root` (incrementally when an earlier run left an index
     there), then evaluate on that index."""
-    from advisor.evaluation.golden import CorporaError, scratch_settings
+    from advisor.evaluation.golden import scratch_settings
     from advisor.pipeline import Advisor
 
-    try:
-        scratch_run = scratch_settings(settings, args.corpus, root)
-    except (CorporaError, OSError) as exc:
-        raise UsageError(f"--corpus: {exc}") from None
+    scratch_run = scratch_settings(settings, args.corpus, root)  # a bad directory: one line from main()
     print(f"indexing {', '.join(map(str, args.corpus))} together in {root}", file=sys.stderr)
     report = Advisor(scratch_run).build_index(progress=True)
     for w in report.warnings:

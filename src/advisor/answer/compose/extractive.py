@@ -308,6 +308,7 @@ class ExtractiveGenerator:
             return None
         best = max(c.score for c in candidates)
         choice: tuple[float, Passage, ListBlock] | None = None
+        asked = functools.cache(lambda: self.embed(list(intent.listing)) if self.embed is not None else None)
         for p in passages:
             texts, vectors = self.sentences(p.chunk.id)
             sims = dict(zip(texts, (vectors @ qv).tolist(), strict=True)) if len(texts) else {}
@@ -316,7 +317,7 @@ class ExtractiveGenerator:
             for block in list_blocks(p.chunk.text, p.chunk.section):
                 heading = content_terms(f"{block.label} {p.chunk.section or ''}")
                 body = heading | {t for it in block.all_items for t in content_terms(it)}
-                if not any(n[:6] in body for n in intent.listing) and not self._label_names(block.label, intent):
+                if not any(n[:6] in body for n in intent.listing) and not self._label_names(block.label, asked):
                     continue  # the list is not about what was asked
                 overlap = len(qterms & heading) / len(qterms)
                 items = max(sims.get(it, 0.0) for it in block.all_items)
@@ -343,13 +344,14 @@ class ExtractiveGenerator:
 
         return pieces()
 
-    def _label_names(self, label: str, intent: Intent) -> bool:
-        """A list's label names what was asked in other words ("Skills That Help" for "which abilities"):
-        its embedding is within `LIST_LABEL` of an asked noun's."""
-        if self.embed is None or not label.strip():
+    def _label_names(self, label: str, asked: Callable[[], np.ndarray | None]) -> bool:
+        """A list's label names what was asked in other words ("Skills That Help" for "which abilities"): its
+        embedding is within `LIST_LABEL` of an asked noun's (`asked`: their vectors, embedded once when first
+        needed)."""
+        nouns = asked() if self.embed is not None and label.strip() else None
+        if nouns is None:
             return False
-        vectors = self.embed([label, *intent.listing])
-        return bool((vectors[1:] @ vectors[0]).max() >= LIST_LABEL)
+        return bool((nouns @ self.embed([label])[0]).max() >= LIST_LABEL)
 
     def _decision(
         self, question: str, passages: list[Passage], candidates: list[Candidate], intent: Intent, told: bool
