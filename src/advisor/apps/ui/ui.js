@@ -241,7 +241,9 @@
   });
 
   // A question sent while the last answer is still being written is not taken (the page sends one at a time):
-  // say so instead of ignoring it. An answer is being written while a question has no finished answer yet.
+  // the key or click is stopped before Gradio sees it (else Gradio queues it and answers it after the current
+  // answer, even one the user then stops), and a note says so. An answer is being written while a question has
+  // no finished answer yet. The question stays in the box, to send again.
   const busy = () =>
     document.querySelectorAll("#chat [data-testid='user']").length > document.querySelectorAll("#chat .answer").length;
   function sayBusy() {
@@ -260,11 +262,16 @@
   document.addEventListener(
     "keydown",
     (e) => {
-      if (e.key === "Enter" && !e.shiftKey && e.target.closest?.("#question textarea") && busy()) sayBusy();
+      if (e.key === "Enter" && !e.shiftKey && e.target.closest?.("#question textarea") && busy()) refuse(e);
     },
     true,
   );
-  document.addEventListener("click", (e) => { if (e.target.closest("#ask") && busy()) sayBusy(); }, true);
+  document.addEventListener("click", (e) => { if (e.target.closest?.("#ask") && busy()) refuse(e); }, true);
+  function refuse(e) {
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    sayBusy();
+  }
 
   // Hovering (or focusing) a marker previews what it cites: the source's title and the sentence it quotes from
   // the passage (else the passage's start), read from the Sources panel, without opening anything.
