@@ -146,6 +146,26 @@ def A(text):
             "If I moved to the UK, how long would the apprenticeship take?",
             "If I moved to the UK, how long would the apprenticeship take?",
         ),
+        # the same question of another place, asked as a comparison (fresh9 dev fr9-oc-15)
+        (
+            "other",
+            [U("How long does it take to become a fully qualified actuary in the UK?")],
+            "and how does that compare with the US?",
+            "How long does it take to become a fully qualified actuary in the US?",
+        ),
+        # ... only when the previous question was asked of a place, and the comparison names a place
+        (
+            "other",
+            [U("How long does it take to become a fully qualified actuary?")],
+            "and how does that compare with the US?",
+            "How does that compare with the US (fully qualified actuary)?",
+        ),
+        (
+            "other",
+            [U("What do electricians earn in the UK?")],
+            "how does that compare to plumbing work?",
+            "How does that compare to plumbing work (electrician)?",
+        ),
         # a place adverb before the phrase, in lower case as typed in a chat (fresh6 dev fr6-oc-16)
         (
             "other",

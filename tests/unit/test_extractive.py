@@ -450,6 +450,19 @@ def test_how_many_hours_is_answered_by_the_figure_in_hours_also_in_a_sentence_wi
     assert "300 hours" in first_line("How many hours do people study for each glazing exam?", chunks)
 
 
+def test_how_many_is_answered_by_a_count_written_in_words():
+    """Round 11 (dev fr5-oc-16): a row of the asked level's years and pay led "how many projects …?", because only a
+    sentence with digits counted as a figure; "three or four case studies" is the count."""
+    chunks = [
+        chunk("Junior glazier: typical experience 0-2 years; typical pay £28,000 to £35,000.", section="Levels"),
+        chunk("A strong junior glazing portfolio holds three or four finished projects.", section="Portfolio", n=1),
+    ]
+    question = "How many projects should a junior glazing portfolio hold?"
+    assert "three or four" in first_line(question, chunks)
+    one = [chunks[0], chunk("One of the best ways in is a strong junior glazing portfolio of projects.", n=1)]
+    assert "£28,000" in first_line(question, one)  # "one of" counts nothing
+
+
 @pytest.mark.parametrize(
     ("text", "kind"),
     [

@@ -56,6 +56,12 @@ _WHEN_CLAUSE = re.compile(
     r"^\s*(?:(?:and|but|so|ok(?:ay)?)\s*,?\s+)?(?P<clause>(?:once|when|after|if|by\s+the\s+time|now\s+that)\b[^,?.!]*)\?*\s*$",
     re.I,
 )
+# "and how does that compare with the US?" after a question asked of another place: the same question there
+_COMPARED_WITH = re.compile(
+    r"^\s*(?:(?:and|but|so|ok(?:ay)?)\s*,?\s+)?how\s+(?:does|do|would|will|is|are)\s+(?:that|this|it|those|these)\s+"
+    r"compare\s+(?:with|to|against)\s+(?P<place>[^?,.!]+?)\s*\?*\s*$",
+    re.I,
+)
 _CONTRACTION = re.compile(r"\b(they|we|you|i)'(ve|re|ll|d|m)\b", re.I)
 _FULL = {"ve": "have", "re": "are", "ll": "will", "d": "would", "m": "am"}
 
@@ -169,6 +175,12 @@ def _rewrite(
     moved = _MOVED.match(question)
     if moved and not own and _VAGUE.fullmatch(question[moved.end() :].strip()):
         return _with_phrase(previous, f"in {moved.group('place').strip()}")  # "And if I moved to the UK, what then?"
+
+    compared = _COMPARED_WITH.match(question)
+    place = compared.group("place") if compared and not own else ""
+    # ... a place, after a question asked of a place
+    if re.fullmatch(_PLACE_PHRASE, place) and re.search(rf"\bin\s+{_PLACE_PHRASE}$", _strip_q(previous)):
+        return _with_phrase(previous, f"in {place}")
 
     clause = _WHEN_CLAUSE.match(question)
     if clause and not own:  # "and once they've got a few years in?": the previous question, in that case

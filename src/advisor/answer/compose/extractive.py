@@ -91,6 +91,8 @@ _DECISION_CUES = re.compile(
     r"love|enjoy|prefer|depends|first|start|before|right\s+(?:path|fit|choice))\b",
     re.I,
 )
+# a count written in words ("three or four case studies"); "one" is left out: "one of the ..." counts nothing
+_SPELLED_COUNT = re.compile(r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?)\b", re.I)
 _YES_OR_NO = re.compile(r"^(?:yes|no)\b", re.I)  # a sentence that answers yes or no, then gives its reason
 FIT = 0.06  # score added (or taken) when a passage's section names the asked subject (or only others); dev
 NAMED = 0.1  # a figure's sentence (or its passage's heading) names the place or employer asked ("in Peru"); dev
@@ -231,7 +233,7 @@ class ExtractiveGenerator:
                 # percent, and candidates study around 300 hours" for "how many hours?")
                 asked_here = intent.figure in FIGURE_KINDS and FIGURE_KINDS[intent.figure].search(text)
                 kind = (intent.figure if asked_here else figure_kind(text)) or (
-                    "count" if intent.figure == "any" and NUMBER.search(text) else None
+                    "count" if intent.figure == "any" and (NUMBER.search(text) or _SPELLED_COUNT.search(text)) else None
                 )
                 asked_kind = intent.figure in (kind, "any") or share_of_pay(text, kind, intent.figure)
                 if intent.figure and kind and (asked_kind or names_asked(text, intent)):
