@@ -146,6 +146,9 @@ def test_in_asked_range_compares_the_persons_number_with_the_sentences_ranges(te
         # the quartiles in plain words
         ("how do the upper-quartile salaries compare?", {"75th percentile"}),
         ("What do potters in the bottom quartile make?", {"25th percentile"}),
+        ("like top quarter of the market, roughly?", {"75th percentile"}),
+        ("the bottom quarter of potters", {"25th percentile"}),
+        ("a quarter of potters work alone", set()),
         # a statistic set aside is not asked for, and "the middle number" is the median
         ("just the middle number not the average range", {"median"}),
         ("the median rather than the mean, please", {"median"}),
@@ -225,6 +228,10 @@ def test_detect_intent(question, figure, comparison, decision):
         ("What pay band should I expect with 9 years?", "currency"),
         ("What's a fresh grad potter paid in Peru?", "currency"),
         ("How much are apprentice potters paid?", "currency"),
+        # ... and asks it of the person's future in the progressive (fresh10 fr10-02)
+        ("If I end up a well-paid potter, roughly what would I be earning?", "currency"),
+        ("what will I be making after five years?", "currency"),
+        ("What would I be making mistakes about?", None),
         ("Are apprentice potters paid?", None),  # yes or no
         ("Which role pays more?", None),  # which one, not how much
         # ... but not what people make or decide ("mistakes", "decisions", "of it")

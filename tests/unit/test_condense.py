@@ -146,6 +146,13 @@ def A(text):
             "If I moved to the UK, how long would the apprenticeship take?",
             "If I moved to the UK, how long would the apprenticeship take?",
         ),
+        # "what about" a time or condition: the previous question in that case (fresh10 fr10-oc-04)
+        (
+            "other",
+            [U("what's the median salary for actuaries in the US?")],
+            "what about once you reach associate (ASA/ACAS)?",
+            "what's the median salary for actuaries in the US once you reach associate (ASA/ACAS)?",
+        ),
         # the same question of another place, asked as a comparison (fresh9 dev fr9-oc-15)
         (
             "other",

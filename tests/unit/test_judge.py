@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 from support.judging import TRADES, retrieval
 
-from advisor.answer.judge import RuleJudge, Signals, asked_coverage, decide, lowercase_places, signals
+from advisor.answer.judge import (
+    RuleJudge,
+    Signals,
+    asked_coverage,
+    decide,
+    lowercase_places,
+    part_of_place,
+    signals,
+)
 from advisor.answer.people import asked_people, comparative
 from advisor.answer.refusal import refusal_text, suggestions
 from advisor.schema import Profile, Verdict
@@ -450,6 +458,11 @@ def test_a_comparative_shaped_like_a_person_noun_is_no_subject_the_corpus_lacks(
         ("Asked through the API: Should I become an electrician? I have 2 years of experience.", ()),
         ("Living in Java: Should I become an electrician?", ()),
         ("Living in Java: What are electricians paid?", ("Java",)),
+        # a town written as a part of a place the sources give pay for is the person's detail (fresh10 fr10-oc-16)
+        ("Electrician, 6 yrs, based in the US (Toledo). What's typical pay at that level?", ()),
+        ("I work in Toledo, US. What are electricians paid?", ()),
+        ("I work in Toledo. What are electricians paid in the US?", ("Toledo",)),  # apart: asked about
+        ("I work in Toledo (Java). What are electricians paid?", ("Toledo", "Java")),  # a place they never cover
     ],
 )
 def test_names_in_the_persons_story_are_not_asked_about(question, missing):
@@ -464,6 +477,7 @@ def test_names_in_the_persons_story_are_not_asked_about(question, missing):
         ("I live in Java and trained at Acme. How long does an apprenticeship take?", ("Java", "Acme")),
         ("I live in Java. What are electricians paid?", ()),  # asked about: refused, not noted
         ("How long does an apprenticeship take in Java?", ()),
+        ("Electrician, 6 yrs, based in the US (Toledo). What's typical pay at that level?", ("Toledo",)),
     ],
 )
 def test_the_names_of_a_story_before_the_question_are_noted_not_refused(question, story):
@@ -665,3 +679,17 @@ def test_a_decision_that_points_back_to_the_persons_story_is_about_the_subject_i
     other = "I'm an electrician. I'm thinking of quitting to do a degree. Is a sacrifice worth anything?"
     got = signals(other, retrieval(["Electricians train on the job."], ["sacrifice"], coverage=0.5), TRADES)
     assert got.term_coverage < 0.75
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "place", "part"),
+    [
+        ("based in the UK (Manchester).", "Manchester", "UK", True),
+        ("I work in Manchester, UK.", "Manchester", "UK", True),
+        ("I work in Manchester in the UK.", "Manchester", "UK", True),
+        ("I'm in Hyderabad with 3 yrs exp. What's the salary in India?", "Hyderabad", "India", False),
+        ("UK or Manchester?", "Manchester", "UK", False),
+    ],
+)
+def test_part_of_place(text, name, place, part):
+    assert part_of_place(text, name, place) is part

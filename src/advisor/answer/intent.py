@@ -43,7 +43,8 @@ _FIGURE_Q = re.compile(
 _PAY_Q = re.compile(
     r"\b(?:what(?:'s|’s|\s+is|\s+are)|how\s+much\s+(?:is|are))\s+(?:[\w/'’-]+\s+){1,6}?paid\b|"
     r"\b(?:what|how\s+much)\s+(?:do|does|did|would|will|can|could|might)\s+(?:[\w/'’-]+\s+){1,6}?"
-    r"(?:make|earn|get\s+paid|take\s+home|bring\s+home|bring\s+in|pull\s+in)"
+    r"(?:make|earn|get\s+paid|take\s+home|bring\s+home|bring\s+in|pull\s+in|"
+    r"be\s+(?:making|earning|getting\s+paid|taking\s+home|bringing\s+home|bringing\s+in|pulling\s+in))"
     r"(?=\s*(?:[?,.;!]|$|(?:a|an|per|each|in|at|on|as|after|once|when|with|by|starting|today|now|these|annually|"
     r"yearly|monthly|hourly|there|here|overseas|abroad|globally|typically|usually|roughly|about|around)\b))",
     re.I,
@@ -450,10 +451,10 @@ _STATISTIC = re.compile(r"\b(?:median|average|avg|mean|(?:\d+(?:st|nd|rd|th)\s+)
 _MEDIAN = re.compile(
     r"\bmiddle[- ]of[- ]the[- ]range\b|\bmid-?point\b|\b50th\s+percentile\b|\bmiddle\s+(?:number|figure|value)\b", re.I
 )
-# the quartiles in plain words: "the upper-quartile figures" are the 75th percentile
+# the quartiles in plain words: "the upper-quartile figures", "the top quarter of the market" are the 75th percentile
 _QUARTILES = (
-    (re.compile(r"\b(?:upper|top|third)[- ]quartile\b", re.I), "75th percentile"),
-    (re.compile(r"\b(?:lower|bottom|first)[- ]quartile\b", re.I), "25th percentile"),
+    (re.compile(r"\b(?:upper|top|third)[- ]quartile\b|\b(?:upper|top)\s+quarter\b", re.I), "75th percentile"),
+    (re.compile(r"\b(?:lower|bottom|first)[- ]quartile\b|\b(?:lower|bottom)\s+quarter\b", re.I), "25th percentile"),
 )
 
 

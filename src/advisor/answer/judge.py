@@ -290,6 +290,7 @@ def signals(
     )
     asked_names = set(names_in(normalize(clause))) if told else None
     story: list[str] = []
+    placed: list[str] = []  # the names the passages speak of as asked
     # an advert or call to action naming it says nothing about it ("Join X's free class!")
     adverts = {i for i, p in enumerate(retrieval.passages) if p.chunk.set_aside and p.chunk.set_aside not in ASKABLE}
     subject_words = {w.lower() for s in profile.subjects for w in s.split()}
@@ -330,6 +331,13 @@ def signals(
         ):  # the place is named, but no figure of pay is given for it ("what do potters earn in Peru?"), or only
             # for another subject ("glaziers earn £30,000 in the UK" does not give potters' UK pay)
             names.append(f"the pay of {plural(asked[0])} {_preposition(text, name)}{name}")
+        else:
+            placed.append(name)
+    # a town written as a part of a place the sources cover ("based in the UK (Manchester)") is the person's
+    # detail: the place's figures answer, and the answer notes that the sources do not mention the town
+    within = [n for n in names if any(part_of_place(text, n, p) for p in placed)]
+    names = [n for n in names if n not in within]
+    story += within
     # a percentile no passage gives ("the 90th percentile" where they give the 75th) is a figure they do not have
     names += [
         f"the {stat}"
@@ -452,6 +460,14 @@ def _bare_names(text: str) -> list[str]:
 _POINTER = re.compile(r"\b(?:that|this|it|these|those)\b", re.I)
 # a place or employer typed in lower case ("in germany", "at acme") is a word the corpus never uses after one of these
 _PLACE_PREPOSITION = re.compile(r"\b(?:in|at|from|near|around)\s+([a-z][a-z'-]+)\b")
+
+
+def part_of_place(text: str, name: str, place: str) -> bool:
+    """`name` is written as a part of `place`: "the UK (Manchester)", "Manchester, UK", "Manchester in the UK"
+    (pure)."""
+    town, country = re.escape(name), re.escape(place)
+    gap = r"[\s,(/]{1,3}(?:in\s+)?(?:the\s+)?"
+    return bool(re.search(rf"\b{country}\s*\(\s*{town}\s*\)|\b{town}{gap}{country}\b", text))
 
 
 def lowercase_places(clause: str, unknown: Sequence[str]) -> list[str]:
