@@ -188,7 +188,7 @@ def _rewrite(
 
     m = _ELLIPSIS.match(question)
     rest = _OVER.sub("", question[m.end() :].strip().rstrip("?").strip()) if m else ""
-    if m and _WHEN_CLAUSE.match(rest):  # "what about once you reach associate?": the previous question, then
+    if m and _WHEN_CLAUSE.match(rest):  # "what about once you reach the next grade?": the previous question, then
         return f"{_strip_q(previous)} {_expanded(rest)}?"
     if m and rest and len(rest.split()) <= SHORT and not _QUESTION_WORD.search(rest):
         return _elliptical(rest, own, previous, earlier, subjects, profile)
