@@ -106,6 +106,13 @@ def A(text):
             "and for architects with more than 12 years?",
             "What do AI architects earn in India with more than 12 years?",
         ),
+        # ... and the person's years after it are theirs now (fresh10 fr10-05)
+        (
+            "own",
+            [U("working in india, 4 yrs as an AI engineer. what's the going salary band for someone like me?")],
+            "and for architects over there with 12+ yrs?",
+            "working in india, 12+ yrs as an AI architect. what's the going salary band for someone like me?",
+        ),
         (
             "other",
             [U("How much do electricians earn in the US?")],

@@ -450,6 +450,16 @@ def test_how_many_hours_is_answered_by_the_figure_in_hours_also_in_a_sentence_wi
     assert "300 hours" in first_line("How many hours do people study for each glazing exam?", chunks)
 
 
+def test_a_number_plus_asks_for_the_row_from_that_number_up():
+    """Round 11 (dev fr10-05): "with 12+ yrs" led with the "8-12 Years" row, which holds 12 too."""
+    chunks = [
+        chunk("Potters with 8-12 years earn ₹50–90 LPA.", section="Pay"),
+        chunk("Potters with 12+ years earn ₹80 LPA–₹1.5 Crore+.", section="Pay", n=1),
+    ]
+    assert "₹1.5 Crore" in first_line("What do potters make with 12+ yrs?", chunks)
+    assert "₹50–90" in first_line("What do potters make with 10-12 years?", chunks)
+
+
 def test_how_many_is_answered_by_a_count_written_in_words():
     """Round 11 (dev fr5-oc-16): a row of the asked level's years and pay led "how many projects …?", because only a
     sentence with digits counted as a figure; "three or four case studies" is the count."""
@@ -459,8 +469,9 @@ def test_how_many_is_answered_by_a_count_written_in_words():
     ]
     question = "How many projects should a junior glazing portfolio hold?"
     assert "three or four" in first_line(question, chunks)
-    one = [chunks[0], chunk("One of the best ways in is a strong junior glazing portfolio of projects.", n=1)]
-    assert "£28,000" in first_line(question, one)  # "one of" counts nothing
+    for share in ("One of the best ways in is", "Two of the best ways in are"):  # "one of", "two of" count nothing
+        one = [chunks[0], chunk(f"{share} a strong junior glazing portfolio of projects.", n=1)]
+        assert "£28,000" in first_line(question, one)
 
 
 @pytest.mark.parametrize(

@@ -72,6 +72,7 @@ def _expanded(text: str) -> str:
 
 
 _OVER = re.compile(r"^(?:over|out|down|up|back)\s+(?=(?:in|at|on)\b)", re.I)  # "what about over in the UK?"
+_THERE = re.compile(r"^(?:over|out|back|down|up)?\s*there\b\s*,?\s*", re.I)  # "(over) there": the place already asked
 _LEAD = re.compile(r"^\s*(?:and|but|so|ok(?:ay)?|then|also)\s*,?\s+", re.I)
 _DEICTIC = re.compile(r"\b(it|this|that|there|these|those|then|here)\b", re.I)
 _PERSON = re.compile(r"^[a-z][a-z-]*(?:ers?|ors?|ists?|ians?|ants?|eers?|ects?|aries|ary|ees?|men|women|people)$", re.I)
@@ -260,7 +261,10 @@ def _elliptical(
     if own and earlier:
         swapped = _swap(previous, earlier, [_in_context(m, earlier[0].subject, profile) for m in own])
         at = rest.lower().rfind(own[-1].text.lower())
-        tail = rest[at + len(own[-1].text) :].strip(" ,") if at >= 0 else ""
+        tail = _THERE.sub("", rest[at + len(own[-1].text) :].strip(" ,") if at >= 0 else "")
+        # "and for glaziers over there with 12+ yrs?" after "4 yrs as a potter": the person's years are these now
+        if again := restated(tail, swapped):
+            return again
         # "And for potters with more than 12 years?": the phrase after the new subject stays asked
         return _with_phrase(swapped, tail) if _PREPOSITION.match(tail) else swapped
     if _PREPOSITION.match(rest):

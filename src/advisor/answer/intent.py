@@ -413,7 +413,7 @@ def detect_intent(question: str, subjects: Subjects = no_subjects, measure: Meas
         subjects=found,
         numbers=numbers,
         facts=facts,
-        at_least=frozenset(re.findall(r"\b(?:over|more\s+than|at\s+least|above)\s+(\d+)", question, re.I)),
+        at_least=frozenset(m.group(1) or m.group(2) for m in _AT_LEAST.finditer(question)),
         units=units,
         names=asked_names(question, found),
         contrast=bool(_HOW_MUCH_MORE.search(question)),
@@ -476,6 +476,8 @@ def statistics_in(text: str) -> frozenset[str]:
     return frozenset("average" if n == "avg" else n for n in named)
 
 
+# a number the question asks at least of: "over 12", "more than 12", "12+"
+_AT_LEAST = re.compile(r"\b(?:over|more\s+than|at\s+least|above)\s+(\d+)|\b(\d+)\s?\+", re.I)
 _UNIT = re.compile(r"(\d+)\s*\+?\s*(?:more\s+)?([a-z]+)", re.I)
 COMPARATIVE = re.compile(r"\b(?:more|less|higher|lower|fewer|greater)\b", re.I)
 _HOW_MUCH_MORE = re.compile(rf"\bhow\s+(?:much|many)\s+(?:\w+\s+)?{COMPARATIVE.pattern}", re.I)

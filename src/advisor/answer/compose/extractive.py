@@ -91,8 +91,11 @@ _DECISION_CUES = re.compile(
     r"love|enjoy|prefer|depends|first|start|before|right\s+(?:path|fit|choice))\b",
     re.I,
 )
-# a count written in words ("three or four case studies"); "one" is left out: "one of the ..." counts nothing
-_SPELLED_COUNT = re.compile(r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?)\b", re.I)
+# a count written in words ("three or four case studies"), not a share of a group ("one of the ...", "two of the
+# most searched paths" count nothing asked)
+_SPELLED_COUNT = re.compile(
+    r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?)\b(?!\s+of\b)", re.I
+)
 _YES_OR_NO = re.compile(r"^(?:yes|no)\b", re.I)  # a sentence that answers yes or no, then gives its reason
 FIT = 0.06  # score added (or taken) when a passage's section names the asked subject (or only others); dev
 NAMED = 0.1  # a figure's sentence (or its passage's heading) names the place or employer asked ("in Peru"); dev
