@@ -11,7 +11,7 @@ from support.fakes import FakeEmbedder, ListRetriever, chunk
 
 from advisor.answer.compose.candidates import lists_in_line
 from advisor.answer.compose.extractive import ExtractiveGenerator
-from advisor.answer.compose.lists import item_labels, list_blocks, titled_items
+from advisor.answer.compose.lists import item_labels, list_blocks, titled_items, titled_pairs
 from advisor.answer.intent import asked_names, detect_intent
 from advisor.schema import Passage
 from advisor.screen import AUTHOR
@@ -366,6 +366,27 @@ def test_titled_items(text, titles):
 def test_two_titled_pairs_are_no_list():
     text = "Kiln Safety\n\nKSC is the usual first credential.\n\nGlazing\n\nAG-2 is respected by studios."
     assert list_blocks(text, "Certificates") == []
+
+
+CERTIFICATES = (
+    "Kiln Safety Certificate (KSC): Potters' Guild\n\nValidates safe firing of gas and electric kilns.\n\n"
+    "Advanced Glazing [AG-2]: Glaze Council\n\nAG-2 is respected by studios that sell tableware.\n\n"
+    "Wheel Throwing Diploma: Clay Institute\n\nCertifies skills in throwing, trimming and finishing large forms."
+)
+
+
+def test_a_describing_line_is_quoted_with_its_title():
+    """Round 11 (dev fr10-13, fr4-22, fr6-25, fr8-16): "Certifies skills in …" was quoted without the name of the
+    certificate it describes, and the question asking which one (or who issues it) got no name."""
+    assert titled_pairs(CERTIFICATES)["Validates safe firing of gas and electric kilns."] == (
+        "Kiln Safety Certificate (KSC): Potters' Guild"
+    )
+    answer = answer_to("Which certificate proves I can fire kilns safely?", [chunk(CERTIFICATES, section="Certs")])
+    assert "Kiln Safety Certificate (KSC): Potters' Guild — Validates safe firing" in answer
+    answer = answer_to("Who awards the AG-2?", [chunk(CERTIFICATES)])
+    assert "Advanced Glazing [AG-2]: Glaze Council — AG-2 is respected" in answer  # the title says who awards it
+    prose = "Kiln safety matters.\n\nPotters fire gas and electric kilns safely every week."
+    assert "—" not in answer_to("Do potters fire kilns safely?", [chunk(prose)])  # no titled pairs, no title
 
 
 @pytest.mark.parametrize(

@@ -61,7 +61,7 @@ from advisor.answer.compose.decisions import (
 )
 from advisor.answer.compose.layout import framing, lay_out
 from advisor.answer.compose.levels import LEVEL, heading_weight, names_asked_level
-from advisor.answer.compose.lists import ListBlock, item_labels, list_blocks
+from advisor.answer.compose.lists import ListBlock, item_labels, list_blocks, titled_pairs
 from advisor.answer.intent import (
     Intent,
     Measure,
@@ -214,6 +214,7 @@ class ExtractiveGenerator:
             heading = (p.chunk.section or "").split(" > ")[-1]
             asked: tuple[str, float | None] | None = (heading, None) if heading.endswith("?") else None
             labels = item_labels(p.chunk.text, p.chunk.section)
+            titled = titled_pairs(p.chunk.text)
             for order, (text, vec) in enumerate(zip(texts, vectors, strict=True)):
                 words = text.split()
                 if text.rstrip().endswith("?"):
@@ -225,6 +226,9 @@ class ExtractiveGenerator:
                 if len(words) < 4 and not (intent.figure and not answers and bare_figure(text, p, intent.figure)):
                     asked = answers if len(words) < 3 else None  # "Yes." / "No." still opens the answer
                     continue
+                title = next((t for line, t in titled.items() if line.startswith(text)), "")
+                if title:  # "Certifies skills in …" says what, and whose, only under its title
+                    text = f"{title} — {text}"
                 sim = float(vec @ qv)
                 if answers and answers[1] is not None:
                     sim = max(sim, answers[1])  # the first answer to a FAQ question is as relevant as the question

@@ -81,6 +81,15 @@ def titled_items(text: str) -> tuple[str, ...]:
     return tuple(titles) if 2 * len(titles) >= len(lines) - 1 else ()
 
 
+def titled_pairs(text: str) -> dict[str, str]:
+    """Each describing line of a passage of titled pairs (`titled_items`) with its title: "KSC is the usual first
+    credential." -> "Kiln Safety Certificate (KSC)": a describing line is quoted with its title, which names what
+    it describes and often who awards it ("Certifies skills in …" names neither) (pure)."""
+    titles = set(titled_items(text))
+    lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
+    return {b: a for a, b in zip(lines, lines[1:], strict=False) if a in titles}
+
+
 def item_labels(text: str, section: str | None = None) -> dict[str, str]:
     """Each list item of a passage with the line introducing its list ("Typical mistakes"): an item's own
     heading, which its words leave out (pure)."""
