@@ -68,7 +68,7 @@ from advisor.answer.topics import (
     topic_candidates,
     word_evidence,
 )
-from advisor.profile import ProfileBound, measure_in, mentions, names_an_author
+from advisor.profile import Mention, ProfileBound, measure_in, mentions, names_an_author
 from advisor.quantities import FIGURE_KINDS
 from advisor.schema import Passage, Profile, Retrieval, Verdict
 from advisor.screen import ASKABLE
@@ -218,6 +218,7 @@ def signals(
     found = mentions(question, profile)
     unknown_subjects: list[str] = []
     uncovered: list[str] = []
+    kinds: list[Mention] = []
     listed = {normalize(s).lower() for s in profile.subjects}
     asked_clause = normalize(asking_clause(question)).lower()
     # "I've been a line cook for years. Should I become a pastry chef?": when the clause that asks names a
@@ -241,6 +242,8 @@ def signals(
             w in unknown and "-" not in w and not any(_contains(t, w) for t in texts) for w in qualifier
         ):
             unknown_subjects.append(f"{m.qualifier} {m.subject}")  # "vegan chef"
+        elif qualifier and is_kind(m.qualifier):
+            kinds.append(m)  # a kind of the subject in words the corpus knows ("raku potter")
         elif subject.lower() not in listed and not any(_speaks_about(subject, words) for words in texts):
             uncovered.append(subject)  # a combination the corpus never names ("executive cook")
     near = near_subjects(question, found, raw, profile)
@@ -338,6 +341,10 @@ def signals(
     within = [n for n in names if any(part_of_place(text, n, p) for p in placed)]
     names = [n for n in names if n not in within]
     story += within
+    # a kind of a subject whose pay no sentence gives (the passages name "Raku Potter" only among "new kinds of
+    # work"): the figures of the subject are not its pay
+    if asks_pay:
+        names += [f"the pay of {plural(m.text)}" for m in kinds if not states_pay_of(m, raw)]
     # a percentile no passage gives ("the 90th percentile" where they give the 75th) is a figure they do not have
     names += [
         f"the {stat}"
@@ -460,6 +467,30 @@ def _bare_names(text: str) -> list[str]:
 _POINTER = re.compile(r"\b(?:that|this|it|these|those)\b", re.I)
 # a place or employer typed in lower case ("in germany", "at acme") is a word the corpus never uses after one of these
 _PLACE_PREPOSITION = re.compile(r"\b(?:in|at|from|near|around)\s+([a-z][a-z'-]+)\b")
+
+
+def is_kind(qualifier: str) -> bool:
+    """The words before a subject name a kind of it ("raku", "commercial"), not a name ("Sparks Academy say"), a
+    grade of pay ("well-paid") or a statistic ("upper-quartile") (pure)."""
+    words = qualifier.split()
+    return (
+        0 < len(words) <= 2
+        and all(w.islower() and w not in STOPWORDS for w in words)
+        and not speaks_of_money(qualifier)
+        and not statistics_in(qualifier)
+    )
+
+
+def states_pay_of(kind: Mention, passages: Sequence[str]) -> bool:
+    """A sentence of the passages gives an amount of money and names this kind of the subject ("raku potters
+    earn $…", "self-employed potters … £38,000") (pure)."""
+    head = kind.subject.split()[-1]
+    named = re.compile(rf"\b{re.escape(kind.qualifier)}\b[\w\s/-]{{0,30}}?\b{re.escape(head)}", re.I)
+    return any(
+        named.search(sentence) and FIGURE_KINDS["currency"].search(sentence)
+        for text in passages
+        for sentence in split_sentences(text)
+    )
 
 
 def part_of_place(text: str, name: str, place: str) -> bool:
