@@ -697,23 +697,26 @@ def test_part_of_place(text, name, place, part):
 
 PAY_PASSAGES = [
     "Electricians earn about $60,000 a year in the US. Self-employed electricians in busy areas earn £45,000 or more.",
-    "New kinds of work (commercial electrician, solar installer) have appeared in the last decade.",
+    "New roles (Commercial Electrician, Solar Installer) have appeared in the last decade.",
+    "Residential electricians wire homes.",
 ]
 
 
 @pytest.mark.parametrize(
     ("question", "missing"),
     [
-        # a kind of the subject named only in passing has no pay of its own in the sources (dev fr6-29, fr8-28, fr10-19)
+        # a role the sources title and never pay has no pay of their own (dev fr6-29, fr8-28, fr10-19)
         ("How much do commercial electricians earn?", ("the pay of commercial electricians",)),
         ("whats a commercial electrician getting paid vs a plumber", ("the pay of commercial electricians",)),
         ("How much do commercial electricians earn compared to plumbers?", ("the pay of commercial electricians",)),
-        # ... but a kind whose pay a sentence gives, a grade of pay, and a question asking no pay are answered
+        # ... but a kind they do not title, a kind whose pay a sentence gives, a grade of pay, and a question asking
+        # no pay are answered (with the subject's figures)
+        ("How much do residential electricians earn?", ()),
         ("How much do self-employed electricians earn?", ()),
         ("If I end up a well-paid electrician, what would I be earning?", ()),
         ("What does a commercial electrician do?", ()),
         ("How much do electricians earn?", ()),
     ],
 )
-def test_the_pay_of_a_kind_of_subject_no_sentence_pays_is_missing(question, missing):
+def test_the_pay_of_a_role_the_sources_title_and_never_pay_is_missing(question, missing):
     assert signals(question, retrieval(PAY_PASSAGES), TRADES).missing_names == missing

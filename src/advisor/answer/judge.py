@@ -341,10 +341,11 @@ def signals(
     within = [n for n in names if any(part_of_place(text, n, p) for p in placed)]
     names = [n for n in names if n not in within]
     story += within
-    # a kind of a subject whose pay no sentence gives (the passages name "Raku Potter" only among "new kinds of
-    # work"): the figures of the subject are not its pay
+    # a role of its own that the passages name by its title and never pay ("Raku Potter", only among "new kinds of
+    # work"): the figures of the subject are not its pay. A kind they do not title ("commercial potters") is
+    # answered with the subject's figures
     if asks_pay:
-        names += [f"the pay of {plural(m.text)}" for m in kinds if not states_pay_of(m, raw)]
+        names += [f"the pay of {plural(m.text)}" for m in kinds if names_a_role(m, raw) and not states_pay_of(m, raw)]
     # a percentile no passage gives ("the 90th percentile" where they give the 75th) is a figure they do not have
     names += [
         f"the {stat}"
@@ -479,6 +480,12 @@ def is_kind(qualifier: str) -> bool:
         and not speaks_of_money(qualifier)
         and not statistics_in(qualifier)
     )
+
+
+def names_a_role(kind: Mention, passages: Sequence[str]) -> bool:
+    """The passages name this kind of the subject by its title, as a role of its own ("Raku Potter") (pure)."""
+    title = " ".join(w[:1].upper() + w[1:] for w in f"{kind.qualifier} {kind.subject.split()[-1]}".split())
+    return any(re.search(rf"\b{re.escape(title)}", text) for text in passages)
 
 
 def states_pay_of(kind: Mention, passages: Sequence[str]) -> bool:
