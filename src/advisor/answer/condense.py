@@ -37,9 +37,11 @@ _WHICH_ONE = re.compile(
 _ELLIPSIS = re.compile(r"^\s*(?:and|but|so)?\s*,?\s*(?:what|how)\s+about\s+|^\s*(?:and|but|also)\s*,?\s+(?=\S)", re.I)
 _QUESTION_WORD = re.compile(r"\b(is|are|do|does|did|should|can|could|would|will|what|how|which|who|why|when)\b", re.I)
 _PREPOSITION = re.compile(r"^(in|for|at|with|after|before|outside|inside|within|on|across|without|from|by)\b", re.I)
+# how a chat opens a follow-up before what it asks: "and", "but", "so", "ok", with a comma or not
+_OPENER = r"^\s*(?:(?:and|but|so|ok(?:ay)?)\s*,?\s+)?"
 # "and if I moved to the UK, …": the person puts themselves in another place and asks the same again
 _MOVED = re.compile(
-    r"^\s*(?:(?:and|but|so|ok(?:ay)?)\s*,?\s+)?(?:what\s+)?if\s+(?:i|we)\s+(?:moved|move|relocated|relocate|lived|"
+    _OPENER + r"(?:what\s+)?if\s+(?:i|we)\s+(?:moved|move|relocated|relocate|lived|"
     r"live|went|go|were|was|worked|work)\s+(?:over\s+)?(?:to|in)\s+(?P<place>[^,?.!]+?)\s*(?:[,?.!]|$)",
     re.I,
 )
@@ -53,12 +55,12 @@ _VAGUE = re.compile(
 # a follow-up that is only a clause of time or condition: "and once they've got a few years in?", "and when
 # they're fully qualified?" (one clause: "and if I moved to Peru, what then?" asks more)
 _WHEN_CLAUSE = re.compile(
-    r"^\s*(?:(?:and|but|so|ok(?:ay)?)\s*,?\s+)?(?P<clause>(?:once|when|after|if|by\s+the\s+time|now\s+that)\b[^,?.!]*)\?*\s*$",
+    _OPENER + r"(?P<clause>(?:once|when|after|if|by\s+the\s+time|now\s+that)\b[^,?.!]*)\?*\s*$",
     re.I,
 )
 # "and how does that compare with the US?" after a question asked of another place: the same question there
 _COMPARED_WITH = re.compile(
-    r"^\s*(?:(?:and|but|so|ok(?:ay)?)\s*,?\s+)?how\s+(?:does|do|would|will|is|are)\s+(?:that|this|it|those|these)\s+"
+    _OPENER + r"how\s+(?:does|do|would|will|is|are)\s+(?:that|this|it|those|these)\s+"
     r"compare\s+(?:with|to|against)\s+(?P<place>[^?,.!]+?)\s*\?*\s*$",
     re.I,
 )

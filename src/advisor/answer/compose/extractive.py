@@ -84,7 +84,7 @@ from advisor.profile import same_subject, subject_words
 from advisor.quantities import FIGURE_KINDS, figure_kind
 from advisor.schema import Passage, Turn
 from advisor.screen import sentence_reason
-from advisor.text import NUMBER, attach_marker
+from advisor.text import NUMBER, NUMBER_WORDS, attach_marker
 
 _DECISION_CUES = re.compile(
     r"\b(if\s+you|you\s+should|stay|choose|pursue|consider|signs?|ready|typically\s+after|early\s+in|"
@@ -94,7 +94,7 @@ _DECISION_CUES = re.compile(
 # a count written in words ("three or four case studies"), not a share of a group ("one of the ...", "two of the
 # most searched paths" count nothing asked)
 _SPELLED_COUNT = re.compile(
-    r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?)\b(?!\s+of\b)", re.I
+    rf"\b(?:{'|'.join(w for w, n in NUMBER_WORDS.items() if n >= 2)}|dozens?)\b(?!\s+of\b)", re.I
 )
 _YES_OR_NO = re.compile(r"^(?:yes|no)\b", re.I)  # a sentence that answers yes or no, then gives its reason
 FIT = 0.06  # score added (or taken) when a passage's section names the asked subject (or only others); dev
